@@ -1,0 +1,32 @@
+/* Layout of wh_event, shared by the modules that read it on hot paths (match, template, hub). */
+#ifndef WEBHOOKS_EVENT_IMPL_H
+#define WEBHOOKS_EVENT_IMPL_H
+
+#include "internal.h"
+#include "webhooks/event.h"
+
+struct wh_event {
+    char *id;
+    char *type;
+    char *entity;
+    char *action;
+    char *identifier;
+    char *source;
+    whi_strvec ids;
+    whi_strvec products;
+    whi_kvvec attrs;     /* template attributes, case-sensitive names */
+    whi_kvvec relations; /* name -> compact JSON text */
+    char *data;          /* compact JSON text; "null" by default */
+    char *ids_joined;    /* cache for {{id}}; rebuilt lazily after ids change */
+    wh_time_ms occurred_at;
+    int occurred_off;    /* UTC offset (minutes) occurredAt was given in */
+};
+
+/* "msg_" followed by 24 random base62 characters (Standard Webhooks style message id). */
+#define WHI_MSG_ID_LEN 28
+int whi_msg_id(char out[WHI_MSG_ID_LEN + 1]);
+
+void whi_event_clear(wh_event *ev);
+int whi_event_copy(wh_event *dst, const wh_event *src);
+
+#endif

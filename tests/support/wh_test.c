@@ -1,0 +1,38 @@
+/* Helpers shared by the tests (see wh_test.h). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "wh_test.h"
+
+int wh_test_has_detail(const char *needle)
+{
+    const wh_error *e = wh_error_last();
+    for (size_t i = 0; i < e->details_count; i++)
+        if (strstr(e->details[i], needle))
+            return 1;
+    return 0;
+}
+
+char *wh_test_read_source_file(const char *relpath, size_t *len)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", WH_SOURCE_DIR, relpath);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = '\0';
+        if (len)
+            *len = (size_t)n;
+    }
+    return buf;
+}
