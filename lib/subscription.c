@@ -35,15 +35,15 @@ int whi_subscription_init(wh_subscription *sub, bool gen_secret)
     sub->status = WH_STATUS_ACTIVE;
     sub->scheme = WH_SCHEME_STANDARD;
     sub->retry_enabled = true;
-    sub->nretry = WHI_ARRAY_LEN(whi_default_retry);
-    memcpy(sub->retry, whi_default_retry, sizeof(whi_default_retry));
+    if ((rc = wh_subscription_set_retry_schedule(sub, whi_default_retry,
+                                                 WHI_ARRAY_LEN(whi_default_retry))) != WH_OK)
+        return rc;
     sub->created_at = sub->updated_at = whi_now_ms();
     if (gen_secret) {
         char *secret;
         if ((rc = wh_secret_generate(&secret)) != WH_OK)
             return rc;
-        sub->secrets[0].value = secret;
-        sub->nsecrets = 1;
+        return whi_sub_insert_secret(sub, secret, 0, true);
     }
     return WH_OK;
 }
@@ -86,6 +86,8 @@ void whi_subscription_clear(wh_subscription *sub)
     whi_kvvec_clear(&sub->headers);
     for (size_t i = 0; i < sub->nsecrets; i++)
         free_secret(&sub->secrets[i]);
+    whi_free(sub->secrets);
+    whi_free(sub->retry);
     memset(sub, 0, sizeof(*sub));
 }
 
@@ -113,8 +115,10 @@ int whi_subscription_copy(wh_subscription *dst, const wh_subscription *src)
         *d[i] = NULL;
     memset(dst->lists, 0, sizeof(dst->lists));
     memset(&dst->headers, 0, sizeof(dst->headers));
-    for (size_t i = 0; i < dst->nsecrets; i++)
-        dst->secrets[i].value = NULL;
+    dst->secrets = NULL;
+    dst->nsecrets = 0;
+    dst->retry = NULL;
+    dst->nretry = 0;
     int rc = dup_field(&dst->id, src->id) | dup_field(&dst->owner, src->owner) |
              dup_field(&dst->name, src->name) | dup_field(&dst->description, src->description) |
              dup_field(&dst->url, src->url) | dup_field(&dst->entity, src->entity) |
@@ -125,8 +129,12 @@ int whi_subscription_copy(wh_subscription *dst, const wh_subscription *src)
         rc = whi_strvec_copy(&dst->lists[i], &src->lists[i]);
     if (rc == WH_OK)
         rc = whi_kvvec_copy(&dst->headers, &src->headers);
-    for (size_t i = 0; rc == WH_OK && i < src->nsecrets; i++)
-        rc = dup_field(&dst->secrets[i].value, src->secrets[i].value);
+    for (size_t i = 0; rc == WH_OK && i < src->nsecrets; i++) {
+        char *v = whi_strdup(src->secrets[i].value);
+        rc = v ? whi_sub_insert_secret(dst, v, src->secrets[i].expires_at, false) : WH_ENOMEM;
+    }
+    if (rc == WH_OK)
+        rc = wh_subscription_set_retry_schedule(dst, src->retry, src->nretry);
     if (rc != WH_OK) {
         whi_subscription_clear(dst);
         return whi_error_oom();
@@ -481,8 +489,21 @@ int wh_subscription_add_secret(wh_subscription *sub, const char *secret, wh_time
     char *copy = whi_strdup(secret);
     if (!copy)
         return whi_error_oom();
-    memmove(&sub->secrets[1], &sub->secrets[0], sub->nsecrets * sizeof(whi_secret));
-    sub->secrets[0] = (whi_secret){copy, expires_at};
+    return whi_sub_insert_secret(sub, copy, expires_at, true);
+}
+
+int whi_sub_insert_secret(wh_subscription *sub, char *value, wh_time_ms expires_at, bool front)
+{
+    whi_secret *grown = whi_realloc(sub->secrets, (sub->nsecrets + 1) * sizeof(whi_secret));
+    if (!grown) {
+        mbedtls_platform_zeroize(value, strlen(value));
+        whi_free(value);
+        return whi_error_oom();
+    }
+    sub->secrets = grown;
+    size_t at = front ? 0 : sub->nsecrets;
+    memmove(&grown[at + 1], &grown[at], (sub->nsecrets - at) * sizeof(whi_secret));
+    grown[at] = (whi_secret){value, expires_at};
     sub->nsecrets++;
     return WH_OK;
 }
@@ -493,8 +514,89 @@ int wh_subscription_clear_secrets(wh_subscription *sub)
         return whi_error(WH_EINVAL, "subscription must not be NULL");
     for (size_t i = 0; i < sub->nsecrets; i++)
         free_secret(&sub->secrets[i]);
+    whi_free(sub->secrets);
+    sub->secrets = NULL;
     sub->nsecrets = 0;
     return WH_OK;
+}
+
+size_t wh_subscription_prune_secrets(wh_subscription *sub, wh_time_ms now)
+{
+    size_t kept = 0, removed = 0;
+    for (size_t i = 0; sub && i < sub->nsecrets; i++) {
+        whi_secret *s = &sub->secrets[i];
+        if (s->expires_at && s->expires_at <= now) {
+            free_secret(s);
+            removed++;
+        } else {
+            sub->secrets[kept++] = *s;
+        }
+    }
+    if (sub)
+        sub->nsecrets = kept;
+    return removed;
+}
+
+int wh_subscription_rotate_secret(wh_subscription *sub, const char *new_secret,
+                                  wh_time_ms overlap_ms, wh_time_ms now, char **new_out)
+{
+    if (new_out)
+        *new_out = NULL;
+    if (!sub)
+        return whi_error(WH_EINVAL, "subscription must not be NULL");
+    if (overlap_ms < 0)
+        return whi_error(WH_EINVAL, "overlap must not be negative");
+    char *fresh = NULL;
+    int rc = new_secret ? wh_secret_check(new_secret) : wh_secret_generate(&fresh);
+    if (rc != WH_OK)
+        return rc;
+    if (new_secret && !(fresh = whi_strdup(new_secret)))
+        return whi_error_oom();
+    char *shown = NULL;
+    if (new_out && !(shown = whi_strdup(fresh))) {
+        whi_free(fresh);
+        return whi_error_oom();
+    }
+    now = now ? now : whi_now_ms();
+    wh_subscription_prune_secrets(sub, now);
+    if (sub->nsecrets >= WH_MAX_SECRETS) {
+        whi_free(fresh);
+        whi_free(shown);
+        return whi_error(WH_EINVAL, "secrets: at most %d per subscription", WH_MAX_SECRETS);
+    }
+    if ((rc = whi_sub_insert_secret(sub, fresh, 0, true)) != WH_OK) {
+        whi_free(shown);
+        return rc;
+    }
+    wh_time_ms expires = now + (overlap_ms ? overlap_ms : WH_DEFAULT_SECRET_OVERLAP_MS);
+    for (size_t i = 1; i < sub->nsecrets; i++)
+        if (!sub->secrets[i].expires_at || sub->secrets[i].expires_at > expires)
+            sub->secrets[i].expires_at = expires;
+    if (new_out)
+        *new_out = shown;
+    return WH_OK;
+}
+
+static bool signs_at(const whi_secret *s, wh_time_ms now)
+{
+    return !s->expires_at || s->expires_at > now;
+}
+
+size_t wh_subscription_signing_secret_count(const wh_subscription *sub, wh_time_ms now)
+{
+    size_t n = 0;
+    for (size_t i = 0; sub && i < sub->nsecrets; i++)
+        n += signs_at(&sub->secrets[i], now);
+    return n;
+}
+
+const char *wh_subscription_signing_secret_at(const wh_subscription *sub, wh_time_ms now,
+                                              size_t i)
+{
+    for (size_t k = 0; sub && k < sub->nsecrets; k++)
+        if (signs_at(&sub->secrets[k], now) && i-- == 0)
+            return sub->secrets[k].value;
+    return NULL;
 }
 
 /* ---- retries ---- */
@@ -531,8 +633,13 @@ int wh_subscription_set_retry_schedule(wh_subscription *sub, const uint32_t *del
     for (size_t i = 0; i < count; i++)
         if (delays[i] > WH_MAX_RETRY_DELAY_S)
             return field_error("retry.schedule", "delays must be 0..604800 seconds");
+    uint32_t *copy = NULL;
+    if (count && !(copy = whi_malloc(count * sizeof(*delays))))
+        return whi_error_oom();
     if (count)
-        memcpy(sub->retry, delays, count * sizeof(*delays));
+        memcpy(copy, delays, count * sizeof(*delays));
+    whi_free(sub->retry);
+    sub->retry = copy;
     sub->nretry = count;
     return WH_OK;
 }

@@ -28,11 +28,12 @@ struct wh_subscription {
     whi_kvvec headers;               /* names compared case-insensitively */
     char *body;
     wh_scheme scheme;
-    whi_secret secrets[WH_MAX_SECRETS]; /* newest first */
+    /* Heap arrays sized to their contents: the hub indexes 100 000s of subscriptions. */
+    whi_secret *secrets; /* newest first */
     size_t nsecrets;
-    bool retry_enabled;
-    uint32_t retry[WH_MAX_RETRY_STEPS];
+    uint32_t *retry;     /* delays in seconds; NULL when nretry is 0 */
     size_t nretry;
+    bool retry_enabled;
     char *metadata; /* compact JSON object text */
     wh_time_ms created_at, updated_at;
     int created_off, updated_off; /* UTC offsets (minutes) the times were given in */
@@ -48,6 +49,10 @@ void whi_subscription_clear(wh_subscription *sub);
 int whi_subscription_copy(wh_subscription *dst, const wh_subscription *src);
 /* Initialise a zeroed sub with the defaults of wh_subscription_new; gen_secret adds a secret. */
 int whi_subscription_init(wh_subscription *sub, bool gen_secret);
+
+/* Insert a secret (taking ownership of value) at the front or the back of the list. On failure
+ * value is freed (and wiped). */
+int whi_sub_insert_secret(wh_subscription *sub, char *value, wh_time_ms expires_at, bool front);
 
 /* The Standard Webhooks retry schedule (delays in seconds after the first attempt). */
 extern const uint32_t whi_default_retry[7];

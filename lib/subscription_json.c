@@ -329,7 +329,8 @@ static void add_secret(apply_ctx *c, const cJSON *v, const char *field, bool exp
         whi_problem(&c->problems, "out of memory");
         return;
     }
-    c->sub->secrets[c->sub->nsecrets++] = (whi_secret){copy, expires};
+    if (whi_sub_insert_secret(c->sub, copy, expires, false) != WH_OK)
+        whi_problem(&c->problems, "out of memory");
 }
 
 static void apply_secrets(apply_ctx *c, const cJSON *root)
@@ -523,7 +524,7 @@ int wh_subscription_from_json(wh_subscription **out, const char *json, size_t le
     if (rc == WH_OK && !c.secrets_given && c.sub->scheme != WH_SCHEME_NONE) {
         char *secret;
         if ((rc = wh_secret_generate(&secret)) == WH_OK)
-            c.sub->secrets[c.sub->nsecrets++] = (whi_secret){secret, 0};
+            rc = whi_sub_insert_secret(c.sub, secret, 0, true);
     }
     if (rc == WH_OK)
         rc = wh_subscription_validate(c.sub);

@@ -182,6 +182,23 @@ WH_EXTERN int wh_subscription_add_secret(wh_subscription *sub, const char *secre
                                          wh_time_ms expires_at);
 /* Remove every secret. */
 WH_EXTERN int wh_subscription_clear_secrets(wh_subscription *sub);
+/*
+ * Rotate: every current secret gets an expiry of now + overlap_ms (0: the default 24 h) and
+ * new_secret (NULL: a generated one) becomes the newest current secret. Secrets already expired
+ * at now are removed. If new_out is not NULL it receives a copy of the new secret (free with
+ * wh_free): the one time a generated secret is shown. now is ms since epoch (0: the clock).
+ */
+#define WH_DEFAULT_SECRET_OVERLAP_MS (24 * 3600 * 1000LL)
+WH_EXTERN int wh_subscription_rotate_secret(wh_subscription *sub, const char *new_secret,
+                                            wh_time_ms overlap_ms, wh_time_ms now,
+                                            char **new_out);
+/* Remove secrets whose expiry is at or before now. Returns how many were removed. */
+WH_EXTERN size_t wh_subscription_prune_secrets(wh_subscription *sub, wh_time_ms now);
+/* Number of secrets that sign at time now (current ones and unexpired previous ones); the i-th
+ * of those with wh_subscription_signing_secret_at. */
+WH_EXTERN size_t wh_subscription_signing_secret_count(const wh_subscription *sub, wh_time_ms now);
+WH_EXTERN const char *wh_subscription_signing_secret_at(const wh_subscription *sub,
+                                                        wh_time_ms now, size_t i);
 
 /* ---- retries ---- */
 WH_EXTERN int wh_subscription_retry_enabled(const wh_subscription *sub);
