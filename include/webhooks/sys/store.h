@@ -1,0 +1,215 @@
+/*
+ * The store port: where subscriptions, the delivery queue and the attempt log live.
+ *
+ * For implementers of storage backends (PostgreSQL, a KV store, ...). The hub talks to storage
+ * only through this vtable; the library ships a memory store and a SQLite store
+ * (webhooks/store.h). Stability: members are only ever added at the end, with `version` raised;
+ * a store built against an older version keeps working.
+ *
+ * Rules every store follows (tests/integration/store_conformance.c checks them):
+ * - Every member returns WH_OK or a negative WH_E* code and sets wh_error_last() on failure.
+ * - A failed call changes nothing (each call is atomic).
+ * - Objects passed in are borrowed for the call only: copy what you keep.
+ * - Objects handed to callbacks are borrowed for the callback only. A callback returning non-zero
+ *   stops the iteration early; the member then returns WH_OK.
+ * - Stores must be safe to call from several threads at once (the hub's thread and the threads
+ *   serving the registration API).
+ * - Paging: page numbers start at 1; limit 0 means "all". *total (when not NULL) receives the
+ *   number of matching records regardless of paging.
+ */
+#ifndef WEBHOOKS_SYS_STORE_H
+#define WEBHOOKS_SYS_STORE_H
+
+#include "webhooks/common.h"
+#include "webhooks/subscription.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum wh_delivery_status {
+    WH_DELIVERY_PENDING = 0,   /* waiting for its next attempt at next_attempt_at */
+    WH_DELIVERY_IN_FLIGHT = 1, /* leased by a worker until lease_until */
+    WH_DELIVERY_SUCCEEDED = 2, /* a 2xx answer was received */
+    WH_DELIVERY_FAILED = 3     /* dead: retries exhausted, not renderable, or refused; replayable */
+} wh_delivery_status;
+
+/* One event to one subscription, with its request rendered once at emit time. */
+#define WH_DELIVERY_VERSION 1
+typedef struct wh_delivery {
+    unsigned int version;          /* WH_DELIVERY_VERSION */
+    const char *id;                /* unique, 1..255 bytes of [A-Za-z0-9._~:-] */
+    const char *subscription_id;
+    const char *owner_id;          /* the subscription's owner, or NULL */
+    const char *event_id;
+    const char *event_type;
+    const char *idempotency_key;   /* webhook-id / x-Idempotency-Key: the same for every attempt */
+    wh_method method;
+    const char *url;               /* rendered URL, or NULL when rendering failed */
+    const char *headers;           /* rendered custom headers as a JSON object text, e.g. "{}" */
+    const char *body;              /* rendered body bytes (may be NULL when body_len is 0) */
+    size_t body_len;
+    wh_time_ms event_time;         /* when the event happened (x-timestamp) */
+    wh_delivery_status status;
+    uint32_t attempts;             /* attempts made so far */
+    wh_time_ms next_attempt_at;    /* PENDING: when it is due */
+    wh_time_ms lease_until;        /* IN_FLIGHT: when the lease expires */
+    wh_time_ms created_at;
+    wh_time_ms updated_at;
+    int last_status;               /* last HTTP status, a negative WH_E* code, or 0 (none yet) */
+    const char *last_error;        /* why the last attempt failed (or why it is FAILED), or NULL */
+} wh_delivery;
+
+/* One HTTP attempt of a delivery, appended to the attempt log. */
+#define WH_ATTEMPT_VERSION 1
+#define WH_ATTEMPT_RESPONSE_MAX 4096
+typedef struct wh_attempt {
+    unsigned int version;          /* WH_ATTEMPT_VERSION */
+    const char *delivery_id;
+    const char *subscription_id;
+    uint32_t number;               /* 1 for the first attempt of the delivery */
+    wh_time_ms started_at;
+    uint32_t duration_ms;
+    int http_status;               /* 0 when no response was received */
+    int error_code;                /* WH_OK, or WH_ETIMEOUT / WH_ETRANSPORT / WH_EREFUSED / ... */
+    const char *error;             /* human-readable reason, or NULL */
+    const char *response;          /* the first bytes of the response body (at most 4 KiB) */
+    size_t response_len;
+} wh_attempt;
+
+/* Delivery statistics of a subscription, and an optional automatic disable. */
+typedef struct wh_sub_stats {
+    wh_time_ms last_delivery_at;
+    int last_status;
+    uint32_t failure_count;        /* consecutive failed deliveries */
+    wh_time_ms failing_since;      /* start of the failure streak, 0 when none */
+    int disable;                   /* non-zero: set status disabled, with disabled_reason */
+    const char *disabled_reason;
+} wh_sub_stats;
+
+/* What an attempt led to. */
+typedef struct wh_outcome {
+    wh_delivery_status status;     /* PENDING (retry), SUCCEEDED or FAILED (dead) */
+    wh_time_ms next_attempt_at;    /* for PENDING */
+    const char *error;             /* stored as the delivery's last_error (NULL clears it) */
+    const wh_sub_stats *stats;     /* NULL: leave the subscription's stats alone */
+} wh_outcome;
+
+/* Which due deliveries a worker takes. */
+typedef struct wh_lease_request {
+    wh_time_ms now;                /* due: PENDING with next_attempt_at <= now, or IN_FLIGHT with
+                                      lease_until <= now (an expired lease of a crashed worker) */
+    wh_time_ms lease_until;        /* the lease given to what is taken */
+    size_t max;                    /* at most this many in all (> 0) */
+    size_t max_per_subscription;   /* at most this many of one subscription; 0: no limit */
+    const char *const *exclude;    /* subscription ids to skip (busy ones), or NULL */
+    size_t exclude_count;
+} wh_lease_request;
+
+/* Which deliveries a listing shows. */
+typedef struct wh_delivery_query {
+    const char *subscription_id;   /* NULL: any */
+    int status;                    /* -1: any, else a wh_delivery_status */
+    wh_time_ms since;              /* created_at >= since; 0: any */
+    size_t limit;                  /* 0: all */
+    size_t page;                   /* from 1 */
+} wh_delivery_query;
+
+#define WH_DELIVERY_QUERY_INIT {NULL, -1, 0, 0, 1}
+
+typedef int (*wh_store_sub_cb)(const wh_subscription *sub, void *user_data);
+typedef int (*wh_store_delivery_cb)(const wh_delivery *delivery, void *user_data);
+typedef int (*wh_store_attempt_cb)(const wh_attempt *attempt, void *user_data);
+
+typedef struct wh_store wh_store;
+
+#define WH_STORE_VERSION 1
+
+struct wh_store {
+    unsigned int version; /* WH_STORE_VERSION the store was built against */
+    void *data;           /* the implementation's own state */
+
+    /* ---- subscriptions (all must provide) ---- */
+    /* Save a new subscription (a validated copy is kept). WH_ECONFLICT if the id exists. */
+    int (*sub_create)(wh_store *s, const wh_subscription *sub);
+    /* A new copy of subscription id in *out (caller frees with wh_subscription_free).
+     * WH_ENOTFOUND when absent. */
+    int (*sub_get)(wh_store *s, const char *id, wh_subscription **out);
+    /* Replace the stored subscription with the same id, stats included. WH_ENOTFOUND. */
+    int (*sub_replace)(wh_store *s, const wh_subscription *sub);
+    /* Apply wh_subscription_patch_json(json) to the stored one atomically; *out (may be NULL)
+     * receives a copy of the result. WH_ENOTFOUND, or the patch's WH_EINVAL (nothing changes). */
+    int (*sub_patch)(wh_store *s, const char *id, const char *json, size_t len,
+                     wh_subscription **out);
+    /* Delete a subscription with its deliveries and attempts. WH_ENOTFOUND. */
+    int (*sub_delete)(wh_store *s, const char *id);
+    /* Subscriptions of owner (NULL: every owner), oldest first (createdAt, then id). */
+    int (*sub_list)(wh_store *s, const char *owner, size_t limit, size_t page, size_t *total,
+                    wh_store_sub_cb cb, void *user_data);
+    /* Set delivery stats (and maybe disable) without touching other fields. WH_ENOTFOUND. */
+    int (*sub_update_stats)(wh_store *s, const char *id, const wh_sub_stats *stats);
+    /* A counter that grows whenever any subscription is created, replaced, patched, deleted or
+     * disabled, by this process or (for shared stores) another: an index built from the store
+     * compares it to tell whether it is stale. */
+    uint64_t (*sub_changes)(wh_store *s);
+
+    /* ---- delivery queue (all must provide) ---- */
+    /* Add deliveries atomically: all of them or none. WH_ECONFLICT on a duplicate id. */
+    int (*enqueue)(wh_store *s, const wh_delivery *const *batch, size_t count);
+    /* Take due deliveries (oldest next_attempt_at first): mark them IN_FLIGHT until
+     * req->lease_until and hand each to cb (status IN_FLIGHT, lease_until set). */
+    int (*lease)(wh_store *s, const wh_lease_request *req, wh_store_delivery_cb cb,
+                 void *user_data);
+    /* Give a leased delivery back unattempted: IN_FLIGHT -> PENDING. WH_ENOTFOUND. */
+    int (*release)(wh_store *s, const char *delivery_id);
+    /* Make every IN_FLIGHT delivery PENDING (a single worker restarting after a crash).
+     * *count (may be NULL) receives how many. */
+    int (*recover)(wh_store *s, size_t *count);
+    /* Record an attempt and its outcome atomically: append the attempt, set the delivery's
+     * status (complete, retry later, or dead), attempts = attempt->number, last_status and
+     * last_error, and apply outcome->stats to the subscription. WH_ENOTFOUND. */
+    int (*record)(wh_store *s, const wh_attempt *attempt, const wh_outcome *outcome);
+    /* The delivery with this id, handed to cb. WH_ENOTFOUND. */
+    int (*delivery_get)(wh_store *s, const char *id, wh_store_delivery_cb cb, void *user_data);
+    /* Deliveries matching q, newest first (created_at, then id). */
+    int (*delivery_list)(wh_store *s, const wh_delivery_query *q, size_t *total,
+                         wh_store_delivery_cb cb, void *user_data);
+    /* Make a delivery due again at now (any status but IN_FLIGHT), keeping its idempotency key
+     * and attempt count. WH_ENOTFOUND; WH_ESTATE when it is IN_FLIGHT. */
+    int (*replay)(wh_store *s, const char *delivery_id, wh_time_ms now);
+    /* Replay every SUCCEEDED or FAILED delivery of a subscription created at or after since.
+     * *count (may be NULL) receives how many. */
+    int (*replay_since)(wh_store *s, const char *subscription_id, wh_time_ms since,
+                        wh_time_ms now, size_t *count);
+    /* The earliest time something becomes due (a PENDING next_attempt_at or an IN_FLIGHT
+     * lease_until) in *at. WH_ENOTFOUND when the queue holds nothing unfinished. */
+    int (*next_due)(wh_store *s, wh_time_ms *at);
+
+    /* ---- attempt log (must provide) ---- */
+    /* Attempts of a delivery (delivery_id) or of a subscription (subscription_id; exactly one
+     * of the two is non-NULL), newest first. */
+    int (*attempt_list)(wh_store *s, const char *delivery_id, const char *subscription_id,
+                        size_t limit, size_t page, size_t *total, wh_store_attempt_cb cb,
+                        void *user_data);
+
+    /* ---- housekeeping (must provide) ---- */
+    /* Delete SUCCEEDED and FAILED deliveries last updated before older_than, their attempts, and
+     * any attempt started before older_than. *removed (may be NULL): deliveries removed. */
+    int (*purge)(wh_store *s, wh_time_ms older_than, size_t *removed);
+
+    /* Release everything (must provide). Called by wh_store_free. */
+    void (*free)(wh_store *s);
+};
+
+/* Free a store through its vtable; NULL is a no-op. */
+WH_EXTERN void wh_store_free(wh_store *store);
+
+/* Names of delivery statuses as used in JSON: "pending", "in_flight", "succeeded", "failed". */
+WH_EXTERN const char *wh_delivery_status_name(wh_delivery_status status);
+WH_EXTERN int wh_delivery_status_parse(const char *name, wh_delivery_status *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEBHOOKS_SYS_STORE_H */
