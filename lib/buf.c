@@ -25,6 +25,7 @@ int whi_buf_reserve(whi_buf *b, size_t extra)
     }
     b->data = p;
     b->cap = cap;
+    b->data[b->len] = '\0'; /* the buffer is a valid string from its first allocation */
     return WH_OK;
 }
 
