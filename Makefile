@@ -44,7 +44,7 @@ test: build build-asan
 	tests/run.sh $(BUILD) $(ASAN_BUILD)
 
 demo: build
-	tests/demo.sh $(BUILD)
+	examples/demo.sh $(BUILD)
 
 bench: deps
 	$(call apt_install_missing,$(BENCH_PKGS))
