@@ -644,6 +644,50 @@ int wh_subscription_set_retry_schedule(wh_subscription *sub, const uint32_t *del
     return WH_OK;
 }
 
+int wh_subscription_set_retry_preset(wh_subscription *sub, const char *preset)
+{
+    static const uint32_t seed003[] = {600, 600, 600};
+    if (!sub || !preset)
+        return whi_error(WH_EINVAL, "subscription and preset must not be NULL");
+    if (strcmp(preset, "standard") == 0) {
+        sub->retry_enabled = true;
+        return wh_subscription_set_retry_schedule(sub, whi_default_retry,
+                                                  WHI_ARRAY_LEN(whi_default_retry));
+    }
+    if (strcmp(preset, "seed003") == 0) {
+        sub->retry_enabled = true;
+        return wh_subscription_set_retry_schedule(sub, seed003, WHI_ARRAY_LEN(seed003));
+    }
+    if (strcmp(preset, "none") == 0) {
+        sub->retry_enabled = false;
+        return WH_OK;
+    }
+    return field_error("retry.preset", "must be standard, seed003 or none");
+}
+
+/* ---- timeouts ---- */
+
+uint32_t wh_subscription_connect_timeout_ms(const wh_subscription *sub)
+{
+    return sub ? sub->connect_timeout_ms : 0;
+}
+
+uint32_t wh_subscription_total_timeout_ms(const wh_subscription *sub)
+{
+    return sub ? sub->total_timeout_ms : 0;
+}
+
+int wh_subscription_set_timeouts(wh_subscription *sub, uint32_t connect_ms, uint32_t total_ms)
+{
+    if (!sub)
+        return whi_error(WH_EINVAL, "subscription must not be NULL");
+    if (connect_ms > 600000 || total_ms > 600000)
+        return field_error("timeouts", "must be 0..600000 ms");
+    sub->connect_timeout_ms = connect_ms;
+    sub->total_timeout_ms = total_ms;
+    return WH_OK;
+}
+
 /* ---- metadata ---- */
 
 const char *wh_subscription_metadata(const wh_subscription *sub)

@@ -393,9 +393,45 @@ static void apply_retry(apply_ctx *c, const cJSON *item)
         whi_problem(&c->problems, "retry.enabled must be true or false");
     else if (en)
         c->sub->retry_enabled = cJSON_IsTrue(en);
+    const cJSON *preset = whi_json_field(item, NAMES("preset"));
+    if (preset && (!cJSON_IsString(preset) ||
+                   wh_subscription_set_retry_preset(c->sub, preset->valuestring) != WH_OK))
+        whi_problem(&c->problems, "retry.preset must be standard, seed003 or none");
     const cJSON *sched = whi_json_field(item, NAMES("schedule"));
     if (sched)
         apply_retry_schedule(c, sched);
+    if (en) /* an explicit flag wins over the preset's */
+        c->sub->retry_enabled = cJSON_IsTrue(en);
+}
+
+/* A whole number of milliseconds 0..600000 (null: 0); anything else is a problem. */
+static uint32_t timeout_value(apply_ctx *c, const cJSON *v, const char *field)
+{
+    if (!v || cJSON_IsNull(v))
+        return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 600000 ||
+        v->valuedouble != (double)(uint32_t)v->valuedouble) {
+        whi_problem(&c->problems, "%s must be whole milliseconds 0..600000", field);
+        return 0;
+    }
+    return (uint32_t)v->valuedouble;
+}
+
+static void apply_timeouts(apply_ctx *c, const cJSON *item)
+{
+    if (!item)
+        return;
+    if (cJSON_IsNull(item)) {
+        wh_subscription_set_timeouts(c->sub, 0, 0);
+        return;
+    }
+    if (!cJSON_IsObject(item)) {
+        whi_problem(&c->problems, "timeouts must be an object");
+        return;
+    }
+    uint32_t conn = timeout_value(c, whi_json_field(item, NAMES("connectMs")), "timeouts.connectMs");
+    uint32_t total = timeout_value(c, whi_json_field(item, NAMES("totalMs")), "timeouts.totalMs");
+    wh_subscription_set_timeouts(c->sub, conn, total);
 }
 
 static void apply_metadata(apply_ctx *c, const cJSON *item)
@@ -488,6 +524,7 @@ static void apply_all(apply_ctx *c, const cJSON *root)
     apply_signature(c, root);
     apply_secrets(c, root);
     apply_retry(c, whi_json_field(root, NAMES("retry")));
+    apply_timeouts(c, whi_json_field(root, NAMES("timeouts")));
     apply_metadata(c, whi_json_field(root, NAMES("metadata", "fields")));
     apply_stats(c, root);
 }
@@ -659,6 +696,10 @@ static cJSON *build_json(const wh_subscription *sub, unsigned int flags)
     ok &= sched != NULL;
     for (size_t i = 0; ok && i < sub->nretry; i++)
         ok &= cJSON_AddItemToArray(sched, cJSON_CreateNumber(sub->retry[i]));
+    cJSON *to = cJSON_AddObjectToObject(r, "timeouts");
+    ok &= to != NULL;
+    ok &= add(to, "connectMs", cJSON_CreateNumber(sub->connect_timeout_ms));
+    ok &= add(to, "totalMs", cJSON_CreateNumber(sub->total_timeout_ms));
     ok &= add(r, "metadata", cJSON_Parse(sub->metadata));
     ok &= add(r, "createdAt", time_or_null(sub->created_at, sub->created_off));
     ok &= add(r, "updatedAt", time_or_null(sub->updated_at, sub->updated_off));

@@ -210,6 +210,18 @@ WH_EXTERN uint32_t wh_subscription_retry_delay(const wh_subscription *sub, size_
 WH_EXTERN int wh_subscription_set_retry_schedule(wh_subscription *sub, const uint32_t *delays_s,
                                                  size_t count);
 
+/* Named retry policies: "standard" (the Standard Webhooks schedule, the default: 5 s, 5 min,
+ * 30 min, 2 h, 5 h, 10 h, 10 h after the first attempt), "seed003" (3 retries 10 minutes
+ * apart), "none" (retries off). Sets the schedule and the enabled flag. WH_EINVAL otherwise. */
+WH_EXTERN int wh_subscription_set_retry_preset(wh_subscription *sub, const char *preset);
+
+/* ---- timeouts: 0 means the hub's default (connect 10 s, total 30 s) ---- */
+WH_EXTERN uint32_t wh_subscription_connect_timeout_ms(const wh_subscription *sub);
+WH_EXTERN uint32_t wh_subscription_total_timeout_ms(const wh_subscription *sub);
+/* Each 0..600 000 ms. */
+WH_EXTERN int wh_subscription_set_timeouts(wh_subscription *sub, uint32_t connect_ms,
+                                           uint32_t total_ms);
+
 /* ---- host metadata (seed 000 "fields"): an arbitrary JSON object, compact text ---- */
 WH_EXTERN const char *wh_subscription_metadata(const wh_subscription *sub); /* "{}" by default */
 WH_EXTERN int wh_subscription_set_metadata(wh_subscription *sub, const char *json, size_t len);

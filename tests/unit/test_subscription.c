@@ -197,6 +197,42 @@ static void test_retry_schedule(void **state)
     wh_subscription_free(sub);
 }
 
+static void test_retry_presets_and_timeouts(void **state)
+{
+    (void)state;
+    wh_subscription *sub;
+    WH_ASSERT_OK(wh_subscription_new(&sub));
+    WH_ASSERT_OK(wh_subscription_set_retry_preset(sub, "seed003"));
+    assert_int_equal(wh_subscription_retry_count(sub), 3);
+    assert_int_equal(wh_subscription_retry_delay(sub, 0), 600);
+    WH_ASSERT_OK(wh_subscription_set_retry_preset(sub, "none"));
+    assert_false(wh_subscription_retry_enabled(sub));
+    WH_ASSERT_OK(wh_subscription_set_retry_preset(sub, "standard"));
+    assert_true(wh_subscription_retry_enabled(sub));
+    assert_int_equal(wh_subscription_retry_count(sub), 7);
+    assert_int_equal(wh_subscription_set_retry_preset(sub, "forever"), WH_EINVAL);
+    WH_ASSERT_OK(wh_subscription_set_timeouts(sub, 500, 2000));
+    assert_int_equal(wh_subscription_connect_timeout_ms(sub), 500);
+    assert_int_equal(wh_subscription_total_timeout_ms(sub), 2000);
+    assert_int_equal(wh_subscription_set_timeouts(sub, 700000, 0), WH_EINVAL);
+    wh_subscription_free(sub);
+
+    const char *json = "{\"url\":\"https://e.com/h\",\"events\":[\"a\"],"
+                       "\"retry\":{\"preset\":\"seed003\"},\"timeouts\":{\"totalMs\":1500}}";
+    sub = from_json(json);
+    assert_int_equal(wh_subscription_retry_count(sub), 3);
+    assert_int_equal(wh_subscription_total_timeout_ms(sub), 1500);
+    assert_int_equal(wh_subscription_connect_timeout_ms(sub), 0);
+    char *out = to_json(sub, 0);
+    assert_non_null(strstr(out, "\"timeouts\":{\"connectMs\":0,\"totalMs\":1500}"));
+    assert_non_null(strstr(out, "\"schedule\":[600,600,600]"));
+    wh_free(out);
+    wh_subscription_free(sub);
+    const char *bad = "{\"url\":\"https://e.com/h\",\"events\":[\"a\"],\"timeouts\":{\"totalMs\":-1}}";
+    assert_int_equal(wh_subscription_from_json(&sub, bad, strlen(bad)), WH_EINVAL);
+    assert_true(wh_test_has_detail("timeouts.totalMs"));
+}
+
 static const char *FULL_JSON =
     "{\"id\":\"w1b2c3d4-5678-9abc-def0-123456789abc\",\"ownerId\":\"owner-1\",\"name\":\"ERP\","
     "\"description\":\"orders to the ERP\",\"url\":\"https://erp.example.com/hooks/{{entity}}\","
@@ -408,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_headers_rules),
         cmocka_unit_test(test_secrets_and_rotation),
         cmocka_unit_test(test_retry_schedule),
+        cmocka_unit_test(test_retry_presets_and_timeouts),
         cmocka_unit_test(test_json_round_trip_is_exact),
         cmocka_unit_test(test_json_secrets_left_out_by_default),
         cmocka_unit_test(test_json_defaults_generate_id_and_secret),
