@@ -1,0 +1,95 @@
+/*
+ * The matcher's private layout, shared by match.c (API, entries), match_index.c (posting lists,
+ * trie, lookups), match_rules.c (pure rules, linear scan) and the tests and benchmark.
+ *
+ * Index:
+ * - exact:  event type -> node whose `end` list holds subscriptions with that exact pattern.
+ * - trie:   wildcard patterns by their path with '*' segments kept literally: node "order.*"
+ *           holds "order.*" in `end`; node "order" holds "order.**" in `deep`. The root (not in
+ *           the map) holds "*" and "**" in `deep`. Every prefix of an indexed path has a node,
+ *           so a walk over the event's segments can follow both the literal and the '*' child.
+ * - entity: "Entity" -> node holding subscriptions on every action of the entity;
+ *           "Entity\0action" -> node holding those on that action.
+ * Posting lists are sorted by the entry's sequence number (order of addition), which gives the
+ * stable result order.
+ */
+#ifndef WEBHOOKS_MATCH_IMPL_H
+#define WEBHOOKS_MATCH_IMPL_H
+
+#include "hashmap.h"
+#include "internal.h"
+#include "webhooks/match.h"
+
+typedef struct whi_mentry whi_mentry;
+
+typedef struct whi_plist {
+    whi_mentry **v;
+    uint32_t n, cap;
+} whi_plist;
+
+typedef struct whi_mnode {
+    whi_plist end;  /* pattern ends here */
+    whi_plist deep; /* pattern is this path followed by ".**" */
+    uint32_t refs;  /* keys indexed at or below this node; freed at 0 */
+    uint32_t nlit;  /* trie: children whose last segment is literal */
+    uint32_t nstar; /* trie: children whose last segment is '*' */
+    uint32_t keylen;
+    char key[]; /* the path / type / entity key, NUL-terminated */
+} whi_mnode;
+
+/* Kinds of index keys an entry is filed under. */
+enum { WHI_KEY_EXACT = 1, WHI_KEY_END, WHI_KEY_DEEP, WHI_KEY_ENTITY };
+
+struct whi_mentry {
+    const wh_subscription *sub; /* borrowed */
+    uint64_t seq;               /* order of addition */
+    char *id;                   /* own copy; key of the id map */
+    /* Keys it is indexed under, as a packed blob: repeated [kind:1][len:2][bytes:len]. */
+    unsigned char *keys;
+    size_t keys_len;
+};
+
+#define WHI_MAX_KEY 512 /* longest key: entity (255) + NUL + action (255) */
+
+struct wh_matcher {
+    whi_hmap ids;    /* id -> whi_mentry */
+    whi_hmap exact;  /* type -> whi_mnode */
+    whi_hmap trie;   /* path -> whi_mnode */
+    whi_hmap entity; /* entity or entity\0action -> whi_mnode */
+    whi_mnode root;  /* trie root: "*" and "**" in deep */
+    uint64_t next_seq;
+};
+
+typedef struct whi_mhit {
+    uint64_t seq;
+    const wh_subscription *sub;
+} whi_mhit;
+
+struct wh_match_result {
+    whi_mhit *v;
+    size_t n, cap;
+    int failed; /* WH_ENOMEM after a failed growth during one match */
+};
+
+/* match_index.c: file / unfile one key for an entry. whi_index_add returns WH_OK when added,
+ * 1 when the entry was already filed under that key (nothing changed), or WH_ENOMEM (nothing
+ * changed). whi_index_remove returns whether the entry was found there. */
+int whi_index_add(wh_matcher *m, int kind, const char *key, size_t len, whi_mentry *e);
+bool whi_index_remove(wh_matcher *m, int kind, const char *key, size_t len, whi_mentry *e);
+/* Collect every candidate for ev that passes the filters into r (not yet sorted). */
+void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result *r);
+void whi_index_free(wh_matcher *m);
+
+/* match_rules.c */
+bool whi_sub_passes_filters(const wh_subscription *sub, const wh_event *ev);
+bool whi_sub_listens(const wh_subscription *sub, const wh_event *ev);
+/* Append a hit (sets r->failed on ENOMEM). */
+void whi_result_push(wh_match_result *r, uint64_t seq, const wh_subscription *sub);
+/* Sort r by sequence number and drop duplicates. Never allocates. */
+void whi_result_finish(wh_match_result *r);
+/* The benchmark baseline (and the tests' oracle): test every indexed subscription in turn. */
+int whi_matcher_match_linear(const wh_matcher *m, const wh_event *ev, wh_match_result *r);
+/* Bytes allocated by the matcher's index structures (maps, nodes, lists, entries). */
+size_t whi_matcher_index_bytes(const wh_matcher *m);
+
+#endif

@@ -1,0 +1,344 @@
+/* The matcher's index: sorted posting lists, the exact/entity maps and the wildcard trie. */
+#include <string.h>
+
+#include "event_impl.h"
+#include "match_impl.h"
+
+/* ---- posting lists, sorted by entry sequence number ---- */
+
+static size_t plist_lower_bound(const whi_plist *l, uint64_t seq)
+{
+    size_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->v[mid]->seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool plist_has(const whi_plist *l, const whi_mentry *e)
+{
+    size_t i = plist_lower_bound(l, e->seq);
+    return i < l->n && l->v[i] == e;
+}
+
+/* WH_OK, 1 when already present, or WH_ENOMEM (list unchanged). */
+static int plist_insert(whi_plist *l, whi_mentry *e)
+{
+    /* Entries are mostly added in sequence order: appending is the common case. */
+    size_t i = l->n && l->v[l->n - 1]->seq >= e->seq ? plist_lower_bound(l, e->seq) : l->n;
+    if (i < l->n && l->v[i] == e) return 1;
+    if (l->n == l->cap) {
+        uint32_t ncap = l->cap ? l->cap * 2 : 2;
+        if (ncap <= l->cap) return whi_error(WH_ENOMEM, "posting list too long");
+        whi_mentry **p = whi_realloc(l->v, (size_t)ncap * sizeof(*p));
+        if (!p) return whi_error_oom();
+        l->v = p;
+        l->cap = ncap;
+    }
+    memmove(l->v + i + 1, l->v + i, (l->n - i) * sizeof(*l->v));
+    l->v[i] = e;
+    l->n++;
+    return WH_OK;
+}
+
+static bool plist_remove(whi_plist *l, const whi_mentry *e)
+{
+    size_t i = plist_lower_bound(l, e->seq);
+    if (i >= l->n || l->v[i] != e) return false;
+    memmove(l->v + i, l->v + i + 1, (l->n - i - 1) * sizeof(*l->v));
+    if (--l->n == 0) {
+        whi_free(l->v);
+        *l = (whi_plist){NULL, 0, 0};
+    }
+    return true;
+}
+
+/* ---- nodes ---- */
+
+static whi_mnode *node_new(const char *key, size_t len)
+{
+    whi_mnode *n = whi_calloc(1, sizeof(*n) + len + 1);
+    if (!n) return NULL;
+    memcpy(n->key, key, len);
+    n->keylen = (uint32_t)len;
+    return n;
+}
+
+static void node_free(whi_mnode *n)
+{
+    whi_free(n->end.v);
+    whi_free(n->deep.v);
+    whi_free(n);
+}
+
+static bool node_unused(const whi_mnode *n)
+{
+    return n->refs == 0 && n->end.n == 0 && n->deep.n == 0 && n->nlit == 0 && n->nstar == 0;
+}
+
+/* ---- exact types and entities: one node per key, `end` list only ---- */
+
+static int flat_add(whi_hmap *map, const char *key, size_t len, whi_mentry *e)
+{
+    whi_mnode *n = whi_hmap_get(map, key, len);
+    bool created = false;
+    if (!n) {
+        if (!(n = node_new(key, len))) return whi_error_oom();
+        if (whi_hmap_put(map, n->key, len, n) != WH_OK) {
+            node_free(n);
+            return WH_ENOMEM;
+        }
+        created = true;
+    }
+    int rc = plist_insert(&n->end, e);
+    if (rc == WH_OK)
+        n->refs++;
+    else if (created) {
+        whi_hmap_remove(map, key, len);
+        node_free(n);
+    }
+    return rc;
+}
+
+static bool flat_remove(whi_hmap *map, const char *key, size_t len, whi_mentry *e)
+{
+    whi_mnode *n = whi_hmap_get(map, key, len);
+    if (!n || !plist_remove(&n->end, e)) return false;
+    if (--n->refs == 0) {
+        whi_hmap_remove(map, key, len);
+        node_free(n);
+    }
+    return true;
+}
+
+/* ---- trie over dot segments, keyed by path ---- */
+
+/* Length of the parent path of path[0..len) ("a.b" -> "a", "a" -> root, 0). */
+static size_t parent_len(const char *path, size_t len)
+{
+    while (len > 0 && path[len - 1] != '.')
+        len--;
+    return len ? len - 1 : 0;
+}
+
+static bool last_is_star(const char *path, size_t len)
+{
+    return path[len - 1] == '*' && (len == 1 || path[len - 2] == '.');
+}
+
+static whi_mnode *trie_node(const wh_matcher *m, const char *path, size_t len)
+{
+    return len == 0 ? (whi_mnode *)&m->root : whi_hmap_get(&m->trie, path, len);
+}
+
+static void child_count(wh_matcher *m, const char *path, size_t len, int delta)
+{
+    whi_mnode *p = trie_node(m, path, parent_len(path, len));
+    if (last_is_star(path, len))
+        p->nstar += (uint32_t)delta;
+    else
+        p->nlit += (uint32_t)delta;
+}
+
+/* Free the unused nodes at the end of path, deepest first, stopping at the first in use. */
+static void trie_prune(wh_matcher *m, const char *path, size_t len)
+{
+    while (len > 0) {
+        whi_mnode *n = whi_hmap_get(&m->trie, path, len);
+        if (!n || !node_unused(n)) return;
+        whi_hmap_remove(&m->trie, path, len);
+        child_count(m, path, len, -1);
+        node_free(n);
+        len = parent_len(path, len);
+    }
+}
+
+/* Make sure every prefix of path has a node (new ones have refs 0). WH_ENOMEM after undoing. */
+static int trie_make_path(wh_matcher *m, const char *path, size_t len)
+{
+    for (size_t i = 1; i <= len; i++) {
+        if (i < len && path[i] != '.') continue;
+        if (whi_hmap_get(&m->trie, path, i)) continue;
+        whi_mnode *n = node_new(path, i);
+        if (!n || whi_hmap_put(&m->trie, n->key, i, n) != WH_OK) {
+            if (n) node_free(n);
+            trie_prune(m, path, parent_len(path, i));
+            return whi_error_oom();
+        }
+        child_count(m, path, i, +1);
+    }
+    return WH_OK;
+}
+
+static void trie_ref(wh_matcher *m, const char *path, size_t len, int delta)
+{
+    for (size_t i = 1; i <= len; i++)
+        if (i == len || path[i] == '.') trie_node(m, path, i)->refs += (uint32_t)delta;
+}
+
+static whi_plist *kind_list(whi_mnode *n, int kind)
+{
+    return kind == WHI_KEY_DEEP ? &n->deep : &n->end;
+}
+
+static int trie_add(wh_matcher *m, int kind, const char *path, size_t len, whi_mentry *e)
+{
+    whi_mnode *n = trie_node(m, path, len);
+    if (n && plist_has(kind_list(n, kind), e)) return 1;
+    int rc = trie_make_path(m, path, len);
+    if (rc != WH_OK) return rc;
+    n = trie_node(m, path, len);
+    if ((rc = plist_insert(kind_list(n, kind), e)) != WH_OK) {
+        trie_prune(m, path, len);
+        return rc;
+    }
+    trie_ref(m, path, len, +1);
+    return WH_OK;
+}
+
+static bool trie_remove(wh_matcher *m, int kind, const char *path, size_t len, whi_mentry *e)
+{
+    whi_mnode *n = trie_node(m, path, len);
+    if (!n || !plist_remove(kind_list(n, kind), e)) return false;
+    trie_ref(m, path, len, -1);
+    trie_prune(m, path, len);
+    return true;
+}
+
+int whi_index_add(wh_matcher *m, int kind, const char *key, size_t len, whi_mentry *e)
+{
+    switch (kind) {
+    case WHI_KEY_EXACT:
+        return flat_add(&m->exact, key, len, e);
+    case WHI_KEY_ENTITY:
+        return flat_add(&m->entity, key, len, e);
+    default:
+        return trie_add(m, kind, key, len, e);
+    }
+}
+
+bool whi_index_remove(wh_matcher *m, int kind, const char *key, size_t len, whi_mentry *e)
+{
+    switch (kind) {
+    case WHI_KEY_EXACT:
+        return flat_remove(&m->exact, key, len, e);
+    case WHI_KEY_ENTITY:
+        return flat_remove(&m->entity, key, len, e);
+    default:
+        return trie_remove(m, kind, key, len, e);
+    }
+}
+
+/* ---- lookups ---- */
+
+typedef struct walk {
+    const wh_matcher *m;
+    const wh_event *ev;
+    wh_match_result *r;
+    const char *type;
+    size_t tlen;
+    char path[WH_MAX_EVENT_TYPE_LEN + 1]; /* a path is never longer than the type it follows */
+} walk;
+
+static void collect(const whi_plist *l, const wh_event *ev, wh_match_result *r)
+{
+    for (uint32_t i = 0; i < l->n; i++) {
+        const whi_mentry *e = l->v[i];
+        if (whi_sub_passes_filters(e->sub, ev)) whi_result_push(r, e->seq, e->sub);
+    }
+}
+
+/* At node (the path in w->path[0..plen)), with the type's segments from pos still to match. */
+static void walk_node(walk *w, const whi_mnode *node, size_t pos, size_t plen)
+{
+    if (pos >= w->tlen) {
+        collect(&node->end, w->ev, w->r);
+        return;
+    }
+    collect(&node->deep, w->ev, w->r);
+    size_t end = pos;
+    while (end < w->tlen && w->type[end] != '.')
+        end++;
+    size_t next = end < w->tlen ? end + 1 : end;
+    size_t base = plen ? plen + 1 : 0;
+    if (plen) w->path[plen] = '.';
+    if (node->nlit) {
+        memcpy(w->path + base, w->type + pos, end - pos);
+        const whi_mnode *c = whi_hmap_get(&w->m->trie, w->path, base + end - pos);
+        if (c) walk_node(w, c, next, base + end - pos);
+    }
+    if (node->nstar) {
+        w->path[base] = '*';
+        const whi_mnode *c = whi_hmap_get(&w->m->trie, w->path, base + 1);
+        if (c) walk_node(w, c, next, base + 1);
+    }
+}
+
+void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result *r)
+{
+    size_t tlen = strlen(ev->type);
+    const whi_mnode *n = whi_hmap_get(&m->exact, ev->type, tlen);
+    if (n) collect(&n->end, ev, r);
+    if (tlen > 0 && tlen <= WH_MAX_EVENT_TYPE_LEN) {
+        walk w = {.m = m, .ev = ev, .r = r, .type = ev->type, .tlen = tlen};
+        walk_node(&w, &m->root, 0, 0);
+    }
+    if (!ev->entity || m->entity.n == 0) return;
+    size_t elen = strlen(ev->entity);
+    if ((n = whi_hmap_get(&m->entity, ev->entity, elen))) collect(&n->end, ev, r);
+    size_t alen = ev->action ? strlen(ev->action) : 0;
+    if (ev->action && elen + 1 + alen <= WHI_MAX_KEY) {
+        char key[WHI_MAX_KEY];
+        memcpy(key, ev->entity, elen);
+        key[elen] = '\0';
+        memcpy(key + elen + 1, ev->action, alen);
+        if ((n = whi_hmap_get(&m->entity, key, elen + 1 + alen))) collect(&n->end, ev, r);
+    }
+}
+
+/* ---- teardown and accounting ---- */
+
+static void free_nodes(whi_hmap *map)
+{
+    for (size_t i = 0; i < map->cap; i++)
+        if (map->slots[i].value) node_free(map->slots[i].value);
+    whi_hmap_free(map);
+}
+
+void whi_index_free(wh_matcher *m)
+{
+    free_nodes(&m->exact);
+    free_nodes(&m->trie);
+    free_nodes(&m->entity);
+    whi_free(m->root.end.v);
+    whi_free(m->root.deep.v);
+    memset(&m->root, 0, sizeof(m->root));
+}
+
+static size_t nodes_bytes(const whi_hmap *map)
+{
+    size_t total = whi_hmap_bytes(map);
+    for (size_t i = 0; i < map->cap; i++) {
+        const whi_mnode *n = map->slots[i].value;
+        if (n)
+            total += sizeof(*n) + n->keylen + 1 +
+                     ((size_t)n->end.cap + n->deep.cap) * sizeof(whi_mentry *);
+    }
+    return total;
+}
+
+size_t whi_matcher_index_bytes(const wh_matcher *m)
+{
+    size_t total = nodes_bytes(&m->exact) + nodes_bytes(&m->trie) + nodes_bytes(&m->entity) +
+                   ((size_t)m->root.end.cap + m->root.deep.cap) * sizeof(whi_mentry *) +
+                   whi_hmap_bytes(&m->ids);
+    for (size_t i = 0; i < m->ids.cap; i++) {
+        const whi_mentry *e = m->ids.slots[i].value;
+        if (e) total += sizeof(*e) + strlen(e->id) + 1 + e->keys_len;
+    }
+    return total;
+}
