@@ -5,5 +5,6 @@
 #include "webhooks/common.h"
 #include "webhooks/subscription.h"
 #include "webhooks/event.h"
+#include "webhooks/sign.h"
 
 #endif

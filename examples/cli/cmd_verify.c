@@ -1,0 +1,182 @@
+/* webhooks verify: check the signature headers of a received body. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void cmd_verify_usage(FILE *out)
+{
+    fputs("Usage: webhooks verify [--scheme standard|github|stripe] --secret SECRET\n"
+          "                       [--secret SECRET2 ...] [--tolerance SECONDS] [--now UNIX]\n"
+          "                       --header 'Name: value' [--header ...] [FILE]\n"
+          "\n"
+          "Verify the body read from FILE (or standard input when FILE is absent or '-'), bytes\n"
+          "as they are, against the signature headers given with --header. Prints 'valid', or\n"
+          "'invalid: REASON' (missing header, malformed header, signature mismatch, timestamp\n"
+          "too old or too new).\n"
+          "\n"
+          "  --scheme S         standard (default), github or stripe\n"
+          "  --secret SECRET    a secret the sender may use; repeat for several (any may match)\n"
+          "  --header 'N: v'    a received header (names are case-insensitive); repeat\n"
+          "  --tolerance SECS   how far the signed timestamp may be from now (default 300)\n"
+          "  --now UNIX         the time to check against, in Unix seconds (default: now)\n"
+          "  -h, --help         show this help\n"
+          "\n"
+          "Exit status: 0 valid, 1 verification failed, 2 usage or input error.\n",
+          out);
+}
+
+enum { O_SCHEME, O_SECRET, O_HEADER, O_TOLERANCE, O_NOW, O_HELP };
+static const cli_option OPTIONS[] = {
+    [O_SCHEME] = {"scheme", true}, [O_SECRET] = {"secret", true},
+    [O_HEADER] = {"header", true}, [O_TOLERANCE] = {"tolerance", true},
+    [O_NOW] = {"now", true},       [O_HELP] = {"help", false},
+};
+
+typedef struct verify_args {
+    wh_scheme scheme;
+    const char *secrets[WH_SIGN_MAX_SECRETS];
+    size_t nsecrets;
+    char **names; /* nheaders entries each, owned */
+    char **values;
+    size_t nheaders;
+    int64_t tolerance; /* 0: the library's default */
+    int64_t now;       /* 0: the clock */
+    const char *file;
+} verify_args;
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Split "Name: value" into owned copies; the name is trimmed, the value keeps its inner text. */
+static int add_header(verify_args *a, const char *cmd, const char *arg)
+{
+    const char *colon = strchr(arg, ':');
+    const char *s = arg, *e = colon;
+    while (colon && s < e && is_space(*s))
+        s++;
+    while (colon && e > s && is_space(e[-1]))
+        e--;
+    if (!colon || e == s)
+        return cli_usage_error(cmd, "--header must look like 'Name: value', not '%s'", arg);
+    const char *v = colon + 1;
+    while (is_space(*v))
+        v++;
+    char *name = malloc((size_t)(e - s) + 1), *value = strdup(v);
+    if (!name || !value) {
+        free(name);
+        free(value);
+        return cli_usage_error(cmd, "out of memory");
+    }
+    memcpy(name, s, (size_t)(e - s));
+    name[e - s] = '\0';
+    a->names[a->nheaders] = name;
+    a->values[a->nheaders++] = value;
+    return 0;
+}
+
+static void free_args(verify_args *a)
+{
+    for (size_t i = 0; i < a->nheaders; i++) {
+        free(a->names[i]);
+        free(a->values[i]);
+    }
+    free(a->names);
+    free(a->values);
+}
+
+/* Fill *a from argv: 0 to go on, -1 after --help, or an exit code. */
+static int parse(int argc, char **argv, verify_args *a)
+{
+    cli_parser p;
+    cli_parser_init(&p, argc, argv);
+    /* At most one header per argument, so argc entries always suffice. */
+    a->names = calloc((size_t)argc, sizeof(char *));
+    a->values = calloc((size_t)argc, sizeof(char *));
+    if (!a->names || !a->values) return cli_usage_error(p.cmd, "out of memory");
+    const char *v;
+    int k, rc = 0;
+    while (rc == 0 &&
+           (k = cli_next(&p, OPTIONS, sizeof(OPTIONS) / sizeof(OPTIONS[0]), &v)) != CLI_END) {
+        switch (k) {
+        case O_HELP:
+            cmd_verify_usage(stdout);
+            return -1;
+        case O_SCHEME:
+            rc = cli_parse_scheme(p.cmd, v, &a->scheme);
+            break;
+        case O_SECRET:
+            if (a->nsecrets == WH_SIGN_MAX_SECRETS)
+                return cli_usage_error(p.cmd, "at most %d --secret", WH_SIGN_MAX_SECRETS);
+            a->secrets[a->nsecrets++] = v;
+            break;
+        case O_HEADER:
+            rc = add_header(a, p.cmd, v);
+            break;
+        case O_TOLERANCE:
+            rc = cli_parse_int(p.cmd, "--tolerance", v, 1, INT64_MAX, &a->tolerance);
+            break;
+        case O_NOW:
+            rc = cli_parse_int(p.cmd, "--now", v, 1, INT64_MAX, &a->now);
+            break;
+        case CLI_POSITIONAL:
+            if (a->file)
+                return cli_usage_error(p.cmd, "more than one FILE ('%s', '%s')", a->file, v);
+            a->file = v;
+            break;
+        default:
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (rc == 0 && a->nsecrets == 0) rc = cli_usage_error(p.cmd, "--secret is required");
+    if (rc == 0 && a->nheaders == 0)
+        rc = cli_usage_error(p.cmd, "--header is required (the signature headers received)");
+    return rc;
+}
+
+static bool is_verification_failure(int code)
+{
+    return code == WH_ESIG_MISSING || code == WH_ESIG_MALFORMED || code == WH_ESIG_MISMATCH ||
+           code == WH_ESIG_TOO_OLD || code == WH_ESIG_TOO_NEW;
+}
+
+static int run(const verify_args *a, const char *cmd)
+{
+    unsigned char *body;
+    size_t len;
+    int rc = cli_read_body(cmd, a->file, &body, &len);
+    if (rc != 0) return rc;
+    int err =
+        wh_verify(a->scheme, a->secrets, a->nsecrets, (const char *const *)a->names,
+                  (const char *const *)a->values, a->nheaders, body, len, a->now, a->tolerance);
+    free(body);
+    if (err == WH_OK) {
+        puts("valid");
+        rc = CLI_EXIT_OK;
+    } else if (is_verification_failure(err)) {
+        printf("invalid: %s: %s\n", wh_strerror(err), wh_error_last_message());
+        rc = CLI_EXIT_INVALID;
+    } else {
+        fprintf(stderr, "webhooks verify: %s\n", wh_error_last_message());
+        return CLI_EXIT_USAGE;
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "webhooks verify: cannot write to standard output\n");
+        return CLI_EXIT_USAGE;
+    }
+    return rc;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    verify_args a = {.scheme = WH_SCHEME_STANDARD};
+    int rc = parse(argc, argv, &a);
+    if (rc == 0)
+        rc = run(&a, argv[0]);
+    else if (rc < 0)
+        rc = CLI_EXIT_OK;
+    free_args(&a);
+    return rc;
+}
