@@ -1,0 +1,481 @@
+/*
+ * The delivery loop: lease due deliveries, sign each attempt (a fresh timestamp, the same
+ * id), hand them to the transport, and record each outcome when it completes. The transport is
+ * driven only from wh_hub_run's thread and without the hub's lock, so emits and API calls from
+ * other threads never wait on the network.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "hub_impl.h"
+#include "sign_impl.h"
+#include "subscription_impl.h"
+
+#define LEASE_BATCH_MAX 256
+
+/* A leased delivery, copied out of the store's callback. */
+typedef struct leased {
+    wh_delivery d;
+    char *strings; /* one allocation holding every string of d */
+} leased;
+
+typedef struct lease_ctx {
+    leased *v;
+    size_t n, cap;
+    int rc;
+} lease_ctx;
+
+static char *put(char **p, const char *s, size_t len)
+{
+    if (!s)
+        return NULL;
+    char *at = *p;
+    memcpy(at, s, len);
+    at[len] = '\0';
+    *p += len + 1;
+    return at;
+}
+
+static int copy_delivery(const wh_delivery *d, void *ud)
+{
+    lease_ctx *c = ud;
+    if (c->n == c->cap) {
+        c->rc = whi_error(WH_EINVAL, "lease returned more than asked");
+        return 1;
+    }
+    const char *strs[] = {d->id, d->subscription_id, d->owner_id, d->event_id, d->event_type,
+                          d->idempotency_key, d->url, d->headers, d->last_error};
+    size_t total = d->body_len + 1;
+    for (size_t i = 0; i < WHI_ARRAY_LEN(strs); i++)
+        total += strs[i] ? strlen(strs[i]) + 1 : 0;
+    leased *l = &c->v[c->n];
+    char *p = l->strings = whi_malloc(total);
+    if (!p) {
+        c->rc = whi_error_oom();
+        return 1;
+    }
+    l->d = *d;
+    l->d.id = put(&p, d->id, strlen(d->id));
+    l->d.subscription_id = put(&p, d->subscription_id, strlen(d->subscription_id));
+    l->d.owner_id = d->owner_id ? put(&p, d->owner_id, strlen(d->owner_id)) : NULL;
+    l->d.event_id = put(&p, d->event_id, strlen(d->event_id));
+    l->d.event_type = put(&p, d->event_type, strlen(d->event_type));
+    l->d.idempotency_key = put(&p, d->idempotency_key, strlen(d->idempotency_key));
+    l->d.url = d->url ? put(&p, d->url, strlen(d->url)) : NULL;
+    l->d.headers = d->headers ? put(&p, d->headers, strlen(d->headers)) : NULL;
+    l->d.last_error = d->last_error ? put(&p, d->last_error, strlen(d->last_error)) : NULL;
+    l->d.body = put(&p, d->body ? d->body : "", d->body_len);
+    c->n++;
+    return 0;
+}
+
+/* Record an outcome for a delivery that was never sent (subscription gone or not active). */
+static void record_unsent(wh_hub *h, const wh_delivery *d, const char *why, wh_time_ms now)
+{
+    wh_attempt a = {WH_ATTEMPT_VERSION, d->id, d->subscription_id, d->attempts + 1, now, 0, 0,
+                    WH_ESTATE, why, NULL, 0};
+    wh_outcome o = {WH_DELIVERY_FAILED, 0, why, NULL};
+    if (h->store->record(h->store, &a, &o) != WH_OK)
+        whi_hub_log(h, WH_LOG_ERROR, "delivery %s: cannot record: %s", d->id,
+                    wh_error_last()->message);
+}
+
+/* ---- building the request ---- */
+
+typedef struct request_text {
+    whi_buf lines;         /* NUL-separated "Name: value" lines */
+    const char *ptrs[WH_MAX_HEADERS + 16];
+    size_t n;
+} request_text;
+
+static void add_line(request_text *rt, const char *name, const char *value)
+{
+    whi_buf_printf(&rt->lines, "%s: %s", name, value);
+    whi_buf_putc(&rt->lines, '\0');
+    rt->n++;
+}
+
+/* Resolve the line offsets into pointers once the buffer stops moving. */
+static void index_lines(request_text *rt)
+{
+    const char *p = rt->lines.data;
+    for (size_t i = 0; i < rt->n; i++) {
+        rt->ptrs[i] = p;
+        p += strlen(p) + 1;
+    }
+}
+
+static int build_headers(wh_hub *h, const hub_sub *hs, const wh_delivery *d, wh_time_ms now,
+                         request_text *rt)
+{
+    cJSON *custom = cJSON_ParseWithLength(d->headers ? d->headers : "{}",
+                                          d->headers ? strlen(d->headers) : 2);
+    if (!custom)
+        return whi_error(WH_ECORRUPT, "delivery %s: stored headers are not JSON", d->id);
+    bool has_ct = false;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, custom) has_ct |= whi_strcasecmp(item->string, "Content-Type") == 0;
+    if (!has_ct)
+        add_line(rt, "Content-Type", "application/json");
+    add_line(rt, "User-Agent", h->user_agent);
+    whi_signed sig;
+    int rc = whi_sign_subscription(&sig, hs->sub, d->idempotency_key, now / 1000, d->body,
+                                   d->body_len, now);
+    for (size_t i = 0; rc == WH_OK && i < sig.count; i++)
+        add_line(rt, sig.name[i], sig.value[i]);
+    add_line(rt, "x-Idempotency-Key", d->idempotency_key);
+    char ts[WHI_RFC3339_MAX];
+    whi_rfc3339_format(d->event_time, 0, ts);
+    add_line(rt, "x-timestamp", ts);
+    cJSON_ArrayForEach(item, custom)
+    {
+        if (cJSON_IsString(item) && rt->n < WHI_ARRAY_LEN(rt->ptrs))
+            add_line(rt, item->string, item->valuestring);
+    }
+    cJSON_Delete(custom);
+    if (rc == WH_OK)
+        rc = whi_buf_status(&rt->lines);
+    if (rc == WH_OK)
+        index_lines(rt);
+    return rc;
+}
+
+static void on_done(const wh_http_response *resp, void *ud);
+
+static int send_one(wh_hub *h, hub_sub *hs, const wh_delivery *d, wh_time_ms now)
+{
+    request_text rt = {WHI_BUF_INIT, {0}, 0};
+    hub_flight *f = whi_calloc(1, sizeof(*f));
+    int rc = f ? build_headers(h, hs, d, now, &rt) : whi_error_oom();
+    if (rc == WH_OK) {
+        f->hub = h;
+        f->attempt = d->attempts + 1;
+        f->started_at = now;
+        f->delivery_id = whi_strdup(d->id);
+        f->subscription_id = whi_strdup(d->subscription_id);
+        if (!f->delivery_id || !f->subscription_id)
+            rc = whi_error_oom();
+    }
+    const wh_subscription *s = hs->sub;
+    wh_http_request req = {WH_HTTP_REQUEST_VERSION,
+                           wh_method_name(d->method),
+                           d->url,
+                           rt.ptrs,
+                           rt.n,
+                           d->body,
+                           d->body_len,
+                           s->connect_timeout_ms ? s->connect_timeout_ms : h->opts.connect_timeout_ms,
+                           s->total_timeout_ms ? s->total_timeout_ms : h->opts.total_timeout_ms,
+                           h->opts.max_response_bytes,
+                           WH_ATTEMPT_RESPONSE_MAX};
+    if (rc == WH_OK)
+        rc = h->transport->start(h->transport, &req, on_done, f, &f->transport_id);
+    whi_buf_free(&rt.lines);
+    if (rc != WH_OK) {
+        if (f) {
+            whi_free(f->delivery_id);
+            whi_free(f->subscription_id);
+            whi_free(f);
+        }
+        return rc;
+    }
+    f->next = h->flights;
+    h->flights = f;
+    h->inflight++;
+    hs->inflight++;
+    return WH_OK;
+}
+
+/* Subscriptions at their in-flight limit, to leave out of the next lease. */
+static size_t busy_subs(wh_hub *h, const char **ids, size_t max)
+{
+    size_t n = 0;
+    for (hub_flight *f = h->flights; f && n < max; f = f->next) {
+        hub_sub *hs = whi_hub_cache_get(h, f->subscription_id);
+        if (!hs || hs->inflight < h->opts.max_in_flight_per_subscription)
+            continue;
+        bool seen = false;
+        for (size_t i = 0; i < n && !seen; i++)
+            seen = strcmp(ids[i], f->subscription_id) == 0;
+        if (!seen)
+            ids[n++] = f->subscription_id;
+    }
+    return n;
+}
+
+static void start_leased(wh_hub *h, const wh_delivery *d, wh_time_ms now)
+{
+    hub_sub *hs = whi_hub_cache_get(h, d->subscription_id);
+    if (!hs || hs->sub->status != WH_STATUS_ACTIVE) {
+        record_unsent(h, d, hs ? "not sent: the webhook is not active" : "not sent: no such webhook",
+                      now);
+        return;
+    }
+    if (!d->url || hs->inflight >= h->opts.max_in_flight_per_subscription) {
+        if (!d->url)
+            record_unsent(h, d, "not sent: no rendered url", now);
+        else
+            h->store->release(h->store, d->id);
+        return;
+    }
+    if (send_one(h, hs, d, now) != WH_OK) {
+        whi_hub_log(h, WH_LOG_ERROR, "delivery %s: cannot start: %s", d->id,
+                    wh_error_last()->message);
+        h->store->release(h->store, d->id);
+    }
+}
+
+int whi_hub_start_due(wh_hub *h)
+{
+    size_t free_slots = h->opts.max_in_flight - h->inflight;
+    if (h->inflight >= h->opts.max_in_flight || free_slots == 0)
+        return WH_OK;
+    if (free_slots > LEASE_BATCH_MAX)
+        free_slots = LEASE_BATCH_MAX;
+    const char *busy[LEASE_BATCH_MAX];
+    wh_time_ms now = whi_hub_now(h);
+    wh_lease_request req = {now, now + h->opts.lease_ms, free_slots,
+                            h->opts.max_in_flight_per_subscription, busy,
+                            busy_subs(h, busy, LEASE_BATCH_MAX)};
+    lease_ctx c = {whi_calloc(free_slots, sizeof(leased)), 0, free_slots, WH_OK};
+    if (!c.v)
+        return whi_error_oom();
+    int rc = h->store->lease(h->store, &req, copy_delivery, &c);
+    if (rc == WH_OK)
+        rc = c.rc;
+    for (size_t i = 0; i < c.n; i++) {
+        if (rc == WH_OK)
+            start_leased(h, &c.v[i].d, now);
+        whi_free(c.v[i].strings);
+    }
+    whi_free(c.v);
+    return rc;
+}
+
+/* ---- completions ---- */
+
+static void unlink_flight(wh_hub *h, hub_flight *f)
+{
+    hub_flight **p = &h->flights;
+    while (*p && *p != f)
+        p = &(*p)->next;
+    if (*p)
+        *p = f->next;
+    h->inflight--;
+    hub_sub *hs = whi_hub_cache_get(h, f->subscription_id);
+    if (hs && hs->inflight)
+        hs->inflight--;
+}
+
+/* Queue the host's on_disable notice, to be delivered once the lock is released. */
+static void queue_notice(wh_hub *h, const char *id, const char *reason)
+{
+    hub_notice *n = whi_calloc(1, sizeof(*n));
+    if (!n || !(n->subscription_id = whi_strdup(id)) || !(n->reason = whi_strdup(reason))) {
+        if (n)
+            whi_free(n->subscription_id);
+        whi_free(n);
+        return;
+    }
+    n->next = h->notices;
+    h->notices = n;
+}
+
+static void apply_to_cache(wh_hub *h, hub_sub *hs, const wh_sub_stats *st)
+{
+    wh_subscription_set_stats(hs->sub, st->last_delivery_at, st->last_status, st->failure_count,
+                              st->failing_since);
+    if (!st->disable)
+        return;
+    wh_subscription_set_status(hs->sub, WH_STATUS_DISABLED);
+    wh_subscription_set_disabled_reason(hs->sub, st->disabled_reason);
+    wh_matcher_update(h->matcher, hs->sub);
+    h->changes = h->store->sub_changes(h->store);
+    queue_notice(h, hs->sub->id, st->disabled_reason);
+    whi_hub_log(h, WH_LOG_WARN, "webhook %s disabled: %s", hs->sub->id, st->disabled_reason);
+}
+
+static void record_response(wh_hub *h, hub_flight *f, const wh_http_response *resp)
+{
+    wh_time_ms now = whi_hub_now(h);
+    hub_sub *hs = whi_hub_cache_get(h, f->subscription_id);
+    whi_verdict v;
+    wh_sub_stats st = {0};
+    if (!hs) /* deleted while in flight: its deliveries are gone too */
+        return;
+    whi_hub_judge(h, hs->sub, f->attempt, resp, now, &v, &st);
+    wh_attempt a = {WH_ATTEMPT_VERSION, f->delivery_id, f->subscription_id, f->attempt,
+                    f->started_at, resp->duration_ms, resp->status, resp->error_code,
+                    resp->error_code != WH_OK ? resp->error : NULL, resp->body, resp->body_len};
+    wh_outcome o = {v.status, v.next_attempt_at, v.status == WH_DELIVERY_SUCCEEDED ? NULL : v.reason,
+                    &st};
+    int rc = h->store->record(h->store, &a, &o);
+    if (rc != WH_OK) {
+        whi_hub_log(h, WH_LOG_ERROR, "delivery %s: cannot record the attempt: %s", f->delivery_id,
+                    wh_error_last()->message);
+        return; /* the lease expires and the delivery is tried again */
+    }
+    apply_to_cache(h, hs, &st);
+    whi_hub_log(h, v.status == WH_DELIVERY_SUCCEEDED ? WH_LOG_DEBUG : WH_LOG_INFO,
+                "delivery %s attempt %u: %s", f->delivery_id, f->attempt,
+                v.status == WH_DELIVERY_SUCCEEDED ? "delivered" : v.reason);
+}
+
+static void on_done(const wh_http_response *resp, void *ud)
+{
+    hub_flight *f = ud;
+    wh_hub *h = f->hub;
+    pthread_mutex_lock(&h->lock);
+    unlink_flight(h, f);
+    record_response(h, f, resp);
+    pthread_mutex_unlock(&h->lock);
+    whi_free(f->delivery_id);
+    whi_free(f->subscription_id);
+    whi_free(f);
+}
+
+void whi_hub_abandon_flights(wh_hub *h)
+{
+    while (h->flights) {
+        hub_flight *f = h->flights;
+        h->flights = f->next;
+        if (h->store->release(h->store, f->delivery_id) != WH_OK)
+            whi_hub_log(h, WH_LOG_WARN, "delivery %s: not released (%s); its lease will expire",
+                        f->delivery_id, wh_error_last()->message);
+        if (h->transport)
+            h->transport->cancel(h->transport, f->transport_id);
+        whi_free(f->delivery_id);
+        whi_free(f->subscription_id);
+        whi_free(f);
+    }
+    h->inflight = 0;
+}
+
+/* ---- the loop ---- */
+
+static int ms_until(wh_time_ms at, wh_time_ms now)
+{
+    int64_t d = at - now;
+    return d <= 0 ? 0 : d > 3600000 ? 3600000 : (int)d;
+}
+
+/* How long the run may wait (with the lock held): -1 for no deadline. */
+static int wait_budget(wh_hub *h)
+{
+    wh_time_ms at;
+    int wait = -1;
+    if (h->inflight < h->opts.max_in_flight && h->store->next_due(h->store, &at) == WH_OK)
+        wait = ms_until(at, whi_hub_now(h));
+    if (h->notices)
+        wait = 0;
+    return wait;
+}
+
+static void drain_wake(wh_hub *h)
+{
+    uint64_t v;
+    while (read(h->wake_fd, &v, sizeof(v)) > 0) {
+    }
+}
+
+/* Wait for the transport's sockets or a wake-up, for at most wait_ms. Without the lock. */
+static void wait_for_work(wh_hub *h, int wait_ms)
+{
+    if (!h->transport->pollfds) {
+        h->transport->perform(h->transport, wait_ms, NULL);
+        return;
+    }
+    wh_pollfd tfds[64];
+    size_t n = 0;
+    int tto = -1;
+    h->transport->pollfds(h->transport, tfds, 64, &n, &tto);
+    if (n > 64)
+        n = 64; /* the rest are served by perform() when the timeout ends */
+    struct pollfd fds[65];
+    for (size_t i = 0; i < n; i++)
+        fds[i] = (struct pollfd){tfds[i].fd, tfds[i].events, 0};
+    fds[n] = (struct pollfd){h->wake_fd, POLLIN, 0};
+    if (tto >= 0 && tto < wait_ms)
+        wait_ms = tto;
+    poll(fds, (nfds_t)n + 1, wait_ms);
+    drain_wake(h);
+}
+
+int wh_hub_run(wh_hub *h, int timeout_ms)
+{
+    if (!h)
+        return whi_error(WH_EINVAL, "hub must not be NULL");
+    if (pthread_mutex_trylock(&h->run_lock) != 0)
+        return whi_error(WH_EBUSY, "wh_hub_run is already running in another thread");
+    h->transport->perform(h->transport, 0, NULL);
+    pthread_mutex_lock(&h->lock);
+    int rc = whi_hub_refresh_if_stale(h);
+    if (rc == WH_OK)
+        rc = whi_hub_start_due(h);
+    int wait = wait_budget(h);
+    pthread_mutex_unlock(&h->lock);
+    whi_hub_notify_disabled(h);
+    if (timeout_ms > 0) {
+        wait = wait < 0 || wait > timeout_ms ? timeout_ms : wait;
+        if (wait > 0)
+            wait_for_work(h, wait);
+        h->transport->perform(h->transport, 0, NULL);
+        pthread_mutex_lock(&h->lock);
+        int rc2 = whi_hub_start_due(h);
+        rc = rc == WH_OK ? rc2 : rc;
+        pthread_mutex_unlock(&h->lock);
+        whi_hub_notify_disabled(h);
+    }
+    pthread_mutex_unlock(&h->run_lock);
+    return rc;
+}
+
+int wh_hub_next_deadline(wh_hub *h, wh_time_ms *at)
+{
+    if (!h || !at)
+        return whi_error(WH_EINVAL, "hub and at must not be NULL");
+    pthread_mutex_lock(&h->lock);
+    int rc = h->inflight < h->opts.max_in_flight ? h->store->next_due(h->store, at)
+                                                  : WH_ENOTFOUND;
+    pthread_mutex_unlock(&h->lock);
+    if (rc == WH_ENOTFOUND)
+        return whi_error(WH_ENOTFOUND, "nothing is scheduled");
+    return rc;
+}
+
+int wh_hub_timeout_ms(wh_hub *h)
+{
+    if (!h)
+        return -1;
+    pthread_mutex_lock(&h->lock);
+    int wait = wait_budget(h);
+    pthread_mutex_unlock(&h->lock);
+    int tto = -1;
+    size_t n;
+    if (h->transport->pollfds)
+        h->transport->pollfds(h->transport, NULL, 0, &n, &tto);
+    else if (h->inflight)
+        tto = 0;
+    if (tto >= 0 && (wait < 0 || tto < wait))
+        wait = tto;
+    return wait;
+}
+
+int wh_hub_pollfds(wh_hub *h, wh_pollfd *fds, size_t max, size_t *count)
+{
+    if (!h || (max && !fds))
+        return whi_error(WH_EINVAL, "hub and fds must not be NULL");
+    size_t n = 0;
+    int tto;
+    if (h->transport->pollfds)
+        h->transport->pollfds(h->transport, fds, max, &n, &tto);
+    if (n < max)
+        fds[n] = (wh_pollfd){h->wake_fd, POLLIN};
+    if (count)
+        *count = n + 1;
+    return WH_OK;
+}
