@@ -5,6 +5,14 @@
 #include "webhooks/common.h"
 #include "webhooks/subscription.h"
 #include "webhooks/event.h"
+#include "webhooks/store.h"
+#include "webhooks/sys/store.h"
+#include "webhooks/match.h"
+#include "webhooks/template.h"
 #include "webhooks/sign.h"
+#include "webhooks/urlguard.h"
+
+#include "webhooks/transport.h"
+#include "webhooks/hub.h"
 
 #endif

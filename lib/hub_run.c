@@ -308,8 +308,10 @@ static void record_response(wh_hub *h, hub_flight *f, const wh_http_response *re
     if (!hs) /* deleted while in flight: its deliveries are gone too */
         return;
     whi_hub_judge(h, hs->sub, f->attempt, resp, now, &v, &st);
+    /* A response cut short (reset, timeout) counts as no response, whatever status came. */
+    int http_status = resp->error_code == WH_OK ? resp->status : 0;
     wh_attempt a = {WH_ATTEMPT_VERSION, f->delivery_id, f->subscription_id, f->attempt,
-                    f->started_at, resp->duration_ms, resp->status, resp->error_code,
+                    f->started_at, resp->duration_ms, http_status, resp->error_code,
                     resp->error_code != WH_OK ? resp->error : NULL, resp->body, resp->body_len};
     wh_outcome o = {v.status, v.next_attempt_at, v.status == WH_DELIVERY_SUCCEEDED ? NULL : v.reason,
                     &st};
