@@ -19,3 +19,10 @@ function(wh_target_warnings target)
   target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:C>:${WH_WARNINGS}>
                                            $<$<COMPILE_LANGUAGE:CXX>:${WH_CXX_WARNINGS}>)
 endfunction()
+
+# libFuzzer builds: instrument every target (the library too) for coverage feedback; the
+# fuzz targets themselves link the fuzzer runtime (tests/fuzz/CMakeLists.txt).
+if(WH_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link)
+  add_link_options(-fsanitize=fuzzer-no-link)
+endif()
