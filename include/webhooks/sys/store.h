@@ -12,6 +12,10 @@
  * - Objects passed in are borrowed for the call only: copy what you keep.
  * - Objects handed to callbacks are borrowed for the callback only. A callback returning non-zero
  *   stops the iteration early; the member then returns WH_OK.
+ * - Callbacks may run while the store holds its lock: a callback must not call the same store
+ *   (copy what it needs and act after the member returns).
+ * - A listing whose filter matches nothing (an unknown subscription or delivery id) is empty,
+ *   not an error.
  * - Stores must be safe to call from several threads at once (the hub's thread and the threads
  *   serving the registration API).
  * - Paging: page numbers start at 1; limit 0 means "all". *total (when not NULL) receives the
@@ -146,7 +150,8 @@ struct wh_store {
     /* Subscriptions of owner (NULL: every owner), oldest first (createdAt, then id). */
     int (*sub_list)(wh_store *s, const char *owner, size_t limit, size_t page, size_t *total,
                     wh_store_sub_cb cb, void *user_data);
-    /* Set delivery stats (and maybe disable) without touching other fields. WH_ENOTFOUND. */
+    /* Set delivery stats (and maybe disable) without touching other fields. WH_ENOTFOUND.
+     * Only a disable counts as a change for sub_changes. */
     int (*sub_update_stats)(wh_store *s, const char *id, const wh_sub_stats *stats);
     /* A counter that grows whenever any subscription is created, replaced, patched, deleted or
      * disabled, by this process or (for shared stores) another: an index built from the store
@@ -154,20 +159,30 @@ struct wh_store {
     uint64_t (*sub_changes)(wh_store *s);
 
     /* ---- delivery queue (all must provide) ---- */
-    /* Add deliveries atomically: all of them or none. WH_ECONFLICT on a duplicate id. */
+    /* Add deliveries atomically: all of them or none. WH_ECONFLICT on a duplicate id (in the
+     * batch or stored); WH_ENOTFOUND when a delivery's subscription does not exist (deleted
+     * since the event was matched). A delivery is PENDING, or FAILED when it is dead on arrival
+     * (not renderable); IN_FLIGHT is refused (WH_EINVAL). */
     int (*enqueue)(wh_store *s, const wh_delivery *const *batch, size_t count);
     /* Take due deliveries (oldest next_attempt_at first): mark them IN_FLIGHT until
-     * req->lease_until and hand each to cb (status IN_FLIGHT, lease_until set). */
+     * req->lease_until and hand each to cb (status IN_FLIGHT, lease_until set). Every delivery
+     * handed to cb is leased; when cb returns non-zero the rest are left as they were. If lease
+     * fails, deliveries already handed to cb may not be leased (forget them). */
     int (*lease)(wh_store *s, const wh_lease_request *req, wh_store_delivery_cb cb,
                  void *user_data);
-    /* Give a leased delivery back unattempted: IN_FLIGHT -> PENDING. WH_ENOTFOUND. */
+    /* Give a leased delivery back unattempted: IN_FLIGHT -> PENDING, due again at its
+     * next_attempt_at. WH_ENOTFOUND; WH_ESTATE when it is not IN_FLIGHT. */
     int (*release)(wh_store *s, const char *delivery_id);
     /* Make every IN_FLIGHT delivery PENDING (a single worker restarting after a crash).
      * *count (may be NULL) receives how many. */
     int (*recover)(wh_store *s, size_t *count);
     /* Record an attempt and its outcome atomically: append the attempt, set the delivery's
      * status (complete, retry later, or dead), attempts = attempt->number, last_status and
-     * last_error, and apply outcome->stats to the subscription. WH_ENOTFOUND. */
+     * last_error, and apply outcome->stats to the subscription. WH_ENOTFOUND.
+     * last_status is attempt->http_status, or attempt->error_code when that is 0; updated_at is
+     * started_at + duration_ms; attempt->subscription_id may be NULL (the delivery's is used).
+     * It applies whatever the delivery's status (its lease may have expired meanwhile).
+     * WH_EINVAL for an outcome status of IN_FLIGHT. */
     int (*record)(wh_store *s, const wh_attempt *attempt, const wh_outcome *outcome);
     /* The delivery with this id, handed to cb. WH_ENOTFOUND. */
     int (*delivery_get)(wh_store *s, const char *id, wh_store_delivery_cb cb, void *user_data);
@@ -200,6 +215,11 @@ struct wh_store {
     /* Release everything (must provide). Called by wh_store_free. */
     void (*free)(wh_store *s);
 };
+
+/* A wh_store with every member NULL, for implementers to fill in. */
+#define WH_STORE_INIT                                                                              \
+    {WH_STORE_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,          \
+     NULL,             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
 
 /* Free a store through its vtable; NULL is a no-op. */
 WH_EXTERN void wh_store_free(wh_store *store);

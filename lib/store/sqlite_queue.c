@@ -1,0 +1,221 @@
+/* The SQLite store's delivery queue: enqueue, lease, release, recover, next_due. */
+#include <string.h>
+
+#include "sqlite_impl.h"
+
+static void bind_delivery(sqlite3_stmt *st, const wh_delivery *d)
+{
+    whi_sq_bind_text(st, 1, d->id);
+    whi_sq_bind_text(st, 2, d->subscription_id);
+    whi_sq_bind_text(st, 3, d->owner_id);
+    whi_sq_bind_text(st, 4, d->event_id);
+    whi_sq_bind_text(st, 5, d->event_type);
+    whi_sq_bind_text(st, 6, d->idempotency_key);
+    sqlite3_bind_int(st, 7, (int)d->method);
+    whi_sq_bind_text(st, 8, d->url);
+    whi_sq_bind_text(st, 9, d->headers);
+    if (d->body_len) sqlite3_bind_blob64(st, 10, d->body, d->body_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 11, d->event_time);
+    sqlite3_bind_int(st, 12, (int)d->status);
+    sqlite3_bind_int64(st, 13, d->attempts);
+    sqlite3_bind_int64(st, 14, d->next_attempt_at);
+    sqlite3_bind_int64(st, 15, 0); /* lease_until: not leased */
+    sqlite3_bind_int64(st, 16, d->created_at);
+    sqlite3_bind_int64(st, 17, d->updated_at);
+    sqlite3_bind_int(st, 18, d->last_status);
+    if (d->last_error)
+        sqlite3_bind_text(
+            st, 19, d->last_error,
+            (int)whi_store_cut_len(d->last_error, strlen(d->last_error), WH_STORE_MAX_ERROR_LEN),
+            SQLITE_STATIC);
+    if (d->status == WH_DELIVERY_PENDING)
+        sqlite3_bind_int64(st, 20, d->next_attempt_at); /* due_at; NULL (unbound) when done */
+}
+
+static int insert_one(sq_store *q, const wh_delivery *d)
+{
+    sqlite3_stmt *st = whi_sq_stmt(q, SQ_DEL_INSERT);
+    bind_delivery(st, d);
+    int rc = sqlite3_step(st);
+    int ext = sqlite3_extended_errcode(q->db);
+    int code = WH_OK;
+    if (rc != SQLITE_DONE && ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+        code = whi_error(WH_ENOTFOUND, "delivery %s: no subscription with id %s", d->id,
+                         d->subscription_id);
+    else if (rc != SQLITE_DONE && ext == SQLITE_CONSTRAINT_UNIQUE)
+        code = whi_error(WH_ECONFLICT, "a delivery with id %s already exists", d->id);
+    else if (rc != SQLITE_DONE)
+        code = whi_sq_fail(q, rc, "enqueue a delivery");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return code;
+}
+
+typedef struct enqueue_ctx {
+    const wh_delivery *const *batch;
+    size_t count;
+} enqueue_ctx;
+
+static int enqueue_fn(sq_store *q, void *ctx)
+{
+    enqueue_ctx *c = ctx;
+    int rc = WH_OK;
+    for (size_t i = 0; rc == WH_OK && i < c->count; i++)
+        rc = insert_one(q, c->batch[i]);
+    return rc;
+}
+
+static int sq_enqueue(wh_store *s, const wh_delivery *const *batch, size_t count)
+{
+    if (count && !batch) return whi_error(WH_EINVAL, "batch must not be NULL");
+    int rc = WH_OK;
+    for (size_t i = 0; rc == WH_OK && i < count; i++)
+        rc = whi_delivery_check(batch[i]);
+    if (rc != WH_OK || count == 0) return rc;
+    enqueue_ctx c = {batch, count};
+    return whi_sq_txn(sq_of(s), true, enqueue_fn, &c);
+}
+
+/* ---- lease ---- */
+
+typedef struct lease_ctx {
+    const wh_lease_request *req;
+    whi_lease_filter filter;
+    wh_store_delivery_cb cb;
+    void *user_data;
+    sqlite3_int64 *seqs; /* the deliveries chosen, in due order */
+    size_t n, cap;
+} lease_ctx;
+
+static int add_seq(lease_ctx *c, sqlite3_int64 seq)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        sqlite3_int64 *v = whi_realloc(c->seqs, cap * sizeof(*v));
+        if (!v) return whi_error_oom();
+        c->seqs = v;
+        c->cap = cap;
+    }
+    c->seqs[c->n++] = seq;
+    return WH_OK;
+}
+
+/* Walk the due index in order and choose what the filter allows, up to max. */
+static int lease_choose(sq_store *q, lease_ctx *c)
+{
+    sqlite3_stmt *st = whi_sq_stmt(q, SQ_LEASE_SCAN);
+    sqlite3_bind_int64(st, 1, c->req->now);
+    int rc = WH_OK;
+    while (c->n < c->req->max && (rc = whi_sq_step(q, st, "find due deliveries")) == SQLITE_ROW) {
+        bool take;
+        rc = whi_lease_filter_take(&c->filter, (const char *)sqlite3_column_text(st, 1), &take);
+        if (rc == WH_OK && take) rc = add_seq(c, sqlite3_column_int64(st, 0));
+        if (rc != WH_OK) break;
+    }
+    sqlite3_reset(st);
+    return rc < 0 ? rc : WH_OK;
+}
+
+/* Lease each chosen delivery and hand it to the callback, until it says stop. */
+static int lease_fn(sq_store *q, void *ctx)
+{
+    lease_ctx *c = ctx;
+    int rc = lease_choose(q, c);
+    for (size_t i = 0; rc == WH_OK && i < c->n; i++) {
+        sqlite3_stmt *st = whi_sq_stmt(q, SQ_LEASE_TAKE);
+        sqlite3_bind_int64(st, 1, c->seqs[i]);
+        sqlite3_bind_int64(st, 2, c->req->lease_until);
+        sqlite3_bind_int64(st, 3, c->req->now);
+        int step = whi_sq_step(q, st, "lease a delivery");
+        int stop = 0;
+        if (step == SQLITE_ROW) {
+            wh_delivery d;
+            whi_sq_row_delivery(st, &d);
+            stop = c->cb(&d, c->user_data);
+        }
+        sqlite3_reset(st);
+        rc = step < 0 ? step : WH_OK;
+        if (stop) break;
+    }
+    return rc;
+}
+
+static int sq_lease(wh_store *s, const wh_lease_request *req, wh_store_delivery_cb cb,
+                    void *user_data)
+{
+    int rc = whi_lease_check(req);
+    if (rc == WH_OK && !cb) rc = whi_error(WH_EINVAL, "callback must not be NULL");
+    lease_ctx c = {req, {WHI_HMAP_INIT, WHI_HMAP_INIT, 0}, cb, user_data, NULL, 0, 0};
+    if (rc != WH_OK || (rc = whi_lease_filter_init(&c.filter, req)) != WH_OK) return rc;
+    rc = whi_sq_txn(sq_of(s), true, lease_fn, &c);
+    whi_lease_filter_free(&c.filter);
+    whi_free(c.seqs);
+    return rc;
+}
+
+/* ---- release, recover, next_due ---- */
+
+static int release_fn(sq_store *q, void *ctx)
+{
+    const char *id = ctx;
+    sqlite3_stmt *st = whi_sq_stmt(q, SQ_RELEASE);
+    whi_sq_bind_text(st, 1, id);
+    int rc = whi_sq_exec(q, st, "release a delivery");
+    if (rc != WH_OK || sqlite3_changes(q->db) == 1) return rc;
+    st = whi_sq_stmt(q, SQ_DEL_STATUS);
+    whi_sq_bind_text(st, 1, id);
+    int step = whi_sq_step(q, st, "read a delivery");
+    int status = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_reset(st);
+    if (step < 0) return step;
+    if (status < 0) return whi_error(WH_ENOTFOUND, "no delivery with id %s", id);
+    return whi_error(WH_ESTATE, "delivery %s is %s, not in_flight", id,
+                     wh_delivery_status_name((wh_delivery_status)status));
+}
+
+static int sq_release(wh_store *s, const char *id)
+{
+    int rc = whi_store_check_id("delivery id", id);
+    return rc == WH_OK ? whi_sq_txn(sq_of(s), true, release_fn, (void *)id) : rc;
+}
+
+static int recover_fn(sq_store *q, void *ctx)
+{
+    int rc = whi_sq_exec(q, whi_sq_stmt(q, SQ_RECOVER), "recover leases");
+    *(size_t *)ctx = rc == WH_OK ? (size_t)sqlite3_changes(q->db) : 0;
+    return rc;
+}
+
+static int sq_recover(wh_store *s, size_t *count)
+{
+    size_t n = 0;
+    int rc = whi_sq_txn(sq_of(s), true, recover_fn, &n);
+    if (count) *count = rc == WH_OK ? n : 0;
+    return rc;
+}
+
+static int next_due_fn(sq_store *q, void *ctx)
+{
+    sqlite3_stmt *st = whi_sq_stmt(q, SQ_NEXT_DUE);
+    int rc = whi_sq_step(q, st, "find the next due delivery");
+    bool any = rc == SQLITE_ROW;
+    if (any) *(wh_time_ms *)ctx = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc < 0) return rc;
+    return any ? WH_OK : whi_error(WH_ENOTFOUND, "no pending or in-flight delivery");
+}
+
+static int sq_next_due(wh_store *s, wh_time_ms *at)
+{
+    if (!at) return whi_error(WH_EINVAL, "at must not be NULL");
+    return whi_sq_txn(sq_of(s), false, next_due_fn, at);
+}
+
+void whi_sq_queue_fill(wh_store *vt)
+{
+    vt->enqueue = sq_enqueue;
+    vt->lease = sq_lease;
+    vt->release = sq_release;
+    vt->recover = sq_recover;
+    vt->next_due = sq_next_due;
+}

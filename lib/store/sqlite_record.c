@@ -1,0 +1,170 @@
+/* The SQLite store's outcomes: record an attempt, replay, purge. */
+#include <string.h>
+
+#include "sqlite_impl.h"
+
+/* The status and subscription id (a copy, in *sub_id, may be NULL) of a delivery. */
+static int delivery_status(sq_store *q, const char *id, int *status, char **sub_id)
+{
+    sqlite3_stmt *st = whi_sq_stmt(q, SQ_DEL_STATUS);
+    whi_sq_bind_text(st, 1, id);
+    int rc = whi_sq_step(q, st, "read a delivery");
+    if (rc == SQLITE_ROW) {
+        *status = sqlite3_column_int(st, 0);
+        if (sub_id && !(*sub_id = whi_strdup((const char *)sqlite3_column_text(st, 1))))
+            rc = whi_error_oom();
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) return whi_error(WH_ENOTFOUND, "no delivery with id %s", id);
+    return rc < 0 ? rc : WH_OK;
+}
+
+static void bind_error_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, (int)whi_store_cut_len(s, strlen(s), WH_STORE_MAX_ERROR_LEN),
+                          SQLITE_STATIC);
+}
+
+static int insert_attempt(sq_store *q, const wh_attempt *a, const char *sub_id)
+{
+    sqlite3_stmt *st = whi_sq_stmt(q, SQ_ATT_INSERT);
+    whi_sq_bind_text(st, 1, a->delivery_id);
+    whi_sq_bind_text(st, 2, sub_id);
+    sqlite3_bind_int64(st, 3, a->number);
+    sqlite3_bind_int64(st, 4, a->started_at);
+    sqlite3_bind_int64(st, 5, a->duration_ms);
+    sqlite3_bind_int(st, 6, a->http_status);
+    sqlite3_bind_int(st, 7, a->error_code);
+    bind_error_text(st, 8, a->error);
+    size_t len =
+        a->response ? whi_store_cut_len(a->response, a->response_len, WH_ATTEMPT_RESPONSE_MAX) : 0;
+    if (len) sqlite3_bind_blob(st, 9, a->response, (int)len, SQLITE_STATIC);
+    return whi_sq_exec(q, st, "append an attempt");
+}
+
+static int update_delivery(sq_store *q, const wh_attempt *a, const wh_outcome *o)
+{
+    sqlite3_stmt *st = whi_sq_stmt(q, SQ_DEL_RECORD);
+    whi_sq_bind_text(st, 1, a->delivery_id);
+    sqlite3_bind_int(st, 2, (int)o->status);
+    sqlite3_bind_int64(st, 3, o->next_attempt_at);
+    sqlite3_bind_int64(st, 4, a->number);
+    sqlite3_bind_int(st, 5, a->http_status ? a->http_status : a->error_code);
+    bind_error_text(st, 6, o->error);
+    sqlite3_bind_int64(st, 7, a->started_at + (wh_time_ms)a->duration_ms);
+    return whi_sq_exec(q, st, "record an outcome");
+}
+
+typedef struct record_ctx {
+    const wh_attempt *attempt;
+    const wh_outcome *outcome;
+} record_ctx;
+
+static int record_fn(sq_store *q, void *ctx)
+{
+    record_ctx *c = ctx;
+    char *sub_id = NULL;
+    int status;
+    int rc = delivery_status(q, c->attempt->delivery_id, &status, &sub_id);
+    if (rc == WH_OK) rc = insert_attempt(q, c->attempt, sub_id);
+    if (rc == WH_OK) rc = update_delivery(q, c->attempt, c->outcome);
+    if (rc == WH_OK && c->outcome->stats) rc = whi_sq_apply_stats(q, sub_id, c->outcome->stats);
+    whi_free(sub_id);
+    return rc;
+}
+
+static int sq_record(wh_store *s, const wh_attempt *attempt, const wh_outcome *outcome)
+{
+    int rc = whi_record_check(attempt, outcome);
+    record_ctx c = {attempt, outcome};
+    return rc == WH_OK ? whi_sq_txn(sq_of(s), true, record_fn, &c) : rc;
+}
+
+typedef struct replay_ctx {
+    const char *id;
+    wh_time_ms since, now;
+    size_t count;
+} replay_ctx;
+
+static int replay_fn(sq_store *q, void *ctx)
+{
+    replay_ctx *c = ctx;
+    int status;
+    int rc = delivery_status(q, c->id, &status, NULL);
+    if (rc == WH_OK && status == WH_DELIVERY_IN_FLIGHT)
+        rc = whi_error(WH_ESTATE, "delivery %s is in flight; replay it once it is done", c->id);
+    if (rc != WH_OK) return rc;
+    sqlite3_stmt *st = whi_sq_stmt(q, SQ_REPLAY);
+    whi_sq_bind_text(st, 1, c->id);
+    sqlite3_bind_int64(st, 2, c->now);
+    return whi_sq_exec(q, st, "replay a delivery");
+}
+
+static int sq_replay(wh_store *s, const char *id, wh_time_ms now)
+{
+    int rc = whi_store_check_id("delivery id", id);
+    replay_ctx c = {id, 0, now, 0};
+    return rc == WH_OK ? whi_sq_txn(sq_of(s), true, replay_fn, &c) : rc;
+}
+
+static int replay_since_fn(sq_store *q, void *ctx)
+{
+    replay_ctx *c = ctx;
+    bool exists;
+    int rc = whi_sq_sub_exists(q, c->id, &exists);
+    if (rc == WH_OK && !exists) rc = whi_error(WH_ENOTFOUND, "no subscription with id %s", c->id);
+    if (rc != WH_OK) return rc;
+    sqlite3_stmt *st = whi_sq_stmt(q, SQ_REPLAY_SINCE);
+    whi_sq_bind_text(st, 1, c->id);
+    sqlite3_bind_int64(st, 2, c->since);
+    sqlite3_bind_int64(st, 3, c->now);
+    rc = whi_sq_exec(q, st, "replay deliveries");
+    c->count = rc == WH_OK ? (size_t)sqlite3_changes(q->db) : 0;
+    return rc;
+}
+
+static int sq_replay_since(wh_store *s, const char *sub_id, wh_time_ms since, wh_time_ms now,
+                           size_t *count)
+{
+    if (count) *count = 0;
+    int rc = whi_store_check_id("subscription id", sub_id);
+    replay_ctx c = {sub_id, since, now, 0};
+    if (rc == WH_OK && (rc = whi_sq_txn(sq_of(s), true, replay_since_fn, &c)) == WH_OK && count)
+        *count = c.count;
+    return rc;
+}
+
+typedef struct purge_ctx {
+    wh_time_ms older_than;
+    size_t removed;
+} purge_ctx;
+
+static int purge_fn(sq_store *q, void *ctx)
+{
+    purge_ctx *c = ctx;
+    sqlite3_stmt *st = whi_sq_stmt(q, SQ_PURGE_DELIVERIES); /* their attempts cascade */
+    sqlite3_bind_int64(st, 1, c->older_than);
+    int rc = whi_sq_exec(q, st, "purge deliveries");
+    c->removed = rc == WH_OK ? (size_t)sqlite3_changes(q->db) : 0;
+    if (rc != WH_OK) return rc;
+    st = whi_sq_stmt(q, SQ_PURGE_ATTEMPTS);
+    sqlite3_bind_int64(st, 1, c->older_than);
+    return whi_sq_exec(q, st, "purge attempts");
+}
+
+static int sq_purge(wh_store *s, wh_time_ms older_than, size_t *removed)
+{
+    purge_ctx c = {older_than, 0};
+    int rc = whi_sq_txn(sq_of(s), true, purge_fn, &c);
+    if (removed) *removed = rc == WH_OK ? c.removed : 0;
+    return rc;
+}
+
+void whi_sq_record_fill(wh_store *vt)
+{
+    vt->record = sq_record;
+    vt->replay = sq_replay;
+    vt->replay_since = sq_replay_since;
+    vt->purge = sq_purge;
+}

@@ -1,0 +1,240 @@
+/*
+ * The SQLite store: the conformance suite and the built-in limits on a file per case, then what
+ * only a durable store promises: everything survives close and reopen, the file is private
+ * (0600), and two handles on one file (as two processes would) see each other's changes.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "store_conformance.h"
+#include "wh_test.h"
+#include "wh_test_files.h"
+
+static char g_dir[PATH_MAX];
+static int g_files;
+
+static void path_in_dir(char *path, size_t size, const char *name)
+{
+    snprintf(path, size, "%s/%s", g_dir, name);
+}
+
+/* A fresh database file per conformance case. */
+static int make_sqlite(wh_store **out, void *user_data)
+{
+    (void)user_data;
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof(path), "%s/case-%d.db", g_dir, g_files++);
+    return wh_store_sqlite_open(out, path);
+}
+
+static wh_store *open_store(const char *path)
+{
+    wh_store *s;
+    WH_ASSERT_OK(wh_store_sqlite_open(&s, path));
+    return s;
+}
+
+static const char SUB_JSON[] =
+    "{\"id\":777,\"ownerId\":\"acct\",\"name\":\"n\",\"url\":\"https://example.com/h\","
+    "\"events\":[\"a.b\"],\"headers\":{\"X-K\":\"v\"},\"signature\":{\"scheme\":\"stripe\"},"
+    "\"secrets\":[\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"],\"previousSecrets\":"
+    "[{\"secret\":\"whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtMTIzNA==\","
+    "\"expiresAt\":\"2030-01-01T00:00:00.001Z\"}],\"metadata\":{\"plan\":\"gold\"},"
+    "\"createdAt\":\"2023-03-04T05:06:07.089+05:45\"}";
+
+static char *sub_json(wh_store *s, const char *id)
+{
+    wh_subscription *sub;
+    char *json;
+    WH_ASSERT_OK(s->sub_get(s, id, &sub));
+    WH_ASSERT_OK(wh_subscription_to_json(sub, WH_JSON_SECRETS, &json, NULL));
+    wh_subscription_free(sub);
+    return json;
+}
+
+static int count_attempts(const wh_attempt *a, void *user_data)
+{
+    assert_int_equal(a->number, 1);
+    assert_int_equal(a->response_len, 2);
+    (*(int *)user_data)++;
+    return 0;
+}
+
+static void test_everything_survives_reopen(void **state)
+{
+    (void)state;
+    char path[PATH_MAX + 32];
+    path_in_dir(path, sizeof(path), "durable.db");
+    wh_store *s = open_store(path);
+    wh_subscription *sub;
+    WH_ASSERT_OK(wh_subscription_from_json(&sub, SUB_JSON, strlen(SUB_JSON)));
+    WH_ASSERT_OK(wh_subscription_set_stats(sub, 123456, 503, 7, 120000));
+    WH_ASSERT_OK(s->sub_create(s, sub));
+    wh_subscription_free(sub);
+    wh_sc_put_delivery(s, "d1", "777", 10, 20);
+    wh_sc_put_delivery(s, "d2", "777", 11, 21);
+    WH_ASSERT_OK(wh_sc_record(s, "d1", 1, 30, 500, WH_DELIVERY_PENDING, 90, NULL));
+    char *before = sub_json(s, "777");
+    uint64_t changes = s->sub_changes(s);
+    wh_delivery d1_before;
+    wh_sc_get(s, "d1", &d1_before);
+    wh_store_free(s);
+
+    s = open_store(path);
+    char *after = sub_json(s, "777");
+    assert_string_equal(before, after);
+    assert_non_null(strstr(after, "\"lastDeliveryStatus\":503"));
+    assert_true(s->sub_changes(s) == changes);
+    wh_delivery d1;
+    wh_sc_get(s, "d1", &d1);
+    assert_string_equal(d1.id, d1_before.id);
+    assert_int_equal(d1.status, WH_DELIVERY_PENDING);
+    assert_int_equal(d1.next_attempt_at, 90);
+    assert_int_equal(d1.attempts, 1);
+    assert_string_equal(d1.last_error, "failed");
+    assert_int_equal(d1.body_len, d1_before.body_len);
+    assert_memory_equal(d1.body, d1_before.body, d1.body_len);
+    int n = 0;
+    WH_ASSERT_OK(s->attempt_list(s, "d1", NULL, 0, 1, NULL, count_attempts, &n));
+    assert_int_equal(n, 1);
+    wh_time_ms at;
+    WH_ASSERT_OK(s->next_due(s, &at));
+    assert_int_equal(at, 21);
+    wh_sc_delivery_clear(&d1);
+    wh_sc_delivery_clear(&d1_before);
+    wh_free(before);
+    wh_free(after);
+    wh_store_free(s);
+    wh_sqlite_assert_intact(path);
+}
+
+static int drop(const wh_delivery *d, void *ud)
+{
+    (void)d;
+    (void)ud;
+    return 0;
+}
+
+static void test_lease_survives_reopen(void **state)
+{
+    (void)state;
+    char path[PATH_MAX + 32];
+    path_in_dir(path, sizeof(path), "leased.db");
+    wh_store *s = open_store(path);
+    wh_sc_put_sub(s, "s", NULL, 1);
+    wh_sc_put_delivery(s, "x", "s", 1, 1);
+    wh_lease_request req = {10, 500, 5, 0, NULL, 0};
+    WH_ASSERT_OK(s->lease(s, &req, drop, NULL));
+    wh_store_free(s); /* a worker that stops without recording */
+    s = open_store(path);
+    wh_delivery d;
+    wh_sc_get(s, "x", &d);
+    assert_int_equal(d.status, WH_DELIVERY_IN_FLIGHT);
+    assert_int_equal(d.lease_until, 500);
+    wh_sc_delivery_clear(&d);
+    size_t n = 0;
+    WH_ASSERT_OK(s->recover(s, &n));
+    assert_int_equal(n, 1);
+    wh_store_free(s);
+    wh_sqlite_assert_intact(path);
+}
+
+static void assert_mode_0600(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+static void test_file_is_private(void **state)
+{
+    (void)state;
+    char path[PATH_MAX + 32], wal[PATH_MAX + 40];
+    path_in_dir(path, sizeof(path), "private.db");
+    wh_store *s = open_store(path);
+    wh_sc_put_sub(s, "s", NULL, 1);
+    assert_mode_0600(path);
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    assert_true(wh_file_exists(wal)); /* WAL mode */
+    assert_mode_0600(wal);
+    wh_store_free(s);
+}
+
+static int count_leased(const wh_delivery *d, void *user_data)
+{
+    assert_int_equal(d->status, WH_DELIVERY_IN_FLIGHT);
+    (*(int *)user_data)++;
+    return 0;
+}
+
+static void test_two_handles_share_the_file(void **state)
+{
+    (void)state;
+    char path[PATH_MAX + 32];
+    path_in_dir(path, sizeof(path), "shared.db");
+    wh_store *a = open_store(path), *b = open_store(path);
+    uint64_t c = b->sub_changes(b);
+    wh_sc_put_sub(a, "from-a", NULL, 1);
+    assert_true(b->sub_changes(b) > c); /* another "process" sees the change */
+    wh_sc_put_delivery(a, "da", "from-a", 1, 1);
+    wh_sc_put_delivery(b, "db", "from-a", 1, 2);
+    assert_int_equal(wh_sc_status(b, "da"), WH_DELIVERY_PENDING);
+    wh_lease_request req = {10, 500, 10, 0, NULL, 0};
+    int n = 0;
+    WH_ASSERT_OK(a->lease(a, &req, count_leased, &n));
+    assert_int_equal(n, 2);
+    n = 0;
+    WH_ASSERT_OK(b->lease(b, &req, count_leased, &n));
+    assert_int_equal(n, 0); /* never leased twice, across handles too */
+    wh_store_free(a);
+    wh_store_free(b);
+    wh_sqlite_assert_intact(path);
+}
+
+static void test_open_arguments(void **state)
+{
+    (void)state;
+    wh_store *s = (wh_store *)1;
+    wh_sqlite_options o = WH_SQLITE_OPTIONS_INIT;
+    assert_int_equal(wh_store_sqlite_new(&s, NULL, &o), WH_EINVAL);
+    assert_null(s);
+    assert_int_equal(wh_store_sqlite_new(&s, "", &o), WH_EINVAL);
+    assert_int_equal(wh_store_sqlite_new(&s, ":memory:", &o), WH_EINVAL);
+    assert_int_equal(wh_store_sqlite_new(NULL, "x.db", &o), WH_EINVAL);
+    o.busy_timeout_ms = -1;
+    assert_int_equal(wh_store_sqlite_new(&s, "x.db", &o), WH_EINVAL);
+    o = (wh_sqlite_options)WH_SQLITE_OPTIONS_INIT;
+    o.synchronous = (wh_sqlite_sync)7;
+    assert_int_equal(wh_store_sqlite_new(&s, "x.db", &o), WH_EINVAL);
+    o = (wh_sqlite_options)WH_SQLITE_OPTIONS_INIT;
+    o.version = 0;
+    assert_int_equal(wh_store_sqlite_new(&s, "x.db", &o), WH_EINVAL);
+    assert_int_equal(wh_store_sqlite_open_flags(&s, "x.db", 0x80), WH_EINVAL);
+    assert_false(wh_file_exists("x.db"));
+    char path[PATH_MAX + 32];
+    path_in_dir(path, sizeof(path), "no-such-dir/x.db");
+    assert_int_equal(wh_store_sqlite_open(&s, path), WH_EIO);
+    assert_non_null(strstr(wh_error_last()->message, "no-such-dir"));
+    path_in_dir(path, sizeof(path), "normal.db");
+    WH_ASSERT_OK(wh_store_sqlite_open_flags(&s, path, WH_SQLITE_FLAG_SYNC_NORMAL));
+    wh_sc_put_sub(s, "s", NULL, 1);
+    wh_store_free(s);
+}
+
+int main(void)
+{
+    wh_tmpdir_new(g_dir, sizeof(g_dir));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_everything_survives_reopen),
+        cmocka_unit_test(test_lease_survives_reopen),
+        cmocka_unit_test(test_file_is_private),
+        cmocka_unit_test(test_two_handles_share_the_file),
+        cmocka_unit_test(test_open_arguments),
+    };
+    int failed = wh_store_conformance_run("store_sqlite", make_sqlite, NULL);
+    failed += wh_store_limits_run("store_sqlite_limits", make_sqlite, NULL);
+    failed += cmocka_run_group_tests_name("store_sqlite_durable", tests, NULL, NULL);
+    wh_tmpdir_remove(g_dir);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * The store conformance suite: one set of cases, written against the wh_store vtable only, that
+ * every store must pass (the memory store, the SQLite store, and any third-party store).
+ *
+ * Use from a cmocka test program:
+ *
+ *     static int make(wh_store **out, void *ud) { return my_store_new(out, ud); }
+ *     int main(void) { return wh_store_conformance_run("my_store", make, NULL) ? 1 : 0; }
+ *
+ * make is called once per case and must return a new, empty store (WH_OK) in *out; the suite
+ * frees it with wh_store_free after the case.
+ */
+#ifndef WH_STORE_CONFORMANCE_H
+#define WH_STORE_CONFORMANCE_H
+
+#include <webhooks.h>
+
+typedef int (*wh_store_factory)(wh_store **out, void *user_data);
+
+/* Run every case as one cmocka group named name; returns the number of failed cases. */
+int wh_store_conformance_run(const char *name, wh_store_factory make, void *user_data);
+
+/* The limits of the built-in stores (webhooks/store.h: WH_STORE_MAX_*), which a third-party
+ * store need not share: oversized fields refused, long error texts and responses cut. */
+int wh_store_limits_run(const char *name, wh_store_factory make, void *user_data);
+
+/* ---- helpers for store tests (also used by the suite) ---- */
+
+/* A valid subscription: id, owner (may be NULL), createdAt = updatedAt = created, a URL and
+ * the event "order.created". Free with wh_subscription_free. */
+wh_subscription *wh_sc_sub(const char *id, const char *owner, wh_time_ms created);
+/* Create that subscription in s (asserts success). */
+void wh_sc_put_sub(wh_store *s, const char *id, const char *owner, wh_time_ms created);
+/* A PENDING delivery of subscription sub_id, created at created and due at due. Strings are
+ * borrowed from the arguments and from literals. */
+wh_delivery wh_sc_delivery(const char *id, const char *sub_id, wh_time_ms created, wh_time_ms due);
+/* Enqueue one delivery (asserts success). */
+void wh_sc_put_delivery(wh_store *s, const char *id, const char *sub_id, wh_time_ms created,
+                        wh_time_ms due);
+/* A deep copy of delivery id in *out (asserts it exists); clear with wh_sc_delivery_clear. */
+void wh_sc_get(wh_store *s, const char *id, wh_delivery *out);
+void wh_sc_delivery_clear(wh_delivery *d);
+/* The status of delivery id, or -1 when it does not exist. */
+int wh_sc_status(wh_store *s, const char *id);
+/* Record one attempt of delivery id (number, started_at, http_status) with outcome status
+ * (next_attempt_at for PENDING) and stats (may be NULL). Returns the store's result. */
+int wh_sc_record(wh_store *s, const char *id, uint32_t number, wh_time_ms started, int http,
+                 wh_delivery_status status, wh_time_ms next, const wh_sub_stats *stats);
+
+#endif

@@ -1,0 +1,21 @@
+/* File helpers for tests that use files (SQLite stores): temporary directories and checks. */
+#ifndef WH_TEST_FILES_H
+#define WH_TEST_FILES_H
+
+#include <stddef.h>
+
+/* Create a new directory under $TMPDIR (or /tmp); the path is written to dir (PATH_MAX). */
+void wh_tmpdir_new(char *dir, size_t size);
+/* Remove every file in dir, then dir itself (not recursive: tests put only files there). */
+void wh_tmpdir_remove(const char *dir);
+/* The whole file, or NULL when it cannot be read; free with free(). */
+char *wh_file_read(const char *path, size_t *len);
+/* Whether a file exists. */
+int wh_file_exists(const char *path);
+/* Run PRAGMA integrity_check on the SQLite database at path (opened read-only) and assert
+ * that it answers "ok". */
+void wh_sqlite_assert_intact(const char *path);
+/* Run one SQL statement on the database at path with a connection of its own (asserts). */
+void wh_sqlite_exec(const char *path, const char *sql);
+
+#endif
