@@ -78,7 +78,7 @@ typedef struct req_state {
     unsigned char *body;
     size_t len, cap;
     bool started;
-    bool counted; /* included in r->active */
+    bool counted; /* included in r->active: recorded, not yet answered */
     bool failed;  /* out of memory while collecting the body */
 } req_state;
 
@@ -89,6 +89,7 @@ typedef struct body_src {
     bool reset, rst;
     uint64_t reset_after;
     int fd;
+    req_state *st; /* only touched while MHD reads the body, before the request completes */
 } body_src;
 
 /* ---- small helpers ---- */
@@ -171,6 +172,21 @@ static void request_free(wh_recv_request *q)
     free(q);
 }
 
+/* The request has its answer (or is gone): it no longer counts as active. Counting stops
+ * before the client can see the end of the answer, so a client sending its next request at once
+ * never sees two active at a time. */
+static void finish_active(req_state *st)
+{
+    wh_receiver *r = st->r;
+    pthread_mutex_lock(&r->mu);
+    if (st->counted) {
+        st->counted = false;
+        r->active--;
+        pthread_cond_broadcast(&r->cond);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
 /* ---- recording ---- */
 
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -187,7 +203,7 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
     return MHD_YES;
 }
 
-static bool log_push(wh_receiver *r, wh_recv_request *q)
+static bool log_push(wh_receiver *r, req_state *st, wh_recv_request *q)
 {
     bool ok = true;
     pthread_mutex_lock(&r->mu);
@@ -202,6 +218,7 @@ static bool log_push(wh_receiver *r, wh_recv_request *q)
         }
     }
     if (ok) {
+        st->counted = true;
         q->index = r->nlog;
         r->log[r->nlog++] = q;
         r->active++;
@@ -232,11 +249,10 @@ static const wh_recv_request *record(req_state *st, struct MHD_Connection *c, co
     bool ok = q->method && q->target && q->version && q->body && n >= 0;
     for (size_t i = 0; i < q->header_count; i++)
         ok = ok && q->headers[i].name && q->headers[i].value;
-    if (!ok || !log_push(st->r, q)) {
+    if (!ok || !log_push(st->r, st, q)) {
         request_free(q);
         return NULL;
     }
-    st->counted = true;
     return q;
 }
 
@@ -320,6 +336,7 @@ static ssize_t body_read(void *cls, uint64_t pos, char *buf, size_t max)
     body_src *b = cls;
     uint64_t end = b->reset ? b->reset_after : b->total;
     if (pos >= end) {
+        finish_active(b->st);
         if (!b->reset) return MHD_CONTENT_READER_END_OF_STREAM;
         if (b->rst && b->fd >= 0) {
             /* MHD closes with shutdown(SHUT_WR), a FIN. To reset instead: linger 0, then
@@ -350,7 +367,8 @@ static void body_free(void *cls)
     free(b);
 }
 
-static struct MHD_Response *make_response(struct MHD_Connection *c, const wh_receiver_reply *rep)
+static struct MHD_Response *make_response(struct MHD_Connection *c, req_state *st,
+                                          const wh_receiver_reply *rep)
 {
     struct MHD_Response *resp;
     bool generated = !rep->body && rep->body_len > 0;
@@ -362,6 +380,7 @@ static struct MHD_Response *make_response(struct MHD_Connection *c, const wh_rec
         b->rst = rep->reset_rst;
         b->reset_after = rep->reset_after;
         b->fd = -1;
+        b->st = st;
         if (rep->body) {
             b->bytes = (unsigned char *)dup_n(rep->body, rep->body_len);
             if (!b->bytes) {
@@ -391,15 +410,18 @@ static struct MHD_Response *make_response(struct MHD_Connection *c, const wh_rec
     return resp;
 }
 
-static enum MHD_Result answer(wh_receiver *r, struct MHD_Connection *c, const wh_recv_request *q)
+static enum MHD_Result answer(wh_receiver *r, struct MHD_Connection *c, req_state *st,
+                              const wh_recv_request *q)
 {
     wh_receiver_reply rep;
     if (!plan_reply(r, q, &rep)) return MHD_NO;
     enum MHD_Result res = MHD_NO;
     if ((rep.hold && !wait_hold(r)) || (rep.delay_ms && !wait_delay(r, rep.delay_ms)) || rep.drop)
         goto done; /* MHD_NO closes the connection without an answer */
-    struct MHD_Response *resp = make_response(c, &rep);
+    struct MHD_Response *resp = make_response(c, st, &rep);
     if (resp) {
+        if (!rep.reset && !(rep.body_len && !rep.body))
+            finish_active(st); /* a buffered answer: given now */
         res = MHD_queue_response(c, (unsigned)(rep.status ? rep.status : 200), resp);
         MHD_destroy_response(resp);
     }
@@ -454,23 +476,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (st->failed) return MHD_NO;
     const wh_recv_request *q = record(st, c, url, method, version);
     if (!q) return MHD_NO;
-    return answer(r, c, q);
+    return answer(r, c, st, q);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    wh_receiver *r = cls;
     req_state *st = *con_cls;
+    (void)cls;
     (void)c;
     (void)toe;
     if (!st) return;
-    if (st->counted) {
-        pthread_mutex_lock(&r->mu);
-        r->active--;
-        pthread_cond_broadcast(&r->cond);
-        pthread_mutex_unlock(&r->mu);
-    }
+    finish_active(st);
     free(st->target);
     free(st->body);
     free(st);

@@ -158,9 +158,11 @@ void wh_receiver_clear_log(wh_receiver *r);
 
 /* TCP connections accepted so far. */
 unsigned long wh_receiver_connections(wh_receiver *r);
-/* Requests being handled right now (received, not yet finished: delayed, held, streaming). */
+/* Requests received and not yet answered: delayed, held, or still streaming a generated body.
+ * A buffered answer stops counting just before it is sent, so a client that sends requests one
+ * after the other never makes this exceed 1. */
 size_t wh_receiver_active(wh_receiver *r);
-/* The most requests ever handled at once (a check on a client's concurrency limits). */
+/* The most requests ever active at once (a check on a client's concurrency limits). */
 size_t wh_receiver_max_active(wh_receiver *r);
 /* Requests currently held (see wh_receiver_reply.hold). */
 size_t wh_receiver_held(wh_receiver *r);
