@@ -189,14 +189,9 @@ static int run_pragma(sq_store *q, const char *sql)
 /* Connection settings; the ones that write (WAL) only once the file is known to be ours. */
 static int configure(sq_store *q, const wh_sqlite_options *o)
 {
-    char sql[96];
     sqlite3_extended_result_codes(q->db, 1);
     sqlite3_busy_timeout(q->db, o->busy_timeout_ms);
     int rc = run_pragma(q, "PRAGMA foreign_keys = ON");
-    if (rc == WH_OK && o->max_page_count) {
-        snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lu", (unsigned long)o->max_page_count);
-        rc = run_pragma(q, sql);
-    }
     if (rc == WH_OK)
         rc = run_pragma(q, o->synchronous == WH_SQLITE_SYNC_NORMAL ? "PRAGMA synchronous = NORMAL"
                                                                    : "PRAGMA synchronous = FULL");
@@ -204,12 +199,38 @@ static int configure(sq_store *q, const wh_sqlite_options *o)
     return rc;
 }
 
+/* Cap the file's size; set once the schema is in place (the pager's limit does not survive the
+ * switch to WAL). */
+static int limit_pages(sq_store *q, uint32_t max_pages)
+{
+    char sql[64];
+    if (!max_pages) return WH_OK;
+    snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lu", (unsigned long)max_pages);
+    return run_pragma(q, sql);
+}
+
+/* An existing non-empty file must start with SQLite's header. SQLite itself takes a file
+ * shorter than one page for an empty database and would write over it. */
+static int check_header(const char *path)
+{
+    static const char MAGIC[16] = "SQLite format 3";
+    char head[16];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return WH_OK; /* absent, or not readable: creating or opening it reports why */
+    ssize_t n = read(fd, head, sizeof(head));
+    close(fd);
+    if (n == 0 || (n == (ssize_t)sizeof(head) && memcmp(head, MAGIC, sizeof(head)) == 0))
+        return WH_OK;
+    return whi_error(WH_ECORRUPT, "sqlite store: %s is not a database (no SQLite header)", path);
+}
+
 static int open_db(sq_store *q, const char *path, const wh_sqlite_options *o)
 {
     struct stat sb;
     if (o->read_only && stat(path, &sb) != 0)
         return whi_error(WH_ENOTFOUND, "sqlite store: no database file at %s", path);
-    int rc = o->read_only ? WH_OK : create_file(path);
+    int rc = check_header(path);
+    if (rc == WH_OK && !o->read_only) rc = create_file(path);
     if (rc != WH_OK) return rc;
     int flags = (o->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
     int src = sqlite3_open_v2(path, &q->db, flags, NULL);
@@ -218,7 +239,7 @@ static int open_db(sq_store *q, const char *path, const wh_sqlite_options *o)
     q->read_only = o->read_only || sqlite3_db_readonly(q->db, "main") == 1;
     if ((rc = configure(q, o)) == WH_OK && (rc = whi_sq_schema_open(q)) == WH_OK)
         rc = whi_sq_prepare_all(q);
-    return rc;
+    return rc == WH_OK ? limit_pages(q, o->max_page_count) : rc;
 }
 
 static void fill_vtable(sq_store *q)
