@@ -14,5 +14,6 @@
 
 #include "webhooks/transport.h"
 #include "webhooks/hub.h"
+#include "webhooks/api.h"
 
 #endif

@@ -1,0 +1,61 @@
+/*
+ * POST /events: emit an event to the principal's own matching webhooks. A principal never
+ * reaches another owner's webhooks: that would let one tenant send payloads, signed with
+ * another tenant's secret, to that tenant's endpoint. A host emits to everyone with
+ * wh_hub_emit.
+ */
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "api_impl.h"
+#include "hub_impl.h"
+#include "subscription_impl.h"
+
+#define NAMES(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+int whi_api_emit_owner(wh_hub *h, const wh_event *ev, const char *owner, size_t *queued)
+{
+    *queued = 0;
+    pthread_mutex_lock(&h->lock);
+    int rc = whi_hub_refresh_if_stale(h);
+    if (rc == WH_OK) rc = wh_matcher_match(h->matcher, ev, h->result);
+    const wh_subscription **subs = NULL;
+    if (rc == WH_OK) {
+        size_t n = wh_match_result_count(h->result), k = 0;
+        if (n && !(subs = whi_calloc(n, sizeof(*subs)))) rc = whi_error_oom();
+        for (size_t i = 0; subs && i < n; i++) {
+            const wh_subscription *s = wh_match_result_at(h->result, i);
+            if (s->owner && strcmp(s->owner, owner) == 0) subs[k++] = s;
+        }
+        if (rc == WH_OK) rc = whi_hub_emit_subs(h, ev, subs, k, queued);
+    }
+    pthread_mutex_unlock(&h->lock);
+    whi_free(subs);
+    if (rc == WH_OK && *queued) whi_hub_wake(h);
+    return rc;
+}
+
+int whi_api_events_post(api_ctx *c)
+{
+    wh_event *ev = NULL;
+    int rc = wh_event_from_json(&ev, c->req->body, c->req->body_len);
+    /* An event without a time happened now, by the hub's clock. */
+    if (rc == WH_OK && !whi_json_field(c->json, NAMES("occurredAt", "timestamp")))
+        rc = wh_event_set_occurred_at(ev, wh_hub_now(c->api->hub));
+    if (rc == WH_OK) rc = whi_api_check_event(c->api, ev);
+    size_t queued = 0;
+    if (rc == WH_OK) rc = whi_api_emit_owner(c->api->hub, ev, c->owner, &queued);
+    if (rc != WH_OK) {
+        wh_event_free(ev);
+        return whi_api_fail(c, rc);
+    }
+    whi_buf b = WHI_BUF_INIT;
+    whi_buf_puts(&b, "{\"id\":");
+    whi_json_escape(&b, wh_event_id(ev), strlen(wh_event_id(ev)), true);
+    whi_buf_printf(&b, ",\"queued\":%zu}", queued);
+    wh_event_free(ev);
+    size_t len = 0;
+    char *body = whi_buf_detach(&b, &len);
+    return body ? whi_api_reply(c, 202, body, len) : whi_api_fail(c, WH_ENOMEM);
+}
