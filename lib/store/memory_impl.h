@@ -75,6 +75,8 @@ void whi_mem_queue_fill(wh_store *vt); /* the queue members of the vtable */
 
 /* ---- outcomes (memory_record.c) ---- */
 int whi_mem_record(wh_store *s, const wh_attempt *attempt, const wh_outcome *outcome);
+int whi_mem_record_batch(wh_store *s, const wh_attempt *const *attempts,
+                         const wh_outcome *const *outcomes, size_t count, size_t *done);
 int whi_mem_replay(wh_store *s, const char *delivery_id, wh_time_ms now);
 int whi_mem_replay_since(wh_store *s, const char *subscription_id, wh_time_ms since, wh_time_ms now,
                          size_t *count);

@@ -222,6 +222,7 @@ void whi_mem_queue_fill(wh_store *vt)
     vt->recover = mem_recover;
     vt->next_due = mem_next_due;
     vt->record = whi_mem_record;
+    vt->record_batch = whi_mem_record_batch;
     vt->replay = whi_mem_replay;
     vt->replay_since = whi_mem_replay_since;
     vt->delivery_get = whi_mem_delivery_get;

@@ -55,16 +55,38 @@ static int record_locked(mem_store *m, mem_delivery *d, const wh_attempt *a, con
     return WH_OK;
 }
 
+/* Check, find and record one attempt atomically. */
+static int record_one_locked(mem_store *m, const wh_attempt *a, const wh_outcome *o)
+{
+    int rc = whi_record_check(a, o);
+    if (rc != WH_OK) return rc;
+    mem_delivery *d = whi_mem_delivery_find(m, a->delivery_id);
+    return d ? record_locked(m, d, a, o)
+             : whi_error(WH_ENOTFOUND, "no delivery with id %s", a->delivery_id);
+}
+
 int whi_mem_record(wh_store *s, const wh_attempt *attempt, const wh_outcome *outcome)
 {
     mem_store *m = mem_of(s);
-    int rc = whi_record_check(attempt, outcome);
-    if (rc != WH_OK) return rc;
     whi_mem_lock(m);
-    mem_delivery *d = whi_mem_delivery_find(m, attempt->delivery_id);
-    rc = d ? record_locked(m, d, attempt, outcome)
-           : whi_error(WH_ENOTFOUND, "no delivery with id %s", attempt->delivery_id);
+    int rc = record_one_locked(m, attempt, outcome);
     whi_mem_unlock(m);
+    return rc;
+}
+
+int whi_mem_record_batch(wh_store *s, const wh_attempt *const *attempts,
+                         const wh_outcome *const *outcomes, size_t count, size_t *done)
+{
+    mem_store *m = mem_of(s);
+    size_t n = 0;
+    int rc = count && (!attempts || !outcomes)
+                 ? whi_error(WH_EINVAL, "attempts and outcomes must not be NULL")
+                 : WH_OK;
+    whi_mem_lock(m);
+    for (; rc == WH_OK && n < count; n++)
+        if ((rc = record_one_locked(m, attempts[n], outcomes[n])) != WH_OK) break;
+    whi_mem_unlock(m);
+    if (done) *done = n;
     return rc;
 }
 

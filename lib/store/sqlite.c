@@ -173,6 +173,9 @@ static int check_options(const char *path, const wh_sqlite_options *o)
                                     "memory use wh_store_memory_new)");
     if (o->version < 1)
         return whi_error(WH_EINVAL, "sqlite options: version must be WH_SQLITE_OPTIONS_VERSION");
+    if (!sqlite3_threadsafe())
+        return whi_error(WH_EUNSUPPORTED, "sqlite store: the SQLite library was built without "
+                                          "thread support (SQLITE_THREADSAFE=0)");
     if (o->busy_timeout_ms < 0)
         return whi_error(WH_EINVAL, "sqlite options: busy_timeout_ms must not be negative");
     if (o->synchronous != WH_SQLITE_SYNC_FULL && o->synchronous != WH_SQLITE_SYNC_NORMAL)

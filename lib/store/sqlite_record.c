@@ -81,6 +81,55 @@ static int sq_record(wh_store *s, const wh_attempt *attempt, const wh_outcome *o
     return rc == WH_OK ? whi_sq_txn(sq_of(s), true, record_fn, &c) : rc;
 }
 
+typedef struct batch_ctx {
+    const wh_attempt *const *attempts;
+    const wh_outcome *const *outcomes;
+    size_t count, done;
+    int item_rc; /* the error of the item that stopped the batch */
+} batch_ctx;
+
+/* One item inside a savepoint, so a failing item is undone alone. */
+static int batch_item(sq_store *q, const wh_attempt *a, const wh_outcome *o)
+{
+    int rc = whi_record_check(a, o);
+    if (rc == WH_OK) rc = whi_sq_exec(q, whi_sq_stmt(q, SQ_SAVEPOINT), "record a batch");
+    if (rc != WH_OK) return rc;
+    record_ctx c = {a, o};
+    rc = record_fn(q, &c);
+    if (rc != WH_OK && !sqlite3_get_autocommit(q->db))
+        whi_sq_exec(q, whi_sq_stmt(q, SQ_SAVEPOINT_ROLLBACK), "undo an item");
+    if (!sqlite3_get_autocommit(q->db))
+        whi_sq_exec(q, whi_sq_stmt(q, SQ_SAVEPOINT_RELEASE), "end an item");
+    return rc;
+}
+
+/* Record items until one fails, then commit those before it. */
+static int batch_fn(sq_store *q, void *ctx)
+{
+    batch_ctx *c = ctx;
+    for (; c->done < c->count; c->done++)
+        if ((c->item_rc = batch_item(q, c->attempts[c->done], c->outcomes[c->done])) != WH_OK)
+            break;
+    if (c->item_rc != WH_OK && sqlite3_get_autocommit(q->db)) {
+        c->done = 0; /* SQLite rolled the whole transaction back (a full disk, an I/O error) */
+        return c->item_rc;
+    }
+    return WH_OK;
+}
+
+static int sq_record_batch(wh_store *s, const wh_attempt *const *attempts,
+                           const wh_outcome *const *outcomes, size_t count, size_t *done)
+{
+    batch_ctx c = {attempts, outcomes, count, 0, WH_OK};
+    int rc = count && (!attempts || !outcomes)
+                 ? whi_error(WH_EINVAL, "attempts and outcomes must not be NULL")
+                 : WH_OK;
+    if (rc == WH_OK && count) rc = whi_sq_txn(sq_of(s), true, batch_fn, &c);
+    if (rc != WH_OK) c.done = 0;
+    if (done) *done = c.done;
+    return rc != WH_OK ? rc : c.item_rc;
+}
+
 typedef struct replay_ctx {
     const char *id;
     wh_time_ms since, now;
@@ -164,6 +213,7 @@ static int sq_purge(wh_store *s, wh_time_ms older_than, size_t *removed)
 void whi_sq_record_fill(wh_store *vt)
 {
     vt->record = sq_record;
+    vt->record_batch = sq_record_batch;
     vt->replay = sq_replay;
     vt->replay_since = sq_replay_since;
     vt->purge = sq_purge;

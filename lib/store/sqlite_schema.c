@@ -61,6 +61,9 @@ static const char *const SQL[SQ_STMT_COUNT] = {
     [SQ_BEGIN_READ] = "BEGIN",
     [SQ_COMMIT] = "COMMIT",
     [SQ_ROLLBACK] = "ROLLBACK",
+    [SQ_SAVEPOINT] = "SAVEPOINT item",
+    [SQ_SAVEPOINT_RELEASE] = "RELEASE item",
+    [SQ_SAVEPOINT_ROLLBACK] = "ROLLBACK TO item",
     [SQ_CHANGES_GET] = "SELECT value FROM meta WHERE key = 'sub_changes'",
     [SQ_CHANGES_BUMP] = "UPDATE meta SET value = value + 1 WHERE key = 'sub_changes'",
     [SQ_SUB_INSERT] = "INSERT INTO subscriptions(id, owner, created_at, json, last_delivery_at,"

@@ -33,7 +33,8 @@ static path path_of(const char *name)
 static path suffixed(const path *p, const char *suffix)
 {
     path q;
-    snprintf(q.v, sizeof(q.v), "%s%s", p->v, suffix);
+    int n = snprintf(q.v, sizeof(q.v), "%s%s", p->v, suffix);
+    assert_true(n > 0 && (size_t)n < sizeof(q.v)); /* (using n also quiets -Wformat-truncation) */
     return q;
 }
 
@@ -218,6 +219,13 @@ static void assert_writes_refused(wh_store *s)
     assert_int_equal(s->replay(s, "d", 5), WH_EREADONLY);
     assert_int_equal(s->replay_since(s, "s", 0, 5, &n), WH_EREADONLY);
     assert_int_equal(s->purge(s, INT64_MAX, &n), WH_EREADONLY);
+    wh_attempt a = {WH_ATTEMPT_VERSION, "d", NULL, 1, 1, 1, 200, 0, NULL, NULL, 0};
+    wh_outcome o = {WH_DELIVERY_SUCCEEDED, 0, NULL, NULL};
+    const wh_attempt *as[] = {&a};
+    const wh_outcome *os[] = {&o};
+    n = 9;
+    assert_int_equal(s->record_batch(s, as, os, 1, &n), WH_EREADONLY);
+    assert_int_equal(n, 0);
     wh_subscription_free(sub);
 }
 

@@ -162,6 +162,53 @@ static void test_record_errors_change_nothing(void **state)
     assert_int_equal(wh_sc_status(s, "re"), WH_DELIVERY_PENDING);
 }
 
+static void test_record_batch(void **state)
+{
+    wh_store *s = SC_STORE(state);
+    if (!s->record_batch) skip(); /* may provide */
+    wh_sc_put_sub(s, "s1", NULL, 1);
+    wh_sc_put_delivery(s, "b1", "s1", 1, 10);
+    wh_sc_put_delivery(s, "b2", "s1", 1, 10);
+    wh_sc_put_delivery(s, "b3", "s1", 1, 10);
+    wh_sub_stats st = {40, 200, 0, 0, 0, NULL};
+    wh_attempt a1 = {WH_ATTEMPT_VERSION, "b1", NULL, 1, 30, 10, 200, 0, NULL, NULL, 0};
+    wh_attempt a2 = a1, a3 = a1;
+    a2.delivery_id = "missing";
+    a3.delivery_id = "b3";
+    wh_outcome ok = {WH_DELIVERY_SUCCEEDED, 0, NULL, &st};
+    wh_outcome retry = {WH_DELIVERY_PENDING, 500, "HTTP 503", NULL};
+    const wh_attempt *as[] = {&a1, &a2, &a3};
+    const wh_outcome *os[] = {&ok, &ok, &ok};
+    size_t done = 99;
+    assert_int_equal(s->record_batch(s, as, os, 3, &done), WH_ENOTFOUND);
+    assert_non_null(strstr(wh_error_last()->message, "missing"));
+    assert_int_equal(done, 1);
+    assert_int_equal(wh_sc_status(s, "b1"), WH_DELIVERY_SUCCEEDED);
+    assert_int_equal(wh_sc_status(s, "b3"), WH_DELIVERY_PENDING);
+    a2.delivery_id = "b2";
+    os[1] = &retry;
+    WH_ASSERT_OK(s->record_batch(s, as + 1, os + 1, 2, &done));
+    assert_int_equal(done, 2);
+    wh_delivery d;
+    wh_sc_get(s, "b2", &d);
+    assert_int_equal(d.status, WH_DELIVERY_PENDING);
+    assert_int_equal(d.next_attempt_at, 500);
+    assert_string_equal(d.last_error, "HTTP 503");
+    wh_sc_delivery_clear(&d);
+    assert_int_equal(wh_sc_status(s, "b3"), WH_DELIVERY_SUCCEEDED);
+    size_t total = 0;
+    sc_attempts list = {0};
+    WH_ASSERT_OK(s->attempt_list(s, NULL, "s1", 0, 1, &total, sc_collect_attempt, &list));
+    assert_int_equal(total, 3);
+    sc_attempts_free(&list);
+    wh_outcome bad = {WH_DELIVERY_IN_FLIGHT, 0, NULL, NULL};
+    os[0] = &bad;
+    assert_int_equal(s->record_batch(s, as, os, 1, &done), WH_EINVAL);
+    assert_int_equal(done, 0);
+    WH_ASSERT_OK(s->record_batch(s, NULL, NULL, 0, &done));
+    assert_int_equal(done, 0);
+}
+
 static void test_replay_keeps_the_idempotency_key(void **state)
 {
     wh_store *s = SC_STORE(state);
@@ -447,6 +494,7 @@ const struct CMUnitTest sc_record_tests[] = {
     cmocka_unit_test(test_record_dead_and_disable),
     cmocka_unit_test(test_record_without_stats_and_transport_error),
     cmocka_unit_test(test_record_errors_change_nothing),
+    cmocka_unit_test(test_record_batch),
     cmocka_unit_test(test_replay_keeps_the_idempotency_key),
     cmocka_unit_test(test_replay_since),
     cmocka_unit_test(test_attempt_list_newest_first_paged),

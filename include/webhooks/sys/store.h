@@ -214,12 +214,21 @@ struct wh_store {
 
     /* Release everything (must provide). Called by wh_store_free. */
     void (*free)(wh_store *s);
+
+    /* ---- batching (may provide: NULL means call record for each) ---- */
+    /* Record count attempts with their outcomes, in order, each exactly as record does, in as
+     * few transactions as the store can (the built-in stores: one). Where each transaction
+     * costs a disk sync, this is what lets delivering keep up. Stops at the first item that
+     * fails and returns its error; *done (may be NULL) receives how many items, from the first,
+     * were recorded (each item is atomic, so the rest changed nothing). */
+    int (*record_batch)(wh_store *s, const wh_attempt *const *attempts,
+                        const wh_outcome *const *outcomes, size_t count, size_t *done);
 };
 
 /* A wh_store with every member NULL, for implementers to fill in. */
 #define WH_STORE_INIT                                                                              \
     {WH_STORE_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,          \
-     NULL,             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
+     NULL,             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
 
 /* Free a store through its vtable; NULL is a no-op. */
 WH_EXTERN void wh_store_free(wh_store *store);
