@@ -65,7 +65,7 @@ static int thread_drbg(drbg **out)
 
 int whi_random_bytes(void *out, size_t len)
 {
-    drbg *d;
+    drbg *d = NULL;
     int rc = thread_drbg(&d);
     if (rc != WH_OK)
         return rc;

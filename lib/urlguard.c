@@ -323,6 +323,39 @@ static int decode_host(const char *s, size_t len, char *out, size_t *out_len)
     return WH_OK;
 }
 
+/*
+ * IDNA (UTS #46) maps fullwidth forms to ASCII before a name is looked up, so libcurl with
+ * libidn2 reads "\uff11\uff12\uff17.0.0.1" as 127.0.0.1. Fold the fullwidth ASCII block
+ * (U+FF01..U+FF5E) and the ideographic full stops (U+3002, U+FF61) the same way, in place, so such
+ * a host is judged as the address it becomes. Other non-ASCII bytes are kept (the connect-time
+ * check covers whatever else a resolver makes of a name). Returns the new length.
+ */
+static size_t fold_fullwidth(char *s, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        const unsigned char *u = (const unsigned char *)s + i;
+        if (u[0] == 0xef || u[0] == 0xe3) {
+            if (i + 2 < len && (u[1] & 0xc0) == 0x80 && (u[2] & 0xc0) == 0x80) {
+                unsigned cp =
+                    (unsigned)(u[0] & 0x0f) << 12 | (unsigned)(u[1] & 0x3f) << 6 | (u[2] & 0x3f);
+                if (cp >= 0xff01 && cp <= 0xff5e) {
+                    s[o++] = (char)(cp - 0xfee0);
+                    i += 3;
+                    continue;
+                }
+                if (cp == 0x3002 || cp == 0xff61) {
+                    s[o++] = '.';
+                    i += 3;
+                    continue;
+                }
+            }
+        }
+        s[o++] = s[i++];
+    }
+    return o;
+}
+
 /* ":port" or "" after the host. */
 static int check_port(const char *s, size_t len)
 {
@@ -356,9 +389,10 @@ static int check_host(const wh_urlguard *g, const char *h, size_t len)
     int rc = check_port(h + hlen, len - hlen);
     if (rc != WH_OK) return rc;
     char name[HOST_MAX + 1];
-    size_t nlen;
+    size_t nlen = 0;
     rc = decode_host(h, hlen, name, &nlen);
     if (rc != WH_OK) return rc;
+    nlen = fold_fullwidth(name, nlen);
     if (nlen && name[nlen - 1] == '.') nlen--; /* "127.0.0.1." reaches 127.0.0.1 */
     if (nlen == 0) return bad_url("the host is empty");
     memset(&a, 0, sizeof(a));

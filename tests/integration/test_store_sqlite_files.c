@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "store_conformance.h"
 #include "wh_test.h"
 #include "wh_test_files.h"
@@ -313,6 +315,30 @@ static void test_full_disk(void **state)
     wh_sqlite_assert_intact(p.v);
 }
 
+static void test_locked_by_another_process(void **state)
+{
+    (void)state;
+    path p = path_of("busy.db");
+    make_db(p.v);
+    wh_sqlite_options o = WH_SQLITE_OPTIONS_INIT;
+    o.busy_timeout_ms = 0;
+    wh_store *s;
+    WH_ASSERT_OK(wh_store_sqlite_new(&s, p.v, &o));
+    sqlite3 *other; /* another process's connection, holding the write lock */
+    assert_int_equal(sqlite3_open(p.v, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    wh_subscription *sub = wh_sc_sub("late", NULL, 2);
+    assert_int_equal(s->sub_create(s, sub), WH_EBUSY);
+    assert_non_null(strstr(wh_error_last()->message, "locked"));
+    assert_int_equal(wh_sc_status(s, "d"), WH_DELIVERY_PENDING); /* readers are not blocked */
+    assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    WH_ASSERT_OK(s->sub_create(s, sub));
+    wh_subscription_free(sub);
+    wh_store_free(s);
+    wh_sqlite_assert_intact(p.v);
+}
+
 /* ---- a writer killed with SIGKILL ---- */
 
 /* The child: enqueue batches of 10 forever, reporting each committed batch number. */
@@ -396,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_empty_file_gets_the_schema),
         cmocka_unit_test(test_read_only_file),
         cmocka_unit_test(test_full_disk),
+        cmocka_unit_test(test_locked_by_another_process),
         cmocka_unit_test(test_killed_writer_loses_nothing),
     };
     int failed = cmocka_run_group_tests_name("store_sqlite_files", tests, NULL, NULL);
