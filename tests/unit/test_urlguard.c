@@ -353,6 +353,15 @@ static void test_url_literal_addresses(void **state)
         "http://[fd00::1]/",
         "http://[64:ff9b::a9fe:a9fe]/",
         "http://192.168.1.1:/",
+        /* fullwidth forms, which IDNA folds to ASCII before the lookup */
+        "http://\xef\xbc\x91\xef\xbc\x92\xef\xbc\x97\xef\xbc\x8e\xef\xbc\x90"
+        "\xef\xbc\x8e\xef\xbc\x90\xef\xbc\x8e\xef\xbc\x91/",
+        "http://127\xe3\x80\x82"
+        "0\xe3\x80\x82"
+        "0\xe3\x80\x82"
+        "1/",
+        "http://\xef\xbc\x90\xef\xbd\x98\xef\xbc\x97\xef\xbd\x86.1/",
+        "http://10.0.0.1\xef\xbd\xa1/",
     };
     wh_urlguard *g = guard_new();
     for (size_t i = 0; i < WHI_ARRAY_LEN(refused); i++)
@@ -377,6 +386,7 @@ static void test_url_literal_addresses(void **state)
         "https://b\xc3\xbc"
         "cher.example/",
         "https://a.b-c_d.example./",
+        "https://\xef\xbd\x85\xef\xbd\x98.example/", /* fullwidth letters: still a name */
     };
     for (size_t i = 0; i < WHI_ARRAY_LEN(fine); i++)
         expect_url(g, fine[i], WH_OK);
