@@ -5,11 +5,11 @@
 # Exit 77 (ctest: skipped) only when node is not installed.
 set -euo pipefail
 cli=$1 work=$2
-src=$(cd "$(dirname "$0")" && pwd)
 if ! command -v node >/dev/null 2>&1; then
     echo "SKIP: node is not installed; the reference cross-check needs node >= 20 and npm"
     exit 77
 fi
+src=$(cd "$(dirname "$0")" && pwd)
 major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$major" -lt 20 ]; then
     echo "note: node $(node --version) is older than the reference libraries declare (>= 20); trying anyway" >&2
