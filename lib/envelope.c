@@ -15,13 +15,13 @@ static bool envelope_key(const char *name)
 int whi_render_default_body_buf(const wh_event *ev, const wh_subscription *sub, whi_buf *b)
 {
     char ts[WHI_RFC3339_MAX];
-    size_t tslen = whi_rfc3339_format(ev->occurred_at, ev->occurred_off, ts);
+    whi_rfc3339_format(ev->occurred_at, ev->occurred_off, ts);
     whi_buf_puts(b, "{\"id\":");
     whi_json_escape(b, ev->id, strlen(ev->id), true);
     whi_buf_puts(b, ",\"type\":");
     whi_json_escape(b, ev->type, strlen(ev->type), true);
     whi_buf_puts(b, ",\"timestamp\":\"");
-    whi_buf_append(b, ts, tslen);
+    whi_buf_puts(b, ts); /* always NUL-terminated, even for a far-off date */
     whi_buf_puts(b, "\",\"data\":");
     whi_buf_puts(b, ev->data ? ev->data : "null");
     const whi_strvec *rel = sub ? &sub->lists[WH_LIST_RELATIONS] : NULL;

@@ -9,8 +9,13 @@
 int wh_matcher_new(wh_matcher **out)
 {
     if (!out) return whi_error(WH_EINVAL, "out must not be NULL");
-    *out = whi_calloc(1, sizeof(**out));
-    return *out ? WH_OK : whi_error_oom();
+    wh_matcher *m = whi_calloc(1, sizeof(*m));
+    if (!m || whi_index_init(m) != WH_OK) {
+        whi_free(m);
+        return whi_error_oom();
+    }
+    *out = m;
+    return WH_OK;
 }
 
 static void entry_free(whi_mentry *e)
@@ -18,6 +23,7 @@ static void entry_free(whi_mentry *e)
     if (!e) return;
     whi_free(e->id);
     whi_free(e->keys);
+    whi_free(e->filter);
     whi_free(e);
 }
 
@@ -181,7 +187,7 @@ int wh_matcher_add(wh_matcher *m, const wh_subscription *sub)
     keyblob keys;
     if ((rc = build_keys(sub, &keys)) != WH_OK) return rc;
     whi_mentry *e = whi_calloc(1, sizeof(*e));
-    if (!e || !(e->id = whi_strndup(id, idlen))) {
+    if (!e || !(e->id = whi_strndup(id, idlen)) || whi_mfilter_build(sub, &e->filter) != WH_OK) {
         entry_free(e);
         whi_free(keys.p);
         return whi_error_oom();
@@ -210,18 +216,29 @@ int wh_matcher_update(wh_matcher *m, const wh_subscription *sub)
     if (!e) return whi_error(WH_ENOTFOUND, "subscription %s is not in the matcher", id);
     keyblob keys;
     if ((rc = build_keys(sub, &keys)) != WH_OK) return rc;
+    whi_mfilter *filter;
+    if ((rc = whi_mfilter_build(sub, &filter)) != WH_OK) {
+        whi_free(keys.p);
+        return rc;
+    }
     /* Add the new keys first, so a failure leaves the old indexing intact. */
     if ((rc = index_keys(m, e, &keys, e->keys, e->keys_len)) != WH_OK) {
         whi_free(keys.p);
+        whi_free(filter);
         return rc;
     }
     keyref k;
     for (size_t off = 0; key_next(e->keys, e->keys_len, &off, &k);)
         if (!key_in(keys.p, keys.len, &k)) whi_index_remove(m, k.kind, k.key, k.len, e);
     whi_free(e->keys);
+    whi_free(e->filter);
     e->keys = keys.p;
     e->keys_len = keys.len;
     e->sub = sub;
+    e->filter = filter;
+    /* Postings carry the subscription and its filter inline: point them at the new ones. */
+    for (size_t off = 0; key_next(e->keys, e->keys_len, &off, &k);)
+        whi_index_refresh(m, k.kind, k.key, k.len, e);
     return WH_OK;
 }
 

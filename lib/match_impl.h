@@ -22,8 +22,32 @@
 
 typedef struct whi_mentry whi_mentry;
 
+/*
+ * A subscription's filters as the index checks them: 64-bit hashes of its product ids,
+ * event identifiers and source, so matching compares integers and reads the subscription's
+ * strings only to confirm a hash hit. Built at add/update time (the subscription is unchanged
+ * until then, by the borrowing contract).
+ */
+typedef struct whi_mfilter {
+    const wh_subscription *sub;  /* for confirming hash hits against the strings */
+    uint32_t nproducts, nidents; /* hashes[0 .. nproducts), then nidents identifier hashes */
+    bool has_source;
+    uint64_t source_hash;
+    uint64_t hashes[];
+} whi_mfilter;
+
+/*
+ * One entry in a posting list. Everything a match needs is inline, so a subscription without
+ * filters is listed without touching any other memory.
+ */
+typedef struct whi_posting {
+    uint64_t seq;               /* the entry's order of addition; identifies it in the list */
+    const wh_subscription *sub; /* borrowed */
+    const whi_mfilter *filter;  /* NULL: no filters */
+} whi_posting;
+
 typedef struct whi_plist {
-    whi_mentry **v;
+    whi_posting *v;
     uint32_t n, cap;
 } whi_plist;
 
@@ -47,6 +71,7 @@ struct whi_mentry {
     /* Keys it is indexed under, as a packed blob: repeated [kind:1][len:2][bytes:len]. */
     unsigned char *keys;
     size_t keys_len;
+    whi_mfilter *filter; /* NULL: no filters */
 };
 
 #define WHI_MAX_KEY 512 /* longest key: entity (255) + NUL + action (255) */
@@ -56,7 +81,7 @@ struct wh_matcher {
     whi_hmap exact;  /* type -> whi_mnode */
     whi_hmap trie;   /* path -> whi_mnode */
     whi_hmap entity; /* entity or entity\0action -> whi_mnode */
-    whi_mnode root;  /* trie root: "*" and "**" in deep */
+    whi_mnode *root; /* trie root (own allocation): "*" and "**" in deep */
     uint64_t next_seq;
 };
 
@@ -76,11 +101,26 @@ struct wh_match_result {
  * changed). whi_index_remove returns whether the entry was found there. */
 int whi_index_add(wh_matcher *m, int kind, const char *key, size_t len, whi_mentry *e);
 bool whi_index_remove(wh_matcher *m, int kind, const char *key, size_t len, whi_mentry *e);
+/* Rewrite e's posting under that key with e's current sub and filter. */
+void whi_index_refresh(wh_matcher *m, int kind, const char *key, size_t len, whi_mentry *e);
 /* Collect every candidate for ev that passes the filters into r (not yet sorted). */
 void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result *r);
+int whi_index_init(wh_matcher *m); /* allocates the root */
 void whi_index_free(wh_matcher *m);
 
 /* match_rules.c */
+/* Build the filter block of sub (*out NULL when it has no filters). WH_ENOMEM. */
+int whi_mfilter_build(const wh_subscription *sub, whi_mfilter **out);
+/* The event's side of filter checks, hashed once per match and only when first needed. */
+typedef struct whi_evfilter {
+    const wh_event *ev;
+    bool ready;
+    bool many_products; /* more than fit below: compare strings instead */
+    size_t nproducts;
+    uint64_t products[32];
+    uint64_t ident, source;
+} whi_evfilter;
+bool whi_mfilter_passes(const whi_mfilter *f, whi_evfilter *ef);
 bool whi_sub_passes_filters(const wh_subscription *sub, const wh_event *ev);
 bool whi_sub_listens(const wh_subscription *sub, const wh_event *ev);
 /* Append a hit (sets r->failed on ENOMEM). */

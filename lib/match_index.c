@@ -11,7 +11,7 @@ static size_t plist_lower_bound(const whi_plist *l, uint64_t seq)
     size_t lo = 0, hi = l->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (l->v[mid]->seq < seq)
+        if (l->v[mid].seq < seq)
             lo = mid + 1;
         else
             hi = mid;
@@ -19,28 +19,28 @@ static size_t plist_lower_bound(const whi_plist *l, uint64_t seq)
     return lo;
 }
 
-static bool plist_has(const whi_plist *l, const whi_mentry *e)
+static whi_posting *plist_find(const whi_plist *l, uint64_t seq)
 {
-    size_t i = plist_lower_bound(l, e->seq);
-    return i < l->n && l->v[i] == e;
+    size_t i = plist_lower_bound(l, seq);
+    return i < l->n && l->v[i].seq == seq ? &l->v[i] : NULL;
 }
 
 /* WH_OK, 1 when already present, or WH_ENOMEM (list unchanged). */
-static int plist_insert(whi_plist *l, whi_mentry *e)
+static int plist_insert(whi_plist *l, const whi_mentry *e)
 {
     /* Entries are mostly added in sequence order: appending is the common case. */
-    size_t i = l->n && l->v[l->n - 1]->seq >= e->seq ? plist_lower_bound(l, e->seq) : l->n;
-    if (i < l->n && l->v[i] == e) return 1;
+    size_t i = l->n && l->v[l->n - 1].seq >= e->seq ? plist_lower_bound(l, e->seq) : l->n;
+    if (i < l->n && l->v[i].seq == e->seq) return 1;
     if (l->n == l->cap) {
-        uint32_t ncap = l->cap ? l->cap * 2 : 2;
+        uint32_t ncap = l->cap ? l->cap + l->cap / 2 + 1 : 1;
         if (ncap <= l->cap) return whi_error(WH_ENOMEM, "posting list too long");
-        whi_mentry **p = whi_realloc(l->v, (size_t)ncap * sizeof(*p));
+        whi_posting *p = whi_realloc(l->v, (size_t)ncap * sizeof(*p));
         if (!p) return whi_error_oom();
         l->v = p;
         l->cap = ncap;
     }
     memmove(l->v + i + 1, l->v + i, (l->n - i) * sizeof(*l->v));
-    l->v[i] = e;
+    l->v[i] = (whi_posting){e->seq, e->sub, e->filter};
     l->n++;
     return WH_OK;
 }
@@ -48,7 +48,7 @@ static int plist_insert(whi_plist *l, whi_mentry *e)
 static bool plist_remove(whi_plist *l, const whi_mentry *e)
 {
     size_t i = plist_lower_bound(l, e->seq);
-    if (i >= l->n || l->v[i] != e) return false;
+    if (i >= l->n || l->v[i].seq != e->seq) return false;
     memmove(l->v + i, l->v + i + 1, (l->n - i - 1) * sizeof(*l->v));
     if (--l->n == 0) {
         whi_free(l->v);
@@ -132,7 +132,7 @@ static bool last_is_star(const char *path, size_t len)
 
 static whi_mnode *trie_node(const wh_matcher *m, const char *path, size_t len)
 {
-    return len == 0 ? (whi_mnode *)&m->root : whi_hmap_get(&m->trie, path, len);
+    return len == 0 ? m->root : whi_hmap_get(&m->trie, path, len);
 }
 
 static void child_count(wh_matcher *m, const char *path, size_t len, int delta)
@@ -188,7 +188,7 @@ static whi_plist *kind_list(whi_mnode *n, int kind)
 static int trie_add(wh_matcher *m, int kind, const char *path, size_t len, whi_mentry *e)
 {
     whi_mnode *n = trie_node(m, path, len);
-    if (n && plist_has(kind_list(n, kind), e)) return 1;
+    if (n && plist_find(kind_list(n, kind), e->seq)) return 1;
     int rc = trie_make_path(m, path, len);
     if (rc != WH_OK) return rc;
     n = trie_node(m, path, len);
@@ -207,6 +207,28 @@ static bool trie_remove(wh_matcher *m, int kind, const char *path, size_t len, w
     trie_ref(m, path, len, -1);
     trie_prune(m, path, len);
     return true;
+}
+
+static whi_mnode *key_node(const wh_matcher *m, int kind, const char *key, size_t len)
+{
+    switch (kind) {
+    case WHI_KEY_EXACT:
+        return whi_hmap_get(&m->exact, key, len);
+    case WHI_KEY_ENTITY:
+        return whi_hmap_get(&m->entity, key, len);
+    default:
+        return trie_node(m, key, len);
+    }
+}
+
+void whi_index_refresh(wh_matcher *m, int kind, const char *key, size_t len, whi_mentry *e)
+{
+    whi_mnode *n = key_node(m, kind, key, len);
+    whi_posting *p = n ? plist_find(kind_list(n, kind), e->seq) : NULL;
+    if (p) {
+        p->sub = e->sub;
+        p->filter = e->filter;
+    }
 }
 
 int whi_index_add(wh_matcher *m, int kind, const char *key, size_t len, whi_mentry *e)
@@ -237,18 +259,18 @@ bool whi_index_remove(wh_matcher *m, int kind, const char *key, size_t len, whi_
 
 typedef struct walk {
     const wh_matcher *m;
-    const wh_event *ev;
+    whi_evfilter ef;
     wh_match_result *r;
     const char *type;
     size_t tlen;
     char path[WH_MAX_EVENT_TYPE_LEN + 1]; /* a path is never longer than the type it follows */
 } walk;
 
-static void collect(const whi_plist *l, const wh_event *ev, wh_match_result *r)
+static void collect(const whi_plist *l, whi_evfilter *ef, wh_match_result *r)
 {
     for (uint32_t i = 0; i < l->n; i++) {
-        const whi_mentry *e = l->v[i];
-        if (whi_sub_passes_filters(e->sub, ev)) whi_result_push(r, e->seq, e->sub);
+        const whi_posting *p = &l->v[i];
+        if (!p->filter || whi_mfilter_passes(p->filter, ef)) whi_result_push(r, p->seq, p->sub);
     }
 }
 
@@ -256,10 +278,10 @@ static void collect(const whi_plist *l, const wh_event *ev, wh_match_result *r)
 static void walk_node(walk *w, const whi_mnode *node, size_t pos, size_t plen)
 {
     if (pos >= w->tlen) {
-        collect(&node->end, w->ev, w->r);
+        collect(&node->end, &w->ef, w->r);
         return;
     }
-    collect(&node->deep, w->ev, w->r);
+    collect(&node->deep, &w->ef, w->r);
     size_t end = pos;
     while (end < w->tlen && w->type[end] != '.')
         end++;
@@ -281,22 +303,28 @@ static void walk_node(walk *w, const whi_mnode *node, size_t pos, size_t plen)
 void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result *r)
 {
     size_t tlen = strlen(ev->type);
+    if (tlen == 0 || tlen > WH_MAX_EVENT_TYPE_LEN)
+        return; /* not a valid type (the event setters never let one through) */
+    walk w; /* not zero-initialised as a whole: path and the hash arrays are scratch space */
+    w.m = m;
+    w.ef.ev = ev;
+    w.ef.ready = false;
+    w.r = r;
+    w.type = ev->type;
+    w.tlen = tlen;
     const whi_mnode *n = whi_hmap_get(&m->exact, ev->type, tlen);
-    if (n) collect(&n->end, ev, r);
-    if (tlen > 0 && tlen <= WH_MAX_EVENT_TYPE_LEN) {
-        walk w = {.m = m, .ev = ev, .r = r, .type = ev->type, .tlen = tlen};
-        walk_node(&w, &m->root, 0, 0);
-    }
+    if (n) collect(&n->end, &w.ef, r);
+    walk_node(&w, m->root, 0, 0);
     if (!ev->entity || m->entity.n == 0) return;
     size_t elen = strlen(ev->entity);
-    if ((n = whi_hmap_get(&m->entity, ev->entity, elen))) collect(&n->end, ev, r);
+    if ((n = whi_hmap_get(&m->entity, ev->entity, elen))) collect(&n->end, &w.ef, r);
     size_t alen = ev->action ? strlen(ev->action) : 0;
     if (ev->action && elen + 1 + alen <= WHI_MAX_KEY) {
         char key[WHI_MAX_KEY];
         memcpy(key, ev->entity, elen);
         key[elen] = '\0';
         memcpy(key + elen + 1, ev->action, alen);
-        if ((n = whi_hmap_get(&m->entity, key, elen + 1 + alen))) collect(&n->end, ev, r);
+        if ((n = whi_hmap_get(&m->entity, key, elen + 1 + alen))) collect(&n->end, &w.ef, r);
     }
 }
 
@@ -309,14 +337,18 @@ static void free_nodes(whi_hmap *map)
     whi_hmap_free(map);
 }
 
+int whi_index_init(wh_matcher *m)
+{
+    return (m->root = node_new("", 0)) ? WH_OK : whi_error_oom();
+}
+
 void whi_index_free(wh_matcher *m)
 {
     free_nodes(&m->exact);
     free_nodes(&m->trie);
     free_nodes(&m->entity);
-    whi_free(m->root.end.v);
-    whi_free(m->root.deep.v);
-    memset(&m->root, 0, sizeof(m->root));
+    if (m->root) node_free(m->root);
+    m->root = NULL;
 }
 
 static size_t nodes_bytes(const whi_hmap *map)
@@ -326,7 +358,7 @@ static size_t nodes_bytes(const whi_hmap *map)
         const whi_mnode *n = map->slots[i].value;
         if (n)
             total += sizeof(*n) + n->keylen + 1 +
-                     ((size_t)n->end.cap + n->deep.cap) * sizeof(whi_mentry *);
+                     ((size_t)n->end.cap + n->deep.cap) * sizeof(whi_posting);
     }
     return total;
 }
@@ -334,7 +366,8 @@ static size_t nodes_bytes(const whi_hmap *map)
 size_t whi_matcher_index_bytes(const wh_matcher *m)
 {
     size_t total = nodes_bytes(&m->exact) + nodes_bytes(&m->trie) + nodes_bytes(&m->entity) +
-                   ((size_t)m->root.end.cap + m->root.deep.cap) * sizeof(whi_mentry *) +
+                   sizeof(*m->root) +
+                   ((size_t)m->root->end.cap + m->root->deep.cap) * sizeof(whi_posting) +
                    whi_hmap_bytes(&m->ids);
     for (size_t i = 0; i < m->ids.cap; i++) {
         const whi_mentry *e = m->ids.slots[i].value;

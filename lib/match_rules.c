@@ -73,6 +73,80 @@ int wh_subscription_matches(const wh_subscription *sub, const wh_event *ev)
     return whi_sub_listens(sub, ev) && whi_sub_passes_filters(sub, ev);
 }
 
+/* ---- the index's hashed filters ---- */
+
+static uint64_t str_hash(const char *s)
+{
+    return whi_hash_bytes(s, strlen(s));
+}
+
+int whi_mfilter_build(const wh_subscription *sub, whi_mfilter **out)
+{
+    *out = NULL;
+    const whi_strvec *products = &sub->lists[WH_LIST_PRODUCTS];
+    const whi_strvec *idents = &sub->lists[WH_LIST_IDENTIFIERS];
+    if (products->n == 0 && idents->n == 0 && !sub->source) return WH_OK;
+    size_t n = products->n + idents->n;
+    whi_mfilter *f = whi_malloc(sizeof(*f) + n * sizeof(uint64_t));
+    if (!f) return whi_error_oom();
+    f->sub = sub;
+    f->nproducts = (uint32_t)products->n;
+    f->nidents = (uint32_t)idents->n;
+    for (size_t i = 0; i < products->n; i++)
+        f->hashes[i] = str_hash(products->v[i]);
+    for (size_t i = 0; i < idents->n; i++)
+        f->hashes[products->n + i] = str_hash(idents->v[i]);
+    f->has_source = sub->source != NULL;
+    f->source_hash = sub->source ? str_hash(sub->source) : 0;
+    *out = f;
+    return WH_OK;
+}
+
+static void evfilter_prepare(whi_evfilter *ef)
+{
+    const wh_event *ev = ef->ev;
+    ef->ready = true;
+    ef->many_products = ev->products.n > WHI_ARRAY_LEN(ef->products);
+    ef->nproducts = ef->many_products ? 0 : ev->products.n;
+    for (size_t i = 0; i < ef->nproducts; i++)
+        ef->products[i] = str_hash(ev->products.v[i]);
+    ef->ident = ev->identifier ? str_hash(ev->identifier) : 0;
+    ef->source = ev->source ? str_hash(ev->source) : 0;
+}
+
+static bool products_pass(const whi_mfilter *f, const whi_evfilter *ef)
+{
+    const whi_strvec *listed = &f->sub->lists[WH_LIST_PRODUCTS];
+    if (ef->many_products) return any_listed(&ef->ev->products, listed);
+    for (size_t i = 0; i < ef->nproducts; i++)
+        for (uint32_t j = 0; j < f->nproducts; j++)
+            if (f->hashes[j] == ef->products[i] && strcmp(listed->v[j], ef->ev->products.v[i]) == 0)
+                return true;
+    return false;
+}
+
+static bool ident_passes(const whi_mfilter *f, const whi_evfilter *ef)
+{
+    const char *ident = ef->ev->identifier;
+    if (!ident) return false;
+    const whi_strvec *listed = &f->sub->lists[WH_LIST_IDENTIFIERS];
+    for (uint32_t j = 0; j < f->nidents; j++)
+        if (f->hashes[f->nproducts + j] == ef->ident && strcmp(listed->v[j], ident) == 0)
+            return true;
+    return false;
+}
+
+bool whi_mfilter_passes(const whi_mfilter *f, whi_evfilter *ef)
+{
+    if (!ef->ready) evfilter_prepare(ef);
+    if (f->nproducts && !products_pass(f, ef)) return false;
+    if (f->nidents && !ident_passes(f, ef)) return false;
+    if (f->has_source && !(ef->ev->source && f->source_hash == ef->source &&
+                           strcmp(f->sub->source, ef->ev->source) == 0))
+        return false;
+    return true;
+}
+
 /* ---- results ---- */
 
 void whi_result_push(wh_match_result *r, uint64_t seq, const wh_subscription *sub)
@@ -109,7 +183,7 @@ static void sift_down(whi_mhit *v, size_t root, size_t n)
  * heapsort beyond. */
 static void sort_hits(whi_mhit *v, size_t n)
 {
-    if (n <= 24) {
+    if (n <= 64) {
         for (size_t i = 1; i < n; i++) {
             whi_mhit x = v[i];
             size_t j = i;

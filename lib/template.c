@@ -1,6 +1,7 @@
 /* wh_template: compiling "{{placeholder}}" strings and describing what they use. */
 #include <string.h>
 
+#include "hashmap.h"
 #include "template_impl.h"
 
 static const struct {
@@ -40,6 +41,7 @@ typedef struct compiler {
     wh_template *t;
     size_t parts_cap, names_cap;
     whi_buf text;
+    whi_hmap seen; /* name -> index + 1 in t->names */
 } compiler;
 
 static int grow(void **v, size_t *cap, size_t n, size_t elem)
@@ -75,14 +77,15 @@ static int flush_literal(compiler *c, size_t *from)
 static int add_placeholder(compiler *c, const char *name, size_t len)
 {
     wh_template *t = c->t;
-    size_t i = 0;
-    while (i < t->nnames && !(strlen(t->names[i]) == len && memcmp(t->names[i], name, len) == 0))
-        i++;
-    if (i == t->nnames) {
+    /* A map, not a scan of the names: a hostile template may hold 10 000s of distinct ones. */
+    uintptr_t found = (uintptr_t)whi_hmap_get(&c->seen, name, len);
+    size_t i = found ? found - 1 : t->nnames;
+    if (!found) {
         if (grow((void **)&t->names, &c->names_cap, t->nnames, sizeof(*t->names)) != WH_OK)
             return WH_ENOMEM;
-        if (!(t->names[t->nnames] = whi_strndup(name, len))) return whi_error_oom();
+        if (!(t->names[i] = whi_strndup(name, len))) return whi_error_oom();
         t->nnames++;
+        if (whi_hmap_put(&c->seen, t->names[i], len, (void *)(i + 1)) != WH_OK) return WH_ENOMEM;
     }
     return add_part(c, (whi_tpart){kind_of(name, len), (uint32_t)i, 0, 0});
 }
@@ -153,13 +156,19 @@ static int compile(compiler *c, const char *s, size_t len)
             if (rc != WH_OK) return rc;
             lit = c->text.len;
         } else {
-            if (c->t->mode == WH_ESCAPE_HEADER && (s[i] == '\r' || s[i] == '\n' || s[i] == '\0'))
-                return whi_error(WH_EINVAL,
-                                 "template: a header template must not contain CR, LF or NUL "
-                                 "(byte %zu)",
-                                 i);
-            whi_buf_putc(&c->text, s[i]);
-            i++;
+            /* Copy the run of plain bytes up to the next '\\' or '{' in one append. */
+            size_t end = i + 1;
+            while (end < len && s[end] != '\\' && s[end] != '{')
+                end++;
+            if (c->t->mode == WH_ESCAPE_HEADER)
+                for (size_t k = i; k < end; k++)
+                    if (s[k] == '\r' || s[k] == '\n' || s[k] == '\0')
+                        return whi_error(WH_EINVAL,
+                                         "template: a header template must not contain CR, LF or "
+                                         "NUL (byte %zu)",
+                                         k);
+            whi_buf_append(&c->text, s + i, end - i);
+            i = end;
         }
     }
     return flush_literal(c, &lit);
@@ -175,7 +184,7 @@ int wh_template_compile(wh_template **out, const char *src, size_t len, wh_escap
     if (len > WH_MAX_TEMPLATE_LEN)
         return whi_error(WH_ETOOLARGE, "template: %zu bytes is over the limit of %d", len,
                          WH_MAX_TEMPLATE_LEN);
-    compiler c = {.text = WHI_BUF_INIT};
+    compiler c = {.text = WHI_BUF_INIT, .seen = WHI_HMAP_INIT};
     if (!(c.t = whi_calloc(1, sizeof(*c.t)))) return whi_error_oom();
     c.t->mode = mode;
     int rc = compile(&c, src, len);
@@ -186,6 +195,7 @@ int wh_template_compile(wh_template **out, const char *src, size_t len, wh_escap
         rc = c.t->text ? WH_OK : WH_ENOMEM;
     }
     whi_buf_free(&c.text);
+    whi_hmap_free(&c.seen);
     if (rc != WH_OK) {
         wh_template_free(c.t);
         return rc;

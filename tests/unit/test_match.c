@@ -136,9 +136,9 @@ static void assert_index_empty(const wh_matcher *m)
     assert_int_equal(m->exact.n, 0);
     assert_int_equal(m->trie.n, 0);
     assert_int_equal(m->entity.n, 0);
-    assert_int_equal(m->root.deep.n, 0);
-    assert_int_equal(m->root.nlit, 0);
-    assert_int_equal(m->root.nstar, 0);
+    assert_int_equal(m->root->deep.n, 0);
+    assert_int_equal(m->root->nlit, 0);
+    assert_int_equal(m->root->nstar, 0);
 }
 
 /* ---- patterns ---- */
@@ -351,6 +351,17 @@ static void test_product_filter(void **state)
     expect(f->m, e, "any");
     WH_ASSERT_OK(wh_event_add_product(e, "p2"));
     expect(f->m, e, "prod,any"); /* one of the event's products is listed */
+    wh_event_free(e);
+    /* An event with many products (more than the index hashes on the stack). */
+    e = ev_new("purchase_approved");
+    for (int i = 0; i < 40; i++) {
+        char p[16];
+        snprintf(p, sizeof(p), "q%d", i);
+        WH_ASSERT_OK(wh_event_add_product(e, p));
+    }
+    expect(f->m, e, "any");
+    WH_ASSERT_OK(wh_event_add_product(e, "p1"));
+    expect(f->m, e, "prod,any");
     wh_event_free(e);
 }
 

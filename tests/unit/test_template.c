@@ -1,6 +1,7 @@
 /* wh_template: syntax, names, escaping per mode, errors, limits, and the default envelope. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -133,6 +134,44 @@ static void test_builtin_names(void **state)
     wh_event_free(e);
 }
 
+/* {{timestamp}} uses whi_rfc3339_format, which formats without snprintf for years 0..9999:
+ * it must give exactly what the reference format gives, for any instant and offset. */
+static void test_timestamp_format_matches_reference(void **state)
+{
+    (void)state;
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        wh_time_ms ms = (wh_time_ms)(x % 253402300800000ULL); /* 1970 .. 9999 */
+        int off = i % 3 == 0 ? 0 : (int)(x >> 40) % (24 * 60);
+        if (i % 5 == 0) off = -off;
+        if (ms + (wh_time_ms)off * 60000 < 0 || ms + (wh_time_ms)off * 60000 >= 253402300800000LL)
+            continue;
+        char got[WHI_RFC3339_MAX], want[64], zone[16] = "Z";
+        size_t n = whi_rfc3339_format(ms, off, got);
+        time_t secs = (time_t)((ms + (wh_time_ms)off * 60000) / 1000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        if (off)
+            snprintf(zone, sizeof(zone), "%c%02d:%02d", off < 0 ? '-' : '+', abs(off) / 60,
+                     abs(off) % 60);
+        snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03d%s", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (int)((ms + (wh_time_ms)off * 60000) % 1000), zone);
+        assert_string_equal(got, want);
+        assert_int_equal(n, strlen(want));
+        wh_time_ms back;
+        int back_off;
+        WH_ASSERT_OK(whi_rfc3339_parse(got, &back, &back_off));
+        assert_true(back == ms && back_off == off);
+    }
+    /* Outside 0000..9999 the general path still gives a bounded, terminated string. */
+    char out[WHI_RFC3339_MAX];
+    size_t n = whi_rfc3339_format(INT64_MIN / 2, 0, out);
+    assert_int_equal(n, strlen(out));
+    assert_true(n < WHI_RFC3339_MAX);
+}
+
 static void test_builtins_win_over_attributes_but_account_is_an_attribute(void **state)
 {
     (void)state;
@@ -245,6 +284,16 @@ static void test_placeholder_list(void **state)
     assert_null(wh_template_placeholder_at(NULL, 0));
     wh_template_free(t);
     wh_template_free(NULL);
+    /* Tens of thousands of distinct names (a hostile body template) compile fine. */
+    enum { NAMES = 30000 };
+    char *big = malloc(NAMES * 12 + 1), *p = big;
+    for (int i = 0; i < NAMES; i++)
+        p += sprintf(p, "{{n%d}}", i);
+    WH_ASSERT_OK(wh_template_compile(&t, big, (size_t)(p - big), WH_ESCAPE_JSON));
+    assert_int_equal(wh_template_placeholder_count(t), NAMES);
+    assert_string_equal(wh_template_placeholder_at(t, NAMES - 1), "n29999");
+    wh_template_free(t);
+    free(big);
 }
 
 /* ---- escaping ---- */
@@ -555,6 +604,7 @@ int main(void)
         cmocka_unit_test(test_seed003_url),
         cmocka_unit_test(test_seed003_body_and_partial_placeholders),
         cmocka_unit_test(test_builtin_names),
+        cmocka_unit_test(test_timestamp_format_matches_reference),
         cmocka_unit_test(test_builtins_win_over_attributes_but_account_is_an_attribute),
         cmocka_unit_test(test_missing_values_name_the_placeholder),
         cmocka_unit_test(test_spaces_inside_braces),
