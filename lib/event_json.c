@@ -21,6 +21,13 @@ static void apply_string(wh_event *ev, whi_problems *p, const cJSON *item, const
         whi_problem_last(p);
 }
 
+/* Whether d is an integer that converts to long long exactly. Checked before any cast: casting
+ * an out-of-range double (1e300) is undefined behaviour. */
+static bool exact_integer(double d)
+{
+    return d >= -9.0e15 && d <= 9.0e15 && d == (double)(long long)d;
+}
+
 /* ids and products: strings, or integers written as decimal text (seed 000 uses numbers). */
 static void apply_values(wh_event *ev, whi_problems *p, const cJSON *item, const char *field,
                          ev_setter add)
@@ -36,7 +43,7 @@ static void apply_values(wh_event *ev, whi_problems *p, const cJSON *item, const
     {
         char num[32];
         const char *s = cJSON_IsString(v) ? v->valuestring : NULL;
-        if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble) {
+        if (cJSON_IsNumber(v) && exact_integer(v->valuedouble)) {
             snprintf(num, sizeof(num), "%lld", (long long)v->valuedouble);
             s = num;
         }
@@ -97,7 +104,9 @@ static void apply_all(wh_event *ev, whi_problems *p, const cJSON *root)
 {
     const cJSON *id = whi_json_field(root, NAMES("id"));
     char num[32];
-    if (id && cJSON_IsNumber(id)) {
+    if (id && cJSON_IsNumber(id) && !exact_integer(id->valuedouble)) {
+        whi_problem(p, "id must be a string or an integer");
+    } else if (id && cJSON_IsNumber(id)) {
         snprintf(num, sizeof(num), "%lld", (long long)id->valuedouble);
         if (wh_event_set_id(ev, num) != WH_OK)
             whi_problem_last(p);
