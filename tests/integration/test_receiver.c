@@ -77,7 +77,7 @@ static http_result http(const http_req *rq)
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROXY, ""); /* never through an environment proxy */
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, rq->timeout_ms ? rq->timeout_ms : 10000L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, rq->timeout_ms ? rq->timeout_ms : 60000L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &res);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -211,16 +211,31 @@ static void test_records_requests_exactly(void **state)
     assert_true(first < second && second < q->header_count);
     assert_true(dup_a < dup_b);
 
+    /* A 100 KiB header is recorded whole (libmicrohttpd's default room is 32 KiB). */
+    size_t big = 100 * 1024;
+    char *line = malloc(big + 16);
+    assert_non_null(line);
+    memcpy(line, "X-Big: ", 7);
+    memset(line + 7, 'v', big);
+    line[7 + big] = '\0';
+    const char *big_hdrs[] = {line, NULL};
+    http_req brq = {NULL, url, NULL, 0, big_hdrs, 0, NULL};
+    res = http(&brq);
+    assert_int_equal(res.status, 200);
+    q = wh_receiver_request(r, 1);
+    assert_int_equal(strlen(wh_recv_request_header(q, "x-big")), big);
+    free(line);
+
     /* A GET has an empty body. */
     wh_receiver_url(r, "/plain", url, sizeof(url));
     res = get(url);
     assert_int_equal(res.status, 200);
-    q = wh_receiver_request(r, 1);
+    q = wh_receiver_request(r, 2);
     assert_string_equal(q->method, "GET");
     assert_string_equal(q->target, "/plain");
     assert_int_equal(q->body_len, 0);
-    assert_int_equal(wh_receiver_count_prefix(r, "/hook"), 1);
-    assert_int_equal(wh_receiver_count_prefix(r, NULL), 2);
+    assert_int_equal(wh_receiver_count_prefix(r, "/hook"), 2);
+    assert_int_equal(wh_receiver_count_prefix(r, NULL), 3);
     wh_receiver_clear_log(r);
     assert_int_equal(wh_receiver_count(r), 0);
     wh_receiver_stop(r);
