@@ -2,6 +2,7 @@
  * The HTTP side of the registration API: header lookup, path segments, query parameters,
  * request bodies (size, media type, JSON), and building answers and error bodies.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -208,6 +209,18 @@ static bool json_media_type(const char *ct)
     return json;
 }
 
+/* Whether every number in the tree is finite: 1e999 parses as infinity, which cJSON would
+ * print back as null (a body is re-printed after the server's fields are dropped). */
+static bool numbers_finite(const cJSON *item, int depth)
+{
+    if (depth > 2000) /* cJSON refuses deeper nesting at parse time already */
+        return false;
+    if (cJSON_IsNumber(item)) return isfinite(item->valuedouble);
+    for (const cJSON *c = item->child; c; c = c->next)
+        if (!numbers_finite(c, depth + 1)) return false;
+    return true;
+}
+
 /* A "\u0000" escape: cJSON would cut the string there, silently changing its meaning. */
 static bool has_nul_escape(const char *s, size_t len)
 {
@@ -245,6 +258,8 @@ int whi_api_read_json(api_ctx *c, bool required)
         return whi_api_error(c, 400, WH_EINVAL, "JSON strings must not contain \\u0000");
     if (!cJSON_IsObject(root))
         return whi_api_error(c, 400, WH_EINVAL, "the request body must be a JSON object");
+    if (!numbers_finite(root, 0))
+        return whi_api_error(c, 400, WH_EINVAL, "a number in the request body is out of range");
     return WH_OK;
 }
 
