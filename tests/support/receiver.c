@@ -46,7 +46,10 @@ size_t wh_recv_request_header_count(const wh_recv_request *req, const char *name
 
 #define MAX_RULES  64
 #define BODY_BLOCK (16 * 1024)
-#define RESET_TAIL 1024 /* bytes promised but never sent after a reset point */
+/* Per-connection memory for the request line and headers (libmicrohttpd's default: 32 KiB). */
+#define HEADER_ROOM (256 * 1024)
+/* Bytes promised but never sent after a reset point. */
+#define RESET_TAIL 1024
 
 typedef struct rule_slot {
     char *prefix;
@@ -524,10 +527,11 @@ wh_receiver *wh_receiver_start(void)
     sa.sin_port = 0; /* the kernel picks */
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC;
-    r->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, r, MHD_OPTION_SOCK_ADDR,
-                                 (struct sockaddr *)&sa, MHD_OPTION_URI_LOG_CALLBACK, on_uri, r,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, r,
-                                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, r, MHD_OPTION_END);
+    r->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, r, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, r, MHD_OPTION_NOTIFY_COMPLETED, on_completed, r,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, r, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)HEADER_ROOM, MHD_OPTION_END);
     const union MHD_DaemonInfo *di =
         r->daemon ? MHD_get_daemon_info(r->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
     if (!di || di->port == 0) {

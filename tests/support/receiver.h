@@ -15,9 +15,10 @@
  *     wh_recv_request_header(q, "webhook-id");        // case-insensitive
  *     wh_receiver_stop(r);                            // prompt, even with held connections
  *
- * Needs libmicrohttpd. Only ever binds 127.0.0.1. Every wait in here is bounded. Test helper, not
- * library API: memory comes from the C library's malloc (a test's allocator hook or failure
- * injection never reaches the receiver).
+ * Request line plus headers may take up to about 200 KiB (libmicrohttpd answers 431 itself past
+ * that, without recording). Needs libmicrohttpd. Only ever binds 127.0.0.1. Every wait in here is
+ * bounded. Test helper, not library API: memory comes from the C library's malloc (a test's
+ * allocator hook or failure injection never reaches the receiver).
  */
 #ifndef WH_TEST_RECEIVER_H
 #define WH_TEST_RECEIVER_H
