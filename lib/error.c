@@ -60,7 +60,7 @@ size_t whi_error_detail_count(void)
     return g_err.count + g_err.dropped;
 }
 
-static int set_message(int code, const char *fmt, va_list ap)
+WHI_PRINTF(2, 0) static int set_message(int code, const char *fmt, va_list ap)
 {
     g_err.pub.code = code;
     vsnprintf(g_err.message, MESSAGE_LEN, fmt, ap);
