@@ -65,7 +65,7 @@ static int record_fn(sq_store *q, void *ctx)
 {
     record_ctx *c = ctx;
     char *sub_id = NULL;
-    int status;
+    int status = -1;
     int rc = delivery_status(q, c->attempt->delivery_id, &status, &sub_id);
     if (rc == WH_OK) rc = insert_attempt(q, c->attempt, sub_id);
     if (rc == WH_OK) rc = update_delivery(q, c->attempt, c->outcome);
@@ -139,7 +139,7 @@ typedef struct replay_ctx {
 static int replay_fn(sq_store *q, void *ctx)
 {
     replay_ctx *c = ctx;
-    int status;
+    int status = -1;
     int rc = delivery_status(q, c->id, &status, NULL);
     if (rc == WH_OK && status == WH_DELIVERY_IN_FLIGHT)
         rc = whi_error(WH_ESTATE, "delivery %s is in flight; replay it once it is done", c->id);
