@@ -34,6 +34,8 @@ int cmd_sign(int argc, char **argv);
 void cmd_sign_usage(FILE *out);
 int cmd_verify(int argc, char **argv);
 void cmd_verify_usage(FILE *out);
+int cmd_listen(int argc, char **argv);
+void cmd_listen_usage(FILE *out);
 
 /* ---- option parsing (cli.c): long options "--name value" or "--name=value", "-h" for help,
  * "--" ends options, "-" is the positional argument meaning standard input ---- */
@@ -75,5 +77,13 @@ int cli_parse_int(const char *cmd, const char *flag, const char *s, int64_t min,
                   int64_t *out);
 /* standard | github | stripe: 0 or CLI_EXIT_USAGE. */
 int cli_parse_scheme(const char *cmd, const char *s, wh_scheme *out);
+
+/* ---- long-running commands (cli_net.c) ---- */
+struct sockaddr_in;
+/* SIGINT and SIGTERM set a flag instead of killing the process; SIGPIPE is ignored. */
+void cli_install_stop_signals(void);
+bool cli_stop_requested(void);
+/* "IPV4:PORT" into *out: 0 or CLI_EXIT_USAGE with a message. */
+int cli_parse_listen(const char *cmd, const char *text, struct sockaddr_in *out);
 
 #endif

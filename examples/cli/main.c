@@ -3,6 +3,7 @@
  *
  *   webhooks sign ...     print the signature headers for a body
  *   webhooks verify ...   check a body against received signature headers
+ *   webhooks listen ...   a receiver that verifies each delivery and prints one line for it
  *
  * To add a subcommand, write cmd_<name>.c with its run and usage functions, declare them in
  * cli.h and add one line to COMMANDS below.
@@ -14,6 +15,7 @@
 static const cli_command COMMANDS[] = {
     {"sign", "print the signature headers a delivery of a body carries", cmd_sign, cmd_sign_usage},
     {"verify", "check a received body against its signature headers", cmd_verify, cmd_verify_usage},
+    {"listen", "run a receiver that verifies and prints each delivery", cmd_listen, cmd_listen_usage},
 };
 #define NCOMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
 
