@@ -36,6 +36,8 @@ int cmd_verify(int argc, char **argv);
 void cmd_verify_usage(FILE *out);
 int cmd_listen(int argc, char **argv);
 void cmd_listen_usage(FILE *out);
+int cmd_serve(int argc, char **argv);
+void cmd_serve_usage(FILE *out);
 
 /* ---- option parsing (cli.c): long options "--name value" or "--name=value", "-h" for help,
  * "--" ends options, "-" is the positional argument meaning standard input ---- */

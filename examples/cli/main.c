@@ -4,6 +4,7 @@
  *   webhooks sign ...     print the signature headers for a body
  *   webhooks verify ...   check a body against received signature headers
  *   webhooks listen ...   a receiver that verifies each delivery and prints one line for it
+ *   webhooks serve ...    the registration API over HTTP plus the delivery loop
  *
  * To add a subcommand, write cmd_<name>.c with its run and usage functions, declare them in
  * cli.h and add one line to COMMANDS below.
@@ -16,6 +17,7 @@ static const cli_command COMMANDS[] = {
     {"sign", "print the signature headers a delivery of a body carries", cmd_sign, cmd_sign_usage},
     {"verify", "check a received body against its signature headers", cmd_verify, cmd_verify_usage},
     {"listen", "run a receiver that verifies and prints each delivery", cmd_listen, cmd_listen_usage},
+    {"serve", "run the registration API and deliver events (SQLite)", cmd_serve, cmd_serve_usage},
 };
 #define NCOMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))
 
