@@ -154,6 +154,36 @@ WH_EXTERN wh_store *wh_hub_store(wh_hub *hub);
 /* The hub's clock now. */
 WH_EXTERN wh_time_ms wh_hub_now(wh_hub *hub);
 
+/* ---- for bindings: the options and callbacks without structs ---- */
+/*
+ * wh_hub_new with its options as a JSON object (NULL or "" for the defaults), for bindings that
+ * cannot fill wh_hub_options. Keys are the members' camelCase names, with the same meaning,
+ * defaults and limits: maxInFlight, maxInFlightPerSubscription, connectTimeoutMs,
+ * totalTimeoutMs, maxResponseBytes, maxBodyBytes, retryAfterCapS, disableAfterFailures,
+ * disableAfterMs, jitterPercent (whole numbers >= 0), userAgent (string or null), allowCidrs
+ * (array of strings), requireHttps, sharedQueue (booleans), leaseMs. Two more configure the
+ * built-in libcurl transport (see wh_curl_options): caFile (a PEM file) and
+ * maxIdleConnections. store: NULL for a memory store owned by the hub; own_store non-zero makes
+ * wh_hub_free free store. The callbacks are set with the setters below.
+ * *out is owned by the caller: free with wh_hub_free. WH_EINVAL for malformed JSON, an unknown
+ * key, a wrong type or a bad value (one detail per problem, the message names the first), and
+ * the errors of wh_hub_new. On any error *out is NULL and the caller still owns store.
+ */
+WH_EXTERN int wh_hub_new_json(wh_hub **out, wh_store *store, int own_store,
+                              const char *options_json);
+/* Setters for the callbacks of wh_hub_options (NULL cb turns one off). Meant for setup, before
+ * wh_hub_run is first called; they take the hub's lock, so a call already under way may still
+ * use the previous callback. The log callback runs with the hub's lock held: it must not call
+ * the hub. level: WH_LOG_ERROR..WH_LOG_DEBUG, the most verbose level passed (else WH_EINVAL). */
+WH_EXTERN int wh_hub_set_log(wh_hub *hub, wh_log_cb cb, int level, void *user_data);
+WH_EXTERN int wh_hub_set_on_disable(wh_hub *hub, wh_disable_cb cb, void *user_data);
+/* Replace the hub's clock (NULL: the system's wall clock again), e.g. to move time in tests. */
+WH_EXTERN int wh_hub_set_clock(wh_hub *hub, wh_clock_cb cb, void *user_data);
+/* wh_hub_pollfds as two int arrays: fds[i] and events[i] (the poll(2) bits POLLIN / POLLOUT,
+ * 1 and 4 on Linux) for i < min(max, *count). fds and events may be NULL when max is 0 (to ask
+ * for the count). */
+WH_EXTERN int wh_hub_pollfds_flat(wh_hub *hub, int *fds, int *events, size_t max, size_t *count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -88,6 +88,51 @@ WH_EXTERN int wh_store_sqlite_open(wh_store **out, const char *path);
  * give WH_EINVAL. */
 WH_EXTERN int wh_store_sqlite_open_flags(wh_store **out, const char *path, unsigned int flags);
 
+/*
+ * wh_store_sqlite_new with the options as a JSON object (NULL or "" for the defaults), for
+ * bindings: {"busyTimeoutMs":5000, "synchronous":"full"|"normal", "maxPageCount":0,
+ * "readOnly":false}. WH_EINVAL for malformed JSON or an unknown or bad key (one detail per
+ * problem); otherwise as wh_store_sqlite_new.
+ */
+WH_EXTERN int wh_store_sqlite_open_json(wh_store **out, const char *path, const char *options_json);
+
+/* ---- a store's records as JSON, for bindings (the vtable's members need struct layouts) ---- */
+/*
+ * Each call runs one member of s and writes the result as one JSON document into *json_out,
+ * NUL-terminated and owned by the caller: free with wh_free (NULL on error). Listings have the
+ * shape {"<things>":[...],"page":P,"limit":L,"total":T}: page numbers start at 1 (0 is taken as
+ * 1), limit 0 means all, total counts every match regardless of paging. Times are RFC 3339 UTC
+ * strings (null for none). Errors: WH_EINVAL for a NULL store or json_out or a bad argument,
+ * the store's own errors, WH_ENOMEM.
+ */
+/* {"subscriptions":[...]}: subscriptions of owner (NULL: every owner), oldest first, each as
+ * wh_subscription_to_json with flags (WH_JSON_SECRETS or 0). */
+WH_EXTERN int wh_store_subscription_list_json(wh_store *s, const char *owner, unsigned int flags,
+                                              size_t limit, size_t page, char **json_out);
+/* {"deliveries":[...]}: deliveries of subscription_id (NULL: any) with status (-1: any, else a
+ * wh_delivery_status), newest first. Each delivery: id, subscriptionId, ownerId, eventId,
+ * eventType, idempotencyKey, method, url, status ("pending", "in_flight", "succeeded",
+ * "failed"), attempts, lastStatus (HTTP status, negative WH_E* code, or null), lastError,
+ * nextAttemptAt, leaseUntil, eventTime, createdAt, updatedAt, bodyLength. */
+WH_EXTERN int wh_store_delivery_list_json(wh_store *s, const char *subscription_id, int status,
+                                          size_t limit, size_t page, char **json_out);
+/* One delivery as above plus "headers" (the rendered custom headers, an object) and its body:
+ * "body" (a string) when it is valid UTF-8 without NUL bytes, else "bodyBase64".
+ * WH_ENOTFOUND when there is no such delivery. */
+WH_EXTERN int wh_store_delivery_get_json(wh_store *s, const char *delivery_id, char **json_out);
+/* {"attempts":[...]}: the attempt log of one delivery or of one subscription (exactly one of
+ * the two ids non-NULL, else WH_EINVAL), newest first. Each attempt: deliveryId,
+ * subscriptionId, number, startedAt, durationMs, httpStatus (null when no response), errorCode
+ * (a WH_E* code, null for none), error, and the first bytes of the response as "response" or,
+ * when not UTF-8 text, "responseBase64". */
+WH_EXTERN int wh_store_attempt_list_json(wh_store *s, const char *delivery_id,
+                                         const char *subscription_id, size_t limit, size_t page,
+                                         char **json_out);
+/* Delete finished deliveries last updated before older_than (ms since epoch) with their
+ * attempts, and attempts started before it (the purge member). *removed (may be NULL) gets how
+ * many deliveries went. */
+WH_EXTERN int wh_store_purge(wh_store *s, wh_time_ms older_than, size_t *removed);
+
 #ifdef __cplusplus
 }
 #endif
