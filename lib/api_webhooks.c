@@ -397,16 +397,17 @@ int whi_api_webhook_test(api_ctx *c)
     if (rc != WH_OK) return whi_api_fail(c, rc);
     pthread_mutex_lock(&c->api->writes);
     wh_subscription *cur = NULL;
+    wh_time_ms queued_at = wh_hub_now(c->api->hub);
     rc = whi_api_own_webhook(c, c->segs[1], &cur);
     if (rc == WH_OK && (rc = wh_hub_emit_to(c->api->hub, ev, c->segs[1])) != WH_OK)
         whi_api_fail(c, rc);
     pthread_mutex_unlock(&c->api->writes);
     find_ctx f = {wh_event_id(ev), ""};
-    if (rc == WH_OK) { /* the newest deliveries of the webhook hold the one just queued */
+    if (rc == WH_OK) { /* find the delivery just queued among the webhook's newest ones */
         wh_store *st = wh_hub_store(c->api->hub);
         wh_delivery_query q = WH_DELIVERY_QUERY_INIT;
         q.subscription_id = c->segs[1];
-        q.limit = 20;
+        q.since = queued_at;
         st->delivery_list(st, &q, NULL, find_delivery, &f);
         whi_buf b = WHI_BUF_INIT;
         whi_buf_puts(&b, "{\"id\":");
