@@ -323,6 +323,10 @@ int whi_api_fail(api_ctx *c, int rc)
 {
     switch (rc) {
     case WH_EINVAL:
+        /* The API's word for a subscription is "webhook"; the details stay as they are. */
+        if (strcmp(wh_error_last()->message, "invalid subscription") == 0)
+            whi_error_finish(WH_EINVAL, "invalid webhook");
+        return whi_api_fail_status(c, 400);
     case WH_EREFUSED:
     case WH_EUNSUPPORTED:
     case WH_ERENDER:

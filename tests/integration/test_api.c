@@ -354,6 +354,7 @@ static void test_create_validation_details(void **state)
 {
     api_fixture *f = *state;
     assert_int_equal(api_call(f, "POST", "/webhooks", KEY_ALICE, "{}"), 400);
+    assert_string_equal(api_str(f, "message"), "invalid webhook");
     assert_true(api_has_detail(f, "url is required"));
     assert_true(api_has_detail(f, "events or entity"));
     /* one detail per invalid field */

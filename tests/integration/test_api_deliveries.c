@@ -172,6 +172,35 @@ static void test_test_event_goes_to_one_webhook(void **state)
     assert_int_equal(wh_receiver_count(f->hub.recv), 2);
 }
 
+static void test_test_answer_names_its_delivery(void **state)
+{
+    api_fixture *f = *state;
+    char id[64], path[160];
+    api_create(f, KEY_ALICE, "{\"url\":\"RECV/busy\",\"events\":[\"a.b\"]}", id, sizeof(id));
+    for (int i = 0; i < 30; i++) /* many deliveries at the same instant */
+        assert_int_equal(hub_fixture_emit(&f->hub, "a.b", i), 1);
+    snprintf(path, sizeof(path), "/webhooks/%s/test", id);
+    assert_int_equal(api_call(f, "POST", path, KEY_ALICE, NULL), 202);
+    char ev_id[64], dlv[64];
+    snprintf(ev_id, sizeof(ev_id), "%s", api_str(f, "id"));
+    snprintf(dlv, sizeof(dlv), "%s", api_str(f, "deliveryId"));
+    snprintf(path, sizeof(path), "/webhooks/%s/deliveries?limit=100", id);
+    assert_int_equal(api_call(f, "GET", path, KEY_ALICE, NULL), 200);
+    assert_int_equal((int)api_num(f, "total"), 31);
+    const cJSON *d;
+    int found = 0;
+    cJSON_ArrayForEach(d, cJSON_GetObjectItem(f->json, "deliveries"))
+    {
+        const char *e = cJSON_GetObjectItem(d, "eventId")->valuestring;
+        if (strcmp(e, ev_id) == 0) {
+            assert_string_equal(cJSON_GetObjectItem(d, "id")->valuestring, dlv);
+            assert_string_equal(cJSON_GetObjectItem(d, "eventType")->valuestring, "webhook.test");
+            found++;
+        }
+    }
+    assert_int_equal(found, 1);
+}
+
 /* ---- the delivery log and retries ---- */
 
 static const cJSON *first_delivery(api_fixture *f)
@@ -340,6 +369,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_bad_events_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_test_event_goes_to_one_webhook, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_test_answer_names_its_delivery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delivery_log_and_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delivery_log_pages_newest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_while_in_flight_is_409, setup, teardown),
