@@ -57,11 +57,12 @@ static int insert_batch(mem_store *m, mem_delivery **recs, size_t count)
     size_t added = 0;
     for (; rc == WH_OK && added < count; added++) {
         const wh_delivery *d = &recs[added]->d;
-        if (!whi_hmap_get(&m->subs, d->subscription_id, strlen(d->subscription_id)))
+        /* A duplicate id is reported before a missing subscription, as SQLite does. */
+        if (whi_mem_delivery_find(m, d->id))
+            rc = whi_error(WH_ECONFLICT, "a delivery with id %s already exists", d->id);
+        else if (!whi_hmap_get(&m->subs, d->subscription_id, strlen(d->subscription_id)))
             rc = whi_error(WH_ENOTFOUND, "delivery %s: no subscription with id %s", d->id,
                            d->subscription_id);
-        else if (whi_mem_delivery_find(m, d->id))
-            rc = whi_error(WH_ECONFLICT, "a delivery with id %s already exists", d->id);
         else
             rc = whi_hmap_put(&m->deliveries, d->id, strlen(d->id), recs[added]);
         if (rc != WH_OK) break;
