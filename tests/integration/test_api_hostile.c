@@ -428,7 +428,7 @@ static void f_free(void *p, void *ud)
  * Each run must answer (success, or 500 without internals) and leave the stored webhook either
  * as it was or, for an idempotent change whose answer failed after it was stored, as the
  * successful run leaves it. */
-static void sweep(api_fixture *f, const char *id, const char *method, const char *path,
+static long sweep(api_fixture *f, const char *id, const char *method, const char *path,
                   const char *body, int ok_status, bool idempotent)
 {
     char *changed_to = NULL; /* a state a failed run left behind */
@@ -463,7 +463,7 @@ static void sweep(api_fixture *f, const char *id, const char *method, const char
             wh_free(before);
             wh_free(after);
             free(changed_to);
-            return;
+            return n; /* the number of allocations the request makes */
         }
         /* a failure the API could work around (e.g. in a listing) may still answer */
         assert_true(resp.status == 500 || resp.status == ok_status);
@@ -480,6 +480,7 @@ static void sweep(api_fixture *f, const char *id, const char *method, const char
         wh_free(after);
     }
     fail(); /* never got through */
+    return 0;
 }
 
 static void test_failing_allocations(void **state)
@@ -492,19 +493,21 @@ static void test_failing_allocations(void **state)
     g_fail.countdown = -1;
     WH_ASSERT_OK(wh_set_allocator(&a));
     snprintf(path, sizeof(path), "/webhooks/%s", id);
-    sweep(f, id, "GET", path, NULL, 200, true);
-    sweep(f, id, "GET", "/webhooks", NULL, 200, true);
-    sweep(f, id, "PATCH", path, "{\"name\":\"patched\",\"headers\":{\"X-A\":\"b\"}}", 200, true);
-    sweep(f, id, "PUT", path, "{\"url\":\"http://127.0.0.1:1/x\",\"events\":[\"a.b\"]}", 200, true);
+    assert_true(sweep(f, id, "GET", path, NULL, 200, true) > 1);
+    assert_true(sweep(f, id, "GET", "/webhooks", NULL, 200, true) > 1);
+    assert_true(sweep(f, id, "PATCH", path, "{\"name\":\"patched\",\"headers\":{\"X-A\":\"b\"}}",
+                      200, true) > 1);
+    assert_true(sweep(f, id, "PUT", path, "{\"url\":\"http://127.0.0.1:1/x\",\"events\":[\"a.b\"]}",
+                      200, true) > 1);
     snprintf(path, sizeof(path), "/webhooks/%s/deliveries", id);
-    sweep(f, id, "GET", path, NULL, 200, true);
+    assert_true(sweep(f, id, "GET", path, NULL, 200, true) > 1);
     snprintf(path, sizeof(path), "/webhooks/%s/secret/rotate", id);
-    sweep(f, id, "POST", path, "{\"overlapMs\":1000}", 200, false);
-    sweep(f, id, "POST", "/events", "{\"type\":\"c.d\"}", 202, true);
-    sweep(f, id, "POST", "/webhooks", "{\"url\":\"http://127.0.0.1:1/x\",\"events\":[\"a.b\"]}",
-          201, true);
-    sweep(f, id, "GET", "/event-types", NULL, 200, true);
-    sweep(f, id, "GET", "/nope", NULL, 404, true);
+    assert_true(sweep(f, id, "POST", path, "{\"overlapMs\":1000}", 200, false) > 1);
+    assert_true(sweep(f, id, "POST", "/events", "{\"type\":\"c.d\"}", 202, true) > 1);
+    assert_true(sweep(f, id, "POST", "/webhooks",
+                      "{\"url\":\"http://127.0.0.1:1/x\",\"events\":[\"a.b\"]}", 201, true) > 1);
+    assert_true(sweep(f, id, "GET", "/event-types", NULL, 200, true) > 1);
+    assert_true(sweep(f, id, "GET", "/nope", NULL, 404, true) > 1);
     WH_ASSERT_OK(wh_set_allocator(NULL));
 }
 
