@@ -360,6 +360,16 @@ static void test_retry_while_in_flight_is_409(void **state)
     run_until_status(f, id, WH_DELIVERY_SUCCEEDED);
     /* a delivered one may be sent again */
     assert_int_equal(api_call(f, "POST", path, KEY_ALICE, NULL), 202);
+    run_until_status(f, id, WH_DELIVERY_SUCCEEDED);
+    /* not while its webhook is disabled: it would only be recorded as not sent */
+    char hook[128];
+    snprintf(hook, sizeof(hook), "/webhooks/%s", id);
+    assert_int_equal(api_call(f, "PATCH", hook, KEY_ALICE, "{\"status\":\"disabled\"}"), 200);
+    assert_int_equal(api_call(f, "POST", path, KEY_ALICE, NULL), 409);
+    assert_non_null(strstr(api_str(f, "message"), "disabled"));
+    fixture_delivery after;
+    assert_true(hub_fixture_delivery(&f->hub, id, &after));
+    assert_int_equal(after.status, WH_DELIVERY_SUCCEEDED);
 }
 
 int main(void)
