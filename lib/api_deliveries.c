@@ -225,8 +225,9 @@ int whi_api_deliveries_list(api_ctx *c)
 
 /* ---- POST /deliveries/{id}/retry ---- */
 
-/* The delivery id, if it belongs to one of the principal's webhooks, into *out. */
-static int load_own_delivery(api_ctx *c, const char *id, dlv_list *out)
+/* The delivery id, if it belongs to one of the principal's webhooks, into *out; *status gets
+ * the webhook's status. */
+static int load_own_delivery(api_ctx *c, const char *id, dlv_list *out, wh_status *status)
 {
     if (whi_check_id(id)) return WH_ENOTFOUND;
     wh_store *st = wh_hub_store(c->api->hub);
@@ -236,6 +237,7 @@ static int load_own_delivery(api_ctx *c, const char *id, dlv_list *out)
     wh_subscription *sub = NULL;
     if (rc == WH_OK) /* the webhook's owner is the authority, not a copy in the delivery */
         rc = whi_api_load_own(c, out->v[0].subscription_id, &sub);
+    if (rc == WH_OK) *status = wh_subscription_status(sub);
     wh_subscription_free(sub);
     return rc;
 }
@@ -244,13 +246,17 @@ int whi_api_delivery_retry(api_ctx *c)
 {
     const char *id = c->segs[1];
     dlv_list l = {NULL, 0, 0, WH_OK};
+    wh_status status = WH_STATUS_ACTIVE;
     pthread_mutex_lock(&c->api->writes);
-    int rc = load_own_delivery(c, id, &l);
-    if (rc == WH_OK) rc = wh_hub_replay(c->api->hub, id);
+    int rc = load_own_delivery(c, id, &l, &status);
+    if (rc == WH_OK && status == WH_STATUS_ACTIVE) rc = wh_hub_replay(c->api->hub, id);
     pthread_mutex_unlock(&c->api->writes);
     list_free(&l);
     if (rc == WH_ENOTFOUND)
         return whi_api_error(c, 404, WH_ENOTFOUND, "no delivery with id %.64s", id);
+    if (rc == WH_OK && status != WH_STATUS_ACTIVE) /* it would only be recorded as not sent */
+        return whi_api_error(c, 409, WH_ESTATE, "the webhook of delivery %.64s is %s, not active",
+                             id, wh_status_name(status));
     if (rc == WH_ESTATE)
         return whi_api_error(c, 409, WH_ESTATE, "delivery %.64s is being sent right now", id);
     if (rc != WH_OK) return whi_api_fail(c, rc);
