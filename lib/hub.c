@@ -173,6 +173,8 @@ void wh_hub_free(wh_hub *h)
     if (!h)
         return;
     pthread_mutex_lock(&h->lock);
+    if (h->store)
+        whi_hub_flush_done(h); /* record what completed, give back what is still in flight */
     whi_hub_abandon_flights(h);
     pthread_mutex_unlock(&h->lock);
     if (h->transport && h->own_transport)

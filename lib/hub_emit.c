@@ -15,6 +15,9 @@
 typedef struct draft {
     wh_delivery d;
     char id[WHI_MSG_ID_LEN + 1];
+    /* copies: a reload of the cache (see drafts_commit) frees the subscription they came from */
+    char sub_id[WH_MAX_ID_LEN + 1];
+    char owner[WH_MAX_ID_LEN + 1];
     whi_buf url, headers, body;
     char error[320];
 } draft;
@@ -95,6 +98,8 @@ static int draft_init(wh_hub *h, const hub_sub *hs, const wh_event *ev, wh_time_
         return rc;
     memcpy(dr->id, "dlv_", 4);
     const wh_subscription *s = hs->sub;
+    whi_strlcpy(dr->sub_id, s->id, sizeof(dr->sub_id));
+    whi_strlcpy(dr->owner, s->owner ? s->owner : "", sizeof(dr->owner));
     dr->d = (wh_delivery){.version = WH_DELIVERY_VERSION,
                           .id = dr->id,
                           .subscription_id = s->id,
@@ -112,71 +117,168 @@ static int draft_init(wh_hub *h, const hub_sub *hs, const wh_event *ev, wh_time_
     return WH_OK;
 }
 
+/* Deliveries being prepared for one atomic enqueue. */
+typedef struct draft_set {
+    draft *v;
+    size_t n, cap;
+    size_t failed;
+    bool retried; /* the enqueue was retried after a reload */
+} draft_set;
+
+static int drafts_add(wh_hub *h, draft_set *ds, const hub_sub *hs, const wh_event *ev,
+                      wh_time_ms now)
+{
+    if (ds->n == ds->cap) {
+        size_t cap = ds->cap ? ds->cap * 2 : 8;
+        draft *grown = whi_realloc(ds->v, cap * sizeof(*grown));
+        if (!grown)
+            return whi_error_oom();
+        memset(grown + ds->cap, 0, (cap - ds->cap) * sizeof(*grown));
+        ds->v = grown;
+        ds->cap = cap;
+    }
+    draft *dr = &ds->v[ds->n];
+    int rc = draft_init(h, hs, ev, now, dr);
+    if (rc != WH_OK) {
+        draft_free(dr);
+        return rc;
+    }
+    if (dr->d.status == WH_DELIVERY_FAILED) {
+        ds->failed++;
+        whi_hub_log(h, WH_LOG_WARN, "event %s to webhook %s: not renderable: %s", ev->id,
+                    hs->sub->id, dr->error);
+    }
+    ds->n++;
+    return WH_OK;
+}
+
+/* Forget drafts whose subscription is no longer in the cache. */
+static void drafts_drop_unknown(wh_hub *h, draft_set *ds)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < ds->n; i++) {
+        if (whi_hub_cache_get(h, ds->v[i].sub_id)) {
+            if (kept != i)
+                ds->v[kept] = ds->v[i];
+            kept++;
+        } else {
+            draft_free(&ds->v[i]);
+        }
+    }
+    ds->n = kept;
+}
+
+/* Store every draft in one atomic batch. */
+static int drafts_commit(wh_hub *h, draft_set *ds)
+{
+    if (ds->n == 0)
+        return WH_OK;
+    const wh_delivery **batch = whi_calloc(ds->n, sizeof(*batch));
+    if (!batch)
+        return whi_error_oom();
+    for (size_t i = 0; i < ds->n; i++) {
+        /* the array may have moved since draft_init: point into each draft's own storage */
+        ds->v[i].d.id = ds->v[i].id;
+        ds->v[i].d.subscription_id = ds->v[i].sub_id;
+        ds->v[i].d.owner_id = ds->v[i].owner[0] ? ds->v[i].owner : NULL;
+        if (ds->v[i].d.last_error)
+            ds->v[i].d.last_error = ds->v[i].error;
+        batch[i] = &ds->v[i].d;
+    }
+    int rc = h->store->enqueue(h->store, batch, ds->n);
+    whi_free(batch);
+    if (rc == WH_ENOTFOUND && !ds->retried) {
+        /* A subscription was deleted behind our back (another process sharing the store): the
+         * enqueue refused the whole batch, so drop the gone ones and store the rest. */
+        ds->retried = true;
+        if ((rc = whi_hub_reload(h)) == WH_OK) {
+            drafts_drop_unknown(h, ds);
+            rc = drafts_commit(h, ds);
+        }
+    }
+    return rc;
+}
+
+static void drafts_free(draft_set *ds)
+{
+    for (size_t i = 0; i < ds->n; i++)
+        draft_free(&ds->v[i]);
+    whi_free(ds->v);
+}
+
+/* Add a delivery for every active subscription ev matches. */
+static int drafts_match(wh_hub *h, draft_set *ds, const wh_event *ev, wh_time_ms now)
+{
+    int rc = wh_matcher_match(h->matcher, ev, h->result);
+    size_t n = rc == WH_OK ? wh_match_result_count(h->result) : 0;
+    for (size_t i = 0; rc == WH_OK && i < n; i++) {
+        const hub_sub *hs = whi_hub_cache_get(h, wh_subscription_id(wh_match_result_at(h->result, i)));
+        if (hs)
+            rc = drafts_add(h, ds, hs, ev, now);
+    }
+    return rc;
+}
+
 int whi_hub_emit_subs(wh_hub *h, const wh_event *ev, const wh_subscription *const *subs, size_t n,
                       size_t *queued)
 {
-    if (n == 0)
-        return WH_OK;
-    draft *drafts = whi_calloc(n, sizeof(*drafts));
-    const wh_delivery **batch = whi_calloc(n, sizeof(*batch));
-    int rc = drafts && batch ? WH_OK : whi_error_oom();
+    draft_set ds = {0};
     wh_time_ms now = whi_hub_now(h);
-    size_t made = 0, failed = 0;
+    int rc = WH_OK;
     for (size_t i = 0; rc == WH_OK && i < n; i++) {
-        hub_sub *hs = whi_hub_cache_get(h, subs[i]->id);
-        if (!hs)
-            continue;
-        if ((rc = draft_init(h, hs, ev, now, &drafts[made])) == WH_OK) {
-            failed += drafts[made].d.status == WH_DELIVERY_FAILED;
-            batch[made] = &drafts[made].d;
-            made++;
-        }
+        const hub_sub *hs = whi_hub_cache_get(h, wh_subscription_id(subs[i]));
+        if (hs)
+            rc = drafts_add(h, &ds, hs, ev, now);
     }
-    if (rc == WH_OK && made)
-        rc = h->store->enqueue(h->store, batch, made);
+    if (rc == WH_OK)
+        rc = drafts_commit(h, &ds);
+    if (queued)
+        *queued = rc == WH_OK ? ds.n : 0;
+    drafts_free(&ds);
+    return rc;
+}
+
+int wh_hub_emit_batch(wh_hub *h, const wh_event *const *events, size_t count, size_t *queued)
+{
+    if (queued)
+        *queued = 0;
+    if (!h || (count && !events))
+        return whi_error(WH_EINVAL, "hub and events must not be NULL");
+    for (size_t i = 0; i < count; i++)
+        if (!events[i])
+            return whi_error(WH_EINVAL, "events[%zu] is NULL", i);
+    draft_set ds = {0};
+    pthread_mutex_lock(&h->lock);
+    int rc = whi_hub_refresh_if_stale(h);
+    wh_time_ms now = whi_hub_now(h);
+    for (size_t i = 0; rc == WH_OK && i < count; i++)
+        rc = drafts_match(h, &ds, events[i], now);
+    if (rc == WH_OK)
+        rc = drafts_commit(h, &ds);
+    pthread_mutex_unlock(&h->lock);
     if (rc == WH_OK && queued)
-        *queued = made;
-    if (rc == WH_OK && failed)
-        whi_hub_log(h, WH_LOG_WARN, "event %s: %zu of %zu deliveries could not be rendered",
-                    ev->id, failed, made);
-    for (size_t i = 0; drafts && i < made; i++)
-        draft_free(&drafts[i]);
-    whi_free(drafts);
-    whi_free(batch);
+        *queued = ds.n;
+    drafts_free(&ds);
+    if (rc == WH_OK && count)
+        whi_hub_wake(h);
     return rc;
 }
 
 int wh_hub_emit(wh_hub *h, const wh_event *ev, size_t *queued)
 {
-    if (queued)
-        *queued = 0;
-    if (!h || !ev)
+    if (!ev) {
+        if (queued)
+            *queued = 0;
         return whi_error(WH_EINVAL, "hub and event must not be NULL");
-    pthread_mutex_lock(&h->lock);
-    int rc = whi_hub_refresh_if_stale(h);
-    if (rc == WH_OK)
-        rc = wh_matcher_match(h->matcher, ev, h->result);
-    if (rc == WH_OK) {
-        size_t n = wh_match_result_count(h->result);
-        const wh_subscription **subs = n ? whi_calloc(n, sizeof(*subs)) : NULL;
-        if (n && !subs)
-            rc = whi_error_oom();
-        for (size_t i = 0; subs && i < n; i++)
-            subs[i] = wh_match_result_at(h->result, i);
-        if (rc == WH_OK)
-            rc = whi_hub_emit_subs(h, ev, subs, n, queued);
-        whi_free(subs);
     }
-    pthread_mutex_unlock(&h->lock);
-    if (rc == WH_OK)
-        whi_hub_wake(h);
-    return rc;
+    return wh_hub_emit_batch(h, &ev, 1, queued);
 }
 
 int wh_hub_emit_to(wh_hub *h, const wh_event *ev, const char *subscription_id)
 {
     if (!h || !ev || !subscription_id)
         return whi_error(WH_EINVAL, "hub, event and subscription id must not be NULL");
+    draft_set ds = {0};
     pthread_mutex_lock(&h->lock);
     int rc = whi_hub_refresh_if_stale(h);
     hub_sub *hs = whi_hub_cache_get(h, subscription_id);
@@ -185,11 +287,12 @@ int wh_hub_emit_to(wh_hub *h, const wh_event *ev, const char *subscription_id)
     else if (rc == WH_OK && hs->sub->status != WH_STATUS_ACTIVE)
         rc = whi_error(WH_ESTATE, "webhook %.64s is %s, not active", subscription_id,
                        wh_status_name(hs->sub->status));
-    if (rc == WH_OK) {
-        const wh_subscription *one = hs->sub;
-        rc = whi_hub_emit_subs(h, ev, &one, 1, NULL);
-    }
+    if (rc == WH_OK)
+        rc = drafts_add(h, &ds, hs, ev, whi_hub_now(h));
+    if (rc == WH_OK)
+        rc = drafts_commit(h, &ds);
     pthread_mutex_unlock(&h->lock);
+    drafts_free(&ds);
     if (rc == WH_OK)
         whi_hub_wake(h);
     return rc;

@@ -31,6 +31,14 @@ typedef struct hub_flight {
     struct hub_flight *next;
 } hub_flight;
 
+/* A completed request, waiting to be recorded with the others of its round. */
+typedef struct hub_done {
+    hub_flight *flight;
+    wh_http_response resp; /* its strings point into the copies below */
+    char *error, *body, *retry_after;
+    struct hub_done *next;
+} hub_done;
+
 /* A deferred call of the host's on_disable callback (made after the lock is released). */
 typedef struct hub_notice {
     char *subscription_id;
@@ -53,6 +61,7 @@ struct wh_hub {
     uint64_t changes;         /* store->sub_changes() the cache reflects */
     hub_flight *flights;
     size_t inflight;
+    hub_done *done_head, *done_tail; /* completions to record, oldest first */
     hub_notice *notices;
     int wake_fd;              /* eventfd: emit wakes a run waiting in poll */
 };
@@ -72,13 +81,18 @@ int whi_hub_reload(wh_hub *h);          /* rebuild the cache from the store */
 int whi_hub_refresh_if_stale(wh_hub *h); /* reload when the store changed behind our back */
 int whi_hub_check_sub(wh_hub *h, const wh_subscription *sub); /* templates + SSRF policy */
 
-/* hub_emit.c */
+/* hub_emit.c: emit ev to these subscriptions (lock held; the API's owner-scoped emit) */
 int whi_hub_emit_subs(wh_hub *h, const wh_event *ev, const wh_subscription *const *subs,
                       size_t n, size_t *queued);
 
 /* hub_run.c */
 int whi_hub_start_due(wh_hub *h);
 void whi_hub_abandon_flights(wh_hub *h);
+
+/* hub_record.c: completions are queued by the transport's callback and recorded in batches */
+void whi_hub_on_done(const wh_http_response *resp, void *ud); /* takes the lock itself */
+void whi_hub_flush_done(wh_hub *h);                           /* call with the lock held */
+void whi_hub_flight_free(hub_flight *f);
 
 /* hub_outcome.c: what an attempt's response means */
 typedef struct whi_verdict {

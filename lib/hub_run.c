@@ -144,8 +144,6 @@ static int build_headers(wh_hub *h, const hub_sub *hs, const wh_delivery *d, wh_
     return rc;
 }
 
-static void on_done(const wh_http_response *resp, void *ud);
-
 static int send_one(wh_hub *h, hub_sub *hs, const wh_delivery *d, wh_time_ms now)
 {
     request_text rt = {WHI_BUF_INIT, {0}, 0};
@@ -173,14 +171,10 @@ static int send_one(wh_hub *h, hub_sub *hs, const wh_delivery *d, wh_time_ms now
                            h->opts.max_response_bytes,
                            WH_ATTEMPT_RESPONSE_MAX};
     if (rc == WH_OK)
-        rc = h->transport->start(h->transport, &req, on_done, f, &f->transport_id);
+        rc = h->transport->start(h->transport, &req, whi_hub_on_done, f, &f->transport_id);
     whi_buf_free(&rt.lines);
     if (rc != WH_OK) {
-        if (f) {
-            whi_free(f->delivery_id);
-            whi_free(f->subscription_id);
-            whi_free(f);
-        }
+        whi_hub_flight_free(f);
         return rc;
     }
     f->next = h->flights;
@@ -256,90 +250,6 @@ int whi_hub_start_due(wh_hub *h)
     return rc;
 }
 
-/* ---- completions ---- */
-
-static void unlink_flight(wh_hub *h, hub_flight *f)
-{
-    hub_flight **p = &h->flights;
-    while (*p && *p != f)
-        p = &(*p)->next;
-    if (*p)
-        *p = f->next;
-    h->inflight--;
-    hub_sub *hs = whi_hub_cache_get(h, f->subscription_id);
-    if (hs && hs->inflight)
-        hs->inflight--;
-}
-
-/* Queue the host's on_disable notice, to be delivered once the lock is released. */
-static void queue_notice(wh_hub *h, const char *id, const char *reason)
-{
-    hub_notice *n = whi_calloc(1, sizeof(*n));
-    if (!n || !(n->subscription_id = whi_strdup(id)) || !(n->reason = whi_strdup(reason))) {
-        if (n)
-            whi_free(n->subscription_id);
-        whi_free(n);
-        return;
-    }
-    n->next = h->notices;
-    h->notices = n;
-}
-
-static void apply_to_cache(wh_hub *h, hub_sub *hs, const wh_sub_stats *st)
-{
-    wh_subscription_set_stats(hs->sub, st->last_delivery_at, st->last_status, st->failure_count,
-                              st->failing_since);
-    if (!st->disable)
-        return;
-    wh_subscription_set_status(hs->sub, WH_STATUS_DISABLED);
-    wh_subscription_set_disabled_reason(hs->sub, st->disabled_reason);
-    wh_matcher_update(h->matcher, hs->sub);
-    h->changes = h->store->sub_changes(h->store);
-    queue_notice(h, hs->sub->id, st->disabled_reason);
-    whi_hub_log(h, WH_LOG_WARN, "webhook %s disabled: %s", hs->sub->id, st->disabled_reason);
-}
-
-static void record_response(wh_hub *h, hub_flight *f, const wh_http_response *resp)
-{
-    wh_time_ms now = whi_hub_now(h);
-    hub_sub *hs = whi_hub_cache_get(h, f->subscription_id);
-    whi_verdict v;
-    wh_sub_stats st = {0};
-    if (!hs) /* deleted while in flight: its deliveries are gone too */
-        return;
-    whi_hub_judge(h, hs->sub, f->attempt, resp, now, &v, &st);
-    /* A response cut short (reset, timeout) counts as no response, whatever status came. */
-    int http_status = resp->error_code == WH_OK ? resp->status : 0;
-    wh_attempt a = {WH_ATTEMPT_VERSION, f->delivery_id, f->subscription_id, f->attempt,
-                    f->started_at, resp->duration_ms, http_status, resp->error_code,
-                    resp->error_code != WH_OK ? resp->error : NULL, resp->body, resp->body_len};
-    wh_outcome o = {v.status, v.next_attempt_at, v.status == WH_DELIVERY_SUCCEEDED ? NULL : v.reason,
-                    &st};
-    int rc = h->store->record(h->store, &a, &o);
-    if (rc != WH_OK) {
-        whi_hub_log(h, WH_LOG_ERROR, "delivery %s: cannot record the attempt: %s", f->delivery_id,
-                    wh_error_last()->message);
-        return; /* the lease expires and the delivery is tried again */
-    }
-    apply_to_cache(h, hs, &st);
-    whi_hub_log(h, v.status == WH_DELIVERY_SUCCEEDED ? WH_LOG_DEBUG : WH_LOG_INFO,
-                "delivery %s attempt %u: %s", f->delivery_id, f->attempt,
-                v.status == WH_DELIVERY_SUCCEEDED ? "delivered" : v.reason);
-}
-
-static void on_done(const wh_http_response *resp, void *ud)
-{
-    hub_flight *f = ud;
-    wh_hub *h = f->hub;
-    pthread_mutex_lock(&h->lock);
-    unlink_flight(h, f);
-    record_response(h, f, resp);
-    pthread_mutex_unlock(&h->lock);
-    whi_free(f->delivery_id);
-    whi_free(f->subscription_id);
-    whi_free(f);
-}
-
 void whi_hub_abandon_flights(wh_hub *h)
 {
     while (h->flights) {
@@ -350,9 +260,7 @@ void whi_hub_abandon_flights(wh_hub *h)
                         f->delivery_id, wh_error_last()->message);
         if (h->transport)
             h->transport->cancel(h->transport, f->transport_id);
-        whi_free(f->delivery_id);
-        whi_free(f->subscription_id);
-        whi_free(f);
+        whi_hub_flight_free(f);
     }
     h->inflight = 0;
 }
@@ -372,7 +280,7 @@ static int wait_budget(wh_hub *h)
     int wait = -1;
     if (h->inflight < h->opts.max_in_flight && h->store->next_due(h->store, &at) == WH_OK)
         wait = ms_until(at, whi_hub_now(h));
-    if (h->notices)
+    if (h->notices || h->done_head)
         wait = 0;
     return wait;
 }
@@ -415,6 +323,7 @@ int wh_hub_run(wh_hub *h, int timeout_ms)
         return whi_error(WH_EBUSY, "wh_hub_run is already running in another thread");
     h->transport->perform(h->transport, 0, NULL);
     pthread_mutex_lock(&h->lock);
+    whi_hub_flush_done(h);
     int rc = whi_hub_refresh_if_stale(h);
     if (rc == WH_OK)
         rc = whi_hub_start_due(h);
@@ -427,6 +336,7 @@ int wh_hub_run(wh_hub *h, int timeout_ms)
             wait_for_work(h, wait);
         h->transport->perform(h->transport, 0, NULL);
         pthread_mutex_lock(&h->lock);
+        whi_hub_flush_done(h);
         int rc2 = whi_hub_start_due(h);
         rc = rc == WH_OK ? rc2 : rc;
         pthread_mutex_unlock(&h->lock);

@@ -102,6 +102,11 @@ WH_EXTERN void wh_hub_free(wh_hub *hub);
  * stored).
  */
 WH_EXTERN int wh_hub_emit(wh_hub *hub, const wh_event *ev, size_t *queued);
+/* Emit count events at once: like wh_hub_emit for each, but every delivery of every event is
+ * stored in one atomic batch (all or nothing), which a store that syncs to disk does in one
+ * transaction. *queued (may be NULL) receives the total number of deliveries created. */
+WH_EXTERN int wh_hub_emit_batch(wh_hub *hub, const wh_event *const *events, size_t count,
+                                size_t *queued);
 /* Emit ev to one subscription only, whatever its event filters say (its status must be
  * active): the registration API's "send a test event". WH_ENOTFOUND, WH_ESTATE. */
 WH_EXTERN int wh_hub_emit_to(wh_hub *hub, const wh_event *ev, const char *subscription_id);

@@ -8,6 +8,7 @@
  * Needs WH_BENCH_SINK_URL (set by tests/bench/run.sh); skips with a note otherwise.
  */
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +89,9 @@ static int count_one(const wh_delivery *d, void *ud)
     return 1; /* the total is what we want */
 }
 
-/* Emit EVENTS events and run the hub until every delivery is done; deliveries per second. */
-static double hub_rate(const char *url, wh_store *store)
+/* Emit EVENTS events (one wh_hub_emit each, or wh_hub_emit_batch of `batch` events) and run the
+ * hub until every delivery is done; deliveries per second (0 on failure). The store is freed. */
+static double hub_rate(const char *url, wh_store *store, int batch)
 {
     static const char *const allow[] = {"127.0.0.0/8"};
     wh_hub_options o = WH_HUB_OPTIONS_INIT;
@@ -100,7 +102,8 @@ static double hub_rate(const char *url, wh_store *store)
     o.max_in_flight = CONNS;
     o.max_in_flight_per_subscription = CONNS;
     wh_hub *hub;
-    if (wh_hub_new(&hub, &o) != WH_OK) return 0;
+    if (wh_hub_new(&hub, &o) != WH_OK)
+        return 0;
     char json[512];
     snprintf(json, sizeof(json), "{\"url\":\"%s\",\"events\":[\"order.created\"]}", url);
     wh_subscription *sub;
@@ -110,27 +113,34 @@ static double hub_rate(const char *url, wh_store *store)
         return 0;
     }
     wh_subscription_free(sub);
-    wh_event *ev;
-    wh_event_new(&ev, "order.created");
-    wh_event_set_data(ev, g_body, BODY_BYTES);
-    double t0 = bench_now_s();
-    for (int i = 0; i < EVENTS; i++) {
-        char id[32];
-        snprintf(id, sizeof(id), "evt_%d", i);
-        wh_event_set_id(ev, id);
-        if (wh_hub_emit(hub, ev, NULL) != WH_OK) {
-            fprintf(stderr, "bench: emit: %s\n", wh_error_last()->message);
-            return 0;
-        }
-        if (i % 64 == 0) wh_hub_run(hub, 0); /* deliver while emitting, as a live host would */
+    wh_event *evs[64];
+    for (int k = 0; k < batch; k++) {
+        wh_event_new(&evs[k], "order.created");
+        wh_event_set_data(evs[k], g_body, BODY_BYTES);
     }
+    double t0 = bench_now_s();
+    int rc = WH_OK;
+    for (int i = 0; rc == WH_OK && i < EVENTS; i += batch) {
+        for (int k = 0; k < batch; k++) {
+            char id[32];
+            snprintf(id, sizeof(id), "evt_%d", i + k);
+            wh_event_set_id(evs[k], id);
+        }
+        rc = batch == 1 ? wh_hub_emit(hub, evs[0], NULL)
+                        : wh_hub_emit_batch(hub, (const wh_event *const *)evs, (size_t)batch, NULL);
+        if (i % 64 == 0)
+            wh_hub_run(hub, 0); /* deliver while emitting, as a live host would */
+    }
+    if (rc != WH_OK)
+        fprintf(stderr, "bench: emit: %s\n", wh_error_last()->message);
     wh_time_ms at;
     double deadline = t0 + 300;
     while ((wh_hub_in_flight(hub) || wh_hub_next_deadline(hub, &at) == WH_OK) &&
            bench_now_s() < deadline)
         wh_hub_run(hub, 50);
     double dt = bench_now_s() - t0;
-    wh_event_free(ev);
+    for (int k = 0; k < batch; k++)
+        wh_event_free(evs[k]);
     wh_delivery_query q = WH_DELIVERY_QUERY_INIT;
     q.status = WH_DELIVERY_SUCCEEDED;
     size_t done = 0;
@@ -143,7 +153,32 @@ static double hub_rate(const char *url, wh_store *store)
     return EVENTS / dt;
 }
 
-int main(void)
+/* A SQLite store in dir/name, syncing NORMAL or FULL; NULL when it cannot be opened. */
+static wh_store *sqlite_store(const char *dir, const char *name, bool normal)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    wh_store *st = NULL;
+    if (wh_store_sqlite_open_flags(&st, path, normal ? WH_SQLITE_FLAG_SYNC_NORMAL : 0) != WH_OK)
+        fprintf(stderr, "bench: %s\n", wh_error_last()->message);
+    return st;
+}
+
+static double memory_rate(const char *url, int batch)
+{
+    wh_store *st;
+    return wh_store_memory_new(&st) == WH_OK ? hub_rate(url, st, batch) : 0;
+}
+
+static double sqlite_rate(const char *url, const char *dir, const char *name, bool normal,
+                          int batch)
+{
+    wh_store *st = sqlite_store(dir, name, normal);
+    return st ? hub_rate(url, st, batch) : 0;
+}
+
+/* `bench_delivery memory` or `bench_delivery sqlite` runs only that hub (for profiling). */
+int main(int argc, char **argv)
 {
     const char *url = getenv("WH_BENCH_SINK_URL");
     if (!url) {
@@ -152,26 +187,42 @@ int main(void)
     }
     make_body();
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    char dir[] = "/tmp/wh-bench-store-XXXXXX";
+    if (!mkdtemp(dir))
+        return 1;
+    if (argc > 1) {
+        bool mem = strcmp(argv[1], "memory") == 0;
+        printf("%s store: %.0f deliveries/s\n", argv[1],
+               mem ? memory_rate(url, 1) : sqlite_rate(url, dir, "p.db", true, 1));
+        return 0;
+    }
     double wrk = wrk_rate(url);
     double seq = sequential_rate(url, 2000);
-    wh_store *mem;
-    wh_store_memory_new(&mem);
-    double hub_mem = hub_rate(url, mem);
-    char dir[] = "/tmp/wh-bench-store-XXXXXX", path[256];
-    if (!mkdtemp(dir)) return 1;
-    snprintf(path, sizeof(path), "%s/bench.db", dir);
-    wh_store *sq;
-    double hub_sq = 0;
-    if (wh_store_sqlite_open(&sq, path) == WH_OK) hub_sq = hub_rate(url, sq);
+    double mem1 = memory_rate(url, 1);
+    /* The SQLite store (file on disk, WAL) syncing NORMAL (durable across a crash of the
+     * process) and FULL (the default: also across power loss, a disk sync per transaction). */
+    double sq_normal = sqlite_rate(url, dir, "normal.db", true, 1);
+    double mem50 = memory_rate(url, 50);
+    double sq_normal50 = sqlite_rate(url, dir, "normal50.db", true, 50);
+    double sq_full50 = sqlite_rate(url, dir, "full50.db", false, 50);
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    if (system(cmd) != 0) fprintf(stderr, "bench: could not remove %s\n", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench: could not remove %s\n", dir);
 
-    char bcase[64];
-    snprintf(bcase, sizeof(bcase), "events=%d,body=1KiB,conns=%d", EVENTS, CONNS);
-    bench_line("delivery", bcase, "deliveries_per_s", hub_mem, "1/s", "wrk", wrk);
-    bench_line("delivery", bcase, "deliveries_per_s", hub_mem, "1/s", "sequential_libcurl", seq);
-    bench_line("store", bcase, "deliveries_per_s", hub_sq, "1/s", "memory_store", hub_mem);
+    char c[128];
+    snprintf(c, sizeof(c), "events=%d,body=1KiB,conns=%d", EVENTS, CONNS);
+    bench_line("delivery", c, "deliveries_per_s", mem1, "1/s", "wrk", wrk);
+    bench_line("delivery", c, "deliveries_per_s", mem1, "1/s", "sequential_libcurl", seq);
+    snprintf(c, sizeof(c), "events=%d,body=1KiB,conns=%d,sqlite=wal+normal,emit=single", EVENTS,
+             CONNS);
+    bench_line("store", c, "deliveries_per_s", sq_normal, "1/s", "memory_store", mem1);
+    snprintf(c, sizeof(c), "events=%d,body=1KiB,conns=%d,sqlite=wal+normal,emit=batch50", EVENTS,
+             CONNS);
+    bench_line("store", c, "deliveries_per_s", sq_normal50, "1/s", "memory_store", mem50);
+    snprintf(c, sizeof(c), "events=%d,body=1KiB,conns=%d,sqlite=wal+full,emit=batch50", EVENTS,
+             CONNS);
+    bench_line("store", c, "deliveries_per_s", sq_full50, "1/s", "memory_store", mem50);
     curl_global_cleanup();
     return 0;
 }

@@ -507,6 +507,66 @@ static void test_free_gives_in_flight_deliveries_back(void **state)
     assert_int_equal(hub_fixture_count(fx, id, WH_DELIVERY_SUCCEEDED), 1);
 }
 
+static void test_emit_batch_is_one_atomic_enqueue(void **state)
+{
+    hub_fixture *fx = *state;
+    char a[64], b[64];
+    hub_fixture_add(fx, "{\"url\":\"RECV/a\",\"events\":[\"x.*\"]}", a, sizeof(a));
+    hub_fixture_add(fx, "{\"url\":\"RECV/b\",\"events\":[\"x.one\"]}", b, sizeof(b));
+    wh_event *evs[3];
+    const char *types[3] = {"x.one", "x.two", "y.none"};
+    for (int i = 0; i < 3; i++)
+        WH_ASSERT_OK(wh_event_new(&evs[i], types[i]));
+    size_t queued = 0;
+    WH_ASSERT_OK(wh_hub_emit_batch(fx->hub, (const wh_event *const *)evs, 3, &queued));
+    assert_int_equal(queued, 3); /* x.one to a and b, x.two to a, y.none to nobody */
+    assert_true(hub_fixture_run_until_requests(fx, 3, 5000));
+    assert_int_equal(wh_receiver_count_prefix(fx->recv, "/a"), 2);
+    assert_int_equal(wh_receiver_count_prefix(fx->recv, "/b"), 1);
+    evs[2] = NULL;
+    assert_int_equal(wh_hub_emit_batch(fx->hub, (const wh_event *const *)evs, 3, &queued), WH_EINVAL);
+    assert_int_equal(queued, 0);
+    for (int i = 0; i < 2; i++)
+        wh_event_free(evs[i]);
+}
+
+/* The store's enqueue, wrapped so that its first call finds a subscription deleted behind the
+ * hub's back, after the hub checked its index (as another process sharing the file could do). */
+static int (*g_real_enqueue)(wh_store *, const wh_delivery *const *, size_t);
+static char g_victim[64];
+
+static int racing_enqueue(wh_store *s, const wh_delivery *const *batch, size_t n)
+{
+    if (g_victim[0]) {
+        assert_int_equal(s->sub_delete(s, g_victim), WH_OK);
+        g_victim[0] = '\0';
+    }
+    return g_real_enqueue(s, batch, n);
+}
+
+static void test_subscription_deleted_behind_the_hubs_back(void **state)
+{
+    hub_fixture *fx = *state;
+    char gone[64], kept[64];
+    hub_fixture_add(fx, "{\"url\":\"RECV/gone\",\"events\":[\"a.b\"]}", gone, sizeof(gone));
+    hub_fixture_add(fx, "{\"url\":\"RECV/kept\",\"events\":[\"a.b\"]}", kept, sizeof(kept));
+    g_real_enqueue = fx->store->enqueue;
+    fx->store->enqueue = racing_enqueue;
+    snprintf(g_victim, sizeof(g_victim), "%s", gone);
+    wh_event *ev;
+    WH_ASSERT_OK(wh_event_new(&ev, "a.b"));
+    size_t queued = 0;
+    WH_ASSERT_OK(wh_hub_emit(fx->hub, ev, &queued));
+    wh_event_free(ev);
+    fx->store->enqueue = g_real_enqueue;
+    assert_int_equal(queued, 1); /* the kept webhook's delivery survived the refusal */
+    assert_int_equal(hub_fixture_count(fx, kept, -1), 1);
+    assert_true(hub_fixture_run_until_requests(fx, 1, 5000));
+    assert_int_equal(wh_receiver_count_prefix(fx->recv, "/gone"), 0);
+    wh_subscription *sub;
+    assert_int_equal(wh_hub_subscription_get(fx->hub, gone, &sub), WH_ENOTFOUND);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -532,6 +592,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_concurrency_limit_per_subscription, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_gives_in_flight_deliveries_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_emit_batch_is_one_atomic_enqueue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subscription_deleted_behind_the_hubs_back, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
