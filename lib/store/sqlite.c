@@ -199,6 +199,10 @@ static int configure(sq_store *q, const wh_sqlite_options *o)
         rc = run_pragma(q, o->synchronous == WH_SQLITE_SYNC_NORMAL ? "PRAGMA synchronous = NORMAL"
                                                                    : "PRAGMA synchronous = FULL");
     if (rc == WH_OK && q->read_only) rc = run_pragma(q, "PRAGMA query_only = ON");
+    /* A queue that turns over 1 KiB bodies re-reads what a small page cache evicted, and a
+     * checkpoint every 1000 WAL pages syncs often: 16 MiB of cache, checkpoints every 4000. */
+    if (rc == WH_OK) rc = run_pragma(q, "PRAGMA cache_size = -16384");
+    if (rc == WH_OK) rc = run_pragma(q, "PRAGMA wal_autocheckpoint = 4000");
     return rc;
 }
 
