@@ -28,7 +28,9 @@
  * matches, handed to the host's callback (wh_api_set_auth). A principal is an owner id and a
  * set of scopes. No valid credential: 401; a missing scope: 403. Every principal sees and
  * changes only the webhooks whose ownerId is its owner; another owner's webhook answers 404,
- * exactly as a webhook that does not exist.
+ * exactly as a webhook that does not exist. A webhook created through the API always gets the
+ * principal's owner (an ownerId in a body is ignored), and POST /events reaches only the
+ * principal's own webhooks (a host emits to every owner with wh_hub_emit).
  *
  * Threading: wh_api_handle may be called from any number of threads at once (it takes the
  * API's own locks; the hub is thread-safe). Setup calls (setters, keys, catalogue) may be made
@@ -66,8 +68,8 @@ WH_EXTERN const char *wh_api_scope_name(unsigned int scope);
 
 /*
  * Authentication callback: turn a credential into a principal.
- *   credential  the key sent by the client (NUL-terminated, 1..4096 bytes, no control bytes);
- *               borrowed for the call.
+ *   credential  the key sent by the client (NUL-terminated, 1..4096 bytes, no spaces or
+ *               control bytes); borrowed for the call.
  *   owner       a buffer of owner_size (WH_MAX_ID_LEN + 1) bytes: write the owner id,
  *               NUL-terminated (1..255 bytes of UTF-8 without control characters). The library
  *               copies it.
