@@ -615,6 +615,14 @@ static void test_patch_changes_only_given_fields(void **state)
     assert_string_equal(before, after);
     wh_free(before);
     wh_free(after);
+    /* a list or headers object given replaces the whole of it */
+    assert_int_equal(api_call(f, "PATCH", path, KEY_ALICE,
+                              "{\"headers\":{\"X-New\":\"1\"},\"events\":[\"c.d\",\"e.f\"]}"),
+                     200);
+    const cJSON *h = cJSON_GetObjectItem(f->json, "headers");
+    assert_int_equal(cJSON_GetArraySize(h), 1);
+    assert_string_equal(cJSON_GetObjectItem(h, "X-New")->valuestring, "1");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(f->json, "events")), 2);
     assert_int_equal(api_call(f, "PATCH", path, KEY_ALICE, "{\"id\":\"other\"}"), 400);
     assert_int_equal(api_call(f, "PATCH", path, KEY_ALICE, "{}"), 200);
     /* application/merge-patch+json is JSON too */
@@ -763,6 +771,24 @@ static void test_rotate_returns_new_secret_and_keeps_old(void **state)
     assert_string_equal(before, after);
     wh_free(before);
     wh_free(after);
+    /* at most 16 secrets sign at once */
+    int status = 200;
+    for (int i = 0; i < 20 && status == 200; i++)
+        status = api_call(f, "POST", path, KEY_ALICE, NULL);
+    assert_int_equal(status, 400);
+    assert_non_null(strstr(api_str(f, "message"), "at most 16"));
+    /* once the overlap is over, rotating works again */
+    f->hub.now += 2 * 3600000;
+    assert_int_equal(api_call(f, "POST", path, KEY_ALICE, NULL), 200);
+    /* a webhook without secrets (scheme none) gets its first one: nothing to expire */
+    char bare[64], bare_path[160];
+    api_create(f, KEY_ALICE,
+               "{\"url\":\"RECV/h\",\"events\":[\"a.b\"],\"signature\":{\"scheme\":\"none\"}}",
+               bare, sizeof(bare));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(f->json, "secrets")), 0);
+    snprintf(bare_path, sizeof(bare_path), "/webhooks/%s/secret/rotate", bare);
+    assert_int_equal(api_call(f, "POST", bare_path, KEY_ALICE, NULL), 200);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(f->json, "previousSecretsExpireAt")));
     /* the new secret is shown by rotate only */
     snprintf(path, sizeof(path), "/webhooks/%s", id);
     assert_int_equal(api_call(f, "GET", path, KEY_ALICE, NULL), 200);
@@ -891,6 +917,9 @@ static void test_catalogue_refuses_unknown_types_and_actions(void **state)
     assert_string_equal(before, after);
     wh_free(before);
     wh_free(after);
+    /* the library's own test event needs no catalogue entry */
+    snprintf(path, sizeof(path), "/webhooks/%s/test", id);
+    assert_int_equal(api_call(f, "POST", path, KEY_ALICE, NULL), 202);
     /* events are checked against it too */
     assert_int_equal(api_call(f, "POST", "/events", KEY_ALICE, "{\"type\":\"order.shipped\"}"),
                      400);
