@@ -61,6 +61,7 @@ struct wh_hub {
     uint64_t changes;         /* store->sub_changes() the cache reflects */
     hub_flight *flights;
     size_t inflight;
+    bool due_blocked;         /* the last lease left due deliveries of busy subscriptions */
     hub_done *done_head, *done_tail; /* completions to record, oldest first */
     hub_notice *notices;
     int wake_fd;              /* eventfd: emit wakes a run waiting in poll */

@@ -16,6 +16,7 @@
 #include "subscription_impl.h"
 
 #define LEASE_BATCH_MAX 256
+#define BLOCKED_RECHECK_MS 50
 
 /* A leased delivery, copied out of the store's callback. */
 typedef struct leased {
@@ -241,6 +242,9 @@ int whi_hub_start_due(wh_hub *h)
     int rc = h->store->lease(h->store, &req, copy_delivery, &c);
     if (rc == WH_OK)
         rc = c.rc;
+    /* Fewer than asked: whatever is still due belongs to busy subscriptions, so the loop need
+     * not come back before a request completes (see wait_budget). */
+    h->due_blocked = rc == WH_OK && c.n < free_slots;
     for (size_t i = 0; i < c.n; i++) {
         if (rc == WH_OK)
             start_leased(h, &c.v[i].d, now);
@@ -280,6 +284,10 @@ static int wait_budget(wh_hub *h)
     int wait = -1;
     if (h->inflight < h->opts.max_in_flight && h->store->next_due(h->store, &at) == WH_OK)
         wait = ms_until(at, whi_hub_now(h));
+    /* Due now but held back by per-subscription limits: a completion (socket activity) or an
+     * emit (wake-up) ends the wait; BLOCKED_RECHECK_MS bounds it for anything due later. */
+    if (wait == 0 && h->due_blocked)
+        wait = BLOCKED_RECHECK_MS;
     if (h->notices || h->done_head)
         wait = 0;
     return wait;

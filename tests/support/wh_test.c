@@ -1,8 +1,16 @@
 /* Helpers shared by the tests (see wh_test.h). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "wh_test.h"
+
+int64_t wh_test_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 int wh_test_has_detail(const char *needle)
 {

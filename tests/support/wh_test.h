@@ -21,6 +21,9 @@
         assert_int_equal(wh_rc_, WH_OK);                                                           \
     } while (0)
 
+/* CLOCK_MONOTONIC in milliseconds, for bounding test loops in real time. */
+int64_t wh_test_now_ms(void);
+
 /* True when the thread's last error has a detail containing needle. */
 int wh_test_has_detail(const char *needle);
 
