@@ -63,7 +63,8 @@ typedef struct wh_api wh_api;
  * unknown scope; an empty list gives 0.
  */
 WH_EXTERN int wh_api_scopes_parse(const char *text, unsigned int *out);
-/* The name of one scope bit ("webhooks:read"), or NULL when scope is not exactly one known bit. */
+/* The name of one scope bit ("webhooks:read"), or NULL when scope is not exactly one known bit.
+ * A static string: never freed. */
 WH_EXTERN const char *wh_api_scope_name(unsigned int scope);
 
 /*

@@ -59,7 +59,8 @@ enum {
     WH_ETRANSPORT = -24      /* the HTTP transport failed (connect, TLS, reset) */
 };
 
-/* Fixed English text for an error code; unknown codes give "unknown error". Never NULL. */
+/* Fixed English text for an error code; unknown codes give "unknown error". Never NULL; a
+ * static string (never freed, valid for the life of the process). */
 WH_EXTERN const char *wh_strerror(int code);
 
 /*
@@ -85,7 +86,8 @@ WH_EXTERN const char *wh_error_last_detail(size_t i);
 /* Forget the calling thread's last error. */
 WH_EXTERN void wh_error_clear(void);
 
-/* The library's version string, e.g. "0.1.0" (the version of the library loaded at run time). */
+/* The library's version string, e.g. "0.1.0" (the version of the library loaded at run time).
+ * A static string: never freed. */
 WH_EXTERN const char *wh_version(void);
 /* WH_VERSION_NUM of the library loaded at run time. */
 WH_EXTERN int wh_version_num(void);

@@ -242,7 +242,8 @@ WH_EXTERN int wh_subscription_set_stats(wh_subscription *sub, wh_time_ms last_de
                                         int last_status, uint32_t failure_count,
                                         wh_time_ms failing_since);
 
-/* Names as used in JSON: "active", "POST", "standard". NULL for an unknown value. */
+/* Names as used in JSON: "active", "POST", "standard". NULL for an unknown value. Static
+ * strings: never freed. */
 WH_EXTERN const char *wh_status_name(wh_status status);
 WH_EXTERN const char *wh_method_name(wh_method method);
 WH_EXTERN const char *wh_scheme_name(wh_scheme scheme);

@@ -233,7 +233,8 @@ struct wh_store {
 /* Free a store through its vtable; NULL is a no-op. */
 WH_EXTERN void wh_store_free(wh_store *store);
 
-/* Names of delivery statuses as used in JSON: "pending", "in_flight", "succeeded", "failed". */
+/* Names of delivery statuses as used in JSON: "pending", "in_flight", "succeeded", "failed"
+ * (static strings, never freed; NULL for an unknown status). */
 WH_EXTERN const char *wh_delivery_status_name(wh_delivery_status status);
 WH_EXTERN int wh_delivery_status_parse(const char *name, wh_delivery_status *out);
 
