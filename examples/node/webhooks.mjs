@@ -130,6 +130,7 @@ const c = {
   hubSetOnDisable: fn('int wh_hub_set_on_disable(void *hub, void *cb, void *ud)'),
   hubSetClock: fn('int wh_hub_set_clock(void *hub, void *cb, void *ud)'),
   hubEmit: fn('int wh_hub_emit(void *hub, void *ev, _Out_ size_t *queued)'),
+  hubEmitBatch: fn('int wh_hub_emit_batch(void *hub, void **events, size_t count, _Out_ size_t *queued)'),
   hubEmitTo: fn('int wh_hub_emit_to(void *hub, void *ev, const char *sub_id)'),
   hubRun: fn('int wh_hub_run(void *hub, int timeout_ms)'),
   hubTimeoutMs: fn('int wh_hub_timeout_ms(void *hub)'),
@@ -643,6 +644,14 @@ export class Hub extends Handle {
     } finally {
       if (made) ev.close();
     }
+  }
+
+  /** Emit several Events in one atomic batch (one transaction for a SQLite store); returns how
+   *  many deliveries were queued in all. */
+  emitBatch(events) {
+    const n = [0];
+    check(c.hubEmitBatch(this.ptr, events.map((e) => e.ptr), events.length, n));
+    return Number(n[0]);
   }
 
   emitTo(event, subscriptionId) { check(c.hubEmitTo(this.ptr, event.ptr, subscriptionId)); }

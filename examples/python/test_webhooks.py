@@ -271,6 +271,18 @@ class TestHub(unittest.TestCase):
         keys = {h["webhook-id"] for _, _, h, _ in self.recv.requests}
         self.assertEqual(len(keys), 1)
 
+    def test_emit_batch(self):
+        self.add("/batch")
+        events = [webhooks.Event("order.created", {"n": i}) for i in range(3)]
+        try:
+            self.assertEqual(self.hub.emit_batch(events), 3)
+        finally:
+            for ev in events:
+                ev.close()
+        self.assertTrue(self.hub.run_until(lambda: self.recv.count() >= 3, timeout=10))
+        got = sorted(json.loads(b)["data"]["n"] for _, _, _, b in self.recv.requests)
+        self.assertEqual(got, [0, 1, 2])
+
     def test_crud_and_errors(self):
         sub_id = self.add("/crud", name="first")
         with self.assertRaises(webhooks.ConflictError):

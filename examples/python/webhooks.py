@@ -166,6 +166,7 @@ _hub_set_log = _fn("wh_hub_set_log", _i, _p, LOG_CB, _i, _p)
 _hub_set_on_disable = _fn("wh_hub_set_on_disable", _i, _p, DISABLE_CB, _p)
 _hub_set_clock = _fn("wh_hub_set_clock", _i, _p, CLOCK_CB, _p)
 _hub_emit = _fn("wh_hub_emit", _i, _p, _p, _c.POINTER(_sz))
+_hub_emit_batch = _fn("wh_hub_emit_batch", _i, _p, _c.POINTER(_p), _sz, _c.POINTER(_sz))
 _hub_emit_to = _fn("wh_hub_emit_to", _i, _p, _p, _s)
 _hub_run = _fn("wh_hub_run", _i, _p, _i)
 _hub_timeout_ms = _fn("wh_hub_timeout_ms", _i, _p)
@@ -743,6 +744,15 @@ class Hub(_Handle):
         finally:
             if made:
                 ev.close()
+
+    def emit_batch(self, events):
+        """Emit several Events in one atomic batch (one transaction for a SQLite store); returns
+        how many deliveries were queued in all."""
+        events = list(events)
+        arr = (_p * max(len(events), 1))(*[ev._h for ev in events])
+        n = _sz()
+        _check(_hub_emit_batch(self._h, arr, len(events), _c.byref(n)))
+        return n.value
 
     def emit_to(self, event, subscription_id):
         _check(_hub_emit_to(self._h, event._h, _enc(subscription_id)))

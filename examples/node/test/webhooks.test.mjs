@@ -245,6 +245,16 @@ describe('hub', () => {
     assert.equal(new Set(recv.requests.map((r) => r.headers['webhook-id'])).size, 1);
   });
 
+  test('emitBatch', async () => {
+    fresh();
+    add('/batch');
+    const events = [0, 1, 2].map((n) => new wh.Event('order.created', { data: { n } }));
+    assert.equal(hub.emitBatch(events), 3);
+    events.forEach((e) => e.close());
+    assert.ok(await hub.runUntil(() => recv.requests.length >= 3));
+    assert.deepEqual(recv.requests.map((r) => JSON.parse(r.body).data.n).sort(), [0, 1, 2]);
+  });
+
   test('CRUD and errors', () => {
     fresh();
     const subId = add('/crud', { name: 'first' });
