@@ -226,9 +226,10 @@ static int split_target(api_ctx *c)
     }
     if (whi_api_split_path(c, path, plen) != WH_OK)
         return whi_api_error(c, 404, WH_ENOTFOUND, "no route for %.200s", path);
-    if (query && whi_api_parse_query(c, query, strlen(query)) != WH_OK)
-        return whi_api_fail_status(c, 400);
-    return WH_OK;
+    int rc = query ? whi_api_parse_query(c, query, strlen(query)) : WH_OK;
+    if (rc == WH_OK) rc = whi_api_add_params(c, c->req);
+    if (rc == WH_ENOMEM) return whi_api_fail(c, rc);
+    return rc == WH_OK ? WH_OK : whi_api_fail_status(c, 400);
 }
 
 static int check_scope(api_ctx *c, unsigned int scope)

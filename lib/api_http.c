@@ -115,6 +115,26 @@ int whi_api_parse_query(api_ctx *c, const char *query, size_t len)
     return WH_OK;
 }
 
+int whi_api_add_params(api_ctx *c, const wh_api_request *req)
+{
+    for (size_t i = 0; req->query_names && req->query_values && i < req->query_count; i++) {
+        if (!req->query_names[i]) continue;
+        if (c->nparams == WHI_API_MAX_PARAMS)
+            return whi_error(WH_EINVAL, "more than %d query parameters", WHI_API_MAX_PARAMS);
+        char *name = whi_strdup(req->query_names[i]);
+        char *value = whi_strdup(req->query_values[i] ? req->query_values[i] : "");
+        if (!name || !value) {
+            whi_free(name);
+            whi_free(value);
+            return whi_error_oom();
+        }
+        c->params[c->nparams].name = name;
+        c->params[c->nparams].value = value;
+        c->nparams++;
+    }
+    return WH_OK;
+}
+
 int whi_api_param(const api_ctx *c, const char *name, const char **value)
 {
     *value = NULL;

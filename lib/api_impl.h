@@ -95,6 +95,8 @@ typedef struct api_ctx {
 const char *whi_api_header(const wh_api_request *req, const char *name);
 int whi_api_split_path(api_ctx *c, const char *path, size_t len);   /* WH_ENOTFOUND: no route */
 int whi_api_parse_query(api_ctx *c, const char *query, size_t len); /* WH_EINVAL: bad query */
+/* Add the request's already-decoded query parameters (query_names / query_values). */
+int whi_api_add_params(api_ctx *c, const wh_api_request *req);
 /* The query parameter name (NULL when absent); WH_EINVAL when it is given more than once. */
 int whi_api_param(const api_ctx *c, const char *name, const char **value);
 /* Read limit and page (defaults from the options); WH_EINVAL with a detail. */

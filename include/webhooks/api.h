@@ -202,7 +202,9 @@ typedef struct wh_api_request {
     const char *method;               /* "GET", "POST", ... (case-sensitive, as HTTP says) */
     const char *path;                 /* below the mount point: "/webhooks/abc". A "?query"
                                          in it is used when query is NULL. Segments are
-                                         percent-decoded; one trailing '/' is ignored. */
+                                         percent-decoded (ids never hold '%', so a path the
+                                         server decoded already works too); one trailing '/'
+                                         is ignored. */
     const char *query;                /* without '?': "limit=10&page=2", or NULL */
     const char *const *header_names;  /* header_count names (case-insensitive), or NULL */
     const char *const *header_values; /* header_count values */
@@ -215,11 +217,17 @@ typedef struct wh_api_request {
                                (a session): this owner and auth_scopes are used and
                                credential headers are ignored */
     unsigned int auth_scopes;
+    const char *const *query_names;  /* query parameters already split and decoded, for
+                                        servers that hand them so (libmicrohttpd), or NULL;
+                                        used together with query */
+    const char *const *query_values; /* query_count values (NULL counts as "") */
+    size_t query_count;
 } wh_api_request;
 
 #define WH_API_REQUEST_INIT                                                                        \
     {                                                                                              \
-        WH_API_REQUEST_VERSION, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, 0               \
+        WH_API_REQUEST_VERSION, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0, 0, NULL, 0, NULL, NULL,  \
+            0                                                                                      \
     }
 
 typedef struct wh_api_header {

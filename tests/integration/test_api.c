@@ -87,6 +87,32 @@ static void test_paths_are_decoded_and_trailing_slash_ignored(void **state)
     assert_int_equal(api_call(f, "GET", "/webhooks/a%2Fb", KEY_ALICE, NULL), 404);
     assert_int_equal(api_call(f, "GET", "/webhooks/a%", KEY_ALICE, NULL), 404);
     assert_int_equal(api_call(f, "GET", "/webhooks/%C3%A9", KEY_ALICE, NULL), 404);
+    /* servers that split the query themselves hand the parameters over decoded */
+    wh_api_request req = WH_API_REQUEST_INIT;
+    const char *hn[] = {"x-api-key"}, *hv[] = {KEY_ALICE};
+    const char *qn[] = {"limit", NULL, "page"}, *qv[] = {"3", "x", "1"};
+    req.method = "GET";
+    req.path = "/webhooks";
+    req.header_names = hn;
+    req.header_values = hv;
+    req.header_count = 1;
+    req.query_names = qn;
+    req.query_values = qv;
+    req.query_count = 3;
+    wh_api_response resp = WH_API_RESPONSE_INIT;
+    WH_ASSERT_OK(wh_api_handle(f->api, &req, &resp));
+    assert_int_equal(resp.status, 200);
+    assert_non_null(strstr(resp.body, "\"limit\":3"));
+    wh_api_response_free(&resp);
+    req.query = "limit=4"; /* both at once: limit given twice */
+    WH_ASSERT_OK(wh_api_handle(f->api, &req, &resp));
+    assert_int_equal(resp.status, 400);
+    wh_api_response_free(&resp);
+    qv[0] = "1 0";
+    req.query = NULL;
+    WH_ASSERT_OK(wh_api_handle(f->api, &req, &resp));
+    assert_int_equal(resp.status, 400);
+    wh_api_response_free(&resp);
     /* the query may ride on the path */
     assert_int_equal(api_call(f, "GET", "/webhooks?limit=1%30", KEY_ALICE, NULL), 200);
     assert_int_equal((int)api_num(f, "limit"), 10);
