@@ -36,10 +36,8 @@ const DELIVERY_STATUS = { pending: 0, in_flight: 1, succeeded: 2, failed: 3 };
 export function libraryPath() {
   if (process.env.WEBHOOKS_LIB) return process.env.WEBHOOKS_LIB;
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-  for (const build of ['build', 'build-asan']) {
-    const candidate = path.join(root, build, 'lib', 'libwebhooks.so');
-    if (existsSync(candidate)) return candidate;
-  }
+  const candidate = path.join(root, 'build', 'lib', 'libwebhooks.so');
+  if (existsSync(candidate)) return candidate;
   return 'libwebhooks.so.0';
 }
 

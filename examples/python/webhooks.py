@@ -54,10 +54,9 @@ def _find_library():
         return path
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.normpath(os.path.join(here, "..", ".."))
-    for build in ("build", "build-asan"):
-        candidate = os.path.join(root, build, "lib", "libwebhooks.so")
-        if os.path.exists(candidate):
-            return candidate
+    candidate = os.path.join(root, "build", "lib", "libwebhooks.so")
+    if os.path.exists(candidate):
+        return candidate
     found = ctypes.util.find_library("webhooks")
     if found:
         return found
@@ -65,7 +64,11 @@ def _find_library():
 
 
 library_path = _find_library()
-_lib = ctypes.CDLL(library_path)  # CDLL releases the GIL during every call
+try:
+    _lib = ctypes.CDLL(library_path)  # CDLL releases the GIL during every call
+except OSError as e:
+    raise OSError("cannot load libwebhooks from %s: %s (set WEBHOOKS_LIB to the libwebhooks.so "
+                  "to use)" % (library_path, e)) from e
 
 _c = ctypes
 _p = _c.c_void_p
