@@ -242,9 +242,11 @@ int whi_hub_start_due(wh_hub *h)
     int rc = h->store->lease(h->store, &req, copy_delivery, &c);
     if (rc == WH_OK)
         rc = c.rc;
-    /* Fewer than asked: whatever is still due belongs to busy subscriptions, so the loop need
-     * not come back before a request completes (see wait_budget). */
-    h->due_blocked = rc == WH_OK && c.n < free_slots;
+    /* Fewer than asked while some subscriptions are busy: whatever is still due belongs to
+     * them, so the loop need not come back before a request completes (see wait_budget). With
+     * none busy, fewer only means nothing more was due: what becomes due later (an emit, a
+     * retry's time) is work for now, and wh_hub_timeout_ms must say 0. */
+    h->due_blocked = rc == WH_OK && c.n < free_slots && req.exclude_count > 0;
     for (size_t i = 0; i < c.n; i++) {
         if (rc == WH_OK)
             start_leased(h, &c.v[i].d, now);
