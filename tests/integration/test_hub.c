@@ -539,7 +539,8 @@ static void test_emit_batch_is_one_atomic_enqueue(void **state)
     assert_true(hub_fixture_run_until_requests(fx, 3, 5000));
     assert_int_equal(wh_receiver_count_prefix(fx->recv, "/a"), 2);
     assert_int_equal(wh_receiver_count_prefix(fx->recv, "/b"), 1);
-    evs[2] = NULL;
+    wh_event_free(evs[2]);
+    evs[2] = NULL; /* a NULL event refuses the whole batch */
     assert_int_equal(wh_hub_emit_batch(fx->hub, (const wh_event *const *)evs, 3, &queued), WH_EINVAL);
     assert_int_equal(queued, 0);
     for (int i = 0; i < 2; i++)
