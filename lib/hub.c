@@ -74,6 +74,26 @@ static int check_options(wh_hub_options *o)
         return whi_error(WH_EINVAL, "hub options: jitter_percent must be 0..100");
     if (o->allow_cidr_count && !o->allow_cidrs)
         return whi_error(WH_EINVAL, "hub options: allow_cidrs is NULL");
+    if (o->default_retry_count > WH_MAX_RETRY_STEPS ||
+        (o->default_retry_count && !o->default_retry_schedule))
+        return whi_error(WH_EINVAL, "hub options: default_retry_schedule must hold 1..%d delays",
+                         WH_MAX_RETRY_STEPS);
+    for (size_t i = 0; i < o->default_retry_count; i++)
+        if (o->default_retry_schedule[i] > WH_MAX_RETRY_DELAY_S)
+            return whi_error(WH_EINVAL, "hub options: retry delays must be 0..%d seconds",
+                             WH_MAX_RETRY_DELAY_S);
+    return WH_OK;
+}
+
+/* Keep the hub's own copy of the default retry schedule. */
+static int copy_default_retry(wh_hub *h)
+{
+    size_t n = h->opts.default_retry_count;
+    if (n && !(h->default_retry = whi_malloc(n * sizeof(uint32_t))))
+        return whi_error_oom();
+    if (n)
+        memcpy(h->default_retry, h->opts.default_retry_schedule, n * sizeof(uint32_t));
+    h->opts.default_retry_schedule = h->default_retry;
     return WH_OK;
 }
 
@@ -122,6 +142,8 @@ static int setup(wh_hub *h, const wh_hub_options *opts)
     wh_hub_options d = WH_HUB_OPTIONS_INIT;
     h->opts = opts ? *opts : d;
     int rc = check_options(&h->opts);
+    if (rc == WH_OK)
+        rc = copy_default_retry(h);
     if (rc != WH_OK)
         return rc;
     char ua[64];
@@ -195,6 +217,7 @@ void wh_hub_free(wh_hub *h)
     if (h->wake_fd >= 0)
         close(h->wake_fd);
     whi_free(h->user_agent);
+    whi_free(h->default_retry);
     pthread_mutex_destroy(&h->lock);
     pthread_mutex_destroy(&h->run_lock);
     whi_free(h);

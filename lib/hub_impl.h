@@ -51,6 +51,7 @@ struct wh_hub {
     pthread_mutex_t run_lock; /* one wh_hub_run at a time */
     wh_hub_options opts;      /* copied; strings below are the hub's own copies */
     char *user_agent;
+    uint32_t *default_retry; /* copy of opts.default_retry_schedule */
     wh_store *store;
     wh_transport *transport;
     bool own_store, own_transport;

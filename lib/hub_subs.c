@@ -215,6 +215,19 @@ static int lock_checked(wh_hub *h, const void *arg)
     return whi_hub_refresh_if_stale(h);
 }
 
+/* Give a subscription without a retry policy of its own the hub's default one. */
+static int apply_default_retry(const wh_hub *h, wh_subscription *sub)
+{
+    if (sub->retry_explicit)
+        return WH_OK;
+    if (h->opts.default_retry_off)
+        return wh_subscription_set_retry_enabled(sub, 0);
+    if (h->opts.default_retry_count)
+        return wh_subscription_set_retry_schedule(sub, h->opts.default_retry_schedule,
+                                                  h->opts.default_retry_count);
+    return WH_OK;
+}
+
 int wh_hub_subscription_add(wh_hub *h, const wh_subscription *sub)
 {
     int rc = lock_checked(h, sub);
@@ -226,6 +239,8 @@ int wh_hub_subscription_add(wh_hub *h, const wh_subscription *sub)
         rc = whi_hub_check_sub(h, sub);
     if (rc == WH_OK)
         rc = wh_subscription_clone(&copy, sub);
+    if (rc == WH_OK)
+        rc = apply_default_retry(h, copy);
     if (rc == WH_OK)
         rc = h->store->sub_create(h->store, copy);
     if (rc == WH_OK) {

@@ -34,6 +34,7 @@ struct wh_subscription {
     uint32_t *retry;     /* delays in seconds; NULL when nretry is 0 */
     size_t nretry;
     bool retry_enabled;
+    bool retry_explicit; /* the retry policy was set (not the default): a hub's default skips it */
     uint32_t connect_timeout_ms, total_timeout_ms; /* 0: the hub's defaults */
     char *metadata; /* compact JSON object text */
     wh_time_ms created_at, updated_at;

@@ -381,7 +381,7 @@ static void apply_retry(apply_ctx *c, const cJSON *item)
     if (!item)
         return;
     if (cJSON_IsBool(item)) { /* seed 003 "Retry": true/false */
-        c->sub->retry_enabled = cJSON_IsTrue(item);
+        wh_subscription_set_retry_enabled(c->sub, cJSON_IsTrue(item));
         return;
     }
     if (!cJSON_IsObject(item)) {
@@ -392,7 +392,7 @@ static void apply_retry(apply_ctx *c, const cJSON *item)
     if (en && !cJSON_IsBool(en))
         whi_problem(&c->problems, "retry.enabled must be true or false");
     else if (en)
-        c->sub->retry_enabled = cJSON_IsTrue(en);
+        wh_subscription_set_retry_enabled(c->sub, cJSON_IsTrue(en));
     const cJSON *preset = whi_json_field(item, NAMES("preset"));
     if (preset && (!cJSON_IsString(preset) ||
                    wh_subscription_set_retry_preset(c->sub, preset->valuestring) != WH_OK))
@@ -400,8 +400,8 @@ static void apply_retry(apply_ctx *c, const cJSON *item)
     const cJSON *sched = whi_json_field(item, NAMES("schedule"));
     if (sched)
         apply_retry_schedule(c, sched);
-    if (en) /* an explicit flag wins over the preset's */
-        c->sub->retry_enabled = cJSON_IsTrue(en);
+    if (en && cJSON_IsBool(en)) /* an explicit flag wins over the preset's */
+        wh_subscription_set_retry_enabled(c->sub, cJSON_IsTrue(en));
 }
 
 /* A whole number of milliseconds 0..600000 (null: 0); anything else is a problem. */

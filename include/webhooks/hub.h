@@ -75,12 +75,19 @@ typedef struct wh_hub_options {
     uint32_t lease_ms;                /* how long a leased delivery is ours (0: total timeout + 30 s) */
     int shared_queue;                 /* non-zero: other workers share the store, so leases left
                                          by a previous run are not reclaimed at start */
+    /* The retry policy given to subscriptions added without one of their own (no "retry" in
+     * their JSON, no retry setter called): default_retry_count delays (seconds) from
+     * default_retry_schedule, or retries off with default_retry_off. Count 0 and not off: the
+     * library's default (the Standard Webhooks schedule). */
+    const uint32_t *default_retry_schedule;
+    size_t default_retry_count;
+    int default_retry_off;
 } wh_hub_options;
 
 #define WH_HUB_OPTIONS_INIT                                                                        \
     {WH_HUB_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, WH_LOG_INFO, NULL, NULL,   \
      64, 8, 10000, 30000, 65536, 1024 * 1024, 3600, 20, 5LL * 24 * 3600 * 1000, 20, NULL, NULL,  \
-     0, 0, 0, 0}
+     0, 0, 0, 0, NULL, 0, 0}
 
 /*
  * Create a hub (opts NULL: all defaults). Loads every subscription from the store into its

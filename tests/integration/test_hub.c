@@ -584,6 +584,35 @@ static void test_subscription_deleted_behind_the_hubs_back(void **state)
     assert_int_equal(wh_hub_subscription_get(fx->hub, gone, &sub), WH_ENOTFOUND);
 }
 
+static void test_hub_default_retry_policy(void **state)
+{
+    hub_fixture *fx = *state;
+    hub_fixture_stop(fx);
+    static const uint32_t seed003[] = {600, 600, 600};
+    wh_hub_options o = WH_HUB_OPTIONS_INIT;
+    o.default_retry_schedule = seed003;
+    o.default_retry_count = 3;
+    hub_fixture_start(fx, &o);
+    char plain[64], own[64];
+    hub_fixture_add(fx, "{\"url\":\"RECV/p\",\"events\":[\"a.b\"]}", plain, sizeof(plain));
+    hub_fixture_add(fx, "{\"url\":\"RECV/o\",\"events\":[\"a.b\"],\"retry\":{\"schedule\":[5]}}",
+                    own, sizeof(own));
+    wh_subscription *sub;
+    WH_ASSERT_OK(wh_hub_subscription_get(fx->hub, plain, &sub));
+    assert_int_equal(wh_subscription_retry_count(sub), 3); /* the hub's default */
+    assert_int_equal(wh_subscription_retry_delay(sub, 2), 600);
+    wh_subscription_free(sub);
+    WH_ASSERT_OK(wh_hub_subscription_get(fx->hub, own, &sub));
+    assert_int_equal(wh_subscription_retry_count(sub), 1); /* its own policy is kept */
+    wh_subscription_free(sub);
+    /* a bad default is refused when the hub is made */
+    wh_hub *bad;
+    static const uint32_t too_far[] = {8 * 24 * 3600};
+    o.default_retry_schedule = too_far;
+    o.default_retry_count = 1;
+    assert_int_equal(wh_hub_new(&bad, &o), WH_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -610,6 +639,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrency_limit_per_subscription, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_gives_in_flight_deliveries_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_emit_batch_is_one_atomic_enqueue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hub_default_retry_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscription_deleted_behind_the_hubs_back, setup,
                                         teardown),
     };
