@@ -39,6 +39,20 @@ static uint32_t hash32(const char *key, size_t len)
     return (uint32_t)whi_hash_bytes(key, len);
 }
 
+uint32_t whi_hmap_hash(const char *key, size_t len)
+{
+    return hash32(key, len);
+}
+
+void whi_hmap_prefetch(const whi_hmap *m, uint32_t h)
+{
+#if defined(__GNUC__)
+    if (m->cap) __builtin_prefetch(&m->slots[h & (m->cap - 1)]);
+#else
+    (void)m, (void)h;
+#endif
+}
+
 static size_t find_slot(const whi_hmap *m, const char *key, size_t len, uint32_t h)
 {
     size_t mask = m->cap - 1;
@@ -52,7 +66,22 @@ static size_t find_slot(const whi_hmap *m, const char *key, size_t len, uint32_t
 void *whi_hmap_get(const whi_hmap *m, const char *key, size_t len)
 {
     if (m->n == 0) return NULL;
-    uint32_t h = hash32(key, len);
+    return m->slots[find_slot(m, key, len, hash32(key, len))].value;
+}
+
+const void *whi_hmap_peek(const whi_hmap *m, uint32_t h)
+{
+    if (m->n == 0) return NULL;
+    size_t mask = m->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const whi_hslot *s = &m->slots[i];
+        if (!s->value || s->hash == h) return s->value;
+    }
+}
+
+void *whi_hmap_get_hashed(const whi_hmap *m, const char *key, size_t len, uint32_t h)
+{
+    if (m->n == 0) return NULL;
     return m->slots[find_slot(m, key, len, h)].value;
 }
 

@@ -34,6 +34,14 @@ uint64_t whi_hash_bytes(const void *key, size_t len);
 
 /* The value stored under key, or NULL. */
 void *whi_hmap_get(const whi_hmap *m, const char *key, size_t len);
+/* For hot paths that look up several keys at once: hash them, prefetch their slots, then look
+ * them up with the hash, so the cache misses overlap instead of queueing. */
+uint32_t whi_hmap_hash(const char *key, size_t len);
+void whi_hmap_prefetch(const whi_hmap *m, uint32_t hash);
+void *whi_hmap_get_hashed(const whi_hmap *m, const char *key, size_t len, uint32_t hash);
+/* The value of the first entry with that hash, key not compared: only a hint, for prefetching
+ * the value before the real lookup compares its key. */
+const void *whi_hmap_peek(const whi_hmap *m, uint32_t hash);
 /* Insert key -> value, replacing the value of an existing equal key. WH_ENOMEM (map unchanged),
  * WH_EINVAL for a NULL value or a key over 4 GiB. */
 int whi_hmap_put(whi_hmap *m, const char *key, size_t len, void *value);

@@ -194,6 +194,11 @@ int wh_matcher_add(wh_matcher *m, const wh_subscription *sub)
     }
     e->sub = sub;
     e->seq = m->next_seq;
+    if (e->seq > WHI_MAX_SEQ) {
+        entry_free(e);
+        whi_free(keys.p);
+        return whi_error(WH_EFULL, "matcher: 2^40 subscriptions were added to it; make a new one");
+    }
     if ((rc = whi_hmap_put(&m->ids, e->id, idlen, e)) != WH_OK ||
         (rc = index_keys(m, e, &keys, NULL, 0)) != WH_OK) {
         whi_hmap_remove(&m->ids, e->id, idlen);
@@ -277,6 +282,7 @@ void wh_match_result_free(wh_match_result *r)
 {
     if (!r) return;
     whi_free(r->v);
+    whi_free(r->tmp);
     whi_free(r);
 }
 
@@ -294,6 +300,7 @@ int wh_matcher_match(const wh_matcher *m, const wh_event *ev, wh_match_result *r
 {
     if (!m || !ev || !r) return whi_error(WH_EINVAL, "matcher, event and result must not be NULL");
     r->n = 0;
+    r->nruns = 0;
     r->failed = 0;
     if (!ev->type) return whi_error(WH_EINVAL, "event has no type");
     whi_index_collect(m, ev, r);

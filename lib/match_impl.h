@@ -23,16 +23,18 @@
 typedef struct whi_mentry whi_mentry;
 
 /*
- * A subscription's filters as the index checks them: 64-bit hashes of its product ids,
- * event identifiers and source, so matching compares integers and reads the subscription's
- * strings only to confirm a hash hit. Built at add/update time (the subscription is unchanged
- * until then, by the borrowing contract).
+ * A subscription's filters as the index checks them, in one block: 64-bit hashes of its
+ * product ids, event identifiers and source, so matching compares integers, followed by copies
+ * of the strings, to confirm a hash hit without reading the subscription. Built at add/update.
  */
 typedef struct whi_mfilter {
-    const wh_subscription *sub;  /* for confirming hash hits against the strings */
-    uint32_t nproducts, nidents; /* hashes[0 .. nproducts), then nidents identifier hashes */
+    uint32_t bloom; /* one of WHI_BLOOM_BITS bits per product hash (0: no product filter) */
     bool has_source;
+    uint32_t nproducts, nidents; /* hashes[0 .. nproducts), then nidents identifier hashes */
+    uint32_t size;               /* bytes of the whole block */
     uint64_t source_hash;
+    /* hashes[nproducts + nidents], then the strings NUL-terminated in the same order, then the
+     * source (when has_source). */
     uint64_t hashes[];
 } whi_mfilter;
 
@@ -41,10 +43,21 @@ typedef struct whi_mfilter {
  * filters is listed without touching any other memory.
  */
 typedef struct whi_posting {
-    uint64_t seq;               /* the entry's order of addition; identifies it in the list */
+    /* The entry's order of addition (which identifies it in the list) << 24, or'ed with its
+     * filter's product bloom bits: most events miss a product filter, and this rejects them
+     * without reading the filter. */
+    uint64_t tag;
     const wh_subscription *sub; /* borrowed */
     const whi_mfilter *filter;  /* NULL: no filters */
 } whi_posting;
+
+#define WHI_BLOOM_BITS     24
+#define WHI_BLOOM_ALL      ((uint32_t)((UINT32_C(1) << WHI_BLOOM_BITS) - 1))
+#define WHI_TAG_SEQ(tag)   ((tag) >> WHI_BLOOM_BITS)
+#define WHI_TAG_BLOOM(tag) ((uint32_t)((tag)&WHI_BLOOM_ALL))
+#define WHI_MAX_SEQ        ((UINT64_C(1) << (64 - WHI_BLOOM_BITS)) - 1)
+/* The product bloom bit of a product id hash. */
+#define WHI_BLOOM_BIT(hash) ((uint32_t)(UINT32_C(1) << ((hash) >> 32) % WHI_BLOOM_BITS))
 
 typedef struct whi_plist {
     whi_posting *v;
@@ -52,11 +65,11 @@ typedef struct whi_plist {
 } whi_plist;
 
 typedef struct whi_mnode {
-    whi_plist end;  /* pattern ends here */
-    whi_plist deep; /* pattern is this path followed by ".**" */
-    uint32_t refs;  /* keys indexed at or below this node; freed at 0 */
-    uint32_t nlit;  /* trie: children whose last segment is literal */
-    uint32_t nstar; /* trie: children whose last segment is '*' */
+    whi_plist end;          /* pattern ends here */
+    whi_plist deep;         /* pattern is this path followed by ".**" */
+    uint32_t refs;          /* keys indexed at or below this node; freed at 0 */
+    uint32_t nlit;          /* trie: children whose last segment is literal (found by lookup) */
+    struct whi_mnode *star; /* trie: the child whose last segment is '*', or NULL */
     uint32_t keylen;
     char key[]; /* the path / type / entity key, NUL-terminated */
 } whi_mnode;
@@ -90,9 +103,16 @@ typedef struct whi_mhit {
     const wh_subscription *sub;
 } whi_mhit;
 
+#define WHI_MAX_RUNS 32
+
 struct wh_match_result {
     whi_mhit *v;
+    whi_mhit *tmp; /* scratch of the same capacity, for merging the sorted runs */
     size_t n, cap;
+    /* Where each posting list's hits start in v: every run is sorted, so a k-way merge of the
+     * runs orders the result. nruns > WHI_MAX_RUNS: too many to track, sort generically. */
+    size_t runs[WHI_MAX_RUNS];
+    size_t nruns;
     int failed; /* WH_ENOMEM after a failed growth during one match */
 };
 
@@ -117,14 +137,22 @@ typedef struct whi_evfilter {
     bool ready;
     bool many_products; /* more than fit below: compare strings instead */
     size_t nproducts;
+    uint32_t bloom; /* the products' bloom bits (all set when many_products) */
     uint64_t products[32];
     uint64_t ident, source;
 } whi_evfilter;
+void whi_evfilter_prepare(whi_evfilter *ef);
 bool whi_mfilter_passes(const whi_mfilter *f, whi_evfilter *ef);
 bool whi_sub_passes_filters(const wh_subscription *sub, const wh_event *ev);
 bool whi_sub_listens(const wh_subscription *sub, const wh_event *ev);
-/* Append a hit (sets r->failed on ENOMEM). */
-void whi_result_push(wh_match_result *r, uint64_t seq, const wh_subscription *sub);
+/* Grow r's capacity (sets r->failed on ENOMEM and returns false). */
+bool whi_result_grow(wh_match_result *r);
+/* Append a hit (sets r->failed on ENOMEM). Inline: it runs once per matched subscription. */
+static inline void whi_result_push(wh_match_result *r, uint64_t seq, const wh_subscription *sub)
+{
+    if (r->n == r->cap && !whi_result_grow(r)) return;
+    r->v[r->n++] = (whi_mhit){seq, sub};
+}
 /* Sort r by sequence number and drop duplicates. Never allocates. */
 void whi_result_finish(wh_match_result *r);
 /* The benchmark baseline (and the tests' oracle): test every indexed subscription in turn. */

@@ -11,7 +11,7 @@ static size_t plist_lower_bound(const whi_plist *l, uint64_t seq)
     size_t lo = 0, hi = l->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (l->v[mid].seq < seq)
+        if (WHI_TAG_SEQ(l->v[mid].tag) < seq)
             lo = mid + 1;
         else
             hi = mid;
@@ -22,15 +22,22 @@ static size_t plist_lower_bound(const whi_plist *l, uint64_t seq)
 static whi_posting *plist_find(const whi_plist *l, uint64_t seq)
 {
     size_t i = plist_lower_bound(l, seq);
-    return i < l->n && l->v[i].seq == seq ? &l->v[i] : NULL;
+    return i < l->n && WHI_TAG_SEQ(l->v[i].tag) == seq ? &l->v[i] : NULL;
+}
+
+static whi_posting posting_of(const whi_mentry *e)
+{
+    uint64_t bloom = e->filter ? e->filter->bloom : 0;
+    return (whi_posting){e->seq << WHI_BLOOM_BITS | bloom, e->sub, e->filter};
 }
 
 /* WH_OK, 1 when already present, or WH_ENOMEM (list unchanged). */
 static int plist_insert(whi_plist *l, const whi_mentry *e)
 {
     /* Entries are mostly added in sequence order: appending is the common case. */
-    size_t i = l->n && l->v[l->n - 1].seq >= e->seq ? plist_lower_bound(l, e->seq) : l->n;
-    if (i < l->n && l->v[i].seq == e->seq) return 1;
+    size_t i =
+        l->n && WHI_TAG_SEQ(l->v[l->n - 1].tag) >= e->seq ? plist_lower_bound(l, e->seq) : l->n;
+    if (i < l->n && WHI_TAG_SEQ(l->v[i].tag) == e->seq) return 1;
     if (l->n == l->cap) {
         uint32_t ncap = l->cap ? l->cap + l->cap / 2 + 1 : 1;
         if (ncap <= l->cap) return whi_error(WH_ENOMEM, "posting list too long");
@@ -40,7 +47,7 @@ static int plist_insert(whi_plist *l, const whi_mentry *e)
         l->cap = ncap;
     }
     memmove(l->v + i + 1, l->v + i, (l->n - i) * sizeof(*l->v));
-    l->v[i] = (whi_posting){e->seq, e->sub, e->filter};
+    l->v[i] = posting_of(e);
     l->n++;
     return WH_OK;
 }
@@ -48,7 +55,7 @@ static int plist_insert(whi_plist *l, const whi_mentry *e)
 static bool plist_remove(whi_plist *l, const whi_mentry *e)
 {
     size_t i = plist_lower_bound(l, e->seq);
-    if (i >= l->n || l->v[i].seq != e->seq) return false;
+    if (i >= l->n || WHI_TAG_SEQ(l->v[i].tag) != e->seq) return false;
     memmove(l->v + i, l->v + i + 1, (l->n - i - 1) * sizeof(*l->v));
     if (--l->n == 0) {
         whi_free(l->v);
@@ -77,7 +84,7 @@ static void node_free(whi_mnode *n)
 
 static bool node_unused(const whi_mnode *n)
 {
-    return n->refs == 0 && n->end.n == 0 && n->deep.n == 0 && n->nlit == 0 && n->nstar == 0;
+    return n->refs == 0 && n->end.n == 0 && n->deep.n == 0 && n->nlit == 0 && !n->star;
 }
 
 /* ---- exact types and entities: one node per key, `end` list only ---- */
@@ -135,13 +142,14 @@ static whi_mnode *trie_node(const wh_matcher *m, const char *path, size_t len)
     return len == 0 ? m->root : whi_hmap_get(&m->trie, path, len);
 }
 
-static void child_count(wh_matcher *m, const char *path, size_t len, int delta)
+/* Tell the parent of node (at path[0..len)) that it was added (true) or removed. */
+static void link_child(wh_matcher *m, const char *path, size_t len, whi_mnode *node, bool added)
 {
     whi_mnode *p = trie_node(m, path, parent_len(path, len));
     if (last_is_star(path, len))
-        p->nstar += (uint32_t)delta;
+        p->star = added ? node : NULL; /* followed without a lookup when matching */
     else
-        p->nlit += (uint32_t)delta;
+        p->nlit += added ? 1u : (uint32_t)-1;
 }
 
 /* Free the unused nodes at the end of path, deepest first, stopping at the first in use. */
@@ -151,7 +159,7 @@ static void trie_prune(wh_matcher *m, const char *path, size_t len)
         whi_mnode *n = whi_hmap_get(&m->trie, path, len);
         if (!n || !node_unused(n)) return;
         whi_hmap_remove(&m->trie, path, len);
-        child_count(m, path, len, -1);
+        link_child(m, path, len, n, false);
         node_free(n);
         len = parent_len(path, len);
     }
@@ -169,7 +177,7 @@ static int trie_make_path(wh_matcher *m, const char *path, size_t len)
             trie_prune(m, path, parent_len(path, i));
             return whi_error_oom();
         }
-        child_count(m, path, i, +1);
+        link_child(m, path, i, n, true);
     }
     return WH_OK;
 }
@@ -225,10 +233,7 @@ void whi_index_refresh(wh_matcher *m, int kind, const char *key, size_t len, whi
 {
     whi_mnode *n = key_node(m, kind, key, len);
     whi_posting *p = n ? plist_find(kind_list(n, kind), e->seq) : NULL;
-    if (p) {
-        p->sub = e->sub;
-        p->filter = e->filter;
-    }
+    if (p) *p = posting_of(e);
 }
 
 int whi_index_add(wh_matcher *m, int kind, const char *key, size_t len, whi_mentry *e)
@@ -266,38 +271,116 @@ typedef struct walk {
     char path[WH_MAX_EVENT_TYPE_LEN + 1]; /* a path is never longer than the type it follows */
 } walk;
 
-static void collect(const whi_plist *l, whi_evfilter *ef, wh_match_result *r)
+/* Append the postings of l that pass their filters: one sorted run of the result. */
+static void take(walk *w, const whi_plist *l)
 {
+    if (l->n == 0) return;
+    wh_match_result *r = w->r;
+    if (r->nruns < WHI_MAX_RUNS) r->runs[r->nruns] = r->n;
+    r->nruns++;
+    whi_evfilter *ef = &w->ef;
     for (uint32_t i = 0; i < l->n; i++) {
         const whi_posting *p = &l->v[i];
-        if (!p->filter || whi_mfilter_passes(p->filter, ef)) whi_result_push(r, p->seq, p->sub);
+        if (p->filter) {
+            uint32_t bloom = WHI_TAG_BLOOM(p->tag);
+            if (bloom && !ef->ready) whi_evfilter_prepare(ef);
+            if (bloom && !(bloom & ef->bloom)) continue; /* no product of the event is listed */
+            if (!whi_mfilter_passes(p->filter, ef)) continue;
+        }
+        whi_result_push(r, WHI_TAG_SEQ(p->tag), p->sub);
     }
 }
 
-/* At node (the path in w->path[0..plen)), with the type's segments from pos still to match. */
+static void prefetch(const void *p)
+{
+#if defined(__GNUC__)
+    if (p) __builtin_prefetch(p);
+#else
+    (void)p;
+#endif
+}
+
+/* Start loading (the first 256 bytes of) a posting list: it is read after the rest of the
+ * walk. */
+static void prefetch_list(const whi_plist *l)
+{
+    size_t bytes = (size_t)l->n * sizeof(whi_posting);
+    for (size_t off = 0; off < bytes && off < 256; off += 64)
+        prefetch((const char *)l->v + off);
+}
+
+static void prefetch_lists(const whi_mnode *n)
+{
+    prefetch_list(&n->end);
+    prefetch_list(&n->deep);
+}
+
+/*
+ * At node (the path in w->path[0..plen)), with the type's segments from pos still to match.
+ * Children are looked up before this node's lists are read, so the memory accesses of the
+ * whole walk overlap rather than wait on one another.
+ */
 static void walk_node(walk *w, const whi_mnode *node, size_t pos, size_t plen)
 {
     if (pos >= w->tlen) {
-        collect(&node->end, &w->ef, w->r);
+        take(w, &node->end);
         return;
     }
-    collect(&node->deep, &w->ef, w->r);
+    prefetch_list(&node->deep);
+    prefetch(node->star);
     size_t end = pos;
     while (end < w->tlen && w->type[end] != '.')
         end++;
     size_t next = end < w->tlen ? end + 1 : end;
     size_t base = plen ? plen + 1 : 0;
     if (plen) w->path[plen] = '.';
+    const whi_mnode *lit = NULL;
     if (node->nlit) {
         memcpy(w->path + base, w->type + pos, end - pos);
-        const whi_mnode *c = whi_hmap_get(&w->m->trie, w->path, base + end - pos);
-        if (c) walk_node(w, c, next, base + end - pos);
+        if ((lit = whi_hmap_get(&w->m->trie, w->path, base + end - pos))) prefetch_lists(lit);
     }
-    if (node->nstar) {
+    if (node->star) {
+        prefetch_lists(node->star);
         w->path[base] = '*';
-        const whi_mnode *c = whi_hmap_get(&w->m->trie, w->path, base + 1);
-        if (c) walk_node(w, c, next, base + 1);
+        walk_node(w, node->star, next, base + 1);
     }
+    if (lit) {
+        memcpy(w->path + base, w->type + pos, end - pos); /* the star branch overwrote it */
+        walk_node(w, lit, next, base + end - pos);
+    }
+    take(w, &node->deep);
+}
+
+/*
+ * Look up the keys of one event together, in stages, so their cache misses overlap: hash every
+ * key and prefetch its slot; then prefetch the node each slot points to; then look them up
+ * (comparing keys) and prefetch the nodes' posting lists. The trie's literal prefixes of the
+ * type ("d7", "d7.order", ...) go through the first two stages too, so the walk finds them in
+ * the cache.
+ */
+#define WHI_MAX_PROBES 16
+
+typedef struct probe {
+    const whi_hmap *map;
+    const char *key;
+    size_t len;
+    uint32_t hash;
+    bool resolve; /* look it up here (exact, entity); trie prefixes are only warmed */
+    const whi_mnode *node;
+} probe;
+
+static void probe_all(probe *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        p[i].hash = whi_hmap_hash(p[i].key, p[i].len);
+        whi_hmap_prefetch(p[i].map, p[i].hash);
+    }
+    for (size_t i = 0; i < n; i++)
+        prefetch(whi_hmap_peek(p[i].map, p[i].hash));
+    for (size_t i = 0; i < n; i++)
+        if (p[i].resolve &&
+            (p[i].node = whi_hmap_get_hashed(p[i].map, p[i].key, p[i].len, p[i].hash)))
+            prefetch_lists(p[i].node);
 }
 
 void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result *r)
@@ -305,27 +388,36 @@ void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result 
     size_t tlen = strlen(ev->type);
     if (tlen == 0 || tlen > WH_MAX_EVENT_TYPE_LEN)
         return; /* not a valid type (the event setters never let one through) */
-    walk w; /* not zero-initialised as a whole: path and the hash arrays are scratch space */
+    walk w;     /* not zero-initialised as a whole: path and the hash arrays are scratch space */
     w.m = m;
     w.ef.ev = ev;
     w.ef.ready = false;
     w.r = r;
     w.type = ev->type;
     w.tlen = tlen;
-    const whi_mnode *n = whi_hmap_get(&m->exact, ev->type, tlen);
-    if (n) collect(&n->end, &w.ef, r);
-    walk_node(&w, m->root, 0, 0);
-    if (!ev->entity || m->entity.n == 0) return;
-    size_t elen = strlen(ev->entity);
-    if ((n = whi_hmap_get(&m->entity, ev->entity, elen))) collect(&n->end, &w.ef, r);
-    size_t alen = ev->action ? strlen(ev->action) : 0;
-    if (ev->action && elen + 1 + alen <= WHI_MAX_KEY) {
-        char key[WHI_MAX_KEY];
-        memcpy(key, ev->entity, elen);
-        key[elen] = '\0';
-        memcpy(key + elen + 1, ev->action, alen);
-        if ((n = whi_hmap_get(&m->entity, key, elen + 1 + alen))) collect(&n->end, &w.ef, r);
+    probe p[WHI_MAX_PROBES];
+    size_t np = 0, nresolve;
+    char key[WHI_MAX_KEY];
+    if (m->exact.n) p[np++] = (probe){&m->exact, ev->type, tlen, 0, true, NULL};
+    if (ev->entity && m->entity.n) {
+        size_t elen = strlen(ev->entity), alen = ev->action ? strlen(ev->action) : 0;
+        p[np++] = (probe){&m->entity, ev->entity, elen, 0, true, NULL};
+        if (ev->action && elen + 1 + alen <= WHI_MAX_KEY) {
+            memcpy(key, ev->entity, elen);
+            key[elen] = '\0';
+            memcpy(key + elen + 1, ev->action, alen);
+            p[np++] = (probe){&m->entity, key, elen + 1 + alen, 0, true, NULL};
+        }
     }
+    nresolve = np;
+    if (m->root->nlit)
+        for (size_t i = 1; i <= tlen && np < WHI_MAX_PROBES; i++)
+            if (i == tlen || ev->type[i] == '.')
+                p[np++] = (probe){&m->trie, ev->type, i, 0, false, NULL};
+    probe_all(p, np);
+    walk_node(&w, m->root, 0, 0);
+    for (size_t i = 0; i < nresolve; i++)
+        if (p[i].node) take(&w, &p[i].node->end);
 }
 
 /* ---- teardown and accounting ---- */
@@ -371,7 +463,9 @@ size_t whi_matcher_index_bytes(const wh_matcher *m)
                    whi_hmap_bytes(&m->ids);
     for (size_t i = 0; i < m->ids.cap; i++) {
         const whi_mentry *e = m->ids.slots[i].value;
-        if (e) total += sizeof(*e) + strlen(e->id) + 1 + e->keys_len;
+        if (e)
+            total +=
+                sizeof(*e) + strlen(e->id) + 1 + e->keys_len + (e->filter ? e->filter->size : 0);
     }
     return total;
 }

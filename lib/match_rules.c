@@ -86,42 +86,67 @@ int whi_mfilter_build(const wh_subscription *sub, whi_mfilter **out)
     const whi_strvec *products = &sub->lists[WH_LIST_PRODUCTS];
     const whi_strvec *idents = &sub->lists[WH_LIST_IDENTIFIERS];
     if (products->n == 0 && idents->n == 0 && !sub->source) return WH_OK;
-    size_t n = products->n + idents->n;
-    whi_mfilter *f = whi_malloc(sizeof(*f) + n * sizeof(uint64_t));
+    size_t n = products->n + idents->n, text = sub->source ? strlen(sub->source) + 1 : 0;
+    for (size_t i = 0; i < products->n; i++)
+        text += strlen(products->v[i]) + 1;
+    for (size_t i = 0; i < idents->n; i++)
+        text += strlen(idents->v[i]) + 1;
+    size_t size = sizeof(whi_mfilter) + n * sizeof(uint64_t) + text;
+    whi_mfilter *f = whi_malloc(size);
     if (!f) return whi_error_oom();
-    f->sub = sub;
+    f->size = (uint32_t)size;
     f->nproducts = (uint32_t)products->n;
     f->nidents = (uint32_t)idents->n;
-    for (size_t i = 0; i < products->n; i++)
-        f->hashes[i] = str_hash(products->v[i]);
-    for (size_t i = 0; i < idents->n; i++)
-        f->hashes[products->n + i] = str_hash(idents->v[i]);
+    f->bloom = 0;
     f->has_source = sub->source != NULL;
     f->source_hash = sub->source ? str_hash(sub->source) : 0;
+    char *t = (char *)(f->hashes + n);
+    for (size_t i = 0; i < n; i++) {
+        const char *v = i < products->n ? products->v[i] : idents->v[i - products->n];
+        size_t len = strlen(v);
+        f->hashes[i] = whi_hash_bytes(v, len);
+        if (i < products->n) f->bloom |= WHI_BLOOM_BIT(f->hashes[i]);
+        memcpy(t, v, len + 1);
+        t += len + 1;
+    }
+    if (sub->source) memcpy(t, sub->source, strlen(sub->source) + 1);
     *out = f;
     return WH_OK;
 }
 
-static void evfilter_prepare(whi_evfilter *ef)
+/* The i-th string kept in f (products, then identifiers, then the source). */
+static const char *filter_string(const whi_mfilter *f, size_t i)
+{
+    const char *t = (const char *)(f->hashes + f->nproducts + f->nidents);
+    while (i--)
+        t += strlen(t) + 1;
+    return t;
+}
+
+void whi_evfilter_prepare(whi_evfilter *ef)
 {
     const wh_event *ev = ef->ev;
     ef->ready = true;
     ef->many_products = ev->products.n > WHI_ARRAY_LEN(ef->products);
     ef->nproducts = ef->many_products ? 0 : ev->products.n;
-    for (size_t i = 0; i < ef->nproducts; i++)
+    ef->bloom = ef->many_products ? WHI_BLOOM_ALL : 0;
+    for (size_t i = 0; i < ef->nproducts; i++) {
         ef->products[i] = str_hash(ev->products.v[i]);
+        ef->bloom |= WHI_BLOOM_BIT(ef->products[i]);
+    }
     ef->ident = ev->identifier ? str_hash(ev->identifier) : 0;
     ef->source = ev->source ? str_hash(ev->source) : 0;
 }
 
 static bool products_pass(const whi_mfilter *f, const whi_evfilter *ef)
 {
-    const whi_strvec *listed = &f->sub->lists[WH_LIST_PRODUCTS];
-    if (ef->many_products) return any_listed(&ef->ev->products, listed);
-    for (size_t i = 0; i < ef->nproducts; i++)
+    const whi_strvec *have = &ef->ev->products;
+    for (size_t i = 0; i < have->n; i++) {
+        /* Events with very many products are not hashed ahead: hash as we go. */
+        uint64_t h = ef->many_products ? str_hash(have->v[i]) : ef->products[i];
         for (uint32_t j = 0; j < f->nproducts; j++)
-            if (f->hashes[j] == ef->products[i] && strcmp(listed->v[j], ef->ev->products.v[i]) == 0)
-                return true;
+            if (f->hashes[j] == h && strcmp(filter_string(f, j), have->v[i]) == 0) return true;
+    }
     return false;
 }
 
@@ -129,87 +154,133 @@ static bool ident_passes(const whi_mfilter *f, const whi_evfilter *ef)
 {
     const char *ident = ef->ev->identifier;
     if (!ident) return false;
-    const whi_strvec *listed = &f->sub->lists[WH_LIST_IDENTIFIERS];
     for (uint32_t j = 0; j < f->nidents; j++)
-        if (f->hashes[f->nproducts + j] == ef->ident && strcmp(listed->v[j], ident) == 0)
+        if (f->hashes[f->nproducts + j] == ef->ident &&
+            strcmp(filter_string(f, f->nproducts + j), ident) == 0)
             return true;
     return false;
 }
 
 bool whi_mfilter_passes(const whi_mfilter *f, whi_evfilter *ef)
 {
-    if (!ef->ready) evfilter_prepare(ef);
+    if (!ef->ready) whi_evfilter_prepare(ef);
     if (f->nproducts && !products_pass(f, ef)) return false;
     if (f->nidents && !ident_passes(f, ef)) return false;
-    if (f->has_source && !(ef->ev->source && f->source_hash == ef->source &&
-                           strcmp(f->sub->source, ef->ev->source) == 0))
+    if (f->has_source &&
+        !(ef->ev->source && f->source_hash == ef->source &&
+          strcmp(filter_string(f, f->nproducts + f->nidents), ef->ev->source) == 0))
         return false;
     return true;
 }
 
 /* ---- results ---- */
 
-void whi_result_push(wh_match_result *r, uint64_t seq, const wh_subscription *sub)
+bool whi_result_grow(wh_match_result *r)
 {
-    if (r->failed) return;
-    if (r->n == r->cap) {
-        size_t ncap = r->cap ? r->cap * 2 : 16;
-        whi_mhit *p = ncap > r->cap ? whi_realloc(r->v, ncap * sizeof(*p)) : NULL;
-        if (!p) {
-            r->failed = WH_ENOMEM;
-            return;
-        }
-        r->v = p;
-        r->cap = ncap;
+    if (r->failed) return false;
+    size_t ncap = r->cap ? r->cap * 2 : 16;
+    whi_mhit *p = ncap > r->cap ? whi_realloc(r->v, ncap * sizeof(*p)) : NULL;
+    if (p) r->v = p;
+    whi_mhit *t = p ? whi_realloc(r->tmp, ncap * sizeof(*t)) : NULL;
+    if (!t) {
+        r->failed = WH_ENOMEM;
+        return false;
     }
-    r->v[r->n++] = (whi_mhit){seq, sub};
+    r->tmp = t;
+    r->cap = ncap;
+    return true;
 }
 
-static void sift_down(whi_mhit *v, size_t root, size_t n)
+/* End of the non-decreasing run of v[0..n) that starts at i. */
+static size_t run_end(const whi_mhit *v, size_t i, size_t n)
 {
+    while (i + 1 < n && v[i].seq <= v[i + 1].seq)
+        i++;
+    return i + 1;
+}
+
+/*
+ * A match appends one sorted run per posting list (a handful), so a bottom-up merge of those
+ * runs orders it in a few linear passes, without allocating (the scratch is the result's own).
+ */
+static void merge_runs(wh_match_result *r)
+{
+    whi_mhit *src = r->v, *dst = r->tmp;
+    size_t n = r->n;
     for (;;) {
-        size_t c = 2 * root + 1;
-        if (c >= n) return;
-        if (c + 1 < n && v[c + 1].seq > v[c].seq) c++;
-        if (v[root].seq >= v[c].seq) return;
-        whi_mhit t = v[root];
-        v[root] = v[c];
-        v[c] = t;
-        root = c;
+        size_t runs = 0;
+        for (size_t i = 0; i < n; runs++) {
+            size_t mid = run_end(src, i, n);
+            size_t end = mid < n ? run_end(src, mid, n) : n;
+            size_t a = i, b = mid, o = i;
+            while (a < mid && b < end)
+                dst[o++] = src[b].seq < src[a].seq ? src[b++] : src[a++];
+            while (a < mid)
+                dst[o++] = src[a++];
+            while (b < end)
+                dst[o++] = src[b++];
+            i = end;
+        }
+        whi_mhit *t = src;
+        src = dst;
+        dst = t;
+        if (runs <= 1) break;
     }
+    if (src != r->v) memcpy(r->v, src, n * sizeof(*src));
 }
 
-/* In place and allocation-free (qsort may allocate): insertion sort for the usual handful,
- * heapsort beyond. */
-static void sort_hits(whi_mhit *v, size_t n)
+/*
+ * k-way merge of the recorded runs into the scratch, dropping duplicates; then swap. The runs'
+ * current heads are kept ordered by sequence number in a small array: each step takes the
+ * first and slides that run's next head into place (k is a handful, so this beats a heap).
+ */
+static void merge_recorded_runs(wh_match_result *r)
 {
-    if (n <= 64) {
-        for (size_t i = 1; i < n; i++) {
-            whi_mhit x = v[i];
-            size_t j = i;
-            for (; j > 0 && v[j - 1].seq > x.seq; j--)
-                v[j] = v[j - 1];
-            v[j] = x;
+    struct head {
+        uint64_t seq;
+        size_t pos, end;
+    } h[WHI_MAX_RUNS];
+    size_t nh = 0, o = 0;
+    for (size_t j = 0; j < r->nruns; j++) {
+        size_t pos = r->runs[j], end = j + 1 < r->nruns ? r->runs[j + 1] : r->n;
+        if (pos == end) continue;
+        struct head x = {r->v[pos].seq, pos, end};
+        size_t k = nh++;
+        for (; k > 0 && h[k - 1].seq > x.seq; k--)
+            h[k] = h[k - 1];
+        h[k] = x;
+    }
+    while (nh) {
+        struct head x = h[0];
+        if (o == 0 || r->tmp[o - 1].seq != x.seq) r->tmp[o++] = r->v[x.pos];
+        if (++x.pos == x.end) {
+            memmove(h, h + 1, --nh * sizeof(*h));
+            continue;
         }
-        return;
+        x.seq = r->v[x.pos].seq;
+        size_t k = 0;
+        for (; k + 1 < nh && h[k + 1].seq < x.seq; k++)
+            h[k] = h[k + 1];
+        h[k] = x;
     }
-    for (size_t i = n / 2; i-- > 0;)
-        sift_down(v, i, n);
-    for (size_t end = n; end-- > 1;) {
-        whi_mhit t = v[0];
-        v[0] = v[end];
-        v[end] = t;
-        sift_down(v, 0, end);
-    }
+    whi_mhit *t = r->v;
+    r->v = r->tmp;
+    r->tmp = t;
+    r->n = o;
 }
 
 void whi_result_finish(wh_match_result *r)
 {
+    if (r->nruns <= 1) return; /* one posting list: sorted, no duplicates */
+    if (r->nruns <= WHI_MAX_RUNS) {
+        merge_recorded_runs(r);
+        return;
+    }
     bool ordered = true;
     for (size_t i = 1; i < r->n && ordered; i++)
         ordered = r->v[i - 1].seq < r->v[i].seq;
     if (ordered) return;
-    sort_hits(r->v, r->n);
+    merge_runs(r);
     size_t k = 0;
     for (size_t i = 0; i < r->n; i++)
         if (k == 0 || r->v[k - 1].seq != r->v[i].seq) r->v[k++] = r->v[i];
@@ -221,6 +292,7 @@ int whi_matcher_match_linear(const wh_matcher *m, const wh_event *ev, wh_match_r
     if (!m || !ev || !r) return whi_error(WH_EINVAL, "matcher, event and result must not be NULL");
     r->n = 0;
     r->failed = 0;
+    r->nruns = WHI_MAX_RUNS + 1; /* hits come in id-map order: sort generically */
     for (size_t i = 0; i < m->ids.cap; i++) {
         const whi_mentry *e = m->ids.slots[i].value;
         if (e && whi_sub_listens(e->sub, ev) && whi_sub_passes_filters(e->sub, ev))

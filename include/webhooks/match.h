@@ -48,7 +48,9 @@ WH_EXTERN void wh_matcher_free(wh_matcher *m);
  * until it is removed (wh_matcher_remove) or re-indexed (wh_matcher_update), or the matcher is
  * freed. The matcher keeps its own copy of the id and of the keys it indexed under.
  * WH_ECONFLICT if a subscription with that id is already indexed; WH_EINVAL for a NULL
- * argument or an invalid pattern; WH_ENOMEM (the matcher is then unchanged).
+ * argument or an invalid pattern; WH_ENOMEM (the matcher is then unchanged); WH_EFULL after
+ * 2^40 (over 10^12) additions to one matcher, which no host reaches. Inactive subscriptions are
+ * kept (so that wh_matcher_update can activate them) but not indexed.
  */
 WH_EXTERN int wh_matcher_add(wh_matcher *m, const wh_subscription *sub);
 /*
