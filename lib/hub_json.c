@@ -13,7 +13,23 @@
 #include "hub_impl.h"
 #include "webhooks/transport.h"
 
-typedef enum opt_kind { K_SIZE, K_U32, K_TIME, K_PERCENT, K_BOOL, K_STRING, K_CIDRS } opt_kind;
+typedef enum opt_kind {
+    K_SIZE,
+    K_U32,
+    K_TIME,
+    K_PERCENT,
+    K_BOOL,
+    K_STRING,
+    K_CIDRS,
+    K_SCHEDULE
+} opt_kind;
+
+/* Arrays made for the options struct; the hub copies them, so they are freed after
+ * wh_hub_new. */
+typedef struct scratch {
+    const char **cidrs; /* point into the parsed document */
+    uint32_t *retry;
+} scratch;
 
 typedef struct opt_field {
     const char *key;
@@ -42,6 +58,8 @@ static const opt_field FIELDS[] = {
     F("requireHttps", K_BOOL, require_https),
     F("leaseMs", K_U32, lease_ms),
     F("sharedQueue", K_BOOL, shared_queue),
+    F("defaultRetrySchedule", K_SCHEDULE, default_retry_schedule),
+    F("defaultRetryOff", K_BOOL, default_retry_off),
 };
 
 /* Options of the built-in transport: given, they make wh_hub_new_json create it itself. */
@@ -90,6 +108,9 @@ static void set_cidrs(wh_hub_options *o, const cJSON *v, const char ***list, whi
         whi_problem(p, "allowCidrs: must be an array of strings");
         return;
     }
+    whi_free(*list); /* a key given twice: the last one counts */
+    *list = NULL;
+    o->allow_cidr_count = 0;
     size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
     if (!n) return;
     if (!(*list = whi_calloc(n, sizeof(**list)))) {
@@ -106,7 +127,37 @@ static void set_cidrs(wh_hub_options *o, const cJSON *v, const char ***list, whi
     o->allow_cidr_count = n;
 }
 
-static void set_field(wh_hub_options *o, const opt_field *f, const cJSON *v, const char ***cidrs,
+/* defaultRetrySchedule: delays in seconds (the hub checks their count and range). */
+static void set_schedule(wh_hub_options *o, const cJSON *v, uint32_t **list, whi_problems *p)
+{
+    if (!cJSON_IsArray(v)) {
+        whi_problem(p, "defaultRetrySchedule: must be an array of delays in seconds");
+        return;
+    }
+    whi_free(*list);
+    *list = NULL;
+    o->default_retry_count = 0;
+    size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
+    if (!n) return;
+    if (!(*list = whi_calloc(n, sizeof(**list)))) {
+        whi_problem(p, "defaultRetrySchedule: out of memory");
+        return;
+    }
+    const cJSON *item;
+    cJSON_ArrayForEach(item, v)
+    {
+        double d;
+        if (whole(item, 4294967295.0, &d))
+            (*list)[i] = (uint32_t)d;
+        else
+            whi_problem(p, "defaultRetrySchedule[%zu]: must be a whole number of seconds", i);
+        i++;
+    }
+    o->default_retry_schedule = *list;
+    o->default_retry_count = n;
+}
+
+static void set_field(wh_hub_options *o, const opt_field *f, const cJSON *v, scratch *sc,
                       whi_problems *p)
 {
     char *at = (char *)o + f->offset;
@@ -124,7 +175,10 @@ static void set_field(wh_hub_options *o, const opt_field *f, const cJSON *v, con
             whi_problem(p, "%s: must be a string or null", f->key);
         break;
     case K_CIDRS:
-        set_cidrs(o, v, cidrs, p);
+        set_cidrs(o, v, &sc->cidrs, p);
+        break;
+    case K_SCHEDULE:
+        set_schedule(o, v, &sc->retry, p);
         break;
     default:
         set_number(o, f, v, p);
@@ -147,8 +201,8 @@ static void set_transport(transport_opts *t, const cJSON *item, whi_problems *p)
     }
 }
 
-static void read_options(const cJSON *root, wh_hub_options *o, transport_opts *t,
-                         const char ***cidrs, whi_problems *p)
+static void read_options(const cJSON *root, wh_hub_options *o, transport_opts *t, scratch *sc,
+                         whi_problems *p)
 {
     const cJSON *item;
     cJSON_ArrayForEach(item, root)
@@ -157,7 +211,7 @@ static void read_options(const cJSON *root, wh_hub_options *o, transport_opts *t
         for (size_t i = 0; i < WHI_ARRAY_LEN(FIELDS) && !f; i++)
             if (strcmp(FIELDS[i].key, item->string) == 0) f = &FIELDS[i];
         if (f)
-            set_field(o, f, item, cidrs, p);
+            set_field(o, f, item, sc, p);
         else if (!strcmp(item->string, "caFile") || !strcmp(item->string, "maxIdleConnections"))
             set_transport(t, item, p);
         else
@@ -178,7 +232,7 @@ static int make_transport(const wh_hub_options *o, const transport_opts *t, wh_t
 }
 
 static int parse_options(const char *json, cJSON **root, wh_hub_options *o, transport_opts *t,
-                         const char ***cidrs)
+                         scratch *sc)
 {
     *root = NULL;
     if (!json || !json[0]) return WH_OK;
@@ -187,7 +241,7 @@ static int parse_options(const char *json, cJSON **root, wh_hub_options *o, tran
     if (!cJSON_IsObject(*root))
         return whi_error(WH_EINVAL, "hub options: the JSON document must be an object");
     whi_problems p = {0};
-    read_options(*root, o, t, cidrs, &p);
+    read_options(*root, o, t, sc, &p);
     if (!p.count) return WH_OK;
     /* The message names the first problem, so a binding that shows only the message still
      * says which key is wrong; the details list them all. */
@@ -203,10 +257,10 @@ int wh_hub_new_json(wh_hub **out, wh_store *store, int own_store, const char *op
     *out = NULL;
     wh_hub_options o = WH_HUB_OPTIONS_INIT;
     transport_opts t = {false, NULL, 0};
-    const char **cidrs = NULL;
+    scratch sc = {NULL, NULL};
     cJSON *root;
     wh_transport *tr = NULL;
-    int rc = parse_options(options_json, &root, &o, &t, &cidrs);
+    int rc = parse_options(options_json, &root, &o, &t, &sc);
     if (rc == WH_OK) rc = make_transport(&o, &t, &tr);
     if (rc == WH_OK) {
         /* Ownership passes to the hub only once it exists, so that on any error the caller
@@ -221,7 +275,8 @@ int wh_hub_new_json(wh_hub **out, wh_store *store, int own_store, const char *op
     } else {
         wh_transport_free(tr);
     }
-    whi_free(cidrs);
+    whi_free(sc.cidrs);
+    whi_free(sc.retry);
     cJSON_Delete(root);
     return rc;
 }

@@ -173,7 +173,8 @@ WH_EXTERN wh_time_ms wh_hub_now(wh_hub *hub);
  * defaults and limits: maxInFlight, maxInFlightPerSubscription, connectTimeoutMs,
  * totalTimeoutMs, maxResponseBytes, maxBodyBytes, retryAfterCapS, disableAfterFailures,
  * disableAfterMs, jitterPercent (whole numbers >= 0), userAgent (string or null), allowCidrs
- * (array of strings), requireHttps, sharedQueue (booleans), leaseMs. Two more configure the
+ * (array of strings), requireHttps, sharedQueue (booleans), leaseMs, defaultRetrySchedule
+ * (array of delays in seconds), defaultRetryOff (boolean). Two more configure the
  * built-in libcurl transport (see wh_curl_options): caFile (a PEM file) and
  * maxIdleConnections. store: NULL for a memory store owned by the hub; own_store non-zero makes
  * wh_hub_free free store. The callbacks are set with the setters below.

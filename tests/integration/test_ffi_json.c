@@ -184,6 +184,44 @@ static void test_new_json_rejects_bad_options(void **state)
     assert_int_equal(wh_hub_new_json(NULL, NULL, 0, NULL), WH_EINVAL);
 }
 
+/* The retry policy a subscription without its own gets, as JSON options. */
+static void test_new_json_default_retry(void **state)
+{
+    (void)state;
+    wh_hub *hub;
+    WH_ASSERT_OK(
+        wh_hub_new_json(&hub, NULL, 0,
+                        "{\"allowCidrs\":[\"127.0.0.0/8\"],"
+                        "\"defaultRetrySchedule\":[1,2],\"defaultRetrySchedule\":[7,8,9]}"));
+    const char *json = "{\"id\":\"r1\",\"url\":\"http://127.0.0.1:9/x\",\"events\":[\"a.b\"]}";
+    wh_subscription *sub, *got;
+    WH_ASSERT_OK(wh_subscription_from_json(&sub, json, strlen(json)));
+    WH_ASSERT_OK(wh_hub_subscription_add(hub, sub));
+    WH_ASSERT_OK(wh_hub_subscription_get(hub, "r1", &got));
+    assert_int_equal(wh_subscription_retry_count(got), 3); /* the last key given counts */
+    assert_int_equal(wh_subscription_retry_delay(got, 2), 9);
+    assert_true(wh_subscription_retry_enabled(got));
+    wh_subscription_free(got);
+    wh_hub_free(hub);
+
+    WH_ASSERT_OK(wh_hub_new_json(&hub, NULL, 0,
+                                 "{\"allowCidrs\":[\"127.0.0.0/8\"],\"defaultRetryOff\":true}"));
+    WH_ASSERT_OK(wh_hub_subscription_add(hub, sub));
+    WH_ASSERT_OK(wh_hub_subscription_get(hub, "r1", &got));
+    assert_false(wh_subscription_retry_enabled(got));
+    wh_subscription_free(got);
+    wh_hub_free(hub);
+    wh_subscription_free(sub);
+
+    assert_int_equal(wh_hub_new_json(&hub, NULL, 0, "{\"defaultRetrySchedule\":[1,\"2\"]}"),
+                     WH_EINVAL);
+    assert_true(wh_test_has_detail("defaultRetrySchedule[1]"));
+    assert_int_equal(wh_hub_new_json(&hub, NULL, 0, "{\"defaultRetrySchedule\":5}"), WH_EINVAL);
+    assert_int_equal(wh_hub_new_json(&hub, NULL, 0, "{\"defaultRetrySchedule\":[999999999]}"),
+                     WH_EINVAL); /* over 7 days: the hub's own check */
+    assert_int_equal(wh_hub_new_json(&hub, NULL, 0, "{\"defaultRetryOff\":\"yes\"}"), WH_EINVAL);
+}
+
 static void test_new_json_store_ownership(void **state)
 {
     (void)state;
@@ -510,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_new_json_defaults_and_options),
         cmocka_unit_test(test_new_json_policy_applies),
         cmocka_unit_test(test_new_json_rejects_bad_options),
+        cmocka_unit_test(test_new_json_default_retry),
         cmocka_unit_test(test_new_json_store_ownership),
         cmocka_unit_test(test_setters),
         cmocka_unit_test(test_pollfds_flat),
