@@ -557,8 +557,9 @@ export class Hub extends Handle {
   /** new Hub(options) or new Hub(store, options). Options are wh_hub_options' members in
    *  camelCase: maxInFlight, maxInFlightPerSubscription, connectTimeoutMs, totalTimeoutMs,
    *  maxResponseBytes, maxBodyBytes, retryAfterCapS, disableAfterFailures, disableAfterMs,
-   *  jitterPercent, userAgent, allowCidrs, requireHttps, leaseMs, sharedQueue, caFile,
-   *  maxIdleConnections. Without a store, a memory store owned by the hub is used. */
+   *  jitterPercent, userAgent, allowCidrs, requireHttps, leaseMs, sharedQueue,
+   *  defaultRetrySchedule, defaultRetryOff, caFile, maxIdleConnections. Without a store, a
+   *  memory store owned by the hub is used. */
   constructor(store = null, options = {}) {
     if (store !== null && !(store instanceof Store)) [store, options] = [null, store];
     const out = [null];

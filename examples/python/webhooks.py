@@ -659,7 +659,8 @@ class Hub(_Handle):
     max_in_flight, max_in_flight_per_subscription, connect_timeout_ms, total_timeout_ms,
     max_response_bytes, max_body_bytes, retry_after_cap_s, disable_after_failures,
     disable_after_ms, jitter_percent, user_agent, allow_cidrs, require_https, lease_ms,
-    shared_queue, ca_file, max_idle_connections. With no store, a memory store is used."""
+    shared_queue, default_retry_schedule, default_retry_off, ca_file, max_idle_connections.
+    With no store, a memory store is used."""
 
     _free_fn = staticmethod(_hub_free)
     _what = "hub"

@@ -4,6 +4,7 @@
  * against a real loopback receiver.
  */
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -182,6 +183,21 @@ static void test_new_json_rejects_bad_options(void **state)
         assert_null(hub);
     }
     assert_int_equal(wh_hub_new_json(NULL, NULL, 0, NULL), WH_EINVAL);
+}
+
+/* wh_hub_new_json must offer every member of wh_hub_options: when a member is added at the end
+ * of the struct, this fails until lib/hub_json.c (FIELDS) has a key for it and the last member
+ * below is updated. */
+static void test_new_json_covers_every_option(void **state)
+{
+    (void)state;
+    size_t end = offsetof(wh_hub_options, default_retry_off) + sizeof(int);
+    size_t align = _Alignof(wh_hub_options);
+    size_t expected = (end + align - 1) / align * align;
+    if (sizeof(wh_hub_options) != expected)
+        print_error("wh_hub_options grew: add its new members to FIELDS in lib/hub_json.c, to "
+                    "the bindings' option lists, and to this test\n");
+    assert_int_equal(sizeof(wh_hub_options), expected);
 }
 
 /* The retry policy a subscription without its own gets, as JSON options. */
@@ -548,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_new_json_defaults_and_options),
         cmocka_unit_test(test_new_json_policy_applies),
         cmocka_unit_test(test_new_json_rejects_bad_options),
+        cmocka_unit_test(test_new_json_covers_every_option),
         cmocka_unit_test(test_new_json_default_retry),
         cmocka_unit_test(test_new_json_store_ownership),
         cmocka_unit_test(test_setters),
