@@ -9,47 +9,13 @@
 #include <cjson/cJSON.h>
 
 #include "api_impl.h"
-#include "webhooks/match.h"
 
 #define NAMES(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-/* The ids of the owner's webhooks that receive ev (active, matching, filters passed). */
-typedef struct owner_matches {
-    const wh_event *ev;
-    whi_strvec ids;
-    int rc;
-} owner_matches;
-
-static int collect_match(const wh_subscription *sub, void *ud)
-{
-    owner_matches *m = ud;
-    if (wh_subscription_matches(sub, m->ev) &&
-        (m->rc = whi_strvec_push(&m->ids, wh_subscription_id(sub))) != WH_OK)
-        return 1;
-    return 0;
-}
-
-/*
- * Emit ev to the owner's matching webhooks, one wh_hub_emit_to each (the hub has no owner
- * filter of its own). A webhook deleted or disabled between the listing and its emit is
- * skipped, as if the event had come a moment later.
- */
+/* Emit ev to the owner's matching webhooks only, in one atomic enqueue. */
 int whi_api_emit_owner(wh_hub *hub, const wh_event *ev, const char *owner, size_t *queued)
 {
-    *queued = 0;
-    wh_store *st = wh_hub_store(hub);
-    owner_matches m = {ev, {0}, WH_OK};
-    int rc = st->sub_list(st, owner, 0, 1, NULL, collect_match, &m);
-    if (rc == WH_OK) rc = m.rc;
-    for (size_t i = 0; rc == WH_OK && i < m.ids.n; i++) {
-        rc = wh_hub_emit_to(hub, ev, m.ids.v[i]);
-        if (rc == WH_OK)
-            (*queued)++;
-        else if (rc == WH_ENOTFOUND || rc == WH_ESTATE)
-            rc = WH_OK;
-    }
-    whi_strvec_clear(&m.ids);
-    return rc;
+    return wh_hub_emit_owner(hub, ev, owner, queued);
 }
 
 int whi_api_events_post(api_ctx *c)

@@ -206,16 +206,41 @@ static void drafts_free(draft_set *ds)
     whi_free(ds->v);
 }
 
-/* Add a delivery for every active subscription ev matches. */
-static int drafts_match(wh_hub *h, draft_set *ds, const wh_event *ev, wh_time_ms now)
+/* Add a delivery for every active subscription ev matches (of owner only, unless NULL). */
+static int drafts_match(wh_hub *h, draft_set *ds, const wh_event *ev, const char *owner,
+                        wh_time_ms now)
 {
     int rc = wh_matcher_match(h->matcher, ev, h->result);
     size_t n = rc == WH_OK ? wh_match_result_count(h->result) : 0;
     for (size_t i = 0; rc == WH_OK && i < n; i++) {
-        const hub_sub *hs = whi_hub_cache_get(h, wh_subscription_id(wh_match_result_at(h->result, i)));
+        const wh_subscription *s = wh_match_result_at(h->result, i);
+        if (owner && (!s->owner || strcmp(s->owner, owner) != 0))
+            continue;
+        const hub_sub *hs = whi_hub_cache_get(h, s->id);
         if (hs)
             rc = drafts_add(h, ds, hs, ev, now);
     }
+    return rc;
+}
+
+/* Emit events to the matching subscriptions (of owner, unless NULL) in one atomic enqueue. */
+static int emit_events(wh_hub *h, const wh_event *const *events, size_t count, const char *owner,
+                       size_t *queued)
+{
+    draft_set ds = {0};
+    pthread_mutex_lock(&h->lock);
+    int rc = whi_hub_refresh_if_stale(h);
+    wh_time_ms now = whi_hub_now(h);
+    for (size_t i = 0; rc == WH_OK && i < count; i++)
+        rc = drafts_match(h, &ds, events[i], owner, now);
+    if (rc == WH_OK)
+        rc = drafts_commit(h, &ds);
+    pthread_mutex_unlock(&h->lock);
+    if (rc == WH_OK && queued)
+        *queued = ds.n;
+    drafts_free(&ds);
+    if (rc == WH_OK && count)
+        whi_hub_wake(h);
     return rc;
 }
 
@@ -247,21 +272,16 @@ int wh_hub_emit_batch(wh_hub *h, const wh_event *const *events, size_t count, si
     for (size_t i = 0; i < count; i++)
         if (!events[i])
             return whi_error(WH_EINVAL, "events[%zu] is NULL", i);
-    draft_set ds = {0};
-    pthread_mutex_lock(&h->lock);
-    int rc = whi_hub_refresh_if_stale(h);
-    wh_time_ms now = whi_hub_now(h);
-    for (size_t i = 0; rc == WH_OK && i < count; i++)
-        rc = drafts_match(h, &ds, events[i], now);
-    if (rc == WH_OK)
-        rc = drafts_commit(h, &ds);
-    pthread_mutex_unlock(&h->lock);
-    if (rc == WH_OK && queued)
-        *queued = ds.n;
-    drafts_free(&ds);
-    if (rc == WH_OK && count)
-        whi_hub_wake(h);
-    return rc;
+    return emit_events(h, events, count, NULL, queued);
+}
+
+int wh_hub_emit_owner(wh_hub *h, const wh_event *ev, const char *owner, size_t *queued)
+{
+    if (queued)
+        *queued = 0;
+    if (!h || !ev || !owner)
+        return whi_error(WH_EINVAL, "hub, event and owner must not be NULL");
+    return emit_events(h, &ev, 1, owner, queued);
 }
 
 int wh_hub_emit(wh_hub *h, const wh_event *ev, size_t *queued)

@@ -114,6 +114,11 @@ WH_EXTERN int wh_hub_emit(wh_hub *hub, const wh_event *ev, size_t *queued);
  * transaction. *queued (may be NULL) receives the total number of deliveries created. */
 WH_EXTERN int wh_hub_emit_batch(wh_hub *hub, const wh_event *const *events, size_t count,
                                 size_t *queued);
+/* Emit ev to the matching subscriptions whose owner is owner, and no others (a multi-tenant
+ * host emitting on one tenant's behalf: the registration API's POST /events). Atomic like
+ * wh_hub_emit. */
+WH_EXTERN int wh_hub_emit_owner(wh_hub *hub, const wh_event *ev, const char *owner,
+                                size_t *queued);
 /* Emit ev to one subscription only, whatever its event filters say (its status must be
  * active): the registration API's "send a test event". WH_ENOTFOUND, WH_ESTATE. */
 WH_EXTERN int wh_hub_emit_to(wh_hub *hub, const wh_event *ev, const char *subscription_id);

@@ -584,6 +584,30 @@ static void test_subscription_deleted_behind_the_hubs_back(void **state)
     assert_int_equal(wh_hub_subscription_get(fx->hub, gone, &sub), WH_ENOTFOUND);
 }
 
+static void test_emit_owner_reaches_only_that_owner(void **state)
+{
+    hub_fixture *fx = *state;
+    char alice[64], bob[64], nobody[64];
+    hub_fixture_add(fx, "{\"url\":\"RECV/alice\",\"events\":[\"a.b\"],\"ownerId\":\"alice\"}", alice,
+                    sizeof(alice));
+    hub_fixture_add(fx, "{\"url\":\"RECV/bob\",\"events\":[\"a.b\"],\"ownerId\":\"bob\"}", bob,
+                    sizeof(bob));
+    hub_fixture_add(fx, "{\"url\":\"RECV/none\",\"events\":[\"a.b\"]}", nobody, sizeof(nobody));
+    wh_event *ev;
+    WH_ASSERT_OK(wh_event_new(&ev, "a.b"));
+    size_t queued = 0;
+    WH_ASSERT_OK(wh_hub_emit_owner(fx->hub, ev, "alice", &queued));
+    assert_int_equal(queued, 1);
+    WH_ASSERT_OK(wh_hub_emit_owner(fx->hub, ev, "carol", &queued));
+    assert_int_equal(queued, 0);
+    assert_int_equal(wh_hub_emit_owner(fx->hub, ev, NULL, &queued), WH_EINVAL);
+    wh_event_free(ev);
+    assert_true(hub_fixture_run_until_requests(fx, 1, 5000));
+    wh_hub_run(fx->hub, 50);
+    assert_int_equal(wh_receiver_count(fx->recv), 1);
+    assert_int_equal(wh_receiver_count_prefix(fx->recv, "/alice"), 1);
+}
+
 static void test_hub_default_retry_policy(void **state)
 {
     hub_fixture *fx = *state;
@@ -640,6 +664,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_free_gives_in_flight_deliveries_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_emit_batch_is_one_atomic_enqueue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hub_default_retry_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_emit_owner_reaches_only_that_owner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscription_deleted_behind_the_hubs_back, setup,
                                         teardown),
     };
