@@ -178,10 +178,11 @@ int wh_hub_new(wh_hub **out, const wh_hub_options *opts)
     pthread_mutex_init(&h->run_lock, NULL);
     int rc = setup(h, opts);
     if (rc != WH_OK) {
-        /* Do not free what the caller still owns. */
-        if (h->store && !h->own_store)
+        /* On failure the caller still owns what it passed in, whatever own_* said: only what
+         * the hub made itself is freed. */
+        if (opts && opts->store && h->store == opts->store)
             h->store = NULL;
-        if (h->transport && !h->own_transport)
+        if (opts && opts->transport && h->transport == opts->transport)
             h->transport = NULL;
         wh_hub_free(h);
         return rc;

@@ -391,12 +391,13 @@ int wh_hub_pollfds(wh_hub *h, wh_pollfd *fds, size_t max, size_t *count)
 {
     if (!h || (max && !fds))
         return whi_error(WH_EINVAL, "hub and fds must not be NULL");
+    /* The wake-up descriptor first, so even a one-entry array gets it. */
+    if (max)
+        fds[0] = (wh_pollfd){h->wake_fd, POLLIN};
     size_t n = 0;
     int tto;
     if (h->transport->pollfds)
-        h->transport->pollfds(h->transport, fds, max, &n, &tto);
-    if (n < max)
-        fds[n] = (wh_pollfd){h->wake_fd, POLLIN};
+        h->transport->pollfds(h->transport, max ? fds + 1 : NULL, max ? max - 1 : 0, &n, &tto);
     if (count)
         *count = n + 1;
     return WH_OK;

@@ -215,17 +215,17 @@ static int lock_checked(wh_hub *h, const void *arg)
     return whi_hub_refresh_if_stale(h);
 }
 
-/* Give a subscription without a retry policy of its own the hub's default one. */
+/* Give a subscription the parts of the hub's default retry policy it did not choose itself (seed
+ * 003's "Retry": true chooses only the flag, so it gets the hub's schedule). */
 static int apply_default_retry(const wh_hub *h, wh_subscription *sub)
 {
-    if (sub->retry_explicit)
-        return WH_OK;
-    if (h->opts.default_retry_off)
-        return wh_subscription_set_retry_enabled(sub, 0);
-    if (h->opts.default_retry_count)
-        return wh_subscription_set_retry_schedule(sub, h->opts.default_retry_schedule,
-                                                  h->opts.default_retry_count);
-    return WH_OK;
+    int rc = WH_OK;
+    if (!sub->retry_enabled_set && h->opts.default_retry_off)
+        rc = wh_subscription_set_retry_enabled(sub, 0);
+    if (rc == WH_OK && !sub->retry_schedule_set && h->opts.default_retry_count)
+        rc = wh_subscription_set_retry_schedule(sub, h->opts.default_retry_schedule,
+                                                h->opts.default_retry_count);
+    return rc;
 }
 
 int wh_hub_subscription_add(wh_hub *h, const wh_subscription *sub)
@@ -295,6 +295,10 @@ int wh_hub_subscription_replace(wh_hub *h, const wh_subscription *sub)
         rc = whi_error(WH_ENOTFOUND, "no webhook with id %.64s", sub->id);
     if (rc == WH_OK)
         rc = wh_subscription_clone(&next, sub);
+    if (rc == WH_OK && (rc = apply_default_retry(h, next)) != WH_OK) {
+        wh_subscription_free(next);
+        next = NULL;
+    }
     if (rc == WH_OK) {
         const wh_subscription *cur = hs->sub; /* delivery stats belong to the hub */
         wh_subscription_set_stats(next, cur->last_delivery_at, cur->last_status,

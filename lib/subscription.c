@@ -38,7 +38,7 @@ int whi_subscription_init(wh_subscription *sub, bool gen_secret)
     if ((rc = wh_subscription_set_retry_schedule(sub, whi_default_retry,
                                                  WHI_ARRAY_LEN(whi_default_retry))) != WH_OK)
         return rc;
-    sub->retry_explicit = false; /* the default, which a hub's own default may replace */
+    sub->retry_schedule_set = sub->retry_enabled_set = false; /* defaults a hub may replace */
     sub->created_at = sub->updated_at = whi_now_ms();
     if (gen_secret) {
         char *secret;
@@ -136,7 +136,7 @@ int whi_subscription_copy(wh_subscription *dst, const wh_subscription *src)
     }
     if (rc == WH_OK)
         rc = wh_subscription_set_retry_schedule(dst, src->retry, src->nretry);
-    dst->retry_explicit = src->retry_explicit; /* a copy is not an explicit choice */
+    dst->retry_schedule_set = src->retry_schedule_set; /* copying is not choosing */
     if (rc != WH_OK) {
         whi_subscription_clear(dst);
         return whi_error_oom();
@@ -613,7 +613,7 @@ int wh_subscription_set_retry_enabled(wh_subscription *sub, int enabled)
     if (!sub)
         return whi_error(WH_EINVAL, "subscription must not be NULL");
     sub->retry_enabled = enabled != 0;
-    sub->retry_explicit = true;
+    sub->retry_enabled_set = true;
     return WH_OK;
 }
 
@@ -644,7 +644,7 @@ int wh_subscription_set_retry_schedule(wh_subscription *sub, const uint32_t *del
     whi_free(sub->retry);
     sub->retry = copy;
     sub->nretry = count;
-    sub->retry_explicit = true;
+    sub->retry_schedule_set = true;
     return WH_OK;
 }
 
@@ -664,7 +664,7 @@ int wh_subscription_set_retry_preset(wh_subscription *sub, const char *preset)
     }
     if (strcmp(preset, "none") == 0) {
         sub->retry_enabled = false;
-        sub->retry_explicit = true;
+        sub->retry_enabled_set = true;
         return WH_OK;
     }
     return field_error("retry.preset", "must be standard, seed003 or none");

@@ -34,7 +34,9 @@ struct wh_subscription {
     uint32_t *retry;     /* delays in seconds; NULL when nretry is 0 */
     size_t nretry;
     bool retry_enabled;
-    bool retry_explicit; /* the retry policy was set (not the default): a hub's default skips it */
+    /* Whether the schedule / the enabled flag were chosen (not left at the library default): a
+     * hub's default retry policy fills in only what was not chosen. */
+    bool retry_schedule_set, retry_enabled_set;
     uint32_t connect_timeout_ms, total_timeout_ms; /* 0: the hub's defaults */
     char *metadata; /* compact JSON object text */
     wh_time_ms created_at, updated_at;

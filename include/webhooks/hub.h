@@ -93,7 +93,8 @@ typedef struct wh_hub_options {
  * Create a hub (opts NULL: all defaults). Loads every subscription from the store into its
  * index and, unless opts->shared_queue, makes deliveries left in flight by a crashed run due
  * again. *out is owned by the caller: free with wh_hub_free. Strings in opts are copied.
- * WH_EINVAL for a bad option (e.g. an invalid CIDR), a store error, WH_ENOMEM.
+ * WH_EINVAL for a bad option (e.g. an invalid CIDR), a store error, WH_ENOMEM. On failure the
+ * store and transport passed in are not freed, whatever own_store / own_transport say.
  */
 WH_EXTERN int wh_hub_new(wh_hub **out, const wh_hub_options *opts);
 /* Stop: requests in flight are abandoned and their deliveries given back to the queue (nothing
@@ -134,7 +135,8 @@ WH_EXTERN int wh_hub_timeout_ms(wh_hub *hub);
 /* The next time (hub clock) something is due or a request needs attention, in *at;
  * WH_ENOTFOUND when nothing is scheduled. */
 WH_EXTERN int wh_hub_next_deadline(wh_hub *hub, wh_time_ms *at);
-/* Descriptors for a host's poll loop: the transport's sockets plus the hub's wake-up descriptor,
+/* Descriptors for a host's poll loop: the hub's wake-up descriptor (always fds[0]), then the
+ * transport's sockets,
  * up to max into fds, *count the number needed. Poll them for at most wh_hub_timeout_ms, then
  * call wh_hub_run(hub, 0). */
 WH_EXTERN int wh_hub_pollfds(wh_hub *hub, wh_pollfd *fds, size_t max, size_t *count);

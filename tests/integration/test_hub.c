@@ -629,6 +629,23 @@ static void test_hub_default_retry_policy(void **state)
     WH_ASSERT_OK(wh_hub_subscription_get(fx->hub, own, &sub));
     assert_int_equal(wh_subscription_retry_count(sub), 1); /* its own policy is kept */
     wh_subscription_free(sub);
+    /* seed 003's "Retry": true chooses retrying, not a schedule: it gets the hub's schedule */
+    char flag[64];
+    hub_fixture_add(fx, "{\"url\":\"RECV/f\",\"events\":[\"a.b\"],\"Retry\":true}", flag, sizeof(flag));
+    WH_ASSERT_OK(wh_hub_subscription_get(fx->hub, flag, &sub));
+    assert_true(wh_subscription_retry_enabled(sub));
+    assert_int_equal(wh_subscription_retry_count(sub), 3);
+    wh_subscription_free(sub);
+    /* a replace without a retry policy gets the hub's default too */
+    const char *put = "{\"url\":\"http://127.0.0.1:9/x\",\"events\":[\"a.b\"]}";
+    wh_subscription *next;
+    WH_ASSERT_OK(wh_subscription_from_json(&next, put, strlen(put)));
+    WH_ASSERT_OK(wh_subscription_set_id(next, own));
+    WH_ASSERT_OK(wh_hub_subscription_replace(fx->hub, next));
+    wh_subscription_free(next);
+    WH_ASSERT_OK(wh_hub_subscription_get(fx->hub, own, &sub));
+    assert_int_equal(wh_subscription_retry_count(sub), 3);
+    wh_subscription_free(sub);
     /* a bad default is refused when the hub is made */
     wh_hub *bad;
     static const uint32_t too_far[] = {8 * 24 * 3600};
