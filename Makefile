@@ -10,7 +10,7 @@ CMAKE_FLAGS ?=
 # Debian packages needed to build and test (bench adds its own).
 DEB_PKGS := build-essential cmake pkg-config clang libclang-rt-14-dev \
             libcjson-dev libcurl4-openssl-dev libmbedtls-dev libcmocka-dev \
-            libsqlite3-dev libmicrohttpd-dev curl
+            libsqlite3-dev libmicrohttpd-dev curl python3
 BENCH_PKGS := nginx-light wrk
 
 .PHONY: all deps build test demo bench fuzz clean format
@@ -30,6 +30,14 @@ endef
 
 deps:
 	$(call apt_install_missing,$(DEB_PKGS))
+	@# Node runs the Node binding's tests and the signature cross-check. A node already on the
+	@# PATH is kept (a NodeSource nodejs bundles npm, and Debian's npm package would conflict with
+	@# it); without one, Debian's nodejs and npm are installed.
+	@if ! command -v node >/dev/null 2>&1; then \
+	  echo "deps: installing nodejs npm"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
+	elif ! command -v npm >/dev/null 2>&1; then \
+	  echo "deps: node $$(node --version) has no npm: the Node tests will be skipped"; fi
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWH_WERROR=ON $(CMAKE_FLAGS)
