@@ -313,6 +313,24 @@ int wh_hub_subscription_replace(wh_hub *h, const wh_subscription *sub)
     return rc;
 }
 
+/* A copy of cached subscription id to edit (lock held). */
+static int clone_cached(wh_hub *h, const char *id, wh_subscription **next)
+{
+    hub_sub *hs = whi_hub_cache_get(h, id);
+    *next = NULL;
+    if (!hs)
+        return whi_error(WH_ENOTFOUND, "no webhook with id %.64s", id);
+    return wh_subscription_clone(next, hs->sub);
+}
+
+/* Store an edited copy stamped with the hub's clock; next is consumed. */
+static int commit_edit(wh_hub *h, wh_subscription *next)
+{
+    next->updated_at = whi_hub_now(h);
+    next->updated_off = 0;
+    return commit_replace(h, next);
+}
+
 int wh_hub_subscription_patch(wh_hub *h, const char *id, const char *json, size_t len,
                               wh_subscription **out)
 {
@@ -321,21 +339,18 @@ int wh_hub_subscription_patch(wh_hub *h, const char *id, const char *json, size_
     int rc = lock_checked(h, id);
     if (!h || !id)
         return rc;
-    hub_sub *hs = whi_hub_cache_get(h, id);
     wh_subscription *next = NULL;
-    if (rc == WH_OK && !hs)
-        rc = whi_error(WH_ENOTFOUND, "no webhook with id %.64s", id);
     if (rc == WH_OK)
-        rc = wh_subscription_clone(&next, hs->sub);
-    if (rc == WH_OK && (rc = wh_subscription_patch_json(next, json, len)) != WH_OK) {
-        wh_subscription_free(next);
+        rc = clone_cached(h, id, &next);
+    if (rc == WH_OK)
+        rc = wh_subscription_patch_json(next, json, len);
+    if (rc == WH_OK) {
+        rc = commit_edit(h, next);
         next = NULL;
     }
-    if (next) {
-        next->updated_at = whi_hub_now(h);
-        rc = commit_replace(h, next);
-    }
-    if (rc == WH_OK && out && (hs = whi_hub_cache_get(h, id)))
+    wh_subscription_free(next);
+    hub_sub *hs = whi_hub_cache_get(h, id);
+    if (rc == WH_OK && out && hs)
         rc = wh_subscription_clone(out, hs->sub);
     pthread_mutex_unlock(&h->lock);
     return rc;
@@ -365,21 +380,17 @@ int wh_hub_subscription_rotate_secret(wh_hub *h, const char *id, const char *new
     int rc = lock_checked(h, id);
     if (!h || !id)
         return rc;
-    hub_sub *hs = whi_hub_cache_get(h, id);
     wh_subscription *next = NULL;
-    if (rc == WH_OK && !hs)
-        rc = whi_error(WH_ENOTFOUND, "no webhook with id %.64s", id);
     if (rc == WH_OK)
-        rc = wh_subscription_clone(&next, hs->sub);
+        rc = clone_cached(h, id, &next);
     if (rc == WH_OK)
         rc = wh_subscription_rotate_secret(next, new_secret, overlap_ms, whi_hub_now(h),
                                            secret_out);
     if (rc == WH_OK) {
-        next->updated_at = whi_hub_now(h);
-        rc = commit_replace(h, next);
-    } else {
-        wh_subscription_free(next);
+        rc = commit_edit(h, next);
+        next = NULL;
     }
+    wh_subscription_free(next);
     if (rc != WH_OK && secret_out && *secret_out) {
         whi_free(*secret_out);
         *secret_out = NULL;

@@ -11,8 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-
-#define MAX_HEADERS 64
+#include "cli_http.h"
 
 void cmd_listen_usage(FILE *out)
 {
@@ -43,32 +42,8 @@ typedef struct listener {
     int64_t count;
 } listener;
 
-typedef struct upload {
-    char *body;
-    size_t len;
-    bool too_big;
-} upload;
-
-typedef struct header_list {
-    const char *names[MAX_HEADERS];
-    const char *values[MAX_HEADERS];
-    size_t n;
-} header_list;
-
-static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                      const char *value)
-{
-    header_list *h = cls;
-    (void)kind;
-    if (h->n < MAX_HEADERS) {
-        h->names[h->n] = key;
-        h->values[h->n++] = value ? value : "";
-    }
-    return MHD_YES;
-}
-
 /* The event type and id of a delivery: from the body's envelope, else from the headers. */
-static void describe(const upload *u, const header_list *h, char *type, char *id, size_t n)
+static void describe(const cli_upload *u, const cli_values *h, char *type, char *id, size_t n)
 {
     snprintf(type, n, "-");
     snprintf(id, n, "-");
@@ -92,10 +67,10 @@ static int next_status(listener *l, int64_t *number)
     return status;
 }
 
-static enum MHD_Result answer(struct MHD_Connection *c, listener *l, upload *u)
+static enum MHD_Result answer(struct MHD_Connection *c, listener *l, cli_upload *u)
 {
-    header_list h = {.n = 0};
-    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &h);
+    cli_values h;
+    cli_values_get(c, MHD_HEADER_KIND, &h);
     int rc = u->too_big ? WH_ETOOLARGE
                         : wh_verify(l->scheme, l->secrets, l->nsecrets, h.names, h.values, h.n,
                                     u->body, u->len, 0, l->tolerance);
@@ -122,43 +97,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)url;
     (void)method;
     (void)version;
-    upload *u = *state;
-    if (!u) {
-        if (!(u = calloc(1, sizeof(*u))))
-            return MHD_NO;
-        *state = u;
-        return MHD_YES;
-    }
-    if (*size) {
-        if (u->len + *size > CLI_MAX_BODY) {
-            u->too_big = true;
-        } else {
-            char *grown = realloc(u->body, u->len + *size + 1);
-            if (!grown)
-                return MHD_NO;
-            memcpy(grown + u->len, data, *size);
-            u->body = grown;
-            u->len += *size;
-            u->body[u->len] = '\0';
-        }
-        *size = 0;
-        return MHD_YES;
-    }
+    cli_upload *u;
+    enum MHD_Result result;
+    if (!cli_upload_feed(state, data, size, CLI_MAX_BODY, &u, &result))
+        return result;
     return answer(c, cls, u);
-}
-
-static void on_done(void *cls, struct MHD_Connection *c, void **state,
-                    enum MHD_RequestTerminationCode code)
-{
-    (void)cls;
-    (void)c;
-    (void)code;
-    upload *u = *state;
-    if (u) {
-        free(u->body);
-        free(u);
-    }
-    *state = NULL;
 }
 
 enum { O_LISTEN, O_SECRET, O_SCHEME, O_FAIL, O_STATUS, O_TOLERANCE, O_HELP };
@@ -220,7 +163,7 @@ int cmd_listen(int argc, char **argv)
     cli_install_stop_signals();
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &l,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_done,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, cli_upload_done,
         NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "webhooks listen: cannot listen on %s:%d\n", inet_ntoa(addr.sin_addr),

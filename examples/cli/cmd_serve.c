@@ -10,10 +10,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_http.h"
 
 #define MAX_KEYS 32
 #define MAX_CIDRS 32
-#define MAX_HEADERS 64
 
 void cmd_serve_usage(FILE *out)
 {
@@ -98,65 +98,6 @@ static int parse(int argc, char **argv, serve_args *a)
 
 /* ---- HTTP glue: one wh_api_request per HTTP request ---- */
 
-typedef struct upload {
-    char *body;
-    size_t len;
-    bool too_big;
-} upload;
-
-typedef struct collected {
-    const char *names[MAX_HEADERS];
-    const char *values[MAX_HEADERS];
-    size_t n;
-    char query[4096];
-    size_t qlen;
-} collected;
-
-static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                  const char *value)
-{
-    collected *c = cls;
-    (void)kind;
-    if (c->n < MAX_HEADERS) {
-        c->names[c->n] = key;
-        c->values[c->n++] = value ? value : "";
-    }
-    return MHD_YES;
-}
-
-/* Percent-encode s into the query being rebuilt (MHD hands over decoded arguments). */
-static void put_encoded(collected *c, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (; s && *s && c->qlen + 4 < sizeof(c->query); s++) {
-        unsigned char ch = (unsigned char)*s;
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-            strchr("-._~", ch)) {
-            c->query[c->qlen++] = (char)ch;
-        } else {
-            c->query[c->qlen++] = '%';
-            c->query[c->qlen++] = hex[ch >> 4];
-            c->query[c->qlen++] = hex[ch & 15];
-        }
-    }
-    c->query[c->qlen] = '\0';
-}
-
-static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                               const char *value)
-{
-    collected *c = cls;
-    (void)kind;
-    if (c->qlen && c->qlen + 1 < sizeof(c->query))
-        c->query[c->qlen++] = '&';
-    put_encoded(c, key);
-    if (value && c->qlen + 1 < sizeof(c->query)) {
-        c->query[c->qlen++] = '=';
-        put_encoded(c, value);
-    }
-    return MHD_YES;
-}
-
 static enum MHD_Result send_answer(struct MHD_Connection *conn, wh_api_response *r)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(
@@ -170,18 +111,20 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, wh_api_response 
 }
 
 static enum MHD_Result handle(struct MHD_Connection *conn, wh_api *api, const char *url,
-                              const char *method, upload *u)
+                              const char *method, const cli_upload *u)
 {
-    collected c = {.n = 0};
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header, &c);
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg, &c);
+    cli_values headers, args; /* MHD splits and decodes the query: pass it on as it is */
+    cli_values_get(conn, MHD_HEADER_KIND, &headers);
+    cli_values_get(conn, MHD_GET_ARGUMENT_KIND, &args);
     wh_api_request req = WH_API_REQUEST_INIT;
     req.method = method;
     req.path = url;
-    req.query = c.query;
-    req.header_names = c.names;
-    req.header_values = c.values;
-    req.header_count = c.n;
+    req.header_names = headers.names;
+    req.header_values = headers.values;
+    req.header_count = headers.n;
+    req.query_names = args.names;
+    req.query_values = args.values;
+    req.query_count = args.n;
     req.body = u->body;
     req.body_len = u->len;
     req.body_too_large = u->too_big;
@@ -200,43 +143,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     wh_api *api = cls;
     (void)version;
-    upload *u = *state;
-    if (!u) {
-        if (!(u = calloc(1, sizeof(*u))))
-            return MHD_NO;
-        *state = u;
-        return MHD_YES;
-    }
-    if (*size) {
-        /* Past the API's limit, stop keeping the body: the API answers 413. */
-        if (u->too_big || u->len + *size > wh_api_max_body(api)) {
-            u->too_big = true;
-        } else {
-            char *grown = realloc(u->body, u->len + *size + 1);
-            if (!grown)
-                return MHD_NO;
-            memcpy(grown + u->len, data, *size);
-            u->body = grown;
-            u->len += *size;
-        }
-        *size = 0;
-        return MHD_YES;
-    }
+    cli_upload *u;
+    enum MHD_Result result;
+    /* Past the API's limit the body is not kept: the API answers 413. */
+    if (!cli_upload_feed(state, data, size, wh_api_max_body(api), &u, &result))
+        return result;
     return handle(conn, api, url, method, u);
-}
-
-static void on_done(void *cls, struct MHD_Connection *c, void **state,
-                    enum MHD_RequestTerminationCode code)
-{
-    (void)cls;
-    (void)c;
-    (void)code;
-    upload *u = *state;
-    if (u) {
-        free(u->body);
-        free(u);
-    }
-    *state = NULL;
 }
 
 /* ---- the host ---- */
@@ -320,7 +232,7 @@ int cmd_serve(int argc, char **argv)
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, api,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a.addr, MHD_OPTION_THREAD_POOL_SIZE, 4u,
-        MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+        MHD_OPTION_NOTIFY_COMPLETED, cli_upload_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
         MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "webhooks serve: cannot listen on %s:%d\n", inet_ntoa(a.addr.sin_addr),
