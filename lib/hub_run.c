@@ -210,18 +210,27 @@ static void start_leased(wh_hub *h, const wh_delivery *d, wh_time_ms now)
                       now);
         return;
     }
-    if (!d->url || hs->inflight >= h->opts.max_in_flight_per_subscription) {
-        if (!d->url)
-            record_unsent(h, d, "not sent: no rendered url", now);
-        else
-            h->store->release(h->store, d->id);
+    if (!d->url) {
+        record_unsent(h, d, "not sent: no rendered url", now);
         return;
     }
-    if (send_one(h, hs, d, now) != WH_OK) {
-        whi_hub_log(h, WH_LOG_ERROR, "delivery %s: cannot start: %s", d->id,
-                    wh_error_last()->message);
+    if (hs->inflight >= h->opts.max_in_flight_per_subscription) {
         h->store->release(h->store, d->id);
+        return;
     }
+    int rc = send_one(h, hs, d, now);
+    if (rc == WH_OK)
+        return;
+    char why[300];
+    snprintf(why, sizeof(why), "not sent: %s", wh_error_last()->message);
+    whi_hub_log(h, WH_LOG_ERROR, "delivery %s: %s", d->id, why);
+    /* Out of memory may pass; anything else (no secret left to sign with, stored headers that
+     * are not JSON) would fail the same way every time, so it fails the delivery now rather
+     * than lease it again forever. */
+    if (rc == WH_ENOMEM)
+        h->store->release(h->store, d->id);
+    else
+        record_unsent(h, d, why, now);
 }
 
 int whi_hub_start_due(wh_hub *h)

@@ -608,6 +608,23 @@ static void test_emit_owner_reaches_only_that_owner(void **state)
     assert_int_equal(wh_receiver_count_prefix(fx->recv, "/alice"), 1);
 }
 
+static void test_delivery_that_cannot_be_signed_fails_instead_of_looping(void **state)
+{
+    hub_fixture *fx = *state;
+    char id[64];
+    /* its only secret expired before the event (the fixture's clock is 2027-01-15) */
+    hub_fixture_add(fx, "{\"url\":\"RECV/x\",\"events\":[\"a.b\"],\"secrets\":[],"
+                        "\"previousSecrets\":[{\"secret\":\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\","
+                        "\"expiresAt\":\"2026-01-01T00:00:00Z\"}]}",
+                    id, sizeof(id));
+    hub_fixture_emit(fx, "a.b", 1);
+    run_until_status(fx, id, WH_DELIVERY_FAILED);
+    fixture_delivery d;
+    hub_fixture_delivery(fx, id, &d);
+    assert_non_null(strstr(d.last_error, "not sent"));
+    assert_int_equal(wh_receiver_count(fx->recv), 0);
+}
+
 static void test_hub_default_retry_policy(void **state)
 {
     hub_fixture *fx = *state;
@@ -681,6 +698,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_free_gives_in_flight_deliveries_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_emit_batch_is_one_atomic_enqueue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hub_default_retry_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delivery_that_cannot_be_signed_fails_instead_of_looping,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_emit_owner_reaches_only_that_owner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscription_deleted_behind_the_hubs_back, setup,
                                         teardown),
