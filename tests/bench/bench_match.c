@@ -11,9 +11,12 @@
  *
  * Each size matches 1 000 000 events through the index, in 5 rounds of 200 000 with the sizes
  * taking turns; the best round is reported (the machine is shared: the best round is the one
- * least disturbed). The linear scan is far slower, so it runs 20 000 000 / N events (20 000,
- * 2 000 and 200) and its per-event time is compared. Both are checked to return the same
- * subscriptions on the linear sample.
+ * least disturbed). Only the wh_matcher_match call is timed, on an event whose fields were just
+ * read (a host matches an event it has just built; see indexed_round). The linear scan is far
+ * slower, so it runs 20 000 000 / N events (20 000, 2 000 and 200, the case name says which
+ * size) and its per-event time is the baseline. The index must agree with the scan: the same
+ * number of matches over the whole linear sample, the same subscriptions in the same order on
+ * its first 100 events (the program exits with an error otherwise).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,13 +94,17 @@ static void linear(setup *st, wh_match_result *r, wh_match_result *lr, double *n
     }
     *ns = (now_ns() - t0) / count;
     for (unsigned i = 0; i < count; i++) {
-        must(whi_matcher_match_linear(st->m, st->events[i % EVENT_POOL], lr), "linear");
         must(wh_matcher_match(st->m, st->events[i % EVENT_POOL], r), "match");
+        idx += wh_match_result_count(r);
+        if (i >= 100) /* the first 100: compare subscription by subscription */
+            continue;
+        must(whi_matcher_match_linear(st->m, st->events[i % EVENT_POOL], lr), "linear");
         if (wh_match_result_count(r) != wh_match_result_count(lr)) disagree();
         for (size_t k = 0; k < wh_match_result_count(r); k++)
             if (wh_match_result_at(r, k) != wh_match_result_at(lr, k)) disagree();
-        idx += wh_match_result_count(r);
     }
+    if (idx != lin) /* and the counts over the whole sample */
+        disagree();
     *lin_avg = (double)lin / count;
     *idx_avg = (double)idx / count;
 }
