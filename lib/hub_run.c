@@ -113,10 +113,13 @@ static void index_lines(request_text *rt)
 static int build_headers(wh_hub *h, const hub_sub *hs, const wh_delivery *d, wh_time_ms now,
                          request_text *rt)
 {
-    cJSON *custom = cJSON_ParseWithLength(d->headers ? d->headers : "{}",
-                                          d->headers ? strlen(d->headers) : 2);
-    if (!custom)
-        return whi_error(WH_ECORRUPT, "delivery %s: stored headers are not JSON", d->id);
+    /* Most subscriptions have no custom headers: skip the parse of "{}". */
+    bool none = !d->headers || strcmp(d->headers, "{}") == 0;
+    cJSON *custom = none ? NULL : cJSON_ParseWithLength(d->headers, strlen(d->headers));
+    if (!none && !cJSON_IsObject(custom)) {
+        cJSON_Delete(custom);
+        return whi_error(WH_ECORRUPT, "delivery %s: stored headers are not a JSON object", d->id);
+    }
     bool has_ct = false;
     const cJSON *item;
     cJSON_ArrayForEach(item, custom) has_ct |= whi_strcasecmp(item->string, "Content-Type") == 0;

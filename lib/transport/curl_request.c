@@ -115,6 +115,9 @@ int whi_curl_req_setup(curl_tp *tp, curl_req *r, const wh_http_request *req)
     rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     rc |= curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* No proxy from the environment: a proxy would be the address the SSRF check sees, and it
+     * spares libcurl's per-request environment lookups. */
+    rc |= curl_easy_setopt(e, CURLOPT_PROXY, "");
     rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
     rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
