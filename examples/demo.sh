@@ -94,7 +94,7 @@ api POST /events '{"id":"evt_order_1","type":"order.created","data":{"order":100
 e2=$BODY
 [ "$(json_field queued "$e2")" = 1 ] || die "order.created should be queued once: $e2"
 say "order.created  -> queued 1 (its first attempt meets the receiver's 500: retried in 2 s)"
-sleep 0.5
+for _ in $(seq 100); do [ -s "$work/listen.log" ] && break; sleep 0.1; done # that first attempt
 api POST /events '{"id":"evt_order_2","type":"order.shipped","data":{"order":1001}}'
 e3=$BODY
 [ "$(json_field queued "$e3")" = 1 ] || die "order.shipped should be queued once: $e3"
