@@ -60,11 +60,9 @@ void *whi_malloc(size_t size)
 
 void *whi_calloc(size_t count, size_t size)
 {
-    if (size && count > SIZE_MAX / size)
-        return NULL;
+    if (size && count > SIZE_MAX / size) return NULL;
     void *p = whi_malloc(count * size);
-    if (p)
-        memset(p, 0, count * size);
+    if (p) memset(p, 0, count * size);
     return p;
 }
 
@@ -75,8 +73,7 @@ void *whi_realloc(void *ptr, size_t size)
 
 void whi_free(void *ptr)
 {
-    if (ptr)
-        g_alloc.free(ptr, g_alloc.user_data);
+    if (ptr) g_alloc.free(ptr, g_alloc.user_data);
 }
 
 void wh_free(void *ptr)
@@ -86,11 +83,9 @@ void wh_free(void *ptr)
 
 char *whi_strndup(const char *s, size_t len)
 {
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     char *d = whi_malloc(len + 1);
-    if (!d)
-        return NULL;
+    if (!d) return NULL;
     memcpy(d, s, len);
     d[len] = '\0';
     return d;
@@ -104,8 +99,7 @@ char *whi_strdup(const char *s)
 int whi_str_replace(char **dst, const char *src)
 {
     char *copy = NULL;
-    if (src && !(copy = whi_strdup(src)))
-        return whi_error_oom();
+    if (src && !(copy = whi_strdup(src))) return whi_error_oom();
     whi_free(*dst);
     *dst = copy;
     return WH_OK;

@@ -34,23 +34,17 @@ size_t whi_base64_encode(const void *in, size_t len, char *out)
 
 static int b64_value(unsigned char c)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
     return -1;
 }
 
 int whi_base64_decode(const char *in, size_t len, unsigned char *out, size_t *out_len)
 {
-    if (len % 4 != 0)
-        return whi_error(WH_EINVAL, "base64: length %zu is not a multiple of 4", len);
+    if (len % 4 != 0) return whi_error(WH_EINVAL, "base64: length %zu is not a multiple of 4", len);
     size_t o = 0;
     for (size_t i = 0; i < len; i += 4) {
         int v[4];
@@ -68,10 +62,8 @@ int whi_base64_decode(const char *in, size_t len, unsigned char *out, size_t *ou
         }
         uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | v[3];
         out[o++] = (unsigned char)(w >> 16);
-        if (pad < 2)
-            out[o++] = (unsigned char)(w >> 8);
-        if (pad < 1)
-            out[o++] = (unsigned char)w;
+        if (pad < 2) out[o++] = (unsigned char)(w >> 8);
+        if (pad < 1) out[o++] = (unsigned char)w;
     }
     *out_len = o;
     return WH_OK;
@@ -90,19 +82,15 @@ void whi_hex_encode(const void *in, size_t len, char *out)
 
 static int hex_value(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
 int whi_hex_decode(const char *in, size_t len, unsigned char *out, size_t *out_len)
 {
-    if (len % 2 != 0)
-        return whi_error(WH_EINVAL, "hex: odd length %zu", len);
+    if (len % 2 != 0) return whi_error(WH_EINVAL, "hex: odd length %zu", len);
     for (size_t i = 0; i < len; i += 2) {
         int hi = hex_value(in[i]), lo = hex_value(in[i + 1]);
         if (hi < 0 || lo < 0)

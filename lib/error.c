@@ -9,7 +9,7 @@
 
 #define MAX_DETAILS 32
 #define MESSAGE_LEN 512
-#define DETAIL_LEN 256
+#define DETAIL_LEN  256
 
 typedef struct error_state {
     wh_error pub;
@@ -102,8 +102,7 @@ void wh_error_clear(void)
 
 const wh_error *wh_error_last(void)
 {
-    if (!g_err.pub.message)
-        refresh_public();
+    if (!g_err.pub.message) refresh_public();
     return &g_err.pub;
 }
 
@@ -157,8 +156,7 @@ const char *wh_strerror(int code)
         "resource busy",
         "transport failure",
     };
-    if (code > 0 || (size_t)(-(long)code) >= WHI_ARRAY_LEN(text))
-        return "unknown error";
+    if (code > 0 || (size_t)(-(long)code) >= WHI_ARRAY_LEN(text)) return "unknown error";
     return text[-code];
 }
 

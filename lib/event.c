@@ -9,8 +9,7 @@ int whi_msg_id(char out[WHI_MSG_ID_LEN + 1])
     static const char B62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     unsigned char raw[WHI_MSG_ID_LEN - 4];
     int rc = whi_random_bytes(raw, sizeof(raw));
-    if (rc != WH_OK)
-        return rc;
+    if (rc != WH_OK) return rc;
     memcpy(out, "msg_", 4);
     for (size_t i = 0; i < sizeof(raw); i++)
         out[4 + i] = B62[raw[i] % 62]; /* slight bias is harmless for an identifier */
@@ -25,16 +24,13 @@ static int field_error(const char *field, const char *why)
 
 int wh_event_new(wh_event **out, const char *type)
 {
-    if (!out)
-        return whi_error(WH_EINVAL, "out must not be NULL");
+    if (!out) return whi_error(WH_EINVAL, "out must not be NULL");
     *out = NULL;
     const char *why = whi_check_event_type(type, false);
-    if (why)
-        return field_error("type", why);
+    if (why) return field_error("type", why);
     char id[WHI_MSG_ID_LEN + 1];
     int rc = whi_msg_id(id);
-    if (rc != WH_OK)
-        return rc;
+    if (rc != WH_OK) return rc;
     wh_event *ev = whi_calloc(1, sizeof(*ev));
     if (!ev || !(ev->id = whi_strdup(id)) || !(ev->type = whi_strdup(type)) ||
         !(ev->data = whi_strdup("null"))) {
@@ -48,8 +44,8 @@ int wh_event_new(wh_event **out, const char *type)
 
 void whi_event_clear(wh_event *ev)
 {
-    char *strs[] = {ev->id,   ev->type, ev->entity,    ev->action, ev->identifier,
-                    ev->source, ev->data, ev->ids_joined};
+    char *strs[] = {ev->id,         ev->type,   ev->entity, ev->action,
+                    ev->identifier, ev->source, ev->data,   ev->ids_joined};
     for (size_t i = 0; i < WHI_ARRAY_LEN(strs); i++)
         whi_free(strs[i]);
     whi_strvec_clear(&ev->ids);
@@ -61,8 +57,7 @@ void whi_event_clear(wh_event *ev)
 
 void wh_event_free(wh_event *ev)
 {
-    if (!ev)
-        return;
+    if (!ev) return;
     whi_event_clear(ev);
     whi_free(ev);
 }
@@ -70,8 +65,7 @@ void wh_event_free(wh_event *ev)
 static int dup_opt(char **dst, const char *src)
 {
     *dst = NULL;
-    if (src && !(*dst = whi_strdup(src)))
-        return WH_ENOMEM;
+    if (src && !(*dst = whi_strdup(src))) return WH_ENOMEM;
     return WH_OK;
 }
 
@@ -84,14 +78,10 @@ int whi_event_copy(wh_event *dst, const wh_event *src)
              dup_opt(&dst->entity, src->entity) | dup_opt(&dst->action, src->action) |
              dup_opt(&dst->identifier, src->identifier) | dup_opt(&dst->source, src->source) |
              dup_opt(&dst->data, src->data);
-    if (rc == WH_OK)
-        rc = whi_strvec_copy(&dst->ids, &src->ids);
-    if (rc == WH_OK)
-        rc = whi_strvec_copy(&dst->products, &src->products);
-    if (rc == WH_OK)
-        rc = whi_kvvec_copy(&dst->attrs, &src->attrs);
-    if (rc == WH_OK)
-        rc = whi_kvvec_copy(&dst->relations, &src->relations);
+    if (rc == WH_OK) rc = whi_strvec_copy(&dst->ids, &src->ids);
+    if (rc == WH_OK) rc = whi_strvec_copy(&dst->products, &src->products);
+    if (rc == WH_OK) rc = whi_kvvec_copy(&dst->attrs, &src->attrs);
+    if (rc == WH_OK) rc = whi_kvvec_copy(&dst->relations, &src->relations);
     if (rc != WH_OK) {
         whi_event_clear(dst);
         return whi_error_oom();
@@ -101,12 +91,10 @@ int whi_event_copy(wh_event *dst, const wh_event *src)
 
 int wh_event_clone(wh_event **out, const wh_event *ev)
 {
-    if (!out || !ev)
-        return whi_error(WH_EINVAL, "out and ev must not be NULL");
+    if (!out || !ev) return whi_error(WH_EINVAL, "out and ev must not be NULL");
     *out = NULL;
     wh_event *c = whi_calloc(1, sizeof(*c));
-    if (!c)
-        return whi_error_oom();
+    if (!c) return whi_error_oom();
     int rc = whi_event_copy(c, ev);
     if (rc != WH_OK) {
         whi_free(c);
@@ -117,13 +105,10 @@ int wh_event_clone(wh_event **out, const wh_event *ev)
 }
 
 /* Validate-then-replace one string field; why is the check's verdict on value. */
-static int set_str(wh_event *ev, char **field, const char *name, const char *value,
-                   const char *why)
+static int set_str(wh_event *ev, char **field, const char *name, const char *value, const char *why)
 {
-    if (!ev)
-        return whi_error(WH_EINVAL, "event must not be NULL");
-    if (value && why)
-        return field_error(name, why);
+    if (!ev) return whi_error(WH_EINVAL, "event must not be NULL");
+    if (value && why) return field_error(name, why);
     return whi_str_replace(field, value);
 }
 
@@ -136,8 +121,7 @@ const char *wh_event_id(const wh_event *ev)
 
 int wh_event_set_id(wh_event *ev, const char *id)
 {
-    if (!id)
-        return field_error("id", "must not be NULL");
+    if (!id) return field_error("id", "must not be NULL");
     return set_str(ev, EV_FIELD(ev, id), "id", id, whi_check_id(id));
 }
 
@@ -148,8 +132,7 @@ const char *wh_event_type(const wh_event *ev)
 
 int wh_event_set_type(wh_event *ev, const char *type)
 {
-    if (!type)
-        return field_error("type", "must not be NULL");
+    if (!type) return field_error("type", "must not be NULL");
     return set_str(ev, EV_FIELD(ev, type), "type", type, whi_check_event_type(type, false));
 }
 
@@ -200,11 +183,9 @@ int wh_event_set_source(wh_event *ev, const char *v)
 /* Shared by ids and products: validated label, bounded count. */
 static int push_value(wh_event *ev, whi_strvec *sv, const char *field, const char *v)
 {
-    if (!ev)
-        return whi_error(WH_EINVAL, "event must not be NULL");
+    if (!ev) return whi_error(WH_EINVAL, "event must not be NULL");
     const char *why = whi_check_label(v, WH_MAX_ID_LEN);
-    if (why)
-        return field_error(field, why);
+    if (why) return field_error(field, why);
     if (sv->n >= WH_MAX_EVENT_IDS)
         return field_error(field, "holds too many entries (at most 1024)");
     return whi_strvec_push(sv, v);
@@ -232,14 +213,11 @@ const char *wh_event_id_at(const wh_event *ev, size_t i)
 
 const char *wh_event_ids_joined(const wh_event *ev)
 {
-    if (!ev)
-        return NULL;
-    if (ev->ids_joined)
-        return ev->ids_joined;
+    if (!ev) return NULL;
+    if (ev->ids_joined) return ev->ids_joined;
     whi_buf b = WHI_BUF_INIT;
     for (size_t i = 0; i < ev->ids.n; i++) {
-        if (i)
-            whi_buf_putc(&b, ',');
+        if (i) whi_buf_putc(&b, ',');
         whi_buf_puts(&b, ev->ids.v[i]);
     }
     char *joined = whi_buf_detach(&b, NULL);
@@ -265,11 +243,9 @@ const char *wh_event_product_at(const wh_event *ev, size_t i)
 
 int wh_event_set_attribute(wh_event *ev, const char *name, const char *value)
 {
-    if (!ev)
-        return whi_error(WH_EINVAL, "event must not be NULL");
+    if (!ev) return whi_error(WH_EINVAL, "event must not be NULL");
     const char *why = whi_check_attr_name(name);
-    if (why)
-        return whi_error(WH_EINVAL, "attributes: name %s", why);
+    if (why) return whi_error(WH_EINVAL, "attributes: name %s", why);
     if (!value) {
         whi_kvvec_remove(&ev->attrs, name, false);
         return WH_OK;
@@ -303,15 +279,13 @@ const char *wh_event_attribute_value(const wh_event *ev, size_t i)
 
 int wh_event_set_data(wh_event *ev, const char *json, size_t len)
 {
-    if (!ev || !json)
-        return whi_error(WH_EINVAL, "event and json must not be NULL");
+    if (!ev || !json) return whi_error(WH_EINVAL, "event and json must not be NULL");
     if (len > WH_MAX_PAYLOAD_LEN)
         return whi_error(WH_ETOOLARGE, "data: %zu bytes is over the limit of %d", len,
                          WH_MAX_PAYLOAD_LEN);
     char *copy;
     int rc = whi_json_minify_copy(json, len, &copy);
-    if (rc != WH_OK)
-        return whi_error(rc, "data: %s", wh_error_last()->message);
+    if (rc != WH_OK) return whi_error(rc, "data: %s", wh_error_last()->message);
     whi_free(ev->data);
     ev->data = copy;
     return WH_OK;
@@ -324,11 +298,9 @@ const char *wh_event_data(const wh_event *ev)
 
 int wh_event_set_relation(wh_event *ev, const char *name, const char *json, size_t len)
 {
-    if (!ev)
-        return whi_error(WH_EINVAL, "event must not be NULL");
+    if (!ev) return whi_error(WH_EINVAL, "event must not be NULL");
     const char *why = whi_check_label(name, WH_MAX_ID_LEN);
-    if (why)
-        return whi_error(WH_EINVAL, "relations: name %s", why);
+    if (why) return whi_error(WH_EINVAL, "relations: name %s", why);
     if (!json) {
         whi_kvvec_remove(&ev->relations, name, false);
         return WH_OK;
@@ -338,8 +310,7 @@ int wh_event_set_relation(wh_event *ev, const char *name, const char *json, size
                          WH_MAX_PAYLOAD_LEN);
     char *copy;
     int rc = whi_json_minify_copy(json, len, &copy);
-    if (rc != WH_OK)
-        return whi_error(rc, "relations.%s: %s", name, wh_error_last()->message);
+    if (rc != WH_OK) return whi_error(rc, "relations.%s: %s", name, wh_error_last()->message);
     rc = whi_kvvec_set(&ev->relations, name, copy, false);
     whi_free(copy);
     return rc;
@@ -367,8 +338,7 @@ wh_time_ms wh_event_occurred_at(const wh_event *ev)
 
 int wh_event_set_occurred_at(wh_event *ev, wh_time_ms at)
 {
-    if (!ev)
-        return whi_error(WH_EINVAL, "event must not be NULL");
+    if (!ev) return whi_error(WH_EINVAL, "event must not be NULL");
     ev->occurred_at = at;
     ev->occurred_off = 0;
     return WH_OK;

@@ -19,7 +19,7 @@ struct wh_event {
     char *data;          /* compact JSON text; "null" by default */
     char *ids_joined;    /* cache for {{id}}; rebuilt lazily after ids change */
     wh_time_ms occurred_at;
-    int occurred_off;    /* UTC offset (minutes) occurredAt was given in */
+    int occurred_off; /* UTC offset (minutes) occurredAt was given in */
 };
 
 /* "msg_" followed by 24 random base62 characters (Standard Webhooks style message id). */

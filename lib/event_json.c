@@ -13,8 +13,7 @@ typedef int (*ev_setter)(wh_event *, const char *);
 static void apply_string(wh_event *ev, whi_problems *p, const cJSON *item, const char *field,
                          ev_setter set)
 {
-    if (!item || cJSON_IsNull(item))
-        return;
+    if (!item || cJSON_IsNull(item)) return;
     if (!cJSON_IsString(item))
         whi_problem(p, "%s must be a string", field);
     else if (set(ev, item->valuestring) != WH_OK)
@@ -32,8 +31,7 @@ static bool exact_integer(double d)
 static void apply_values(wh_event *ev, whi_problems *p, const cJSON *item, const char *field,
                          ev_setter add)
 {
-    if (!item || cJSON_IsNull(item))
-        return;
+    if (!item || cJSON_IsNull(item)) return;
     if (!cJSON_IsArray(item)) {
         whi_problem(p, "%s must be an array", field);
         return;
@@ -60,8 +58,7 @@ static void apply_values(wh_event *ev, whi_problems *p, const cJSON *item, const
 
 static void apply_attributes(wh_event *ev, whi_problems *p, const cJSON *item)
 {
-    if (!item || cJSON_IsNull(item))
-        return;
+    if (!item || cJSON_IsNull(item)) return;
     if (!cJSON_IsObject(item)) {
         whi_problem(p, "attributes must be an object of strings");
         return;
@@ -80,8 +77,7 @@ static void apply_attributes(wh_event *ev, whi_problems *p, const cJSON *item)
 static int set_json_item(wh_event *ev, const char *relation, const cJSON *item)
 {
     char *text = whi_json_print(item);
-    if (!text)
-        return whi_error_oom();
+    if (!text) return whi_error_oom();
     int rc = relation ? wh_event_set_relation(ev, relation, text, strlen(text))
                       : wh_event_set_data(ev, text, strlen(text));
     whi_free(text);
@@ -90,8 +86,7 @@ static int set_json_item(wh_event *ev, const char *relation, const cJSON *item)
 
 static void apply_relations(wh_event *ev, whi_problems *p, const cJSON *item)
 {
-    if (!item || cJSON_IsNull(item))
-        return;
+    if (!item || cJSON_IsNull(item)) return;
     if (!cJSON_IsObject(item)) {
         whi_problem(p, "relations must be an object");
         return;
@@ -108,8 +103,7 @@ static void apply_all(wh_event *ev, whi_problems *p, const cJSON *root)
         whi_problem(p, "id must be a string or an integer");
     } else if (id && cJSON_IsNumber(id)) {
         snprintf(num, sizeof(num), "%lld", (long long)id->valuedouble);
-        if (wh_event_set_id(ev, num) != WH_OK)
-            whi_problem_last(p);
+        if (wh_event_set_id(ev, num) != WH_OK) whi_problem_last(p);
     } else {
         apply_string(ev, p, id, "id", wh_event_set_id);
     }
@@ -119,12 +113,10 @@ static void apply_all(wh_event *ev, whi_problems *p, const cJSON *root)
                  wh_event_set_identifier);
     apply_string(ev, p, whi_json_field(root, NAMES("source")), "source", wh_event_set_source);
     apply_values(ev, p, whi_json_field(root, NAMES("ids")), "ids", wh_event_add_id);
-    apply_values(ev, p, whi_json_field(root, NAMES("products")), "products",
-                 wh_event_add_product);
+    apply_values(ev, p, whi_json_field(root, NAMES("products")), "products", wh_event_add_product);
     apply_attributes(ev, p, whi_json_field(root, NAMES("attributes")));
     const cJSON *data = whi_json_field(root, NAMES("data", "payload"));
-    if (data && set_json_item(ev, NULL, data) != WH_OK)
-        whi_problem_last(p);
+    if (data && set_json_item(ev, NULL, data) != WH_OK) whi_problem_last(p);
     apply_relations(ev, p, whi_json_field(root, NAMES("relations")));
     const cJSON *at = whi_json_field(root, NAMES("occurredAt", "timestamp"));
     if (at && !cJSON_IsNull(at) &&
@@ -135,13 +127,11 @@ static void apply_all(wh_event *ev, whi_problems *p, const cJSON *root)
 
 int wh_event_from_json(wh_event **out, const char *json, size_t len)
 {
-    if (!out)
-        return whi_error(WH_EINVAL, "out must not be NULL");
+    if (!out) return whi_error(WH_EINVAL, "out must not be NULL");
     *out = NULL;
     cJSON *root;
     int rc = whi_json_parse(json, len, WH_MAX_PAYLOAD_LEN * 2, &root);
-    if (rc != WH_OK)
-        return rc;
+    if (rc != WH_OK) return rc;
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return whi_error(WH_EINVAL, "an event must be a JSON object");
@@ -156,8 +146,7 @@ int wh_event_from_json(wh_event **out, const char *json, size_t len)
     }
     if ((rc = wh_event_new(&ev, type->valuestring)) != WH_OK) {
         cJSON_Delete(root);
-        if (rc != WH_EINVAL)
-            return rc;
+        if (rc != WH_EINVAL) return rc;
         char msg[256];
         whi_strlcpy(msg, wh_error_last()->message, sizeof(msg));
         whi_error_begin();
@@ -178,8 +167,7 @@ int wh_event_from_json(wh_event **out, const char *json, size_t len)
 /* Append "name":<value> to b; value is JSON text when raw, else a string to escape. */
 static void put_member(whi_buf *b, const char *name, const char *value, bool raw)
 {
-    if (b->len > 1)
-        whi_buf_putc(b, ',');
+    if (b->len > 1) whi_buf_putc(b, ',');
     whi_json_escape(b, name, strlen(name), true);
     whi_buf_putc(b, ':');
     if (!value)
@@ -194,8 +182,7 @@ static void put_array(whi_buf *b, const char *name, const whi_strvec *sv)
 {
     put_member(b, name, "[", true);
     for (size_t i = 0; i < sv->n; i++) {
-        if (i)
-            whi_buf_putc(b, ',');
+        if (i) whi_buf_putc(b, ',');
         whi_json_escape(b, sv->v[i], strlen(sv->v[i]), true);
     }
     whi_buf_putc(b, ']');
@@ -205,8 +192,7 @@ static void put_object(whi_buf *b, const char *name, const whi_kvvec *kv, bool r
 {
     put_member(b, name, "{", true);
     for (size_t i = 0; i < kv->n; i++) {
-        if (i)
-            whi_buf_putc(b, ',');
+        if (i) whi_buf_putc(b, ',');
         whi_json_escape(b, kv->v[i].name, strlen(kv->v[i].name), true);
         whi_buf_putc(b, ':');
         if (raw)
@@ -219,8 +205,7 @@ static void put_object(whi_buf *b, const char *name, const whi_kvvec *kv, bool r
 
 int wh_event_to_json(const wh_event *ev, char **out, size_t *len)
 {
-    if (!ev || !out)
-        return whi_error(WH_EINVAL, "ev and out must not be NULL");
+    if (!ev || !out) return whi_error(WH_EINVAL, "ev and out must not be NULL");
     whi_buf b = WHI_BUF_INIT;
     char at[WHI_RFC3339_MAX];
     whi_rfc3339_format(ev->occurred_at, ev->occurred_off, at);

@@ -51,10 +51,8 @@ static int render_headers(const hub_sub *hs, const wh_event *ev, whi_buf *out)
             break;
         }
         whi_buf_clear(&value);
-        if ((rc = whi_template_render_buf(hs->headers[i], ev, s->id, &value)) != WH_OK)
-            break;
-        if (i)
-            whi_buf_putc(out, ',');
+        if ((rc = whi_template_render_buf(hs->headers[i], ev, s->id, &value)) != WH_OK) break;
+        if (i) whi_buf_putc(out, ',');
         whi_json_escape(out, s->headers.v[i].name, strlen(s->headers.v[i].name), true);
         whi_buf_putc(out, ':');
         whi_json_escape(out, value.data ? value.data : "", value.len, true);
@@ -80,13 +78,12 @@ static void render(wh_hub *h, const hub_sub *hs, const wh_event *ev, draft *dr)
         dr->body.limit = h->opts.max_body_bytes;
         int rc = hs->body ? whi_template_render_buf(hs->body, ev, s->id, &dr->body)
                           : whi_render_default_body_buf(ev, s, &dr->body);
-        if (rc == WH_OK)
-            rc = whi_buf_status(&dr->body);
-        if (rc != WH_OK)
-            draft_fail(dr, "body");
+        if (rc == WH_OK) rc = whi_buf_status(&dr->body);
+        if (rc != WH_OK) draft_fail(dr, "body");
     }
     dr->d.url = dr->d.status == WH_DELIVERY_FAILED ? NULL : dr->url.data;
-    dr->d.headers = dr->headers.data && dr->d.status != WH_DELIVERY_FAILED ? dr->headers.data : "{}";
+    dr->d.headers =
+        dr->headers.data && dr->d.status != WH_DELIVERY_FAILED ? dr->headers.data : "{}";
     dr->d.body = dr->body.data;
     dr->d.body_len = dr->d.status == WH_DELIVERY_FAILED ? 0 : dr->body.len;
 }
@@ -94,8 +91,7 @@ static void render(wh_hub *h, const hub_sub *hs, const wh_event *ev, draft *dr)
 static int draft_init(wh_hub *h, const hub_sub *hs, const wh_event *ev, wh_time_ms now, draft *dr)
 {
     int rc = whi_msg_id(dr->id);
-    if (rc != WH_OK)
-        return rc;
+    if (rc != WH_OK) return rc;
     memcpy(dr->id, "dlv_", 4);
     const wh_subscription *s = hs->sub;
     whi_strlcpy(dr->sub_id, s->id, sizeof(dr->sub_id));
@@ -131,8 +127,7 @@ static int drafts_add(wh_hub *h, draft_set *ds, const hub_sub *hs, const wh_even
     if (ds->n == ds->cap) {
         size_t cap = ds->cap ? ds->cap * 2 : 8;
         draft *grown = whi_realloc(ds->v, cap * sizeof(*grown));
-        if (!grown)
-            return whi_error_oom();
+        if (!grown) return whi_error_oom();
         memset(grown + ds->cap, 0, (cap - ds->cap) * sizeof(*grown));
         ds->v = grown;
         ds->cap = cap;
@@ -158,8 +153,7 @@ static void drafts_drop_unknown(wh_hub *h, draft_set *ds)
     size_t kept = 0;
     for (size_t i = 0; i < ds->n; i++) {
         if (whi_hub_cache_get(h, ds->v[i].sub_id)) {
-            if (kept != i)
-                ds->v[kept] = ds->v[i];
+            if (kept != i) ds->v[kept] = ds->v[i];
             kept++;
         } else {
             draft_free(&ds->v[i]);
@@ -171,18 +165,15 @@ static void drafts_drop_unknown(wh_hub *h, draft_set *ds)
 /* Store every draft in one atomic batch. */
 static int drafts_commit(wh_hub *h, draft_set *ds)
 {
-    if (ds->n == 0)
-        return WH_OK;
+    if (ds->n == 0) return WH_OK;
     const wh_delivery **batch = whi_calloc(ds->n, sizeof(*batch));
-    if (!batch)
-        return whi_error_oom();
+    if (!batch) return whi_error_oom();
     for (size_t i = 0; i < ds->n; i++) {
         /* the array may have moved since draft_init: point into each draft's own storage */
         ds->v[i].d.id = ds->v[i].id;
         ds->v[i].d.subscription_id = ds->v[i].sub_id;
         ds->v[i].d.owner_id = ds->v[i].owner[0] ? ds->v[i].owner : NULL;
-        if (ds->v[i].d.last_error)
-            ds->v[i].d.last_error = ds->v[i].error;
+        if (ds->v[i].d.last_error) ds->v[i].d.last_error = ds->v[i].error;
         batch[i] = &ds->v[i].d;
     }
     int rc = h->store->enqueue(h->store, batch, ds->n);
@@ -214,11 +205,9 @@ static int drafts_match(wh_hub *h, draft_set *ds, const wh_event *ev, const char
     size_t n = rc == WH_OK ? wh_match_result_count(h->result) : 0;
     for (size_t i = 0; rc == WH_OK && i < n; i++) {
         const wh_subscription *s = wh_match_result_at(h->result, i);
-        if (owner && (!s->owner || strcmp(s->owner, owner) != 0))
-            continue;
+        if (owner && (!s->owner || strcmp(s->owner, owner) != 0)) continue;
         const hub_sub *hs = whi_hub_cache_get(h, s->id);
-        if (hs)
-            rc = drafts_add(h, ds, hs, ev, now);
+        if (hs) rc = drafts_add(h, ds, hs, ev, now);
     }
     return rc;
 }
@@ -233,14 +222,11 @@ static int emit_events(wh_hub *h, const wh_event *const *events, size_t count, c
     wh_time_ms now = whi_hub_now(h);
     for (size_t i = 0; rc == WH_OK && i < count; i++)
         rc = drafts_match(h, &ds, events[i], owner, now);
-    if (rc == WH_OK)
-        rc = drafts_commit(h, &ds);
+    if (rc == WH_OK) rc = drafts_commit(h, &ds);
     pthread_mutex_unlock(&h->lock);
-    if (rc == WH_OK && queued)
-        *queued = ds.n;
+    if (rc == WH_OK && queued) *queued = ds.n;
     drafts_free(&ds);
-    if (rc == WH_OK && count)
-        whi_hub_wake(h);
+    if (rc == WH_OK && count) whi_hub_wake(h);
     return rc;
 }
 
@@ -252,43 +238,34 @@ int whi_hub_emit_subs(wh_hub *h, const wh_event *ev, const wh_subscription *cons
     int rc = WH_OK;
     for (size_t i = 0; rc == WH_OK && i < n; i++) {
         const hub_sub *hs = whi_hub_cache_get(h, wh_subscription_id(subs[i]));
-        if (hs)
-            rc = drafts_add(h, &ds, hs, ev, now);
+        if (hs) rc = drafts_add(h, &ds, hs, ev, now);
     }
-    if (rc == WH_OK)
-        rc = drafts_commit(h, &ds);
-    if (queued)
-        *queued = rc == WH_OK ? ds.n : 0;
+    if (rc == WH_OK) rc = drafts_commit(h, &ds);
+    if (queued) *queued = rc == WH_OK ? ds.n : 0;
     drafts_free(&ds);
     return rc;
 }
 
 int wh_hub_emit_batch(wh_hub *h, const wh_event *const *events, size_t count, size_t *queued)
 {
-    if (queued)
-        *queued = 0;
-    if (!h || (count && !events))
-        return whi_error(WH_EINVAL, "hub and events must not be NULL");
+    if (queued) *queued = 0;
+    if (!h || (count && !events)) return whi_error(WH_EINVAL, "hub and events must not be NULL");
     for (size_t i = 0; i < count; i++)
-        if (!events[i])
-            return whi_error(WH_EINVAL, "events[%zu] is NULL", i);
+        if (!events[i]) return whi_error(WH_EINVAL, "events[%zu] is NULL", i);
     return emit_events(h, events, count, NULL, queued);
 }
 
 int wh_hub_emit_owner(wh_hub *h, const wh_event *ev, const char *owner, size_t *queued)
 {
-    if (queued)
-        *queued = 0;
-    if (!h || !ev || !owner)
-        return whi_error(WH_EINVAL, "hub, event and owner must not be NULL");
+    if (queued) *queued = 0;
+    if (!h || !ev || !owner) return whi_error(WH_EINVAL, "hub, event and owner must not be NULL");
     return emit_events(h, &ev, 1, owner, queued);
 }
 
 int wh_hub_emit(wh_hub *h, const wh_event *ev, size_t *queued)
 {
     if (!ev) {
-        if (queued)
-            *queued = 0;
+        if (queued) *queued = 0;
         return whi_error(WH_EINVAL, "hub and event must not be NULL");
     }
     return wh_hub_emit_batch(h, &ev, 1, queued);
@@ -307,13 +284,10 @@ int wh_hub_emit_to(wh_hub *h, const wh_event *ev, const char *subscription_id)
     else if (rc == WH_OK && hs->sub->status != WH_STATUS_ACTIVE)
         rc = whi_error(WH_ESTATE, "webhook %.64s is %s, not active", subscription_id,
                        wh_status_name(hs->sub->status));
-    if (rc == WH_OK)
-        rc = drafts_add(h, &ds, hs, ev, whi_hub_now(h));
-    if (rc == WH_OK)
-        rc = drafts_commit(h, &ds);
+    if (rc == WH_OK) rc = drafts_add(h, &ds, hs, ev, whi_hub_now(h));
+    if (rc == WH_OK) rc = drafts_commit(h, &ds);
     pthread_mutex_unlock(&h->lock);
     drafts_free(&ds);
-    if (rc == WH_OK)
-        whi_hub_wake(h);
+    if (rc == WH_OK) whi_hub_wake(h);
     return rc;
 }

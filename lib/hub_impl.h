@@ -25,7 +25,7 @@ typedef struct hub_flight {
     struct wh_hub *hub;
     char *delivery_id;
     char *subscription_id;
-    uint32_t attempt;      /* number of this attempt */
+    uint32_t attempt; /* number of this attempt */
     wh_time_ms started_at;
     uint64_t transport_id;
     struct hub_flight *next;
@@ -58,14 +58,14 @@ struct wh_hub {
     wh_urlguard *guard;
     wh_matcher *matcher;
     wh_match_result *result;
-    whi_hmap subs;            /* id -> hub_sub */
-    uint64_t changes;         /* store->sub_changes() the cache reflects */
+    whi_hmap subs;    /* id -> hub_sub */
+    uint64_t changes; /* store->sub_changes() the cache reflects */
     hub_flight *flights;
     size_t inflight;
-    bool due_blocked;         /* the last lease left due deliveries of busy subscriptions */
+    bool due_blocked;                /* the last lease left due deliveries of busy subscriptions */
     hub_done *done_head, *done_tail; /* completions to record, oldest first */
     hub_notice *notices;
-    int wake_fd;              /* eventfd: emit wakes a run waiting in poll */
+    int wake_fd; /* eventfd: emit wakes a run waiting in poll */
 };
 
 /* hub.c */
@@ -79,13 +79,13 @@ int whi_hub_cache_put(wh_hub *h, wh_subscription *sub); /* takes ownership, even
 void whi_hub_cache_drop(wh_hub *h, const char *id);
 hub_sub *whi_hub_cache_get(const wh_hub *h, const char *id);
 void whi_hub_cache_clear(wh_hub *h);
-int whi_hub_reload(wh_hub *h);          /* rebuild the cache from the store */
+int whi_hub_reload(wh_hub *h);           /* rebuild the cache from the store */
 int whi_hub_refresh_if_stale(wh_hub *h); /* reload when the store changed behind our back */
 int whi_hub_check_sub(wh_hub *h, const wh_subscription *sub); /* templates + SSRF policy */
 
 /* hub_emit.c: emit ev to these subscriptions (lock held; the API's owner-scoped emit) */
-int whi_hub_emit_subs(wh_hub *h, const wh_event *ev, const wh_subscription *const *subs,
-                      size_t n, size_t *queued);
+int whi_hub_emit_subs(wh_hub *h, const wh_event *ev, const wh_subscription *const *subs, size_t n,
+                      size_t *queued);
 
 /* hub_run.c */
 int whi_hub_start_due(wh_hub *h);
@@ -101,8 +101,8 @@ typedef struct whi_verdict {
     wh_delivery_status status; /* SUCCEEDED, PENDING (retry) or FAILED */
     wh_time_ms next_attempt_at;
     bool disable;
-    char reason[320];          /* why the attempt failed (and, if so, that the webhook was disabled) */
-    char disable_reason[128];  /* why the subscription is disabled */
+    char reason[320]; /* why the attempt failed (and, if so, that the webhook was disabled) */
+    char disable_reason[128]; /* why the subscription is disabled */
 } whi_verdict;
 
 void whi_hub_judge(const wh_hub *h, const wh_subscription *sub, uint32_t attempt,

@@ -12,8 +12,7 @@
 static double random_unit(void)
 {
     uint32_t r = 0;
-    if (whi_random_bytes(&r, sizeof(r)) != WH_OK)
-        return 0.5; /* no jitter rather than no retry */
+    if (whi_random_bytes(&r, sizeof(r)) != WH_OK) return 0.5; /* no jitter rather than no retry */
     return (double)r / 4294967296.0;
 }
 
@@ -32,23 +31,19 @@ static int64_t next_delay(const wh_hub *h, const wh_subscription *sub, uint32_t 
                           const wh_http_response *resp, wh_time_ms now)
 {
     int64_t delay = whi_retry_delay_ms(sub, attempt, h->opts.jitter_percent, random_unit());
-    if (delay < 0)
-        return -1;
+    if (delay < 0) return -1;
     if ((resp->status == 429 || resp->status == 503) && resp->retry_after) {
         int64_t ra = whi_retry_after_ms(resp->retry_after, now);
         int64_t cap = (int64_t)h->opts.retry_after_cap_s * 1000;
-        if (ra > cap)
-            ra = cap;
-        if (ra > delay)
-            delay = ra;
+        if (ra > cap) ra = cap;
+        if (ra > delay) delay = ra;
     }
     return delay;
 }
 
 static void check_auto_disable(const wh_hub *h, wh_time_ms now, whi_verdict *v, wh_sub_stats *st)
 {
-    if (st->disable)
-        return;
+    if (st->disable) return;
     char *why = v->disable_reason;
     size_t n = sizeof(v->disable_reason);
     if (h->opts.disable_after_failures && st->failure_count >= h->opts.disable_after_failures)
@@ -68,8 +63,12 @@ void whi_hub_judge(const wh_hub *h, const wh_subscription *sub, uint32_t attempt
                    const wh_http_response *resp, wh_time_ms now, whi_verdict *v, wh_sub_stats *st)
 {
     *v = (whi_verdict){0};
-    *st = (wh_sub_stats){now, resp->error_code != WH_OK ? resp->error_code : resp->status,
-                         sub->failure_count, sub->failing_since, 0, NULL};
+    *st = (wh_sub_stats){now,
+                         resp->error_code != WH_OK ? resp->error_code : resp->status,
+                         sub->failure_count,
+                         sub->failing_since,
+                         0,
+                         NULL};
     if (resp->error_code == WH_OK && resp->status >= 200 && resp->status < 300) {
         v->status = WH_DELIVERY_SUCCEEDED;
         st->failure_count = 0;
@@ -78,8 +77,7 @@ void whi_hub_judge(const wh_hub *h, const wh_subscription *sub, uint32_t attempt
     }
     describe_failure(resp, v->reason, sizeof(v->reason));
     st->failure_count++;
-    if (!st->failing_since)
-        st->failing_since = now;
+    if (!st->failing_since) st->failing_since = now;
     if (resp->error_code == WH_OK && resp->status == 410) {
         v->status = WH_DELIVERY_FAILED;
         v->disable = true;

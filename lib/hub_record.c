@@ -11,8 +11,7 @@
 
 void whi_hub_flight_free(hub_flight *f)
 {
-    if (!f)
-        return;
+    if (!f) return;
     whi_free(f->delivery_id);
     whi_free(f->subscription_id);
     whi_free(f);
@@ -23,12 +22,10 @@ static void unlink_flight(wh_hub *h, hub_flight *f)
     hub_flight **p = &h->flights;
     while (*p && *p != f)
         p = &(*p)->next;
-    if (*p)
-        *p = f->next;
+    if (*p) *p = f->next;
     h->inflight--;
     hub_sub *hs = whi_hub_cache_get(h, f->subscription_id);
-    if (hs && hs->inflight)
-        hs->inflight--;
+    if (hs && hs->inflight) hs->inflight--;
 }
 
 static void done_free(hub_done *d)
@@ -44,8 +41,7 @@ static void done_free(hub_done *d)
 static hub_done *copy_done(hub_flight *f, const wh_http_response *resp)
 {
     hub_done *d = whi_calloc(1, sizeof(*d));
-    if (!d)
-        return NULL;
+    if (!d) return NULL;
     d->flight = f;
     d->resp = *resp;
     d->error = resp->error ? whi_strdup(resp->error) : NULL;
@@ -92,8 +88,7 @@ static void queue_notice(wh_hub *h, const char *id, const char *reason)
 {
     hub_notice *n = whi_calloc(1, sizeof(*n));
     if (!n || !(n->subscription_id = whi_strdup(id)) || !(n->reason = whi_strdup(reason))) {
-        if (n)
-            whi_free(n->subscription_id);
+        if (n) whi_free(n->subscription_id);
         whi_free(n);
         return;
     }
@@ -105,8 +100,7 @@ static void apply_to_cache(wh_hub *h, hub_sub *hs, const wh_sub_stats *st)
 {
     wh_subscription_set_stats(hs->sub, st->last_delivery_at, st->last_status, st->failure_count,
                               st->failing_since);
-    if (!st->disable)
-        return;
+    if (!st->disable) return;
     wh_subscription_set_status(hs->sub, WH_STATUS_DISABLED);
     wh_subscription_set_disabled_reason(hs->sub, st->disabled_reason);
     wh_matcher_update(h->matcher, hs->sub);
@@ -133,9 +127,16 @@ static bool judge_one(wh_hub *h, const hub_done *d, wh_time_ms now, judged *j)
     whi_hub_judge(h, hs->sub, f->attempt, r, now, &j->verdict, &j->stats);
     /* A response cut short (reset, timeout) counts as no response, whatever status came. */
     int http_status = r->error_code == WH_OK ? r->status : 0;
-    j->attempt = (wh_attempt){WH_ATTEMPT_VERSION, f->delivery_id, f->subscription_id,
-                              f->attempt, f->started_at, r->duration_ms, http_status,
-                              r->error_code, r->error_code != WH_OK ? r->error : NULL, r->body,
+    j->attempt = (wh_attempt){WH_ATTEMPT_VERSION,
+                              f->delivery_id,
+                              f->subscription_id,
+                              f->attempt,
+                              f->started_at,
+                              r->duration_ms,
+                              http_status,
+                              r->error_code,
+                              r->error_code != WH_OK ? r->error : NULL,
+                              r->body,
                               r->body_len};
     const whi_verdict *v = &j->verdict;
     j->outcome = (wh_outcome){v->status, v->next_attempt_at,
@@ -149,8 +150,7 @@ static bool judge_one(wh_hub *h, const hub_done *d, wh_time_ms now, judged *j)
 
 static int store_batch(wh_hub *h, judged *js, size_t n)
 {
-    if (n == 0)
-        return WH_OK;
+    if (n == 0) return WH_OK;
     const wh_attempt **as = whi_calloc(n, sizeof(*as));
     const wh_outcome **os = whi_calloc(n, sizeof(*os));
     int rc = as && os ? WH_OK : whi_error_oom();
@@ -188,8 +188,7 @@ void whi_hub_flush_done(wh_hub *h)
     if (rc != WH_OK) {
         /* Unrecorded attempts are sent again when their leases expire; the cache already moved,
          * so re-read what the store really holds. */
-        whi_hub_log(h, WH_LOG_ERROR, "cannot record %zu attempts: %s", m,
-                    wh_error_last()->message);
+        whi_hub_log(h, WH_LOG_ERROR, "cannot record %zu attempts: %s", m, wh_error_last()->message);
         whi_hub_reload(h);
     } else if (before == h->changes) {
         h->changes = h->store->sub_changes(h->store); /* our disables bumped it */

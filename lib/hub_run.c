@@ -15,7 +15,7 @@
 #include "sign_impl.h"
 #include "subscription_impl.h"
 
-#define LEASE_BATCH_MAX 256
+#define LEASE_BATCH_MAX    256
 #define BLOCKED_RECHECK_MS 50
 
 /* A leased delivery, copied out of the store's callback. */
@@ -32,8 +32,7 @@ typedef struct lease_ctx {
 
 static char *put(char **p, const char *s, size_t len)
 {
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     char *at = *p;
     memcpy(at, s, len);
     at[len] = '\0';
@@ -48,8 +47,9 @@ static int copy_delivery(const wh_delivery *d, void *ud)
         c->rc = whi_error(WH_EINVAL, "lease returned more than asked");
         return 1;
     }
-    const char *strs[] = {d->id, d->subscription_id, d->owner_id, d->event_id, d->event_type,
-                          d->idempotency_key, d->url, d->headers, d->last_error};
+    const char *strs[] = {d->id,       d->subscription_id, d->owner_id,
+                          d->event_id, d->event_type,      d->idempotency_key,
+                          d->url,      d->headers,         d->last_error};
     size_t total = d->body_len + 1;
     for (size_t i = 0; i < WHI_ARRAY_LEN(strs); i++)
         total += strs[i] ? strlen(strs[i]) + 1 : 0;
@@ -77,8 +77,17 @@ static int copy_delivery(const wh_delivery *d, void *ud)
 /* Record an outcome for a delivery that was never sent (subscription gone or not active). */
 static void record_unsent(wh_hub *h, const wh_delivery *d, const char *why, wh_time_ms now)
 {
-    wh_attempt a = {WH_ATTEMPT_VERSION, d->id, d->subscription_id, d->attempts + 1, now, 0, 0,
-                    WH_ESTATE, why, NULL, 0};
+    wh_attempt a = {WH_ATTEMPT_VERSION,
+                    d->id,
+                    d->subscription_id,
+                    d->attempts + 1,
+                    now,
+                    0,
+                    0,
+                    WH_ESTATE,
+                    why,
+                    NULL,
+                    0};
     wh_outcome o = {WH_DELIVERY_FAILED, 0, why, NULL};
     if (h->store->record(h->store, &a, &o) != WH_OK)
         whi_hub_log(h, WH_LOG_ERROR, "delivery %s: cannot record: %s", d->id,
@@ -88,7 +97,7 @@ static void record_unsent(wh_hub *h, const wh_delivery *d, const char *why, wh_t
 /* ---- building the request ---- */
 
 typedef struct request_text {
-    whi_buf lines;         /* NUL-separated "Name: value" lines */
+    whi_buf lines; /* NUL-separated "Name: value" lines */
     const char *ptrs[WH_MAX_HEADERS + 16];
     size_t n;
 } request_text;
@@ -123,8 +132,7 @@ static int build_headers(wh_hub *h, const hub_sub *hs, const wh_delivery *d, wh_
     bool has_ct = false;
     const cJSON *item;
     cJSON_ArrayForEach(item, custom) has_ct |= whi_strcasecmp(item->string, "Content-Type") == 0;
-    if (!has_ct)
-        add_line(rt, "Content-Type", "application/json");
+    if (!has_ct) add_line(rt, "Content-Type", "application/json");
     add_line(rt, "User-Agent", h->user_agent);
     whi_signed sig;
     int rc = whi_sign_subscription(&sig, hs->sub, d->idempotency_key, now / 1000, d->body,
@@ -141,10 +149,8 @@ static int build_headers(wh_hub *h, const hub_sub *hs, const wh_delivery *d, wh_
             add_line(rt, item->string, item->valuestring);
     }
     cJSON_Delete(custom);
-    if (rc == WH_OK)
-        rc = whi_buf_status(&rt->lines);
-    if (rc == WH_OK)
-        index_lines(rt);
+    if (rc == WH_OK) rc = whi_buf_status(&rt->lines);
+    if (rc == WH_OK) index_lines(rt);
     return rc;
 }
 
@@ -159,8 +165,7 @@ static int send_one(wh_hub *h, hub_sub *hs, const wh_delivery *d, wh_time_ms now
         f->started_at = now;
         f->delivery_id = whi_strdup(d->id);
         f->subscription_id = whi_strdup(d->subscription_id);
-        if (!f->delivery_id || !f->subscription_id)
-            rc = whi_error_oom();
+        if (!f->delivery_id || !f->subscription_id) rc = whi_error_oom();
     }
     const wh_subscription *s = hs->sub;
     wh_http_request req = {WH_HTTP_REQUEST_VERSION,
@@ -170,7 +175,8 @@ static int send_one(wh_hub *h, hub_sub *hs, const wh_delivery *d, wh_time_ms now
                            rt.n,
                            d->body,
                            d->body_len,
-                           s->connect_timeout_ms ? s->connect_timeout_ms : h->opts.connect_timeout_ms,
+                           s->connect_timeout_ms ? s->connect_timeout_ms
+                                                 : h->opts.connect_timeout_ms,
                            s->total_timeout_ms ? s->total_timeout_ms : h->opts.total_timeout_ms,
                            h->opts.max_response_bytes,
                            WH_ATTEMPT_RESPONSE_MAX};
@@ -194,13 +200,11 @@ static size_t busy_subs(wh_hub *h, const char **ids, size_t max)
     size_t n = 0;
     for (hub_flight *f = h->flights; f && n < max; f = f->next) {
         hub_sub *hs = whi_hub_cache_get(h, f->subscription_id);
-        if (!hs || hs->inflight < h->opts.max_in_flight_per_subscription)
-            continue;
+        if (!hs || hs->inflight < h->opts.max_in_flight_per_subscription) continue;
         bool seen = false;
         for (size_t i = 0; i < n && !seen; i++)
             seen = strcmp(ids[i], f->subscription_id) == 0;
-        if (!seen)
-            ids[n++] = f->subscription_id;
+        if (!seen) ids[n++] = f->subscription_id;
     }
     return n;
 }
@@ -209,8 +213,8 @@ static void start_leased(wh_hub *h, const wh_delivery *d, wh_time_ms now)
 {
     hub_sub *hs = whi_hub_cache_get(h, d->subscription_id);
     if (!hs || hs->sub->status != WH_STATUS_ACTIVE) {
-        record_unsent(h, d, hs ? "not sent: the webhook is not active" : "not sent: no such webhook",
-                      now);
+        record_unsent(
+            h, d, hs ? "not sent: the webhook is not active" : "not sent: no such webhook", now);
         return;
     }
     if (!d->url) {
@@ -222,8 +226,7 @@ static void start_leased(wh_hub *h, const wh_delivery *d, wh_time_ms now)
         return;
     }
     int rc = send_one(h, hs, d, now);
-    if (rc == WH_OK)
-        return;
+    if (rc == WH_OK) return;
     char why[300];
     snprintf(why, sizeof(why), "not sent: %s", wh_error_last()->message);
     whi_hub_log(h, WH_LOG_ERROR, "delivery %s: %s", d->id, why);
@@ -239,29 +242,24 @@ static void start_leased(wh_hub *h, const wh_delivery *d, wh_time_ms now)
 int whi_hub_start_due(wh_hub *h)
 {
     size_t free_slots = h->opts.max_in_flight - h->inflight;
-    if (h->inflight >= h->opts.max_in_flight || free_slots == 0)
-        return WH_OK;
-    if (free_slots > LEASE_BATCH_MAX)
-        free_slots = LEASE_BATCH_MAX;
+    if (h->inflight >= h->opts.max_in_flight || free_slots == 0) return WH_OK;
+    if (free_slots > LEASE_BATCH_MAX) free_slots = LEASE_BATCH_MAX;
     const char *busy[LEASE_BATCH_MAX];
     wh_time_ms now = whi_hub_now(h);
-    wh_lease_request req = {now, now + h->opts.lease_ms, free_slots,
-                            h->opts.max_in_flight_per_subscription, busy,
-                            busy_subs(h, busy, LEASE_BATCH_MAX)};
+    wh_lease_request req = {now,        now + h->opts.lease_ms,
+                            free_slots, h->opts.max_in_flight_per_subscription,
+                            busy,       busy_subs(h, busy, LEASE_BATCH_MAX)};
     lease_ctx c = {whi_calloc(free_slots, sizeof(leased)), 0, free_slots, WH_OK};
-    if (!c.v)
-        return whi_error_oom();
+    if (!c.v) return whi_error_oom();
     int rc = h->store->lease(h->store, &req, copy_delivery, &c);
-    if (rc == WH_OK)
-        rc = c.rc;
+    if (rc == WH_OK) rc = c.rc;
     /* Fewer than asked while some subscriptions are busy: whatever is still due belongs to
      * them, so the loop need not come back before a request completes (see wait_budget). With
      * none busy, fewer only means nothing more was due: what becomes due later (an emit, a
      * retry's time) is work for now, and wh_hub_timeout_ms must say 0. */
     h->due_blocked = rc == WH_OK && c.n < free_slots && req.exclude_count > 0;
     for (size_t i = 0; i < c.n; i++) {
-        if (rc == WH_OK)
-            start_leased(h, &c.v[i].d, now);
+        if (rc == WH_OK) start_leased(h, &c.v[i].d, now);
         whi_free(c.v[i].strings);
     }
     whi_free(c.v);
@@ -276,8 +274,7 @@ void whi_hub_abandon_flights(wh_hub *h)
         if (h->store->release(h->store, f->delivery_id) != WH_OK)
             whi_hub_log(h, WH_LOG_WARN, "delivery %s: not released (%s); its lease will expire",
                         f->delivery_id, wh_error_last()->message);
-        if (h->transport)
-            h->transport->cancel(h->transport, f->transport_id);
+        if (h->transport) h->transport->cancel(h->transport, f->transport_id);
         whi_hub_flight_free(f);
     }
     h->inflight = 0;
@@ -300,10 +297,8 @@ static int wait_budget(wh_hub *h)
         wait = ms_until(at, whi_hub_now(h));
     /* Due now but held back by per-subscription limits: a completion (socket activity) or an
      * emit (wake-up) ends the wait; BLOCKED_RECHECK_MS bounds it for anything due later. */
-    if (wait == 0 && h->due_blocked)
-        wait = BLOCKED_RECHECK_MS;
-    if (h->notices || h->done_head)
-        wait = 0;
+    if (wait == 0 && h->due_blocked) wait = BLOCKED_RECHECK_MS;
+    if (h->notices || h->done_head) wait = 0;
     return wait;
 }
 
@@ -325,37 +320,32 @@ static void wait_for_work(wh_hub *h, int wait_ms)
     size_t n = 0;
     int tto = -1;
     h->transport->pollfds(h->transport, tfds, 64, &n, &tto);
-    if (n > 64)
-        n = 64; /* the rest are served by perform() when the timeout ends */
+    if (n > 64) n = 64; /* the rest are served by perform() when the timeout ends */
     struct pollfd fds[65];
     for (size_t i = 0; i < n; i++)
         fds[i] = (struct pollfd){tfds[i].fd, tfds[i].events, 0};
     fds[n] = (struct pollfd){h->wake_fd, POLLIN, 0};
-    if (tto >= 0 && tto < wait_ms)
-        wait_ms = tto;
+    if (tto >= 0 && tto < wait_ms) wait_ms = tto;
     poll(fds, (nfds_t)n + 1, wait_ms);
     drain_wake(h);
 }
 
 int wh_hub_run(wh_hub *h, int timeout_ms)
 {
-    if (!h)
-        return whi_error(WH_EINVAL, "hub must not be NULL");
+    if (!h) return whi_error(WH_EINVAL, "hub must not be NULL");
     if (pthread_mutex_trylock(&h->run_lock) != 0)
         return whi_error(WH_EBUSY, "wh_hub_run is already running in another thread");
     h->transport->perform(h->transport, 0, NULL);
     pthread_mutex_lock(&h->lock);
     whi_hub_flush_done(h);
     int rc = whi_hub_refresh_if_stale(h);
-    if (rc == WH_OK)
-        rc = whi_hub_start_due(h);
+    if (rc == WH_OK) rc = whi_hub_start_due(h);
     int wait = wait_budget(h);
     pthread_mutex_unlock(&h->lock);
     whi_hub_notify_disabled(h);
     if (timeout_ms > 0) {
         wait = wait < 0 || wait > timeout_ms ? timeout_ms : wait;
-        if (wait > 0)
-            wait_for_work(h, wait);
+        if (wait > 0) wait_for_work(h, wait);
         h->transport->perform(h->transport, 0, NULL);
         pthread_mutex_lock(&h->lock);
         whi_hub_flush_done(h);
@@ -370,21 +360,17 @@ int wh_hub_run(wh_hub *h, int timeout_ms)
 
 int wh_hub_next_deadline(wh_hub *h, wh_time_ms *at)
 {
-    if (!h || !at)
-        return whi_error(WH_EINVAL, "hub and at must not be NULL");
+    if (!h || !at) return whi_error(WH_EINVAL, "hub and at must not be NULL");
     pthread_mutex_lock(&h->lock);
-    int rc = h->inflight < h->opts.max_in_flight ? h->store->next_due(h->store, at)
-                                                  : WH_ENOTFOUND;
+    int rc = h->inflight < h->opts.max_in_flight ? h->store->next_due(h->store, at) : WH_ENOTFOUND;
     pthread_mutex_unlock(&h->lock);
-    if (rc == WH_ENOTFOUND)
-        return whi_error(WH_ENOTFOUND, "nothing is scheduled");
+    if (rc == WH_ENOTFOUND) return whi_error(WH_ENOTFOUND, "nothing is scheduled");
     return rc;
 }
 
 int wh_hub_timeout_ms(wh_hub *h)
 {
-    if (!h)
-        return -1;
+    if (!h) return -1;
     pthread_mutex_lock(&h->lock);
     int wait = wait_budget(h);
     pthread_mutex_unlock(&h->lock);
@@ -394,23 +380,19 @@ int wh_hub_timeout_ms(wh_hub *h)
         h->transport->pollfds(h->transport, NULL, 0, &n, &tto);
     else if (h->inflight)
         tto = 0;
-    if (tto >= 0 && (wait < 0 || tto < wait))
-        wait = tto;
+    if (tto >= 0 && (wait < 0 || tto < wait)) wait = tto;
     return wait;
 }
 
 int wh_hub_pollfds(wh_hub *h, wh_pollfd *fds, size_t max, size_t *count)
 {
-    if (!h || (max && !fds))
-        return whi_error(WH_EINVAL, "hub and fds must not be NULL");
+    if (!h || (max && !fds)) return whi_error(WH_EINVAL, "hub and fds must not be NULL");
     /* The wake-up descriptor first, so even a one-entry array gets it. */
-    if (max)
-        fds[0] = (wh_pollfd){h->wake_fd, POLLIN};
+    if (max) fds[0] = (wh_pollfd){h->wake_fd, POLLIN};
     size_t n = 0;
     int tto;
     if (h->transport->pollfds)
         h->transport->pollfds(h->transport, max ? fds + 1 : NULL, max ? max - 1 : 0, &n, &tto);
-    if (count)
-        *count = n + 1;
+    if (count) *count = n + 1;
     return WH_OK;
 }

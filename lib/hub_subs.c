@@ -10,8 +10,7 @@
 
 static void hub_sub_free(hub_sub *hs)
 {
-    if (!hs)
-        return;
+    if (!hs) return;
     wh_template_free(hs->url);
     wh_template_free(hs->body);
     for (size_t i = 0; hs->headers && i < hs->sub->headers.n; i++)
@@ -42,8 +41,7 @@ static int compile(hub_sub *hs)
     for (size_t i = 0; i < s->headers.n; i++) {
         const char *v = s->headers.v[i].value;
         if ((rc = wh_template_compile(&hs->headers[i], v, strlen(v), WH_ESCAPE_HEADER)))
-            return whi_error(rc, "headers.%s: %s", s->headers.v[i].name,
-                             wh_error_last()->message);
+            return whi_error(rc, "headers.%s: %s", s->headers.v[i].name, wh_error_last()->message);
     }
     return WH_OK;
 }
@@ -51,8 +49,7 @@ static int compile(hub_sub *hs)
 int whi_hub_check_sub(wh_hub *h, const wh_subscription *sub)
 {
     int rc = wh_subscription_validate(sub);
-    if (rc != WH_OK)
-        return rc;
+    if (rc != WH_OK) return rc;
     /* A URL with placeholders in its host is checked after rendering, at delivery time. */
     if (sub->url && !strstr(sub->url, "{{") && wh_urlguard_check_url(h->guard, sub->url) != WH_OK) {
         char why[256];
@@ -117,8 +114,7 @@ int whi_hub_cache_put(wh_hub *h, wh_subscription *sub)
 void whi_hub_cache_drop(wh_hub *h, const char *id)
 {
     hub_sub *hs = whi_hmap_remove(&h->subs, id, strlen(id));
-    if (!hs)
-        return;
+    if (!hs) return;
     wh_matcher_remove(h->matcher, id);
     hub_sub_free(hs);
 }
@@ -154,8 +150,7 @@ static int collect(const wh_subscription *sub, void *ud)
         l->v = grown;
         l->cap = cap;
     }
-    if ((l->rc = wh_subscription_clone(&l->v[l->n], sub)) != WH_OK)
-        return 1;
+    if ((l->rc = wh_subscription_clone(&l->v[l->n], sub)) != WH_OK) return 1;
     l->n++;
     return 0;
 }
@@ -165,20 +160,17 @@ int whi_hub_reload(wh_hub *h)
     uint64_t changes = h->store->sub_changes(h->store);
     sub_list l = {0};
     int rc = h->store->sub_list(h->store, NULL, 0, 1, NULL, collect, &l);
-    if (rc == WH_OK)
-        rc = l.rc;
+    if (rc == WH_OK) rc = l.rc;
     if (rc == WH_OK) {
         whi_hub_cache_clear(h);
         for (size_t i = 0; i < l.n; i++) {
             int prc = whi_hub_cache_put(h, l.v[i]);
             l.v[i] = NULL;
-            if (prc != WH_OK && rc == WH_OK)
-                rc = prc;
+            if (prc != WH_OK && rc == WH_OK) rc = prc;
         }
         for (hub_flight *f = h->flights; f; f = f->next) { /* in-flight counts survive */
             hub_sub *hs = whi_hub_cache_get(h, f->subscription_id);
-            if (hs)
-                hs->inflight++;
+            if (hs) hs->inflight++;
         }
         h->changes = changes;
     }
@@ -190,8 +182,7 @@ int whi_hub_reload(wh_hub *h)
 
 int whi_hub_refresh_if_stale(wh_hub *h)
 {
-    if (h->store->sub_changes(h->store) == h->changes)
-        return WH_OK;
+    if (h->store->sub_changes(h->store) == h->changes) return WH_OK;
     whi_hub_log(h, WH_LOG_INFO, "subscriptions changed in the store: reloading the index");
     return whi_hub_reload(h);
 }
@@ -209,8 +200,7 @@ static void sync_changes(wh_hub *h, uint64_t before)
 
 static int lock_checked(wh_hub *h, const void *arg)
 {
-    if (!h || !arg)
-        return whi_error(WH_EINVAL, "hub and arguments must not be NULL");
+    if (!h || !arg) return whi_error(WH_EINVAL, "hub and arguments must not be NULL");
     pthread_mutex_lock(&h->lock);
     return whi_hub_refresh_if_stale(h);
 }
@@ -231,18 +221,13 @@ static int apply_default_retry(const wh_hub *h, wh_subscription *sub)
 int wh_hub_subscription_add(wh_hub *h, const wh_subscription *sub)
 {
     int rc = lock_checked(h, sub);
-    if (!h || !sub)
-        return rc;
+    if (!h || !sub) return rc;
     wh_subscription *copy = NULL;
     uint64_t before = h->store->sub_changes(h->store);
-    if (rc == WH_OK)
-        rc = whi_hub_check_sub(h, sub);
-    if (rc == WH_OK)
-        rc = wh_subscription_clone(&copy, sub);
-    if (rc == WH_OK)
-        rc = apply_default_retry(h, copy);
-    if (rc == WH_OK)
-        rc = h->store->sub_create(h->store, copy);
+    if (rc == WH_OK) rc = whi_hub_check_sub(h, sub);
+    if (rc == WH_OK) rc = wh_subscription_clone(&copy, sub);
+    if (rc == WH_OK) rc = apply_default_retry(h, copy);
+    if (rc == WH_OK) rc = h->store->sub_create(h->store, copy);
     if (rc == WH_OK) {
         sync_changes(h, before);
         rc = whi_hub_cache_put(h, copy);
@@ -255,11 +240,9 @@ int wh_hub_subscription_add(wh_hub *h, const wh_subscription *sub)
 
 int wh_hub_subscription_get(wh_hub *h, const char *id, wh_subscription **out)
 {
-    if (out)
-        *out = NULL;
+    if (out) *out = NULL;
     int rc = lock_checked(h, id);
-    if (!h || !id)
-        return rc;
+    if (!h || !id) return rc;
     hub_sub *hs = whi_hub_cache_get(h, id);
     if (rc == WH_OK)
         rc = !out ? whi_error(WH_EINVAL, "out must not be NULL")
@@ -274,8 +257,7 @@ static int commit_replace(wh_hub *h, wh_subscription *next)
 {
     uint64_t before = h->store->sub_changes(h->store);
     int rc = whi_hub_check_sub(h, next);
-    if (rc == WH_OK)
-        rc = h->store->sub_replace(h->store, next);
+    if (rc == WH_OK) rc = h->store->sub_replace(h->store, next);
     if (rc != WH_OK) {
         wh_subscription_free(next);
         return rc;
@@ -287,22 +269,19 @@ static int commit_replace(wh_hub *h, wh_subscription *next)
 int wh_hub_subscription_replace(wh_hub *h, const wh_subscription *sub)
 {
     int rc = lock_checked(h, sub);
-    if (!h || !sub)
-        return rc;
+    if (!h || !sub) return rc;
     hub_sub *hs = whi_hub_cache_get(h, sub->id);
     wh_subscription *next = NULL;
-    if (rc == WH_OK && !hs)
-        rc = whi_error(WH_ENOTFOUND, "no webhook with id %.64s", sub->id);
-    if (rc == WH_OK)
-        rc = wh_subscription_clone(&next, sub);
+    if (rc == WH_OK && !hs) rc = whi_error(WH_ENOTFOUND, "no webhook with id %.64s", sub->id);
+    if (rc == WH_OK) rc = wh_subscription_clone(&next, sub);
     if (rc == WH_OK && (rc = apply_default_retry(h, next)) != WH_OK) {
         wh_subscription_free(next);
         next = NULL;
     }
     if (rc == WH_OK) {
         const wh_subscription *cur = hs->sub; /* delivery stats belong to the hub */
-        wh_subscription_set_stats(next, cur->last_delivery_at, cur->last_status,
-                                  cur->failure_count, cur->failing_since);
+        wh_subscription_set_stats(next, cur->last_delivery_at, cur->last_status, cur->failure_count,
+                                  cur->failing_since);
         next->created_at = cur->created_at;
         next->created_off = cur->created_off;
         next->updated_at = whi_hub_now(h);
@@ -318,8 +297,7 @@ static int clone_cached(wh_hub *h, const char *id, wh_subscription **next)
 {
     hub_sub *hs = whi_hub_cache_get(h, id);
     *next = NULL;
-    if (!hs)
-        return whi_error(WH_ENOTFOUND, "no webhook with id %.64s", id);
+    if (!hs) return whi_error(WH_ENOTFOUND, "no webhook with id %.64s", id);
     return wh_subscription_clone(next, hs->sub);
 }
 
@@ -334,24 +312,19 @@ static int commit_edit(wh_hub *h, wh_subscription *next)
 int wh_hub_subscription_patch(wh_hub *h, const char *id, const char *json, size_t len,
                               wh_subscription **out)
 {
-    if (out)
-        *out = NULL;
+    if (out) *out = NULL;
     int rc = lock_checked(h, id);
-    if (!h || !id)
-        return rc;
+    if (!h || !id) return rc;
     wh_subscription *next = NULL;
-    if (rc == WH_OK)
-        rc = clone_cached(h, id, &next);
-    if (rc == WH_OK)
-        rc = wh_subscription_patch_json(next, json, len);
+    if (rc == WH_OK) rc = clone_cached(h, id, &next);
+    if (rc == WH_OK) rc = wh_subscription_patch_json(next, json, len);
     if (rc == WH_OK) {
         rc = commit_edit(h, next);
         next = NULL;
     }
     wh_subscription_free(next);
     hub_sub *hs = whi_hub_cache_get(h, id);
-    if (rc == WH_OK && out && hs)
-        rc = wh_subscription_clone(out, hs->sub);
+    if (rc == WH_OK && out && hs) rc = wh_subscription_clone(out, hs->sub);
     pthread_mutex_unlock(&h->lock);
     return rc;
 }
@@ -359,11 +332,9 @@ int wh_hub_subscription_patch(wh_hub *h, const char *id, const char *json, size_
 int wh_hub_subscription_delete(wh_hub *h, const char *id)
 {
     int rc = lock_checked(h, id);
-    if (!h || !id)
-        return rc;
+    if (!h || !id) return rc;
     uint64_t before = h->store->sub_changes(h->store);
-    if (rc == WH_OK)
-        rc = h->store->sub_delete(h->store, id);
+    if (rc == WH_OK) rc = h->store->sub_delete(h->store, id);
     if (rc == WH_OK) {
         sync_changes(h, before);
         whi_hub_cache_drop(h, id);
@@ -375,17 +346,14 @@ int wh_hub_subscription_delete(wh_hub *h, const char *id)
 int wh_hub_subscription_rotate_secret(wh_hub *h, const char *id, const char *new_secret,
                                       wh_time_ms overlap_ms, char **secret_out)
 {
-    if (secret_out)
-        *secret_out = NULL;
+    if (secret_out) *secret_out = NULL;
     int rc = lock_checked(h, id);
-    if (!h || !id)
-        return rc;
+    if (!h || !id) return rc;
     wh_subscription *next = NULL;
+    if (rc == WH_OK) rc = clone_cached(h, id, &next);
     if (rc == WH_OK)
-        rc = clone_cached(h, id, &next);
-    if (rc == WH_OK)
-        rc = wh_subscription_rotate_secret(next, new_secret, overlap_ms, whi_hub_now(h),
-                                           secret_out);
+        rc =
+            wh_subscription_rotate_secret(next, new_secret, overlap_ms, whi_hub_now(h), secret_out);
     if (rc == WH_OK) {
         rc = commit_edit(h, next);
         next = NULL;

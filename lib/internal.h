@@ -42,19 +42,21 @@ void whi_error_detail(const char *fmt, ...) WHI_PRINTF(1, 2);
 size_t whi_error_detail_count(void);
 int whi_error_oom(void); /* WH_ENOMEM with a fixed message; never allocates */
 
-
 /* ---- growable byte buffer (buf.c) ---- */
 /* A failed growth sets failed; later appends do nothing, and whi_buf_finish reports WH_ENOMEM
  * (or WH_ETOOLARGE past limit), so a long chain of appends needs one check at the end. */
 typedef struct whi_buf {
-    char *data;   /* always NUL-terminated when non-NULL */
+    char *data; /* always NUL-terminated when non-NULL */
     size_t len;
     size_t cap;
     size_t limit; /* 0: no limit */
     int failed;   /* 0, WH_ENOMEM or WH_ETOOLARGE */
 } whi_buf;
 
-#define WHI_BUF_INIT {NULL, 0, 0, 0, 0}
+#define WHI_BUF_INIT                                                                               \
+    {                                                                                              \
+        NULL, 0, 0, 0, 0                                                                           \
+    }
 
 int whi_buf_reserve(whi_buf *b, size_t extra);
 void whi_buf_append(whi_buf *b, const void *data, size_t len);
@@ -78,9 +80,9 @@ int whi_uuid_v4(char out[WHI_UUID_LEN + 1]);
 bool whi_uuid_valid(const char *s);
 
 /* ---- time (rfc3339.c) ---- */
-#define WHI_RFC3339_MAX 32 /* "2050-11-07T09:11:58.377-03:00" plus NUL, with room */
-wh_time_ms whi_now_ms(void);            /* wall clock, UTC */
-int64_t whi_monotonic_ms(void);         /* for durations */
+#define WHI_RFC3339_MAX 32      /* "2050-11-07T09:11:58.377-03:00" plus NUL, with room */
+wh_time_ms whi_now_ms(void);    /* wall clock, UTC */
+int64_t whi_monotonic_ms(void); /* for durations */
 /* Format ms since epoch shown at offset_minutes east of UTC; 0 gives "Z". Always 3 fraction
  * digits. Returns the length written. */
 size_t whi_rfc3339_format(wh_time_ms ms, int offset_minutes, char out[WHI_RFC3339_MAX]);
@@ -89,7 +91,7 @@ size_t whi_rfc3339_format(wh_time_ms ms, int offset_minutes, char out[WHI_RFC333
 int whi_rfc3339_parse(const char *s, wh_time_ms *ms, int *offset_minutes);
 
 /* ---- encodings (encode.c) ---- */
-size_t whi_base64_encoded_len(size_t len);          /* without the NUL */
+size_t whi_base64_encoded_len(size_t len);                       /* without the NUL */
 size_t whi_base64_encode(const void *in, size_t len, char *out); /* writes NUL; returns length */
 /* Standard alphabet with padding; rejects anything else. out needs (len / 4) * 3 bytes. */
 int whi_base64_decode(const char *in, size_t len, unsigned char *out, size_t *out_len);
@@ -99,7 +101,7 @@ int whi_hex_decode(const char *in, size_t len, unsigned char *out, size_t *out_l
 /* ---- text checks (text.c) ---- */
 bool whi_utf8_valid(const char *s, size_t len);
 size_t whi_utf8_seq_len(const char *s, size_t len); /* len >= 1; 0: not a valid sequence */
-bool whi_http_token(const char *s); /* RFC 9110 token: a valid header name */
+bool whi_http_token(const char *s);                 /* RFC 9110 token: a valid header name */
 bool whi_header_value_ok(const char *s); /* no CR, LF or NUL (and no other control but TAB) */
 int whi_strcasecmp(const char *a, const char *b); /* ASCII only, locale-free */
 /* Copy at most n-1 bytes and NUL-terminate; returns strlen(src). */

@@ -10,14 +10,12 @@
 int whi_json_parse(const char *text, size_t len, size_t max_len, cJSON **out)
 {
     *out = NULL;
-    if (!text)
-        return whi_error(WH_EINVAL, "JSON: no input");
+    if (!text) return whi_error(WH_EINVAL, "JSON: no input");
     if (len > (max_len ? max_len : DEFAULT_MAX_JSON))
         return whi_error(WH_ETOOLARGE, "JSON: %zu bytes is over the limit of %zu", len,
                          max_len ? max_len : DEFAULT_MAX_JSON);
     /* cJSON does not check string contents; reject invalid UTF-8 up front, once. */
-    if (!whi_utf8_valid(text, len))
-        return whi_error(WH_EINVAL, "JSON: input is not valid UTF-8");
+    if (!whi_utf8_valid(text, len)) return whi_error(WH_EINVAL, "JSON: input is not valid UTF-8");
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
     if (!root) {
@@ -45,8 +43,7 @@ int whi_json_minify_copy(const char *text, size_t len, char **out)
 {
     cJSON *root;
     int rc = whi_json_parse(text, len, 0, &root);
-    if (rc != WH_OK)
-        return rc;
+    if (rc != WH_OK) return rc;
     *out = whi_json_print(root);
     cJSON_Delete(root);
     return *out ? WH_OK : whi_error_oom();
@@ -55,8 +52,7 @@ int whi_json_minify_copy(const char *text, size_t len, char **out)
 void whi_json_escape(whi_buf *b, const char *s, size_t len, bool quotes)
 {
     static const char H[] = "0123456789abcdef";
-    if (quotes)
-        whi_buf_putc(b, '"');
+    if (quotes) whi_buf_putc(b, '"');
     size_t run = 0; /* start of the pending run of bytes copied as they are */
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)s[i];
@@ -85,16 +81,14 @@ void whi_json_escape(whi_buf *b, const char *s, size_t len, bool quotes)
         run = i;
     }
     whi_buf_append(b, s + run, len - run);
-    if (quotes)
-        whi_buf_putc(b, '"');
+    if (quotes) whi_buf_putc(b, '"');
 }
 
 const cJSON *whi_json_field(const cJSON *obj, const char *const *names)
 {
     for (; *names; names++) {
         const cJSON *item = cJSON_GetObjectItem(obj, *names);
-        if (item)
-            return item;
+        if (item) return item;
     }
     return NULL;
 }

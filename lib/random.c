@@ -40,20 +40,18 @@ static void make_key(void)
 static int thread_drbg(drbg **out)
 {
     pthread_once(&g_once, make_key);
-    if (!g_key_ok)
-        return whi_error(WH_EIO, "random: cannot create thread-local storage");
+    if (!g_key_ok) return whi_error(WH_EIO, "random: cannot create thread-local storage");
     drbg *d = pthread_getspecific(g_key);
     if (d) {
         *out = d;
         return WH_OK;
     }
-    if (!(d = calloc(1, sizeof(*d))))
-        return whi_error_oom();
+    if (!(d = calloc(1, sizeof(*d)))) return whi_error_oom();
     mbedtls_entropy_init(&d->entropy);
     mbedtls_ctr_drbg_init(&d->ctr);
     static const unsigned char pers[] = "libwebhooks";
-    int rc = mbedtls_ctr_drbg_seed(&d->ctr, mbedtls_entropy_func, &d->entropy, pers,
-                                   sizeof(pers) - 1);
+    int rc =
+        mbedtls_ctr_drbg_seed(&d->ctr, mbedtls_entropy_func, &d->entropy, pers, sizeof(pers) - 1);
     if (rc != 0 || pthread_setspecific(g_key, d) != 0) {
         drbg_destroy(d);
         return whi_error(WH_EIO, "random: cannot seed CTR_DRBG (mbedTLS error -0x%04x)",
@@ -67,8 +65,7 @@ int whi_random_bytes(void *out, size_t len)
 {
     drbg *d = NULL;
     int rc = thread_drbg(&d);
-    if (rc != WH_OK)
-        return rc;
+    if (rc != WH_OK) return rc;
     unsigned char *p = out;
     while (len > 0) {
         size_t chunk = len < MBEDTLS_CTR_DRBG_MAX_REQUEST ? len : MBEDTLS_CTR_DRBG_MAX_REQUEST;

@@ -85,8 +85,7 @@ size_t whi_rfc3339_format(wh_time_ms ms, int offset_minutes, char out[WHI_RFC333
     static const char seps[7] = {0, 0, '-', '-', 'T', ':', ':'}; /* before each field */
     char *p = out;
     for (int i = 0; i < 7; i++) {
-        if (seps[i])
-            *p++ = seps[i];
+        if (seps[i]) *p++ = seps[i];
         *p++ = (char)('0' + fields[i] / 10);
         *p++ = (char)('0' + fields[i] % 10);
     }
@@ -105,8 +104,7 @@ static bool digits(const char **p, int n, int *val)
     int v = 0;
     for (int i = 0; i < n; i++) {
         char c = (*p)[i];
-        if (c < '0' || c > '9')
-            return false;
+        if (c < '0' || c > '9') return false;
         v = v * 10 + (c - '0');
     }
     *p += n;
@@ -116,8 +114,7 @@ static bool digits(const char **p, int n, int *val)
 
 static bool expect(const char **p, char c)
 {
-    if (**p != c)
-        return false;
+    if (**p != c) return false;
     (*p)++;
     return true;
 }
@@ -142,8 +139,7 @@ static bool parse_zone(const char **p, int *offset)
     }
     char sign = **p;
     int oh, om;
-    if (sign != '+' && sign != '-')
-        return false;
+    if (sign != '+' && sign != '-') return false;
     (*p)++;
     if (!digits(p, 2, &oh) || !expect(p, ':') || !digits(p, 2, &om) || oh > 23 || om > 59)
         return false;
@@ -155,8 +151,8 @@ int whi_rfc3339_parse(const char *s, wh_time_ms *ms, int *offset_minutes)
 {
     const char *p = s;
     int y, mo, d, h, mi, sec, off = 0, frac_ms = 0;
-    bool ok = s && digits(&p, 4, &y) && expect(&p, '-') && digits(&p, 2, &mo) &&
-              expect(&p, '-') && digits(&p, 2, &d);
+    bool ok = s && digits(&p, 4, &y) && expect(&p, '-') && digits(&p, 2, &mo) && expect(&p, '-') &&
+              digits(&p, 2, &d);
     ok = ok && (*p == 'T' || *p == 't' || *p == ' ') && (p++, true);
     ok = ok && digits(&p, 2, &h) && expect(&p, ':') && digits(&p, 2, &mi) && expect(&p, ':') &&
          digits(&p, 2, &sec);
@@ -164,17 +160,15 @@ int whi_rfc3339_parse(const char *s, wh_time_ms *ms, int *offset_minutes)
         p++;
         int n = 0;
         for (; *p >= '0' && *p <= '9'; p++, n++)
-            if (n < 3)
-                frac_ms = frac_ms * 10 + (*p - '0');
+            if (n < 3) frac_ms = frac_ms * 10 + (*p - '0');
         for (int i = n; i < 3; i++)
             frac_ms *= 10;
         ok = n > 0;
     }
     ok = ok && parse_zone(&p, &off) && *p == '\0';
-    ok = ok && mo >= 1 && mo <= 12 && d >= 1 && d <= days_in_month(y, mo) && h <= 23 &&
-         mi <= 59 && sec <= 60;
-    if (!ok)
-        return whi_error(WH_EINVAL, "not an RFC 3339 date-time: \"%.40s\"", s ? s : "(null)");
+    ok = ok && mo >= 1 && mo <= 12 && d >= 1 && d <= days_in_month(y, mo) && h <= 23 && mi <= 59 &&
+         sec <= 60;
+    if (!ok) return whi_error(WH_EINVAL, "not an RFC 3339 date-time: \"%.40s\"", s ? s : "(null)");
     int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
     int64_t local = ((days * 24 + h) * 60 + mi) * 60 + sec;
     /* A leap second (:60) carries into the next minute; on 9999-12-31 that is year 10000,
@@ -182,7 +176,6 @@ int whi_rfc3339_parse(const char *s, wh_time_ms *ms, int *offset_minutes)
     if (local >= days_from_civil(10000, 1, 1) * 86400)
         return whi_error(WH_EINVAL, "not an RFC 3339 date-time: \"%.40s\" (past year 9999)", s);
     *ms = (local - (int64_t)off * 60) * 1000 + frac_ms;
-    if (offset_minutes)
-        *offset_minutes = off;
+    if (offset_minutes) *offset_minutes = off;
     return WH_OK;
 }

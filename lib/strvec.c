@@ -5,12 +5,10 @@
 
 static int grow(void **v, size_t *cap, size_t n, size_t elem)
 {
-    if (n < *cap)
-        return WH_OK;
+    if (n < *cap) return WH_OK;
     size_t ncap = *cap ? *cap * 2 : 4;
     void *p = whi_realloc(*v, ncap * elem);
-    if (!p)
-        return whi_error_oom();
+    if (!p) return whi_error_oom();
     *v = p;
     *cap = ncap;
     return WH_OK;
@@ -18,11 +16,9 @@ static int grow(void **v, size_t *cap, size_t n, size_t elem)
 
 int whi_strvec_push(whi_strvec *sv, const char *s)
 {
-    if (grow((void **)&sv->v, &sv->cap, sv->n, sizeof(char *)) != WH_OK)
-        return WH_ENOMEM;
+    if (grow((void **)&sv->v, &sv->cap, sv->n, sizeof(char *)) != WH_OK) return WH_ENOMEM;
     char *c = whi_strdup(s);
-    if (!c)
-        return whi_error_oom();
+    if (!c) return whi_error_oom();
     sv->v[sv->n++] = c;
     return WH_OK;
 }
@@ -49,8 +45,7 @@ int whi_strvec_copy(whi_strvec *dst, const whi_strvec *src)
 bool whi_strvec_contains(const whi_strvec *sv, const char *s)
 {
     for (size_t i = 0; i < sv->n; i++)
-        if (strcmp(sv->v[i], s) == 0)
-            return true;
+        if (strcmp(sv->v[i], s) == 0) return true;
     return false;
 }
 
@@ -65,8 +60,7 @@ static size_t kv_find(const whi_kvvec *kv, const char *name, bool nocase)
 int whi_kvvec_set(whi_kvvec *kv, const char *name, const char *value, bool nocase)
 {
     char *v = whi_strdup(value);
-    if (!v)
-        return whi_error_oom();
+    if (!v) return whi_error_oom();
     size_t i = kv_find(kv, name, nocase);
     if (i != SIZE_MAX) {
         whi_free(kv->v[i].value);
@@ -94,8 +88,7 @@ const char *whi_kvvec_get(const whi_kvvec *kv, const char *name, bool nocase)
 bool whi_kvvec_remove(whi_kvvec *kv, const char *name, bool nocase)
 {
     size_t i = kv_find(kv, name, nocase);
-    if (i == SIZE_MAX)
-        return false;
+    if (i == SIZE_MAX) return false;
     whi_free(kv->v[i].name);
     whi_free(kv->v[i].value);
     memmove(&kv->v[i], &kv->v[i + 1], (kv->n - i - 1) * sizeof(whi_kv));

@@ -1,4 +1,5 @@
-/* wh_subscription: lifecycle, accessors and per-field validation. JSON is in subscription_json.c. */
+/* wh_subscription: lifecycle, accessors and per-field validation. JSON is in subscription_json.c.
+ */
 #include <string.h>
 
 #include <mbedtls/platform_util.h>
@@ -9,11 +10,24 @@
 const uint32_t whi_default_retry[7] = {5, 300, 1800, 7200, 18000, 36000, 36000};
 
 static const char *const RESERVED_HEADERS[] = {
-    "host",           "content-length",     "transfer-encoding", "connection",
-    "keep-alive",     "upgrade",            "te",                "trailer",
-    "expect",         "proxy-connection",   "user-agent",        "webhook-id",
-    "webhook-timestamp", "webhook-signature", "x-hub-signature-256", "stripe-signature",
-    "x-idempotency-key", "x-timestamp",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "expect",
+    "proxy-connection",
+    "user-agent",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "x-hub-signature-256",
+    "stripe-signature",
+    "x-idempotency-key",
+    "x-timestamp",
 };
 
 static int field_error(const char *field, const char *why)
@@ -27,8 +41,7 @@ int whi_subscription_init(wh_subscription *sub, bool gen_secret)
 {
     char uuid[WHI_UUID_LEN + 1];
     int rc = whi_uuid_v4(uuid);
-    if (rc != WH_OK)
-        return rc;
+    if (rc != WH_OK) return rc;
     if (!(sub->id = whi_strdup(uuid)) || !(sub->metadata = whi_strdup("{}")))
         return whi_error_oom();
     sub->method = WH_METHOD_POST;
@@ -42,8 +55,7 @@ int whi_subscription_init(wh_subscription *sub, bool gen_secret)
     sub->created_at = sub->updated_at = whi_now_ms();
     if (gen_secret) {
         char *secret;
-        if ((rc = wh_secret_generate(&secret)) != WH_OK)
-            return rc;
+        if ((rc = wh_secret_generate(&secret)) != WH_OK) return rc;
         return whi_sub_insert_secret(sub, secret, 0, true);
     }
     return WH_OK;
@@ -51,12 +63,10 @@ int whi_subscription_init(wh_subscription *sub, bool gen_secret)
 
 int wh_subscription_new(wh_subscription **out)
 {
-    if (!out)
-        return whi_error(WH_EINVAL, "out must not be NULL");
+    if (!out) return whi_error(WH_EINVAL, "out must not be NULL");
     *out = NULL;
     wh_subscription *sub = whi_calloc(1, sizeof(*sub));
-    if (!sub)
-        return whi_error_oom();
+    if (!sub) return whi_error_oom();
     int rc = whi_subscription_init(sub, true);
     if (rc != WH_OK) {
         wh_subscription_free(sub);
@@ -77,9 +87,9 @@ static void free_secret(whi_secret *s)
 
 void whi_subscription_clear(wh_subscription *sub)
 {
-    char **strs[] = {&sub->id,     &sub->owner,  &sub->name, &sub->description,
-                     &sub->url,    &sub->entity, &sub->source, &sub->disabled_reason,
-                     &sub->body,   &sub->metadata};
+    char **strs[] = {&sub->id,   &sub->owner,   &sub->name,   &sub->description,
+                     &sub->url,  &sub->entity,  &sub->source, &sub->disabled_reason,
+                     &sub->body, &sub->metadata};
     for (size_t i = 0; i < WHI_ARRAY_LEN(strs); i++)
         whi_free(*strs[i]);
     for (size_t i = 0; i < WHI_SUB_LISTS; i++)
@@ -94,23 +104,21 @@ void whi_subscription_clear(wh_subscription *sub)
 
 void wh_subscription_free(wh_subscription *sub)
 {
-    if (!sub)
-        return;
+    if (!sub) return;
     whi_subscription_clear(sub);
     whi_free(sub);
 }
 
 static int dup_field(char **dst, const char *src)
 {
-    if (src && !(*dst = whi_strdup(src)))
-        return whi_error_oom();
+    if (src && !(*dst = whi_strdup(src))) return whi_error_oom();
     return WH_OK;
 }
 
 int whi_subscription_copy(wh_subscription *dst, const wh_subscription *src)
 {
     *dst = *src; /* scalars and arrays of scalars; every pointer is replaced below */
-    char **d[] = {&dst->id,  &dst->owner,  &dst->name,   &dst->description,     &dst->url,
+    char **d[] = {&dst->id,     &dst->owner,  &dst->name, &dst->description,     &dst->url,
                   &dst->entity, &dst->source, &dst->body, &dst->disabled_reason, &dst->metadata};
     for (size_t i = 0; i < WHI_ARRAY_LEN(d); i++)
         *d[i] = NULL;
@@ -128,14 +136,12 @@ int whi_subscription_copy(wh_subscription *dst, const wh_subscription *src)
              dup_field(&dst->metadata, src->metadata);
     for (size_t i = 0; rc == WH_OK && i < WHI_SUB_LISTS; i++)
         rc = whi_strvec_copy(&dst->lists[i], &src->lists[i]);
-    if (rc == WH_OK)
-        rc = whi_kvvec_copy(&dst->headers, &src->headers);
+    if (rc == WH_OK) rc = whi_kvvec_copy(&dst->headers, &src->headers);
     for (size_t i = 0; rc == WH_OK && i < src->nsecrets; i++) {
         char *v = whi_strdup(src->secrets[i].value);
         rc = v ? whi_sub_insert_secret(dst, v, src->secrets[i].expires_at, false) : WH_ENOMEM;
     }
-    if (rc == WH_OK)
-        rc = wh_subscription_set_retry_schedule(dst, src->retry, src->nretry);
+    if (rc == WH_OK) rc = wh_subscription_set_retry_schedule(dst, src->retry, src->nretry);
     dst->retry_schedule_set = src->retry_schedule_set; /* copying is not choosing */
     if (rc != WH_OK) {
         whi_subscription_clear(dst);
@@ -146,12 +152,10 @@ int whi_subscription_copy(wh_subscription *dst, const wh_subscription *src)
 
 int wh_subscription_clone(wh_subscription **out, const wh_subscription *sub)
 {
-    if (!out || !sub)
-        return whi_error(WH_EINVAL, "out and sub must not be NULL");
+    if (!out || !sub) return whi_error(WH_EINVAL, "out and sub must not be NULL");
     *out = NULL;
     wh_subscription *c = whi_calloc(1, sizeof(*c));
-    if (!c)
-        return whi_error_oom();
+    if (!c) return whi_error_oom();
     int rc = whi_subscription_copy(c, sub);
     if (rc != WH_OK) {
         whi_free(c);
@@ -167,10 +171,8 @@ int wh_subscription_clone(wh_subscription **out, const wh_subscription *sub)
 static int set_str(wh_subscription *sub, char **field, const char *name, const char *value,
                    const char *why)
 {
-    if (!sub)
-        return whi_error(WH_EINVAL, "subscription must not be NULL");
-    if (value && why)
-        return field_error(name, why);
+    if (!sub) return whi_error(WH_EINVAL, "subscription must not be NULL");
+    if (value && why) return field_error(name, why);
     return whi_str_replace(field, value);
 }
 
@@ -181,11 +183,9 @@ const char *wh_subscription_id(const wh_subscription *sub)
 
 int wh_subscription_set_id(wh_subscription *sub, const char *id)
 {
-    if (!id)
-        return field_error("id", "must not be NULL");
+    if (!id) return field_error("id", "must not be NULL");
     int rc = set_str(sub, sub ? &sub->id : NULL, "id", id, whi_check_id(id));
-    if (rc == WH_OK)
-        sub->id_numeric = false;
+    if (rc == WH_OK) sub->id_numeric = false;
     return rc;
 }
 
@@ -208,8 +208,7 @@ const char *wh_subscription_name(const wh_subscription *sub)
 int wh_subscription_set_name(wh_subscription *sub, const char *name)
 {
     const char *why = name ? whi_check_label(name, WH_MAX_NAME_LEN) : NULL;
-    if (why && strcmp(why, "is too long") == 0)
-        why = "must be 1..255 bytes";
+    if (why && strcmp(why, "is too long") == 0) why = "must be 1..255 bytes";
     return set_str(sub, sub ? &sub->name : NULL, "name", name, why);
 }
 
@@ -303,8 +302,7 @@ int wh_subscription_set_status(wh_subscription *sub, wh_status s)
     if (!sub || !wh_status_name(s))
         return field_error("status", "must be active, disabled or waiting_config");
     sub->status = s;
-    if (s == WH_STATUS_ACTIVE)
-        whi_str_replace(&sub->disabled_reason, NULL);
+    if (s == WH_STATUS_ACTIVE) whi_str_replace(&sub->disabled_reason, NULL);
     return WH_OK;
 }
 
@@ -347,11 +345,9 @@ int wh_subscription_list_add(wh_subscription *sub, wh_sub_list which, const char
         return whi_error(WH_EINVAL, "subscription must not be NULL and the list must exist");
     const char *why = which == WH_LIST_EVENTS ? whi_check_event_type(value, true)
                                               : whi_check_label(value, WH_MAX_ID_LEN);
-    if (why)
-        return field_error(LIST_NAMES[which], why);
+    if (why) return field_error(LIST_NAMES[which], why);
     whi_strvec *sv = &sub->lists[which];
-    if (whi_strvec_contains(sv, value))
-        return WH_OK;
+    if (whi_strvec_contains(sv, value)) return WH_OK;
     if (sv->n >= WH_MAX_LIST_LEN)
         return field_error(LIST_NAMES[which], "holds too many entries (at most 1024)");
     return whi_strvec_push(sv, value);
@@ -370,15 +366,13 @@ int wh_subscription_list_clear(wh_subscription *sub, wh_sub_list which)
 int wh_header_is_reserved(const char *name)
 {
     for (size_t i = 0; name && i < WHI_ARRAY_LEN(RESERVED_HEADERS); i++)
-        if (whi_strcasecmp(name, RESERVED_HEADERS[i]) == 0)
-            return 1;
+        if (whi_strcasecmp(name, RESERVED_HEADERS[i]) == 0) return 1;
     return 0;
 }
 
 int wh_subscription_set_header(wh_subscription *sub, const char *name, const char *value)
 {
-    if (!sub)
-        return whi_error(WH_EINVAL, "subscription must not be NULL");
+    if (!sub) return whi_error(WH_EINVAL, "subscription must not be NULL");
     if (!whi_http_token(name) || strlen(name) > 256)
         return whi_error(WH_EINVAL, "headers: \"%.64s\" is not a valid header name",
                          name ? name : "(null)");
@@ -439,13 +433,11 @@ int wh_secret_check(const char *secret)
 
 int wh_secret_generate(char **out)
 {
-    if (!out)
-        return whi_error(WH_EINVAL, "out must not be NULL");
+    if (!out) return whi_error(WH_EINVAL, "out must not be NULL");
     *out = NULL;
     unsigned char raw[32];
     int rc = whi_random_bytes(raw, sizeof(raw));
-    if (rc != WH_OK)
-        return rc;
+    if (rc != WH_OK) return rc;
     size_t plen = strlen(WH_SECRET_PREFIX);
     char *s = whi_malloc(plen + whi_base64_encoded_len(sizeof(raw)) + 1);
     if (!s) {
@@ -476,11 +468,9 @@ wh_time_ms wh_subscription_secret_expires_at(const wh_subscription *sub, size_t 
 
 int wh_subscription_add_secret(wh_subscription *sub, const char *secret, wh_time_ms expires_at)
 {
-    if (!sub)
-        return whi_error(WH_EINVAL, "subscription must not be NULL");
+    if (!sub) return whi_error(WH_EINVAL, "subscription must not be NULL");
     int rc = wh_secret_check(secret);
-    if (rc != WH_OK)
-        return rc;
+    if (rc != WH_OK) return rc;
     for (size_t i = 0; i < sub->nsecrets; i++)
         if (strcmp(sub->secrets[i].value, secret) == 0) {
             sub->secrets[i].expires_at = expires_at;
@@ -489,8 +479,7 @@ int wh_subscription_add_secret(wh_subscription *sub, const char *secret, wh_time
     if (sub->nsecrets >= WH_MAX_SECRETS)
         return whi_error(WH_EINVAL, "secrets: at most %d per subscription", WH_MAX_SECRETS);
     char *copy = whi_strdup(secret);
-    if (!copy)
-        return whi_error_oom();
+    if (!copy) return whi_error_oom();
     return whi_sub_insert_secret(sub, copy, expires_at, true);
 }
 
@@ -512,8 +501,7 @@ int whi_sub_insert_secret(wh_subscription *sub, char *value, wh_time_ms expires_
 
 int wh_subscription_clear_secrets(wh_subscription *sub)
 {
-    if (!sub)
-        return whi_error(WH_EINVAL, "subscription must not be NULL");
+    if (!sub) return whi_error(WH_EINVAL, "subscription must not be NULL");
     for (size_t i = 0; i < sub->nsecrets; i++)
         free_secret(&sub->secrets[i]);
     whi_free(sub->secrets);
@@ -534,26 +522,20 @@ size_t wh_subscription_prune_secrets(wh_subscription *sub, wh_time_ms now)
             sub->secrets[kept++] = *s;
         }
     }
-    if (sub)
-        sub->nsecrets = kept;
+    if (sub) sub->nsecrets = kept;
     return removed;
 }
 
 int wh_subscription_rotate_secret(wh_subscription *sub, const char *new_secret,
                                   wh_time_ms overlap_ms, wh_time_ms now, char **new_out)
 {
-    if (new_out)
-        *new_out = NULL;
-    if (!sub)
-        return whi_error(WH_EINVAL, "subscription must not be NULL");
-    if (overlap_ms < 0)
-        return whi_error(WH_EINVAL, "overlap must not be negative");
+    if (new_out) *new_out = NULL;
+    if (!sub) return whi_error(WH_EINVAL, "subscription must not be NULL");
+    if (overlap_ms < 0) return whi_error(WH_EINVAL, "overlap must not be negative");
     char *fresh = NULL;
     int rc = new_secret ? wh_secret_check(new_secret) : wh_secret_generate(&fresh);
-    if (rc != WH_OK)
-        return rc;
-    if (new_secret && !(fresh = whi_strdup(new_secret)))
-        return whi_error_oom();
+    if (rc != WH_OK) return rc;
+    if (new_secret && !(fresh = whi_strdup(new_secret))) return whi_error_oom();
     char *shown = NULL;
     if (new_out && !(shown = whi_strdup(fresh))) {
         whi_free(fresh);
@@ -574,8 +556,7 @@ int wh_subscription_rotate_secret(wh_subscription *sub, const char *new_secret,
     for (size_t i = 1; i < sub->nsecrets; i++)
         if (!sub->secrets[i].expires_at || sub->secrets[i].expires_at > expires)
             sub->secrets[i].expires_at = expires;
-    if (new_out)
-        *new_out = shown;
+    if (new_out) *new_out = shown;
     return WH_OK;
 }
 
@@ -592,12 +573,10 @@ size_t wh_subscription_signing_secret_count(const wh_subscription *sub, wh_time_
     return n;
 }
 
-const char *wh_subscription_signing_secret_at(const wh_subscription *sub, wh_time_ms now,
-                                              size_t i)
+const char *wh_subscription_signing_secret_at(const wh_subscription *sub, wh_time_ms now, size_t i)
 {
     for (size_t k = 0; sub && k < sub->nsecrets; k++)
-        if (signs_at(&sub->secrets[k], now) && i-- == 0)
-            return sub->secrets[k].value;
+        if (signs_at(&sub->secrets[k], now) && i-- == 0) return sub->secrets[k].value;
     return NULL;
 }
 
@@ -610,8 +589,7 @@ int wh_subscription_retry_enabled(const wh_subscription *sub)
 
 int wh_subscription_set_retry_enabled(wh_subscription *sub, int enabled)
 {
-    if (!sub)
-        return whi_error(WH_EINVAL, "subscription must not be NULL");
+    if (!sub) return whi_error(WH_EINVAL, "subscription must not be NULL");
     sub->retry_enabled = enabled != 0;
     sub->retry_enabled_set = true;
     return WH_OK;
@@ -637,10 +615,8 @@ int wh_subscription_set_retry_schedule(wh_subscription *sub, const uint32_t *del
         if (delays[i] > WH_MAX_RETRY_DELAY_S)
             return field_error("retry.schedule", "delays must be 0..604800 seconds");
     uint32_t *copy = NULL;
-    if (count && !(copy = whi_malloc(count * sizeof(*delays))))
-        return whi_error_oom();
-    if (count)
-        memcpy(copy, delays, count * sizeof(*delays));
+    if (count && !(copy = whi_malloc(count * sizeof(*delays)))) return whi_error_oom();
+    if (count) memcpy(copy, delays, count * sizeof(*delays));
     whi_free(sub->retry);
     sub->retry = copy;
     sub->nretry = count;
@@ -651,8 +627,7 @@ int wh_subscription_set_retry_schedule(wh_subscription *sub, const uint32_t *del
 int wh_subscription_set_retry_preset(wh_subscription *sub, const char *preset)
 {
     static const uint32_t seed003[] = {600, 600, 600};
-    if (!sub || !preset)
-        return whi_error(WH_EINVAL, "subscription and preset must not be NULL");
+    if (!sub || !preset) return whi_error(WH_EINVAL, "subscription and preset must not be NULL");
     if (strcmp(preset, "standard") == 0) {
         sub->retry_enabled = true;
         return wh_subscription_set_retry_schedule(sub, whi_default_retry,
@@ -684,8 +659,7 @@ uint32_t wh_subscription_total_timeout_ms(const wh_subscription *sub)
 
 int wh_subscription_set_timeouts(wh_subscription *sub, uint32_t connect_ms, uint32_t total_ms)
 {
-    if (!sub)
-        return whi_error(WH_EINVAL, "subscription must not be NULL");
+    if (!sub) return whi_error(WH_EINVAL, "subscription must not be NULL");
     if (connect_ms > 600000 || total_ms > 600000)
         return field_error("timeouts", "must be 0..600000 ms");
     sub->connect_timeout_ms = connect_ms;
@@ -702,14 +676,11 @@ const char *wh_subscription_metadata(const wh_subscription *sub)
 
 int wh_subscription_set_metadata(wh_subscription *sub, const char *json, size_t len)
 {
-    if (!sub || !json)
-        return whi_error(WH_EINVAL, "subscription and json must not be NULL");
-    if (len > WH_MAX_METADATA_LEN)
-        return field_error("metadata", "must be at most 65536 bytes");
+    if (!sub || !json) return whi_error(WH_EINVAL, "subscription and json must not be NULL");
+    if (len > WH_MAX_METADATA_LEN) return field_error("metadata", "must be at most 65536 bytes");
     char *copy;
     int rc = whi_json_minify_copy(json, len, &copy);
-    if (rc != WH_OK)
-        return field_error("metadata", "must be a JSON object");
+    if (rc != WH_OK) return field_error("metadata", "must be a JSON object");
     if (copy[0] != '{') {
         whi_free(copy);
         return field_error("metadata", "must be a JSON object");
@@ -733,8 +704,7 @@ wh_time_ms wh_subscription_updated_at(const wh_subscription *sub)
 
 int wh_subscription_set_times(wh_subscription *sub, wh_time_ms created, wh_time_ms updated)
 {
-    if (!sub)
-        return whi_error(WH_EINVAL, "subscription must not be NULL");
+    if (!sub) return whi_error(WH_EINVAL, "subscription must not be NULL");
     sub->created_at = created;
     sub->updated_at = updated;
     sub->created_off = sub->updated_off = 0;
@@ -764,8 +734,7 @@ wh_time_ms wh_subscription_failing_since(const wh_subscription *sub)
 int wh_subscription_set_stats(wh_subscription *sub, wh_time_ms last_at, int last_status,
                               uint32_t failures, wh_time_ms failing_since)
 {
-    if (!sub)
-        return whi_error(WH_EINVAL, "subscription must not be NULL");
+    if (!sub) return whi_error(WH_EINVAL, "subscription must not be NULL");
     sub->last_delivery_at = last_at;
     sub->last_status = last_status;
     sub->failure_count = failures;
@@ -777,13 +746,11 @@ int wh_subscription_set_stats(wh_subscription *sub, wh_time_ms last_at, int last
 
 int wh_subscription_validate(const wh_subscription *sub)
 {
-    if (!sub)
-        return whi_error(WH_EINVAL, "subscription must not be NULL");
+    if (!sub) return whi_error(WH_EINVAL, "subscription must not be NULL");
     whi_error_begin();
     bool listens = sub->lists[WH_LIST_EVENTS].n > 0 || sub->entity;
     if (sub->status != WH_STATUS_WAITING_CONFIG) {
-        if (!sub->url)
-            whi_error_detail("url is required unless status is waiting_config");
+        if (!sub->url) whi_error_detail("url is required unless status is waiting_config");
         if (!listens)
             whi_error_detail("events or entity is required unless status is waiting_config");
     }
@@ -791,8 +758,7 @@ int wh_subscription_validate(const wh_subscription *sub)
         whi_error_detail("actions need an entity");
     if (sub->scheme != WH_SCHEME_NONE && sub->nsecrets == 0)
         whi_error_detail("secrets: at least one is needed to sign (or use scheme none)");
-    if (whi_error_detail_count())
-        return whi_error_finish(WH_EINVAL, "invalid subscription");
+    if (whi_error_detail_count()) return whi_error_finish(WH_EINVAL, "invalid subscription");
     return WH_OK;
 }
 
@@ -820,16 +786,14 @@ const char *wh_scheme_name(wh_scheme s)
 static int parse_name(const char *name, const char *const *names, size_t n, bool nocase)
 {
     for (size_t i = 0; name && i < n; i++)
-        if ((nocase ? whi_strcasecmp(name, names[i]) : strcmp(name, names[i])) == 0)
-            return (int)i;
+        if ((nocase ? whi_strcasecmp(name, names[i]) : strcmp(name, names[i])) == 0) return (int)i;
     return -1;
 }
 
 int wh_status_parse(const char *name, wh_status *out)
 {
     int i = parse_name(name, STATUS_NAMES, WHI_ARRAY_LEN(STATUS_NAMES), false);
-    if (i < 0 || !out)
-        return field_error("status", "must be active, disabled or waiting_config");
+    if (i < 0 || !out) return field_error("status", "must be active, disabled or waiting_config");
     *out = (wh_status)i;
     return WH_OK;
 }
@@ -837,8 +801,7 @@ int wh_status_parse(const char *name, wh_status *out)
 int wh_method_parse(const char *name, wh_method *out)
 {
     int i = parse_name(name, METHOD_NAMES, WHI_ARRAY_LEN(METHOD_NAMES), true);
-    if (i < 0 || !out)
-        return field_error("method", "must be POST, PUT, PATCH, GET or DELETE");
+    if (i < 0 || !out) return field_error("method", "must be POST, PUT, PATCH, GET or DELETE");
     *out = (wh_method)i;
     return WH_OK;
 }

@@ -31,14 +31,14 @@ struct wh_subscription {
     /* Heap arrays sized to their contents: the hub indexes 100 000s of subscriptions. */
     whi_secret *secrets; /* newest first */
     size_t nsecrets;
-    uint32_t *retry;     /* delays in seconds; NULL when nretry is 0 */
+    uint32_t *retry; /* delays in seconds; NULL when nretry is 0 */
     size_t nretry;
     bool retry_enabled;
     /* Whether the schedule / the enabled flag were chosen (not left at the library default): a
      * hub's default retry policy fills in only what was not chosen. */
     bool retry_schedule_set, retry_enabled_set;
     uint32_t connect_timeout_ms, total_timeout_ms; /* 0: the hub's defaults */
-    char *metadata; /* compact JSON object text */
+    char *metadata;                                /* compact JSON object text */
     wh_time_ms created_at, updated_at;
     int created_off, updated_off; /* UTC offsets (minutes) the times were given in */
     wh_time_ms last_delivery_at;

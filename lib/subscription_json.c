@@ -26,8 +26,7 @@ typedef int (*str_setter)(wh_subscription *, const char *);
 static void apply_string(apply_ctx *c, const cJSON *item, const char *field, str_setter set,
                          bool nullable)
 {
-    if (!item)
-        return;
+    if (!item) return;
     if (cJSON_IsNull(item) && nullable) {
         set(c->sub, NULL);
         return;
@@ -36,14 +35,12 @@ static void apply_string(apply_ctx *c, const cJSON *item, const char *field, str
         whi_problem(&c->problems, "%s must be a string%s", field, nullable ? " or null" : "");
         return;
     }
-    if (set(c->sub, item->valuestring) != WH_OK)
-        whi_problem_last(&c->problems);
+    if (set(c->sub, item->valuestring) != WH_OK) whi_problem_last(&c->problems);
 }
 
 static void apply_id(apply_ctx *c, const cJSON *item)
 {
-    if (!item)
-        return;
+    if (!item) return;
     char num[32];
     const char *id = NULL;
     bool numeric = false;
@@ -75,8 +72,7 @@ static void apply_owner(apply_ctx *c, const cJSON *item)
     char num[32];
     if (item && cJSON_IsNumber(item)) {
         snprintf(num, sizeof(num), "%.0f", item->valuedouble);
-        if (wh_subscription_set_owner(c->sub, num) != WH_OK)
-            whi_problem_last(&c->problems);
+        if (wh_subscription_set_owner(c->sub, num) != WH_OK) whi_problem_last(&c->problems);
         return;
     }
     apply_string(c, item, "ownerId", wh_subscription_set_owner, true);
@@ -85,14 +81,12 @@ static void apply_owner(apply_ctx *c, const cJSON *item)
 static void apply_enum(apply_ctx *c, const cJSON *item, const char *field,
                        int (*apply)(apply_ctx *, const char *))
 {
-    if (!item)
-        return;
+    if (!item) return;
     if (!cJSON_IsString(item)) {
         whi_problem(&c->problems, "%s must be a string", field);
         return;
     }
-    if (apply(c, item->valuestring) != WH_OK)
-        whi_problem_last(&c->problems);
+    if (apply(c, item->valuestring) != WH_OK) whi_problem_last(&c->problems);
 }
 
 static int apply_method(apply_ctx *c, const char *v)
@@ -122,33 +116,29 @@ static void apply_status(apply_ctx *c, const cJSON *root)
     }
     /* seed 001 "enabled" and seed 004 "active" are booleans */
     const cJSON *flag = whi_json_field(root, NAMES("enabled", "active"));
-    if (!flag)
-        return;
+    if (!flag) return;
     if (!cJSON_IsBool(flag))
         whi_problem(&c->problems, "enabled must be true or false");
     else
-        wh_subscription_set_status(c->sub, cJSON_IsTrue(flag) ? WH_STATUS_ACTIVE
-                                                              : WH_STATUS_DISABLED);
+        wh_subscription_set_status(c->sub,
+                                   cJSON_IsTrue(flag) ? WH_STATUS_ACTIVE : WH_STATUS_DISABLED);
 }
 
 /* One list value: a string, or (key != NULL) an object whose member key holds it (seed 000's
  * events {"custom_id"} and products {"id"}). */
 static const char *list_value(const cJSON *v, const char *key)
 {
-    if (cJSON_IsString(v))
-        return v->valuestring;
+    if (cJSON_IsString(v)) return v->valuestring;
     if (key && cJSON_IsObject(v)) {
         const cJSON *k = cJSON_GetObjectItemCaseSensitive(v, key);
-        if (cJSON_IsString(k))
-            return k->valuestring;
+        if (cJSON_IsString(k)) return k->valuestring;
     }
     return NULL;
 }
 
 static void add_list_value(apply_ctx *c, wh_sub_list which, const char *value)
 {
-    if (wh_subscription_list_add(c->sub, which, value) != WH_OK)
-        whi_problem_last(&c->problems);
+    if (wh_subscription_list_add(c->sub, which, value) != WH_OK) whi_problem_last(&c->problems);
 }
 
 /* Split "create,cancel" (seed 003 Actions) on commas, trimming spaces. */
@@ -176,11 +166,9 @@ static void add_comma_list(apply_ctx *c, wh_sub_list which, const char *s)
 static void apply_list(apply_ctx *c, const cJSON *item, wh_sub_list which, const char *field,
                        const char *object_key, bool allow_csv)
 {
-    if (!item)
-        return;
+    if (!item) return;
     wh_subscription_list_clear(c->sub, which);
-    if (cJSON_IsNull(item))
-        return;
+    if (cJSON_IsNull(item)) return;
     if (allow_csv && cJSON_IsString(item)) {
         add_comma_list(c, which, item->valuestring);
         return;
@@ -257,11 +245,9 @@ static void apply_header_lines(apply_ctx *c, const char *text)
 
 static void apply_headers(apply_ctx *c, const cJSON *item)
 {
-    if (!item)
-        return;
+    if (!item) return;
     whi_kvvec_clear(&c->sub->headers);
-    if (cJSON_IsNull(item))
-        return;
+    if (cJSON_IsNull(item)) return;
     if (cJSON_IsString(item)) {
         apply_header_lines(c, item->valuestring);
         return;
@@ -288,8 +274,7 @@ static void apply_signature(apply_ctx *c, const cJSON *root)
         scheme = whi_json_field(sig, NAMES("scheme"));
     else if (sig)
         whi_problem(&c->problems, "signature must be an object");
-    if (!scheme)
-        scheme = whi_json_field(root, NAMES("scheme"));
+    if (!scheme) scheme = whi_json_field(root, NAMES("scheme"));
     apply_enum(c, scheme, "signature.scheme", apply_scheme);
 }
 
@@ -338,12 +323,10 @@ static void apply_secrets(apply_ctx *c, const cJSON *root)
     const cJSON *list = whi_json_field(root, NAMES("secrets"));
     const cJSON *prev = whi_json_field(root, NAMES("previousSecrets"));
     const cJSON *one = whi_json_field(root, NAMES("secret"));
-    if (!list && !prev && !one)
-        return;
+    if (!list && !prev && !one) return;
     c->secrets_given = true;
     wh_subscription_clear_secrets(c->sub);
-    if (one)
-        add_secret(c, one, "secret", false);
+    if (one) add_secret(c, one, "secret", false);
     const cJSON *v;
     if (list && !cJSON_IsArray(list))
         whi_problem(&c->problems, "secrets must be an array");
@@ -378,8 +361,7 @@ static void apply_retry_schedule(apply_ctx *c, const cJSON *sched)
 
 static void apply_retry(apply_ctx *c, const cJSON *item)
 {
-    if (!item)
-        return;
+    if (!item) return;
     if (cJSON_IsBool(item)) { /* seed 003 "Retry": true/false */
         wh_subscription_set_retry_enabled(c->sub, cJSON_IsTrue(item));
         return;
@@ -398,8 +380,7 @@ static void apply_retry(apply_ctx *c, const cJSON *item)
                    wh_subscription_set_retry_preset(c->sub, preset->valuestring) != WH_OK))
         whi_problem(&c->problems, "retry.preset must be standard, seed003 or none");
     const cJSON *sched = whi_json_field(item, NAMES("schedule"));
-    if (sched)
-        apply_retry_schedule(c, sched);
+    if (sched) apply_retry_schedule(c, sched);
     if (en && cJSON_IsBool(en)) /* an explicit flag wins over the preset's */
         wh_subscription_set_retry_enabled(c->sub, cJSON_IsTrue(en));
 }
@@ -407,8 +388,7 @@ static void apply_retry(apply_ctx *c, const cJSON *item)
 /* A whole number of milliseconds 0..600000 (null: 0); anything else is a problem. */
 static uint32_t timeout_value(apply_ctx *c, const cJSON *v, const char *field)
 {
-    if (!v || cJSON_IsNull(v))
-        return 0;
+    if (!v || cJSON_IsNull(v)) return 0;
     if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 600000 ||
         v->valuedouble != (double)(uint32_t)v->valuedouble) {
         whi_problem(&c->problems, "%s must be whole milliseconds 0..600000", field);
@@ -419,8 +399,7 @@ static uint32_t timeout_value(apply_ctx *c, const cJSON *v, const char *field)
 
 static void apply_timeouts(apply_ctx *c, const cJSON *item)
 {
-    if (!item)
-        return;
+    if (!item) return;
     if (cJSON_IsNull(item)) {
         wh_subscription_set_timeouts(c->sub, 0, 0);
         return;
@@ -429,15 +408,15 @@ static void apply_timeouts(apply_ctx *c, const cJSON *item)
         whi_problem(&c->problems, "timeouts must be an object");
         return;
     }
-    uint32_t conn = timeout_value(c, whi_json_field(item, NAMES("connectMs")), "timeouts.connectMs");
+    uint32_t conn =
+        timeout_value(c, whi_json_field(item, NAMES("connectMs")), "timeouts.connectMs");
     uint32_t total = timeout_value(c, whi_json_field(item, NAMES("totalMs")), "timeouts.totalMs");
     wh_subscription_set_timeouts(c->sub, conn, total);
 }
 
 static void apply_metadata(apply_ctx *c, const cJSON *item)
 {
-    if (!item)
-        return;
+    if (!item) return;
     if (cJSON_IsNull(item)) {
         wh_subscription_set_metadata(c->sub, "{}", 2);
         return;
@@ -456,8 +435,7 @@ static void apply_metadata(apply_ctx *c, const cJSON *item)
 static void apply_time(apply_ctx *c, const cJSON *item, const char *field, wh_time_ms *at,
                        int *offset)
 {
-    if (!item)
-        return;
+    if (!item) return;
     if (c->patch) {
         whi_problem(&c->problems, "%s is read-only", field);
         return;
@@ -467,8 +445,7 @@ static void apply_time(apply_ctx *c, const cJSON *item, const char *field, wh_ti
         *at = 0;
     else if (!cJSON_IsString(item) || whi_rfc3339_parse(item->valuestring, at, &off) != WH_OK)
         whi_problem(&c->problems, "%s must be an RFC 3339 date-time", field);
-    if (offset)
-        *offset = off;
+    if (offset) *offset = off;
 }
 
 static void apply_stats(apply_ctx *c, const cJSON *root)
@@ -488,8 +465,8 @@ static void apply_stats(apply_ctx *c, const cJSON *root)
         whi_problem(&c->problems, "delivery stats are read-only");
         return;
     }
-    if (st && !cJSON_IsNull(st) && (!cJSON_IsNumber(st) || st->valuedouble < -1000 ||
-                                    st->valuedouble > 999))
+    if (st && !cJSON_IsNull(st) &&
+        (!cJSON_IsNumber(st) || st->valuedouble < -1000 || st->valuedouble > 999))
         whi_problem(&c->problems, "lastDeliveryStatus must be an HTTP status or null");
     else if (st)
         s->last_status = cJSON_IsNull(st) ? 0 : (int)st->valuedouble;
@@ -506,8 +483,8 @@ static void apply_all(apply_ctx *c, const cJSON *root)
     apply_string(c, whi_json_field(root, NAMES("name")), "name", wh_subscription_set_name, true);
     apply_string(c, whi_json_field(root, NAMES("description")), "description",
                  wh_subscription_set_description, true);
-    apply_string(c, whi_json_field(root, NAMES("url", "serverUrl")), "url",
-                 wh_subscription_set_url, true);
+    apply_string(c, whi_json_field(root, NAMES("url", "serverUrl")), "url", wh_subscription_set_url,
+                 true);
     apply_enum(c, whi_json_field(root, NAMES("method", "http_method")), "method", apply_method);
     apply_status(c, root);
     apply_string(c, whi_json_field(root, NAMES("disabledReason")), "disabledReason",
@@ -534,8 +511,7 @@ static int apply_json(apply_ctx *c, const char *json, size_t len)
 {
     cJSON *root;
     int rc = whi_json_parse(json, len, 0, &root);
-    if (rc != WH_OK)
-        return rc;
+    if (rc != WH_OK) return rc;
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return whi_error(WH_EINVAL, "a subscription must be a JSON object");
@@ -549,22 +525,18 @@ static int apply_json(apply_ctx *c, const char *json, size_t len)
 
 int wh_subscription_from_json(wh_subscription **out, const char *json, size_t len)
 {
-    if (!out)
-        return whi_error(WH_EINVAL, "out must not be NULL");
+    if (!out) return whi_error(WH_EINVAL, "out must not be NULL");
     *out = NULL;
     apply_ctx c = {0};
-    if (!(c.sub = whi_calloc(1, sizeof(*c.sub))))
-        return whi_error_oom();
+    if (!(c.sub = whi_calloc(1, sizeof(*c.sub)))) return whi_error_oom();
     int rc = whi_subscription_init(c.sub, false);
-    if (rc == WH_OK)
-        rc = apply_json(&c, json, len);
+    if (rc == WH_OK) rc = apply_json(&c, json, len);
     if (rc == WH_OK && !c.secrets_given && c.sub->scheme != WH_SCHEME_NONE) {
         char *secret;
         if ((rc = wh_secret_generate(&secret)) == WH_OK)
             rc = whi_sub_insert_secret(c.sub, secret, 0, true);
     }
-    if (rc == WH_OK)
-        rc = wh_subscription_validate(c.sub);
+    if (rc == WH_OK) rc = wh_subscription_validate(c.sub);
     if (rc != WH_OK) {
         wh_subscription_free(c.sub);
         return rc;
@@ -575,16 +547,13 @@ int wh_subscription_from_json(wh_subscription **out, const char *json, size_t le
 
 int wh_subscription_patch_json(wh_subscription *sub, const char *json, size_t len)
 {
-    if (!sub)
-        return whi_error(WH_EINVAL, "subscription must not be NULL");
+    if (!sub) return whi_error(WH_EINVAL, "subscription must not be NULL");
     wh_subscription work = {0};
     int rc = whi_subscription_copy(&work, sub);
-    if (rc != WH_OK)
-        return rc;
+    if (rc != WH_OK) return rc;
     apply_ctx c = {.sub = &work, .patch = true};
     rc = apply_json(&c, json, len);
-    if (rc == WH_OK)
-        rc = wh_subscription_validate(&work);
+    if (rc == WH_OK) rc = wh_subscription_validate(&work);
     if (rc != WH_OK) {
         whi_subscription_clear(&work);
         return rc;
@@ -606,8 +575,7 @@ static cJSON *str_or_null(const char *s)
 static cJSON *time_or_null(wh_time_ms at, int offset)
 {
     char buf[WHI_RFC3339_MAX];
-    if (!at)
-        return cJSON_CreateNull();
+    if (!at) return cJSON_CreateNull();
     whi_rfc3339_format(at, offset, buf);
     return cJSON_CreateString(buf);
 }
@@ -661,8 +629,9 @@ static cJSON *build_json(const wh_subscription *sub, unsigned int flags)
 {
     cJSON *r = cJSON_CreateObject();
     bool ok = r != NULL;
-    ok &= add(r, "id", sub->id_numeric ? cJSON_CreateNumber(strtod(sub->id, NULL))
-                                                   : cJSON_CreateString(sub->id));
+    ok &= add(r, "id",
+              sub->id_numeric ? cJSON_CreateNumber(strtod(sub->id, NULL))
+                              : cJSON_CreateString(sub->id));
     ok &= add(r, "ownerId", str_or_null(sub->owner));
     ok &= add(r, "name", str_or_null(sub->name));
     ok &= add(r, "description", str_or_null(sub->description));
@@ -687,8 +656,7 @@ static cJSON *build_json(const wh_subscription *sub, unsigned int flags)
     cJSON *sig = cJSON_AddObjectToObject(r, "signature");
     ok &= sig != NULL;
     ok &= add(sig, "scheme", cJSON_CreateString(wh_scheme_name(sub->scheme)));
-    if (flags & WH_JSON_SECRETS)
-        ok &= add_secrets(r, sub);
+    if (flags & WH_JSON_SECRETS) ok &= add_secrets(r, sub);
     cJSON *retry = cJSON_AddObjectToObject(r, "retry");
     ok &= retry != NULL;
     ok &= add(retry, "enabled", cJSON_CreateBool(sub->retry_enabled));
@@ -704,9 +672,8 @@ static cJSON *build_json(const wh_subscription *sub, unsigned int flags)
     ok &= add(r, "createdAt", time_or_null(sub->created_at, sub->created_off));
     ok &= add(r, "updatedAt", time_or_null(sub->updated_at, sub->updated_off));
     ok &= add(r, "lastDeliveryAt", time_or_null(sub->last_delivery_at, 0));
-    ok &= add(r, "lastDeliveryStatus", sub->last_status
-                                                       ? cJSON_CreateNumber(sub->last_status)
-                                                       : cJSON_CreateNull());
+    ok &= add(r, "lastDeliveryStatus",
+              sub->last_status ? cJSON_CreateNumber(sub->last_status) : cJSON_CreateNull());
     ok &= add(r, "failureCount", cJSON_CreateNumber(sub->failure_count));
     ok &= add(r, "failingSince", time_or_null(sub->failing_since, 0));
     if (!ok) {
@@ -716,19 +683,15 @@ static cJSON *build_json(const wh_subscription *sub, unsigned int flags)
     return r;
 }
 
-int wh_subscription_to_json(const wh_subscription *sub, unsigned int flags, char **out,
-                            size_t *len)
+int wh_subscription_to_json(const wh_subscription *sub, unsigned int flags, char **out, size_t *len)
 {
-    if (!sub || !out)
-        return whi_error(WH_EINVAL, "sub and out must not be NULL");
+    if (!sub || !out) return whi_error(WH_EINVAL, "sub and out must not be NULL");
     *out = NULL;
     cJSON *root = build_json(sub, flags);
     char *text = root ? whi_json_print(root) : NULL;
     cJSON_Delete(root);
-    if (!text)
-        return whi_error_oom();
+    if (!text) return whi_error_oom();
     *out = text;
-    if (len)
-        *len = strlen(text);
+    if (len) *len = strlen(text);
     return WH_OK;
 }

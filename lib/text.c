@@ -9,8 +9,7 @@ size_t whi_utf8_seq_len(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
     unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
+    if (c < 0x80) return 1;
     size_t n;
     unsigned char lo = 0x80, hi = 0xBF;
     if (c >= 0xC2 && c <= 0xDF)
@@ -25,43 +24,36 @@ size_t whi_utf8_seq_len(const char *str, size_t len)
         hi = c == 0xF4 ? 0x8F : 0xBF;
     } else
         return 0;
-    if (len <= n || s[1] < lo || s[1] > hi)
-        return 0;
+    if (len <= n || s[1] < lo || s[1] > hi) return 0;
     for (size_t k = 2; k <= n; k++)
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
+        if ((s[k] & 0xC0) != 0x80) return 0;
     return n + 1;
 }
 
 bool whi_utf8_valid(const char *s, size_t len)
 {
     for (size_t i = 0, n; i < len; i += n)
-        if ((n = whi_utf8_seq_len(s + i, len - i)) == 0)
-            return false;
+        if ((n = whi_utf8_seq_len(s + i, len - i)) == 0) return false;
     return true;
 }
 
 bool whi_http_token(const char *s)
 {
-    if (!s || !*s)
-        return false;
+    if (!s || !*s) return false;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        if (!alnum && !strchr("!#$%&'*+-.^_`|~", c))
-            return false;
+        if (!alnum && !strchr("!#$%&'*+-.^_`|~", c)) return false;
     }
     return true;
 }
 
 bool whi_header_value_ok(const char *s)
 {
-    if (!s)
-        return false;
+    if (!s) return false;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return false;
+        if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
     }
     return true;
 }
@@ -70,12 +62,9 @@ int whi_strcasecmp(const char *a, const char *b)
 {
     for (;; a++, b++) {
         int ca = (unsigned char)*a, cb = (unsigned char)*b;
-        if (ca >= 'A' && ca <= 'Z')
-            ca += 32;
-        if (cb >= 'A' && cb <= 'Z')
-            cb += 32;
-        if (ca != cb || !ca)
-            return ca - cb;
+        if (ca >= 'A' && ca <= 'Z') ca += 32;
+        if (cb >= 'A' && cb <= 'Z') cb += 32;
+        if (ca != cb || !ca) return ca - cb;
     }
 }
 

@@ -10,13 +10,11 @@ bool cli_upload_feed(void **state, const char *data, size_t *size, size_t max, c
     *u = *state;
     *result = MHD_YES;
     if (!*u) { /* the first call only announces the request */
-        if (!(*u = calloc(1, sizeof(**u))))
-            *result = MHD_NO;
+        if (!(*u = calloc(1, sizeof(**u)))) *result = MHD_NO;
         *state = *u;
         return false;
     }
-    if (*size == 0)
-        return true;
+    if (*size == 0) return true;
     if ((*u)->too_big || (*u)->len + *size > max) {
         (*u)->too_big = true; /* keep reading, stop keeping */
     } else {

@@ -40,8 +40,7 @@ int cli_parse_listen(const char *cmd, const char *text, struct sockaddr_in *out)
         return cli_usage_error(cmd, "--listen wants IPV4:PORT, e.g. 127.0.0.1:8080");
     memcpy(host, text, hlen);
     host[hlen] = '\0';
-    if (cli_parse_int(cmd, "--listen port", colon + 1, 1, 65535, &port) != 0)
-        return CLI_EXIT_USAGE;
+    if (cli_parse_int(cmd, "--listen port", colon + 1, 1, 65535, &port) != 0) return CLI_EXIT_USAGE;
     memset(out, 0, sizeof(*out));
     out->sin_family = AF_INET;
     out->sin_port = htons((uint16_t)port);

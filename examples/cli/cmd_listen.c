@@ -99,16 +99,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     cli_upload *u;
     enum MHD_Result result;
-    if (!cli_upload_feed(state, data, size, CLI_MAX_BODY, &u, &result))
-        return result;
+    if (!cli_upload_feed(state, data, size, CLI_MAX_BODY, &u, &result)) return result;
     return answer(c, cls, u);
 }
 
 enum { O_LISTEN, O_SECRET, O_SCHEME, O_FAIL, O_STATUS, O_TOLERANCE, O_HELP };
 static const cli_option OPTIONS[] = {
-    [O_LISTEN] = {"listen", true},    [O_SECRET] = {"secret", true},
-    [O_SCHEME] = {"scheme", true},    [O_FAIL] = {"fail-first", true},
-    [O_STATUS] = {"status", true},    [O_TOLERANCE] = {"tolerance", true},
+    [O_LISTEN] = {"listen", true}, [O_SECRET] = {"secret", true},
+    [O_SCHEME] = {"scheme", true}, [O_FAIL] = {"fail-first", true},
+    [O_STATUS] = {"status", true}, [O_TOLERANCE] = {"tolerance", true},
     [O_HELP] = {"help", false},
 };
 
@@ -118,14 +117,11 @@ static int parse(int argc, char **argv, listener *l, struct sockaddr_in *addr)
     cli_parser p;
     cli_parser_init(&p, argc, argv);
     int k;
-    if (cli_parse_listen(cmd, "127.0.0.1:9000", addr) != 0)
-        return CLI_EXIT_USAGE;
+    if (cli_parse_listen(cmd, "127.0.0.1:9000", addr) != 0) return CLI_EXIT_USAGE;
     while ((k = cli_next(&p, OPTIONS, sizeof(OPTIONS) / sizeof(OPTIONS[0]), &v)) != CLI_END) {
         int rc = 0;
-        if (k == CLI_BAD)
-            return CLI_EXIT_USAGE;
-        if (k == CLI_POSITIONAL)
-            return cli_usage_error(cmd, "unexpected argument '%s'", v);
+        if (k == CLI_BAD) return CLI_EXIT_USAGE;
+        if (k == CLI_POSITIONAL) return cli_usage_error(cmd, "unexpected argument '%s'", v);
         if (k == O_HELP) {
             cmd_listen_usage(stdout);
             return -1;
@@ -144,11 +140,9 @@ static int parse(int argc, char **argv, listener *l, struct sockaddr_in *addr)
             rc = cli_parse_int(cmd, "--status", v, 100, 599, &l->status);
         else if (k == O_TOLERANCE)
             rc = cli_parse_int(cmd, "--tolerance", v, 1, 86400 * 365, &l->tolerance);
-        if (rc != 0)
-            return rc;
+        if (rc != 0) return rc;
     }
-    if (l->nsecrets == 0)
-        return cli_usage_error(cmd, "--secret is required");
+    if (l->nsecrets == 0) return cli_usage_error(cmd, "--secret is required");
     return 0;
 }
 
@@ -157,14 +151,13 @@ int cmd_listen(int argc, char **argv)
     listener l = {.scheme = WH_SCHEME_STANDARD, .status = 204};
     struct sockaddr_in addr;
     int rc = parse(argc, argv, &l, &addr);
-    if (rc != 0)
-        return rc < 0 ? CLI_EXIT_OK : rc;
+    if (rc != 0) return rc < 0 ? CLI_EXIT_OK : rc;
     pthread_mutex_init(&l.lock, NULL);
     cli_install_stop_signals();
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &l,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, cli_upload_done,
-        NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED,
+        cli_upload_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "webhooks listen: cannot listen on %s:%d\n", inet_ntoa(addr.sin_addr),
                 ntohs(addr.sin_port));

@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "cli_http.h"
 
-#define MAX_KEYS 32
+#define MAX_KEYS  32
 #define MAX_CIDRS 32
 
 void cmd_serve_usage(FILE *out)
@@ -52,10 +52,14 @@ typedef struct serve_args {
 
 enum { O_LISTEN, O_DB, O_KEY, O_ALLOW, O_REVEAL, O_CATALOGUE, O_QUIET, O_HELP };
 static const cli_option OPTIONS[] = {
-    [O_LISTEN] = {"listen", true},         [O_DB] = {"db", true},
-    [O_KEY] = {"api-key", true},           [O_ALLOW] = {"allow-network", true},
-    [O_REVEAL] = {"reveal-secrets", false}, [O_CATALOGUE] = {"catalogue", true},
-    [O_QUIET] = {"quiet", false},          [O_HELP] = {"help", false},
+    [O_LISTEN] = {"listen", true},
+    [O_DB] = {"db", true},
+    [O_KEY] = {"api-key", true},
+    [O_ALLOW] = {"allow-network", true},
+    [O_REVEAL] = {"reveal-secrets", false},
+    [O_CATALOGUE] = {"catalogue", true},
+    [O_QUIET] = {"quiet", false},
+    [O_HELP] = {"help", false},
 };
 
 static int parse(int argc, char **argv, serve_args *a)
@@ -65,11 +69,10 @@ static int parse(int argc, char **argv, serve_args *a)
     cli_parser_init(&p, argc, argv);
     int k, rc = cli_parse_listen(cmd, "127.0.0.1:8080", &a->addr);
     a->db = "webhooks.db";
-    while (rc == 0 && (k = cli_next(&p, OPTIONS, sizeof(OPTIONS) / sizeof(OPTIONS[0]), &v)) != CLI_END) {
-        if (k == CLI_BAD)
-            return CLI_EXIT_USAGE;
-        if (k == CLI_POSITIONAL)
-            return cli_usage_error(cmd, "unexpected argument '%s'", v);
+    while (rc == 0 &&
+           (k = cli_next(&p, OPTIONS, sizeof(OPTIONS) / sizeof(OPTIONS[0]), &v)) != CLI_END) {
+        if (k == CLI_BAD) return CLI_EXIT_USAGE;
+        if (k == CLI_POSITIONAL) return cli_usage_error(cmd, "unexpected argument '%s'", v);
         if (k == O_HELP) {
             cmd_serve_usage(stdout);
             return -1;
@@ -105,8 +108,7 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, wh_api_response 
     for (size_t i = 0; resp && i < r->header_count; i++)
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
     enum MHD_Result ok = resp ? MHD_queue_response(conn, (unsigned)r->status, resp) : MHD_NO;
-    if (resp)
-        MHD_destroy_response(resp);
+    if (resp) MHD_destroy_response(resp);
     return ok;
 }
 
@@ -130,8 +132,7 @@ static enum MHD_Result handle(struct MHD_Connection *conn, wh_api *api, const ch
     req.body_too_large = u->too_big;
     wh_api_response resp = WH_API_RESPONSE_INIT;
     wh_api_handle(api, &req, &resp);
-    if (!resp.status)
-        resp.status = 500;
+    if (!resp.status) resp.status = 500;
     enum MHD_Result ok = send_answer(conn, &resp);
     wh_api_response_free(&resp);
     return ok;
@@ -146,8 +147,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     cli_upload *u;
     enum MHD_Result result;
     /* Past the API's limit the body is not kept: the API answers 413. */
-    if (!cli_upload_feed(state, data, size, wh_api_max_body(api), &u, &result))
-        return result;
+    if (!cli_upload_feed(state, data, size, wh_api_max_body(api), &u, &result)) return result;
     return handle(conn, api, url, method, u);
 }
 
@@ -164,9 +164,8 @@ static int open_hub(const serve_args *a, wh_hub **hub)
 {
     wh_store *store = NULL;
     int rc = strcmp(a->db, ":memory:") == 0 ? wh_store_memory_new(&store)
-                                             : wh_store_sqlite_open(&store, a->db);
-    if (rc != WH_OK)
-        return rc;
+                                            : wh_store_sqlite_open(&store, a->db);
+    if (rc != WH_OK) return rc;
     wh_hub_options o = WH_HUB_OPTIONS_INIT;
     o.store = store;
     o.own_store = 1;
@@ -175,8 +174,7 @@ static int open_hub(const serve_args *a, wh_hub **hub)
     o.log = log_line;
     o.log_level = a->quiet ? WH_LOG_WARN : WH_LOG_INFO;
     rc = wh_hub_new(hub, &o);
-    if (rc != WH_OK)
-        wh_store_free(store);
+    if (rc != WH_OK) wh_store_free(store);
     return rc;
 }
 
@@ -184,8 +182,7 @@ static int load_catalogue(wh_api *api, const char *path)
 {
     unsigned char *json;
     size_t len;
-    if (cli_read_body("serve", path, &json, &len) != 0)
-        return WH_EINVAL;
+    if (cli_read_body("serve", path, &json, &len) != 0) return WH_EINVAL;
     int rc = wh_api_catalogue_load_json(api, (const char *)json, len);
     free(json);
     return rc;
@@ -199,8 +196,7 @@ static int open_api(const serve_args *a, wh_hub *hub, wh_api **api)
     int rc = wh_api_new(api, hub, &o);
     for (size_t i = 0; rc == WH_OK && i < a->nkeys; i++)
         rc = wh_api_add_key_spec(*api, a->keys[i]);
-    if (rc == WH_OK && a->catalogue)
-        rc = load_catalogue(*api, a->catalogue);
+    if (rc == WH_OK && a->catalogue) rc = load_catalogue(*api, a->catalogue);
     return rc;
 }
 
@@ -218,22 +214,20 @@ int cmd_serve(int argc, char **argv)
     serve_args a;
     memset(&a, 0, sizeof(a));
     int rc = parse(argc, argv, &a);
-    if (rc != 0)
-        return rc < 0 ? CLI_EXIT_OK : rc;
+    if (rc != 0) return rc < 0 ? CLI_EXIT_OK : rc;
     wh_hub *hub = NULL;
     wh_api *api = NULL;
-    if (open_hub(&a, &hub) != WH_OK)
-        return fail("cannot start the hub");
+    if (open_hub(&a, &hub) != WH_OK) return fail("cannot start the hub");
     if (open_api(&a, hub, &api) != WH_OK) {
         rc = fail("cannot set up the API");
         goto out;
     }
     cli_install_stop_signals();
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, api,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a.addr, MHD_OPTION_THREAD_POOL_SIZE, 4u,
-        MHD_OPTION_NOTIFY_COMPLETED, cli_upload_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-        MHD_OPTION_END);
+    struct MHD_Daemon *d =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                         on_request, api, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a.addr,
+                         MHD_OPTION_THREAD_POOL_SIZE, 4u, MHD_OPTION_NOTIFY_COMPLETED,
+                         cli_upload_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "webhooks serve: cannot listen on %s:%d\n", inet_ntoa(a.addr.sin_addr),
                 ntohs(a.addr.sin_port));
@@ -243,8 +237,7 @@ int cmd_serve(int argc, char **argv)
     fprintf(stderr, "webhooks serve: API on http://%s:%d/ (store: %s)\n",
             inet_ntoa(a.addr.sin_addr), ntohs(a.addr.sin_port), a.db);
     while (!cli_stop_requested())
-        if (wh_hub_run(hub, 200) != WH_OK)
-            log_line(WH_LOG_ERROR, wh_error_last()->message, NULL);
+        if (wh_hub_run(hub, 200) != WH_OK) log_line(WH_LOG_ERROR, wh_error_last()->message, NULL);
     fprintf(stderr, "webhooks serve: stopping\n");
     MHD_stop_daemon(d); /* no API request is in progress after this */
     rc = CLI_EXIT_OK;

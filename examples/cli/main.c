@@ -16,7 +16,8 @@
 static const cli_command COMMANDS[] = {
     {"sign", "print the signature headers a delivery of a body carries", cmd_sign, cmd_sign_usage},
     {"verify", "check a received body against its signature headers", cmd_verify, cmd_verify_usage},
-    {"listen", "run a receiver that verifies and prints each delivery", cmd_listen, cmd_listen_usage},
+    {"listen", "run a receiver that verifies and prints each delivery", cmd_listen,
+     cmd_listen_usage},
     {"serve", "run the registration API and deliver events (SQLite)", cmd_serve, cmd_serve_usage},
 };
 #define NCOMMANDS (sizeof(COMMANDS) / sizeof(COMMANDS[0]))

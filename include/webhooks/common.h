@@ -69,9 +69,9 @@ WH_EXTERN const char *wh_strerror(int code);
  * message is "".
  */
 typedef struct wh_error {
-    int code;                  /* the WH_E* code that was returned */
-    const char *message;       /* one-sentence summary */
-    size_t details_count;      /* number of entries in details */
+    int code;                   /* the WH_E* code that was returned */
+    const char *message;        /* one-sentence summary */
+    size_t details_count;       /* number of entries in details */
     const char *const *details; /* one entry per problem, e.g. "name: must be 1..255 bytes" */
 } wh_error;
 
@@ -101,7 +101,7 @@ WH_EXTERN int wh_version_num(void);
  * internal allocations cannot be redirected.
  */
 typedef struct wh_allocator {
-    unsigned int version; /* WH_ALLOCATOR_VERSION */
+    unsigned int version;                                      /* WH_ALLOCATOR_VERSION */
     void *(*malloc)(size_t size, void *user_data);             /* must provide */
     void *(*realloc)(void *ptr, size_t size, void *user_data); /* must provide */
     void (*free)(void *ptr, void *user_data);                  /* must provide */
@@ -109,7 +109,10 @@ typedef struct wh_allocator {
 } wh_allocator;
 
 #define WH_ALLOCATOR_VERSION 1
-#define WH_ALLOCATOR_INIT {WH_ALLOCATOR_VERSION, NULL, NULL, NULL, NULL}
+#define WH_ALLOCATOR_INIT                                                                          \
+    {                                                                                              \
+        WH_ALLOCATOR_VERSION, NULL, NULL, NULL, NULL                                               \
+    }
 
 /* Install (copying *allocator) or reset (NULL) the hook. WH_EINVAL if a member is missing. */
 WH_EXTERN int wh_set_allocator(const wh_allocator *allocator);

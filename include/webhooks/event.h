@@ -19,9 +19,9 @@ extern "C" {
 typedef struct wh_event wh_event;
 
 #define WH_MAX_EVENT_TYPE_LEN 255
-#define WH_MAX_ATTRIBUTE_LEN 4096
-#define WH_MAX_EVENT_IDS 1024
-#define WH_MAX_PAYLOAD_LEN (8 * 1024 * 1024)
+#define WH_MAX_ATTRIBUTE_LEN  4096
+#define WH_MAX_EVENT_IDS      1024
+#define WH_MAX_PAYLOAD_LEN    (8 * 1024 * 1024)
 
 /* Create an event of the given type (exact name, no wildcards: 1..255 bytes, dot-separated
  * non-empty segments of printable ASCII other than '*' and space). A "msg_" + random id and

@@ -46,35 +46,36 @@ typedef void (*wh_disable_cb)(const char *subscription_id, const char *reason, v
 
 #define WH_HUB_OPTIONS_VERSION 1
 typedef struct wh_hub_options {
-    unsigned int version;             /* WH_HUB_OPTIONS_VERSION */
-    wh_store *store;                  /* NULL: a memory store (owned by the hub) */
-    int own_store;                    /* non-zero: wh_hub_free frees store */
-    wh_transport *transport;          /* NULL: the libcurl transport (owned by the hub) */
-    int own_transport;                /* non-zero: wh_hub_free frees transport */
-    wh_clock_cb clock;                /* NULL: the system's wall clock */
+    unsigned int version;    /* WH_HUB_OPTIONS_VERSION */
+    wh_store *store;         /* NULL: a memory store (owned by the hub) */
+    int own_store;           /* non-zero: wh_hub_free frees store */
+    wh_transport *transport; /* NULL: the libcurl transport (owned by the hub) */
+    int own_transport;       /* non-zero: wh_hub_free frees transport */
+    wh_clock_cb clock;       /* NULL: the system's wall clock */
     void *clock_user_data;
-    wh_log_cb log;                    /* NULL: no logging */
+    wh_log_cb log; /* NULL: no logging */
     void *log_user_data;
-    int log_level;                    /* most verbose level passed to log (WH_LOG_INFO) */
+    int log_level; /* most verbose level passed to log (WH_LOG_INFO) */
     wh_disable_cb on_disable;
     void *on_disable_user_data;
-    size_t max_in_flight;             /* requests in flight in all (64) */
+    size_t max_in_flight;                  /* requests in flight in all (64) */
     size_t max_in_flight_per_subscription; /* requests in flight to one subscription (8) */
-    uint32_t connect_timeout_ms;      /* default connect timeout (10 000) */
-    uint32_t total_timeout_ms;        /* default whole-request timeout (30 000) */
-    size_t max_response_bytes;        /* response body read at most (64 KiB); more is dropped */
-    size_t max_body_bytes;            /* rendered body limit (1 MiB) */
-    uint32_t retry_after_cap_s;       /* longest Retry-After honoured (3600) */
-    uint32_t disable_after_failures;  /* consecutive failed attempts before disabling (20; 0 never) */
-    wh_time_ms disable_after_ms;      /* failing for longer than this disables (5 days; 0 never) */
-    int jitter_percent;               /* retry delay jitter, +/- percent (20; 0 none; max 100) */
-    const char *user_agent;           /* NULL: "libwebhooks/<version>" */
-    const char *const *allow_cidrs;   /* SSRF guard: ranges allowed despite the defaults */
+    uint32_t connect_timeout_ms;           /* default connect timeout (10 000) */
+    uint32_t total_timeout_ms;             /* default whole-request timeout (30 000) */
+    size_t max_response_bytes;  /* response body read at most (64 KiB); more is dropped */
+    size_t max_body_bytes;      /* rendered body limit (1 MiB) */
+    uint32_t retry_after_cap_s; /* longest Retry-After honoured (3600) */
+    uint32_t
+        disable_after_failures;     /* consecutive failed attempts before disabling (20; 0 never) */
+    wh_time_ms disable_after_ms;    /* failing for longer than this disables (5 days; 0 never) */
+    int jitter_percent;             /* retry delay jitter, +/- percent (20; 0 none; max 100) */
+    const char *user_agent;         /* NULL: "libwebhooks/<version>" */
+    const char *const *allow_cidrs; /* SSRF guard: ranges allowed despite the defaults */
     size_t allow_cidr_count;
-    int require_https;                /* refuse http:// endpoints */
-    uint32_t lease_ms;                /* how long a leased delivery is ours (0: total timeout + 30 s) */
-    int shared_queue;                 /* non-zero: other workers share the store, so leases left
-                                         by a previous run are not reclaimed at start */
+    int require_https; /* refuse http:// endpoints */
+    uint32_t lease_ms; /* how long a leased delivery is ours (0: total timeout + 30 s) */
+    int shared_queue;  /* non-zero: other workers share the store, so leases left
+                          by a previous run are not reclaimed at start */
     /* The retry policy given to subscriptions added without one of their own (no "retry" in
      * their JSON, no retry setter called): default_retry_count delays (seconds) from
      * default_retry_schedule, or retries off with default_retry_off. Count 0 and not off: the
@@ -85,9 +86,11 @@ typedef struct wh_hub_options {
 } wh_hub_options;
 
 #define WH_HUB_OPTIONS_INIT                                                                        \
-    {WH_HUB_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, WH_LOG_INFO, NULL, NULL,   \
-     64, 8, 10000, 30000, 65536, 1024 * 1024, 3600, 20, 5LL * 24 * 3600 * 1000, 20, NULL, NULL,  \
-     0, 0, 0, 0, NULL, 0, 0}
+    {                                                                                              \
+        WH_HUB_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, WH_LOG_INFO, NULL, NULL, \
+            64, 8, 10000, 30000, 65536, 1024 * 1024, 3600, 20, 5LL * 24 * 3600 * 1000, 20, NULL,   \
+            NULL, 0, 0, 0, 0, NULL, 0, 0                                                           \
+    }
 
 /*
  * Create a hub (opts NULL: all defaults). Loads every subscription from the store into its
@@ -118,8 +121,7 @@ WH_EXTERN int wh_hub_emit_batch(wh_hub *hub, const wh_event *const *events, size
 /* Emit ev to the matching subscriptions whose owner is owner, and no others (a multi-tenant
  * host emitting on one tenant's behalf: the registration API's POST /events). Atomic like
  * wh_hub_emit. */
-WH_EXTERN int wh_hub_emit_owner(wh_hub *hub, const wh_event *ev, const char *owner,
-                                size_t *queued);
+WH_EXTERN int wh_hub_emit_owner(wh_hub *hub, const wh_event *ev, const char *owner, size_t *queued);
 /* Emit ev to one subscription only, whatever its event filters say (its status must be
  * active): the registration API's "send a test event". WH_ENOTFOUND, WH_ESTATE. */
 WH_EXTERN int wh_hub_emit_to(wh_hub *hub, const wh_event *ev, const char *subscription_id);

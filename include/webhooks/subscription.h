@@ -19,9 +19,10 @@ extern "C" {
 typedef struct wh_subscription wh_subscription;
 
 typedef enum wh_status {
-    WH_STATUS_ACTIVE = 0,        /* receives deliveries */
-    WH_STATUS_DISABLED = 1,      /* by the owner, or automatically (see disabled reason) */
-    WH_STATUS_WAITING_CONFIG = 2 /* registered but not deliverable yet (seed 000); url may be absent */
+    WH_STATUS_ACTIVE = 0,   /* receives deliveries */
+    WH_STATUS_DISABLED = 1, /* by the owner, or automatically (see disabled reason) */
+    WH_STATUS_WAITING_CONFIG =
+        2 /* registered but not deliverable yet (seed 000); url may be absent */
 } wh_status;
 
 typedef enum wh_method {
@@ -33,10 +34,11 @@ typedef enum wh_method {
 } wh_method;
 
 typedef enum wh_scheme {
-    WH_SCHEME_STANDARD = 0, /* Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature */
-    WH_SCHEME_GITHUB = 1,   /* X-Hub-Signature-256 */
-    WH_SCHEME_STRIPE = 2,   /* Stripe-Signature */
-    WH_SCHEME_NONE = 3      /* no signature headers */
+    WH_SCHEME_STANDARD =
+        0,                /* Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature */
+    WH_SCHEME_GITHUB = 1, /* X-Hub-Signature-256 */
+    WH_SCHEME_STRIPE = 2, /* Stripe-Signature */
+    WH_SCHEME_NONE = 3    /* no signature headers */
 } wh_scheme;
 
 /* The string lists a subscription holds. An empty filter list means "no filter". */
@@ -49,21 +51,21 @@ typedef enum wh_sub_list {
 } wh_sub_list;
 
 /* Limits enforced by validation. */
-#define WH_MAX_NAME_LEN 255
-#define WH_MAX_DESCRIPTION_LEN 4096
-#define WH_MAX_URL_LEN 2048
-#define WH_MAX_PATTERN_LEN 255
-#define WH_MAX_LIST_LEN 1024
-#define WH_MAX_HEADERS 64
-#define WH_MAX_HEADER_LEN 8192
+#define WH_MAX_NAME_LEN          255
+#define WH_MAX_DESCRIPTION_LEN   4096
+#define WH_MAX_URL_LEN           2048
+#define WH_MAX_PATTERN_LEN       255
+#define WH_MAX_LIST_LEN          1024
+#define WH_MAX_HEADERS           64
+#define WH_MAX_HEADER_LEN        8192
 #define WH_MAX_BODY_TEMPLATE_LEN (256 * 1024)
-#define WH_MAX_METADATA_LEN (64 * 1024)
-#define WH_MAX_SECRETS 16
-#define WH_MAX_RETRY_STEPS 32
-#define WH_MAX_RETRY_DELAY_S (7 * 24 * 3600)
-#define WH_SECRET_PREFIX "whsec_"
-#define WH_SECRET_MIN_BYTES 24
-#define WH_SECRET_MAX_BYTES 64
+#define WH_MAX_METADATA_LEN      (64 * 1024)
+#define WH_MAX_SECRETS           16
+#define WH_MAX_RETRY_STEPS       32
+#define WH_MAX_RETRY_DELAY_S     (7 * 24 * 3600)
+#define WH_SECRET_PREFIX         "whsec_"
+#define WH_SECRET_MIN_BYTES      24
+#define WH_SECRET_MAX_BYTES      64
 
 /* JSON output flags. */
 #define WH_JSON_SECRETS 0x1u /* include secrets (left out by default, as in listings) */
@@ -190,15 +192,14 @@ WH_EXTERN int wh_subscription_clear_secrets(wh_subscription *sub);
  */
 #define WH_DEFAULT_SECRET_OVERLAP_MS (24 * 3600 * 1000LL)
 WH_EXTERN int wh_subscription_rotate_secret(wh_subscription *sub, const char *new_secret,
-                                            wh_time_ms overlap_ms, wh_time_ms now,
-                                            char **new_out);
+                                            wh_time_ms overlap_ms, wh_time_ms now, char **new_out);
 /* Remove secrets whose expiry is at or before now. Returns how many were removed. */
 WH_EXTERN size_t wh_subscription_prune_secrets(wh_subscription *sub, wh_time_ms now);
 /* Number of secrets that sign at time now (current ones and unexpired previous ones); the i-th
  * of those with wh_subscription_signing_secret_at. */
 WH_EXTERN size_t wh_subscription_signing_secret_count(const wh_subscription *sub, wh_time_ms now);
-WH_EXTERN const char *wh_subscription_signing_secret_at(const wh_subscription *sub,
-                                                        wh_time_ms now, size_t i);
+WH_EXTERN const char *wh_subscription_signing_secret_at(const wh_subscription *sub, wh_time_ms now,
+                                                        size_t i);
 
 /* ---- retries ---- */
 WH_EXTERN int wh_subscription_retry_enabled(const wh_subscription *sub);

@@ -26,7 +26,10 @@ typedef struct wh_curl_options {
     size_t max_idle_connections; /* connections kept open for reuse (default 256) */
 } wh_curl_options;
 
-#define WH_CURL_OPTIONS_INIT {WH_CURL_OPTIONS_VERSION, NULL, 10000, 30000, 256}
+#define WH_CURL_OPTIONS_INIT                                                                       \
+    {                                                                                              \
+        WH_CURL_OPTIONS_VERSION, NULL, 10000, 30000, 256                                           \
+    }
 
 /* Create the libcurl transport (opts may be NULL for the defaults). *out is owned by the caller
  * (or by the hub it is given to, see wh_hub_options): free with wh_transport_free.

@@ -29,17 +29,16 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *ud, void *soc
     while (i < tp->nsocks && tp->socks[i].fd != fd)
         i++;
     if (what == CURL_POLL_REMOVE) {
-        if (i < tp->nsocks)
-            tp->socks[i] = tp->socks[--tp->nsocks];
+        if (i < tp->nsocks) tp->socks[i] = tp->socks[--tp->nsocks];
         return 0;
     }
-    short ev = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) | ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+    short ev =
+        (short)(((what & CURL_POLL_IN) ? POLLIN : 0) | ((what & CURL_POLL_OUT) ? POLLOUT : 0));
     if (i == tp->nsocks) {
         if (tp->nsocks == tp->capsocks) {
             size_t cap = tp->capsocks ? tp->capsocks * 2 : 16;
             curl_sock *grown = whi_realloc(tp->socks, cap * sizeof(*grown));
-            if (!grown)
-                return -1; /* libcurl fails the transfer */
+            if (!grown) return -1; /* libcurl fails the transfer */
             tp->socks = grown;
             tp->capsocks = cap;
         }
@@ -60,8 +59,7 @@ static int on_timer(CURLM *multi, long timeout_ms, void *ud)
 /* Milliseconds until libcurl's timer fires (0 if due), or -1 when none is set. */
 static int timer_wait(const curl_tp *tp)
 {
-    if (tp->timer_at < 0)
-        return -1;
+    if (tp->timer_at < 0) return -1;
     int64_t left = tp->timer_at - whi_monotonic_ms();
     return left <= 0 ? 0 : (int)(left > 86400000 ? 86400000 : left);
 }
@@ -81,8 +79,7 @@ static int tp_start(wh_transport *t, const wh_http_request *req, wh_http_done_cb
         (req->header_count && !req->headers))
         return whi_error(WH_EINVAL, "transport: request, url, method and callback are required");
     curl_req *r = whi_calloc(1, sizeof(*r));
-    if (!r)
-        return whi_error_oom();
+    if (!r) return whi_error_oom();
     r->tp = tp;
     r->done = done;
     r->user_data = ud;
@@ -100,8 +97,7 @@ static int tp_start(wh_transport *t, const wh_http_request *req, wh_http_done_cb
     }
     r->next = tp->active;
     tp->active = r;
-    if (id)
-        *id = r->id;
+    if (id) *id = r->id;
     return WH_OK;
 }
 
@@ -111,8 +107,7 @@ static void finish(curl_tp *tp, curl_req *r, CURLcode result)
     curl_req **p = &tp->active;
     while (*p && *p != r)
         p = &(*p)->next;
-    if (*p)
-        *p = r->next;
+    if (*p) *p = r->next;
     r->result = result;
     curl_multi_remove_handle(tp->multi, r->easy);
     r->next = tp->finished;
@@ -124,12 +119,10 @@ static void collect_done(curl_tp *tp)
     CURLMsg *m;
     int left;
     while ((m = curl_multi_info_read(tp->multi, &left))) {
-        if (m->msg != CURLMSG_DONE)
-            continue;
+        if (m->msg != CURLMSG_DONE) continue;
         curl_req *r = NULL;
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-        if (r)
-            finish(tp, r, m->data.result);
+        if (r) finish(tp, r, m->data.result);
     }
 }
 
@@ -159,23 +152,20 @@ static int poll_and_act(curl_tp *tp, int wait_ms)
 {
     struct pollfd stack[64];
     struct pollfd *fds = tp->nsocks <= 64 ? stack : whi_calloc(tp->nsocks, sizeof(*fds));
-    if (!fds)
-        return whi_error_oom();
+    if (!fds) return whi_error_oom();
     size_t n = tp->nsocks;
     for (size_t i = 0; i < n; i++)
         fds[i] = (struct pollfd){tp->socks[i].fd, tp->socks[i].events, 0};
     int ready = poll(n ? fds : NULL, (nfds_t)n, wait_ms);
     int running;
     for (size_t i = 0; ready > 0 && i < n; i++) {
-        if (!fds[i].revents)
-            continue;
+        if (!fds[i].revents) continue;
         int mask = ((fds[i].revents & POLLIN) ? CURL_CSELECT_IN : 0) |
                    ((fds[i].revents & POLLOUT) ? CURL_CSELECT_OUT : 0) |
                    ((fds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
         curl_multi_socket_action(tp->multi, fds[i].fd, mask, &running);
     }
-    if (fds != stack)
-        whi_free(fds);
+    if (fds != stack) whi_free(fds);
     if (tp->timer_at >= 0 && timer_wait(tp) == 0) {
         tp->timer_at = -1; /* libcurl sets it again if it needs to */
         curl_multi_socket_action(tp->multi, CURL_SOCKET_TIMEOUT, 0, &running);
@@ -188,8 +178,7 @@ static int tp_perform(wh_transport *t, int timeout_ms, size_t *running)
     curl_tp *tp = t->data;
     int wait = timeout_ms < 0 ? 0 : timeout_ms;
     int tw = timer_wait(tp);
-    if (tw >= 0 && tw < wait)
-        wait = tw;
+    if (tw >= 0 && tw < wait) wait = tw;
     if (tp->finished) /* cancelled requests are due now */
         wait = 0;
     int rc = poll_and_act(tp, wait);
@@ -209,10 +198,8 @@ static int tp_pollfds(wh_transport *t, wh_pollfd *fds, size_t max, size_t *count
     curl_tp *tp = t->data;
     for (size_t i = 0; i < tp->nsocks && i < max; i++)
         fds[i] = (wh_pollfd){tp->socks[i].fd, tp->socks[i].events};
-    if (count)
-        *count = tp->nsocks;
-    if (timeout)
-        *timeout = tp->finished ? 0 : timer_wait(tp);
+    if (count) *count = tp->nsocks;
+    if (timeout) *timeout = tp->finished ? 0 : timer_wait(tp);
     return WH_OK;
 }
 
@@ -255,8 +242,7 @@ static void tp_free(wh_transport *t)
     for (size_t i = 0; i < tp->npool; i++)
         curl_easy_cleanup(tp->pool[i]);
     whi_free(tp->pool);
-    if (tp->multi)
-        curl_multi_cleanup(tp->multi);
+    if (tp->multi) curl_multi_cleanup(tp->multi);
     whi_free(tp->socks);
     whi_free(tp->ca_file);
     whi_free(tp);
@@ -279,15 +265,14 @@ static int setup_multi(curl_tp *tp)
 
 int wh_transport_curl_new(wh_transport **out, const wh_curl_options *opts)
 {
-    if (!out)
-        return whi_error(WH_EINVAL, "out must not be NULL");
+    if (!out) return whi_error(WH_EINVAL, "out must not be NULL");
     *out = NULL;
     wh_curl_options defaults = WH_CURL_OPTIONS_INIT;
     if (opts && opts->version < 1)
-        return whi_error(WH_EINVAL, "transport: options version must be set (WH_CURL_OPTIONS_INIT)");
+        return whi_error(WH_EINVAL,
+                         "transport: options version must be set (WH_CURL_OPTIONS_INIT)");
     pthread_once(&g_curl_once, curl_global);
-    if (g_curl_init != CURLE_OK)
-        return whi_error(WH_EIO, "transport: curl_global_init failed");
+    if (g_curl_init != CURLE_OK) return whi_error(WH_EIO, "transport: curl_global_init failed");
     wh_transport *t = whi_calloc(1, sizeof(*t));
     curl_tp *tp = whi_calloc(1, sizeof(*tp));
     if (!t || !tp) {
@@ -295,7 +280,7 @@ int wh_transport_curl_new(wh_transport **out, const wh_curl_options *opts)
         whi_free(tp);
         return whi_error_oom();
     }
-    *t = (wh_transport){WH_TRANSPORT_VERSION, tp,       tp_start,     tp_perform,
+    *t = (wh_transport){WH_TRANSPORT_VERSION, tp,        tp_start,     tp_perform,
                         tp_pollfds,           tp_cancel, tp_set_check, tp_free};
     tp->opts = opts ? *opts : defaults;
     tp->opts.connect_timeout_ms = tp->opts.connect_timeout_ms ? tp->opts.connect_timeout_ms : 10000;
@@ -315,6 +300,5 @@ int wh_transport_curl_new(wh_transport **out, const wh_curl_options *opts)
 
 void wh_transport_free(wh_transport *t)
 {
-    if (t && t->free)
-        t->free(t);
+    if (t && t->free) t->free(t);
 }

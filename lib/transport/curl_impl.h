@@ -27,7 +27,7 @@ struct curl_req {
     char *retry_after;
     char refusal[256];
     char errbuf[CURL_ERROR_SIZE];
-    curl_req *next;          /* in the active or finished list */
+    curl_req *next; /* in the active or finished list */
 };
 
 typedef struct curl_sock {
@@ -39,12 +39,12 @@ struct curl_tp {
     CURLM *multi;
     wh_curl_options opts;
     char *ca_file;
-    curl_sock *socks;        /* what libcurl asked us to watch */
+    curl_sock *socks; /* what libcurl asked us to watch */
     size_t nsocks, capsocks;
-    int64_t timer_at;        /* monotonic ms when libcurl wants a timeout action; -1: none */
-    curl_req *active;        /* started, not yet completed */
-    curl_req *finished;      /* completed or cancelled, callbacks not yet called */
-    CURL **pool;             /* idle easy handles for reuse */
+    int64_t timer_at;   /* monotonic ms when libcurl wants a timeout action; -1: none */
+    curl_req *active;   /* started, not yet completed */
+    curl_req *finished; /* completed or cancelled, callbacks not yet called */
+    CURL **pool;        /* idle easy handles for reuse */
     size_t npool;
     uint64_t next_id;
     wh_connect_check_cb check;
@@ -54,7 +54,7 @@ struct curl_tp {
 /* curl_request.c */
 int whi_curl_req_setup(curl_tp *tp, curl_req *r, const wh_http_request *req);
 void whi_curl_req_free(curl_tp *tp, curl_req *r);
-void whi_curl_req_response(const curl_tp *tp, curl_req *r, wh_http_response *resp,
-                           char *errtext, size_t errlen);
+void whi_curl_req_response(const curl_tp *tp, curl_req *r, wh_http_response *resp, char *errtext,
+                           size_t errlen);
 
 #endif

@@ -45,12 +45,10 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud)
         r->retry_after = NULL;
         return len;
     }
-    if (len <= ralen)
-        return len;
+    if (len <= ralen) return len;
     for (size_t i = 0; i < ralen; i++) {
         char c = data[i] >= 'A' && data[i] <= 'Z' ? (char)(data[i] + 32) : data[i];
-        if (c != ra[i])
-            return len;
+        if (c != ra[i]) return len;
     }
     trim_copy(&r->retry_after, data + ralen, len - ralen);
     return len;
@@ -93,8 +91,7 @@ static int set_headers(curl_req *r, const wh_http_request *req)
         }
         h = next;
     }
-    if (!h)
-        return whi_error_oom();
+    if (!h) return whi_error_oom();
     r->headers = h;
     return curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, h) == CURLE_OK ? WH_OK : WH_EINVAL;
 }
@@ -126,10 +123,8 @@ int whi_curl_req_setup(curl_tp *tp, curl_req *r, const wh_http_request *req)
     rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, r);
     rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
     rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-    if (tp->ca_file)
-        rc |= curl_easy_setopt(e, CURLOPT_CAINFO, tp->ca_file);
-    if (rc != CURLE_OK)
-        return whi_error(WH_EINVAL, "transport: invalid request options");
+    if (tp->ca_file) rc |= curl_easy_setopt(e, CURLOPT_CAINFO, tp->ca_file);
+    if (rc != CURLE_OK) return whi_error(WH_EINVAL, "transport: invalid request options");
     r->keep = req->keep_response_bytes;
     r->max = req->max_response_bytes ? req->max_response_bytes : SIZE_MAX;
     int wrc = set_method_and_body(e, req);
@@ -138,8 +133,7 @@ int whi_curl_req_setup(curl_tp *tp, curl_req *r, const wh_http_request *req)
 
 void whi_curl_req_free(curl_tp *tp, curl_req *r)
 {
-    if (!r)
-        return;
+    if (!r) return;
     curl_slist_free_all(r->headers);
     whi_buf_free(&r->kept);
     whi_free(r->retry_after);
@@ -165,8 +159,8 @@ void whi_curl_req_response(const curl_tp *tp, curl_req *r, wh_http_response *res
         curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &us);
     }
-    *resp = (wh_http_response){(int)status, WH_OK,       NULL,           r->kept.data,
-                               r->kept.len,  r->total,   r->retry_after, (uint32_t)(us / 1000)};
+    *resp = (wh_http_response){(int)status, WH_OK,    NULL,           r->kept.data,
+                               r->kept.len, r->total, r->retry_after, (uint32_t)(us / 1000)};
     bool answered = r->result == CURLE_OK || (r->capped && r->result == CURLE_WRITE_ERROR);
     if (r->cancelled) {
         resp->error_code = WH_ETRANSPORT;
@@ -182,6 +176,5 @@ void whi_curl_req_response(const curl_tp *tp, curl_req *r, wh_http_response *res
         snprintf(errtext, errlen, "%s: %s", curl_easy_strerror(r->result),
                  r->errbuf[0] ? r->errbuf : "transfer failed");
     }
-    if (resp->error_code != WH_OK)
-        resp->error = errtext;
+    if (resp->error_code != WH_OK) resp->error = errtext;
 }

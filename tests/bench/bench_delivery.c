@@ -102,8 +102,7 @@ static double hub_rate(const char *url, wh_store *store, int batch)
     o.max_in_flight = CONNS;
     o.max_in_flight_per_subscription = CONNS;
     wh_hub *hub;
-    if (wh_hub_new(&hub, &o) != WH_OK)
-        return 0;
+    if (wh_hub_new(&hub, &o) != WH_OK) return 0;
     char json[512];
     snprintf(json, sizeof(json), "{\"url\":\"%s\",\"events\":[\"order.created\"]}", url);
     wh_subscription *sub;
@@ -128,11 +127,9 @@ static double hub_rate(const char *url, wh_store *store, int batch)
         }
         rc = batch == 1 ? wh_hub_emit(hub, evs[0], NULL)
                         : wh_hub_emit_batch(hub, (const wh_event *const *)evs, (size_t)batch, NULL);
-        if (i % 64 == 0)
-            wh_hub_run(hub, 0); /* deliver while emitting, as a live host would */
+        if (i % 64 == 0) wh_hub_run(hub, 0); /* deliver while emitting, as a live host would */
     }
-    if (rc != WH_OK)
-        fprintf(stderr, "bench: emit: %s\n", wh_error_last()->message);
+    if (rc != WH_OK) fprintf(stderr, "bench: emit: %s\n", wh_error_last()->message);
     wh_time_ms at;
     double deadline = t0 + 300;
     while ((wh_hub_in_flight(hub) || wh_hub_next_deadline(hub, &at) == WH_OK) &&
@@ -188,8 +185,7 @@ int main(int argc, char **argv)
     make_body();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     char dir[] = "/tmp/wh-bench-store-XXXXXX";
-    if (!mkdtemp(dir))
-        return 1;
+    if (!mkdtemp(dir)) return 1;
     if (argc > 1) {
         bool mem = strcmp(argv[1], "memory") == 0;
         printf("%s store: %.0f deliveries/s\n", argv[1],
@@ -207,8 +203,7 @@ int main(int argc, char **argv)
     double sq_full50 = sqlite_rate(url, dir, "full50.db", false, 50);
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "bench: could not remove %s\n", dir);
+    if (system(cmd) != 0) fprintf(stderr, "bench: could not remove %s\n", dir);
 
     char c[128];
     snprintf(c, sizeof(c), "events=%d,body=1KiB,conns=%d", EVENTS, CONNS);

@@ -11,8 +11,7 @@ int main()
         return 1;
     }
     wh_subscription *sub = nullptr;
-    if (wh_subscription_new(&sub) != WH_OK)
-        return 1;
+    if (wh_subscription_new(&sub) != WH_OK) return 1;
     wh_subscription_free(sub);
     std::printf("C++ header check: libwebhooks %s\n", wh_version());
     return 0;

@@ -25,8 +25,8 @@
 #include "receiver.h"
 #include "wh_test.h"
 
-#define EVENTS 5000
-#define SUBS 3
+#define EVENTS    5000
+#define SUBS      3
 #define MAX_KILLS 20
 #define BUDGET_MS 120000
 
@@ -48,12 +48,10 @@ static int child_register(wh_hub *hub, const char *base)
                  "\"retry\":{\"schedule\":[0,0,0,0,0,0,0,0,0,0]}}",
                  i, base, i);
         wh_subscription *sub;
-        if (wh_subscription_from_json(&sub, json, strlen(json)) != WH_OK)
-            return 1;
+        if (wh_subscription_from_json(&sub, json, strlen(json)) != WH_OK) return 1;
         int rc = wh_hub_subscription_add(hub, sub);
         wh_subscription_free(sub);
-        if (rc != WH_OK && rc != WH_ECONFLICT)
-            return 1;
+        if (rc != WH_OK && rc != WH_ECONFLICT) return 1;
     }
     return 0;
 }
@@ -138,18 +136,14 @@ static int pump(run *r, int ms, int *accepted)
     int64_t end = mono_ms() + ms;
     for (;;) {
         int left = (int)(end - mono_ms());
-        if (left <= 0)
-            return 0;
-        if (poll(&p, 1, left) <= 0)
-            continue;
+        if (left <= 0) return 0;
+        if (poll(&p, 1, left) <= 0) continue;
         char buf[4096];
         ssize_t n = read(r->out, buf, sizeof(buf));
-        if (n <= 0)
-            return -1;
+        if (n <= 0) return -1;
         for (ssize_t i = 0; i < n; i++) {
             if (buf[i] != '\n') {
-                if (r->plen < sizeof(r->partial) - 1)
-                    r->partial[r->plen++] = buf[i];
+                if (r->plen < sizeof(r->partial) - 1) r->partial[r->plen++] = buf[i];
                 continue;
             }
             r->partial[r->plen] = '\0';
@@ -165,8 +159,7 @@ static int pump(run *r, int ms, int *accepted)
 
 static int finish(run *r, int kill_it)
 {
-    if (kill_it)
-        kill(r->pid, SIGKILL);
+    if (kill_it) kill(r->pid, SIGKILL);
     int st = 0;
     waitpid(r->pid, &st, 0);
     close(r->out);
@@ -248,8 +241,7 @@ static void test_sigkill_loses_nothing(void **state)
     char base[128], dir[] = "/tmp/wh-crash-XXXXXX", db[256];
     wh_receiver_url(recv, "", base, sizeof(base));
     size_t bl = strlen(base);
-    if (bl && base[bl - 1] == '/')
-        base[bl - 1] = '\0';
+    if (bl && base[bl - 1] == '/') base[bl - 1] = '\0';
     assert_non_null(mkdtemp(dir));
     snprintf(db, sizeof(db), "%s/crash.db", dir);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());

@@ -34,8 +34,8 @@ static int verify_standard(const wh_recv_request *q, int64_t now_s)
     for (int i = 0; i < 3; i++)
         values[i] = wh_recv_request_header(q, names[i]);
     const char *secrets[1] = {SECRET};
-    return wh_verify(WH_SCHEME_STANDARD, secrets, 1, names, values, 3, q->body, q->body_len,
-                     now_s, 0);
+    return wh_verify(WH_SCHEME_STANDARD, secrets, 1, names, values, 3, q->body, q->body_len, now_s,
+                     0);
 }
 
 static void test_delivery_arrives_signed(void **state)
@@ -110,7 +110,8 @@ static void test_500_then_200_retries_and_resets_failure_count(void **state)
     rule.reply.status = 200;
     wh_receiver_set(fx->recv, "/flaky", &rule);
     char id[64];
-    hub_fixture_add(fx, "{\"url\":\"RECV/flaky\",\"events\":[\"a.b\"],\"retry\":{\"schedule\":[5,60]}}",
+    hub_fixture_add(fx,
+                    "{\"url\":\"RECV/flaky\",\"events\":[\"a.b\"],\"retry\":{\"schedule\":[5,60]}}",
                     id, sizeof(id));
     hub_fixture_emit(fx, "a.b", 1);
     run_until_status(fx, id, WH_DELIVERY_PENDING);
@@ -138,11 +139,14 @@ static void test_500_then_200_retries_and_resets_failure_count(void **state)
     assert_int_equal(wh_subscription_last_delivery_status(sub), 200);
     wh_subscription_free(sub);
     /* Both attempts carried the same id and x-timestamp. */
-    const wh_recv_request *a = wh_receiver_request(fx->recv, 0), *b = wh_receiver_request(fx->recv, 1);
-    assert_string_equal(wh_recv_request_header(a, "webhook-id"), wh_recv_request_header(b, "webhook-id"));
+    const wh_recv_request *a = wh_receiver_request(fx->recv, 0),
+                          *b = wh_receiver_request(fx->recv, 1);
+    assert_string_equal(wh_recv_request_header(a, "webhook-id"),
+                        wh_recv_request_header(b, "webhook-id"));
     assert_string_equal(wh_recv_request_header(a, "x-Idempotency-Key"),
                         wh_recv_request_header(b, "x-Idempotency-Key"));
-    assert_string_equal(wh_recv_request_header(a, "x-timestamp"), wh_recv_request_header(b, "x-timestamp"));
+    assert_string_equal(wh_recv_request_header(a, "x-timestamp"),
+                        wh_recv_request_header(b, "x-timestamp"));
     /* ...and a fresh signing timestamp per attempt */
     assert_string_not_equal(wh_recv_request_header(a, "webhook-timestamp"),
                             wh_recv_request_header(b, "webhook-timestamp"));
@@ -153,8 +157,9 @@ static void test_whole_schedule_then_dead_and_replay(void **state)
     hub_fixture *fx = *state;
     wh_receiver_set_status(fx->recv, "/down", 503);
     char id[64];
-    hub_fixture_add(fx, "{\"url\":\"RECV/down\",\"events\":[\"a.b\"],\"retry\":{\"schedule\":[5,300,1800]}}",
-                    id, sizeof(id));
+    hub_fixture_add(
+        fx, "{\"url\":\"RECV/down\",\"events\":[\"a.b\"],\"retry\":{\"schedule\":[5,300,1800]}}",
+        id, sizeof(id));
     hub_fixture_emit(fx, "a.b", 1);
     const wh_time_ms delays[] = {5000, 300000, 1800000};
     for (size_t i = 0; i < 3; i++) {
@@ -189,8 +194,8 @@ static void test_retry_after_is_honoured(void **state)
     rule.reply.headers[0] = (wh_receiver_header){"Retry-After", "120"};
     wh_receiver_set(fx->recv, "/busy", &rule);
     char id[64];
-    hub_fixture_add(fx, "{\"url\":\"RECV/busy\",\"events\":[\"a.b\"],\"retry\":{\"schedule\":[5]}}", id,
-                    sizeof(id));
+    hub_fixture_add(fx, "{\"url\":\"RECV/busy\",\"events\":[\"a.b\"],\"retry\":{\"schedule\":[5]}}",
+                    id, sizeof(id));
     hub_fixture_emit(fx, "a.b", 1);
     assert_true(hub_fixture_run_until_requests(fx, 1, 5000));
     fixture_delivery d;
@@ -239,7 +244,8 @@ static void test_auto_disable_after_consecutive_failures(void **state)
     hub_fixture_start(fx, &o);
     wh_receiver_set_status(fx->recv, "/err", 500);
     char id[64];
-    hub_fixture_add(fx, "{\"url\":\"RECV/err\",\"events\":[\"a.b\"],\"retry\":false}", id, sizeof(id));
+    hub_fixture_add(fx, "{\"url\":\"RECV/err\",\"events\":[\"a.b\"],\"retry\":false}", id,
+                    sizeof(id));
     for (int i = 0; i < 3; i++) {
         hub_fixture_emit(fx, "a.b", i);
         assert_true(hub_fixture_run_until_requests(fx, (size_t)i + 1, 5000));
@@ -265,8 +271,9 @@ static void test_auto_disable_after_failing_too_long(void **state)
     hub_fixture_start(fx, &o);
     wh_receiver_set_status(fx->recv, "/err", 500);
     char id[64];
-    hub_fixture_add(fx, "{\"url\":\"RECV/err\",\"events\":[\"a.b\"],\"retry\":{\"schedule\":[1800,1800,1800]}}",
-                    id, sizeof(id));
+    hub_fixture_add(
+        fx, "{\"url\":\"RECV/err\",\"events\":[\"a.b\"],\"retry\":{\"schedule\":[1800,1800,1800]}}",
+        id, sizeof(id));
     hub_fixture_emit(fx, "a.b", 1);
     for (size_t i = 0; i < 3 && fx->disabled_calls == 0; i++) {
         assert_true(hub_fixture_run_until_requests(fx, i + 1, 5000));
@@ -287,8 +294,9 @@ static void test_timeout_of_a_slow_receiver(void **state)
     rule.reply.delay_ms = 3000;
     wh_receiver_set(fx->recv, "/slow", &rule);
     char id[64];
-    hub_fixture_add(fx, "{\"url\":\"RECV/slow\",\"events\":[\"a.b\"],\"retry\":false,"
-                        "\"timeouts\":{\"totalMs\":300}}",
+    hub_fixture_add(fx,
+                    "{\"url\":\"RECV/slow\",\"events\":[\"a.b\"],\"retry\":false,"
+                    "\"timeouts\":{\"totalMs\":300}}",
                     id, sizeof(id));
     hub_fixture_emit(fx, "a.b", 1);
     run_until_status(fx, id, WH_DELIVERY_FAILED);
@@ -305,8 +313,9 @@ static void test_receiver_that_never_answers(void **state)
     rule.reply.hold = true;
     wh_receiver_set(fx->recv, "/void", &rule);
     char id[64];
-    hub_fixture_add(fx, "{\"url\":\"RECV/void\",\"events\":[\"a.b\"],\"retry\":false,"
-                        "\"timeouts\":{\"totalMs\":300}}",
+    hub_fixture_add(fx,
+                    "{\"url\":\"RECV/void\",\"events\":[\"a.b\"],\"retry\":false,"
+                    "\"timeouts\":{\"totalMs\":300}}",
                     id, sizeof(id));
     hub_fixture_emit(fx, "a.b", 1);
     run_until_status(fx, id, WH_DELIVERY_FAILED);
@@ -325,7 +334,8 @@ static void test_connection_reset_mid_response(void **state)
     rule.reply.reset_after = 1000;
     wh_receiver_set(fx->recv, "/reset", &rule);
     char id[64];
-    hub_fixture_add(fx, "{\"url\":\"RECV/reset\",\"events\":[\"a.b\"],\"retry\":false}", id, sizeof(id));
+    hub_fixture_add(fx, "{\"url\":\"RECV/reset\",\"events\":[\"a.b\"],\"retry\":false}", id,
+                    sizeof(id));
     hub_fixture_emit(fx, "a.b", 1);
     run_until_status(fx, id, WH_DELIVERY_FAILED);
     fixture_delivery d;
@@ -370,7 +380,8 @@ static void test_redirect_is_not_followed(void **state)
     rule.reply.headers[0] = (wh_receiver_header){"Location", target};
     wh_receiver_set(fx->recv, "/moved", &rule);
     char id[64];
-    hub_fixture_add(fx, "{\"url\":\"RECV/moved\",\"events\":[\"a.b\"],\"retry\":false}", id, sizeof(id));
+    hub_fixture_add(fx, "{\"url\":\"RECV/moved\",\"events\":[\"a.b\"],\"retry\":false}", id,
+                    sizeof(id));
     hub_fixture_emit(fx, "a.b", 1);
     run_until_status(fx, id, WH_DELIVERY_FAILED);
     fixture_delivery d;
@@ -414,8 +425,10 @@ static void test_render_failure_is_recorded_and_others_still_deliver(void **stat
 {
     hub_fixture *fx = *state;
     char bad[64], good[64];
-    hub_fixture_add(fx, "{\"url\":\"RECV/pay/{{paymentName}}\",\"events\":[\"a.b\"]}", bad, sizeof(bad));
-    hub_fixture_add(fx, "{\"url\":\"RECV/ok/{{event.type}}\",\"events\":[\"a.b\"]}", good, sizeof(good));
+    hub_fixture_add(fx, "{\"url\":\"RECV/pay/{{paymentName}}\",\"events\":[\"a.b\"]}", bad,
+                    sizeof(bad));
+    hub_fixture_add(fx, "{\"url\":\"RECV/ok/{{event.type}}\",\"events\":[\"a.b\"]}", good,
+                    sizeof(good));
     assert_int_equal(hub_fixture_emit(fx, "a.b", 1), 2);
     fixture_delivery d;
     assert_true(hub_fixture_delivery(fx, bad, &d));
@@ -433,9 +446,11 @@ static void test_dead_endpoint_does_not_hold_back_a_healthy_one(void **state)
     rule.reply.hold = true;
     wh_receiver_set(fx->recv, "/dead", &rule);
     char dead[64], healthy[64];
-    hub_fixture_add(fx, "{\"url\":\"RECV/dead\",\"events\":[\"a.b\"],\"timeouts\":{\"totalMs\":20000}}",
+    hub_fixture_add(fx,
+                    "{\"url\":\"RECV/dead\",\"events\":[\"a.b\"],\"timeouts\":{\"totalMs\":20000}}",
                     dead, sizeof(dead));
-    hub_fixture_add(fx, "{\"url\":\"RECV/healthy\",\"events\":[\"a.b\"]}", healthy, sizeof(healthy));
+    hub_fixture_add(fx, "{\"url\":\"RECV/healthy\",\"events\":[\"a.b\"]}", healthy,
+                    sizeof(healthy));
     for (int i = 0; i < 30; i++)
         hub_fixture_emit(fx, "a.b", i);
     /* All 30 reach the healthy endpoint while the dead one holds its 8 connections. */
@@ -447,8 +462,7 @@ static void test_dead_endpoint_does_not_hold_back_a_healthy_one(void **state)
     int calls = 0;
     for (int64_t t0 = wh_test_now_ms(); wh_test_now_ms() - t0 < 400; calls++)
         WH_ASSERT_OK(wh_hub_run(fx->hub, 40));
-    if (calls >= 200)
-        print_error("%d runs in 400 ms\n", calls);
+    if (calls >= 200) print_error("%d runs in 400 ms\n", calls);
     assert_true(calls < 200);
     assert_int_equal(wh_receiver_count_prefix(fx->recv, "/healthy"), 30);
     size_t ok = hub_fixture_count(fx, healthy, WH_DELIVERY_SUCCEEDED),
@@ -541,7 +555,8 @@ static void test_emit_batch_is_one_atomic_enqueue(void **state)
     assert_int_equal(wh_receiver_count_prefix(fx->recv, "/b"), 1);
     wh_event_free(evs[2]);
     evs[2] = NULL; /* a NULL event refuses the whole batch */
-    assert_int_equal(wh_hub_emit_batch(fx->hub, (const wh_event *const *)evs, 3, &queued), WH_EINVAL);
+    assert_int_equal(wh_hub_emit_batch(fx->hub, (const wh_event *const *)evs, 3, &queued),
+                     WH_EINVAL);
     assert_int_equal(queued, 0);
     for (int i = 0; i < 2; i++)
         wh_event_free(evs[i]);
@@ -588,8 +603,8 @@ static void test_emit_owner_reaches_only_that_owner(void **state)
 {
     hub_fixture *fx = *state;
     char alice[64], bob[64], nobody[64];
-    hub_fixture_add(fx, "{\"url\":\"RECV/alice\",\"events\":[\"a.b\"],\"ownerId\":\"alice\"}", alice,
-                    sizeof(alice));
+    hub_fixture_add(fx, "{\"url\":\"RECV/alice\",\"events\":[\"a.b\"],\"ownerId\":\"alice\"}",
+                    alice, sizeof(alice));
     hub_fixture_add(fx, "{\"url\":\"RECV/bob\",\"events\":[\"a.b\"],\"ownerId\":\"bob\"}", bob,
                     sizeof(bob));
     hub_fixture_add(fx, "{\"url\":\"RECV/none\",\"events\":[\"a.b\"]}", nobody, sizeof(nobody));
@@ -613,9 +628,10 @@ static void test_delivery_that_cannot_be_signed_fails_instead_of_looping(void **
     hub_fixture *fx = *state;
     char id[64];
     /* its only secret expired before the event (the fixture's clock is 2027-01-15) */
-    hub_fixture_add(fx, "{\"url\":\"RECV/x\",\"events\":[\"a.b\"],\"secrets\":[],"
-                        "\"previousSecrets\":[{\"secret\":\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\","
-                        "\"expiresAt\":\"2026-01-01T00:00:00Z\"}]}",
+    hub_fixture_add(fx,
+                    "{\"url\":\"RECV/x\",\"events\":[\"a.b\"],\"secrets\":[],"
+                    "\"previousSecrets\":[{\"secret\":\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\","
+                    "\"expiresAt\":\"2026-01-01T00:00:00Z\"}]}",
                     id, sizeof(id));
     hub_fixture_emit(fx, "a.b", 1);
     run_until_status(fx, id, WH_DELIVERY_FAILED);
@@ -648,7 +664,8 @@ static void test_hub_default_retry_policy(void **state)
     wh_subscription_free(sub);
     /* seed 003's "Retry": true chooses retrying, not a schedule: it gets the hub's schedule */
     char flag[64];
-    hub_fixture_add(fx, "{\"url\":\"RECV/f\",\"events\":[\"a.b\"],\"Retry\":true}", flag, sizeof(flag));
+    hub_fixture_add(fx, "{\"url\":\"RECV/f\",\"events\":[\"a.b\"],\"Retry\":true}", flag,
+                    sizeof(flag));
     WH_ASSERT_OK(wh_hub_subscription_get(fx->hub, flag, &sub));
     assert_true(wh_subscription_retry_enabled(sub));
     assert_int_equal(wh_subscription_retry_count(sub), 3);
@@ -698,8 +715,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_free_gives_in_flight_deliveries_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_emit_batch_is_one_atomic_enqueue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hub_default_retry_policy, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delivery_that_cannot_be_signed_fails_instead_of_looping,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_delivery_that_cannot_be_signed_fails_instead_of_looping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_emit_owner_reaches_only_that_owner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscription_deleted_behind_the_hubs_back, setup,
                                         teardown),

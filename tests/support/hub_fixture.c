@@ -27,8 +27,7 @@ void hub_fixture_start(hub_fixture *fx, const wh_hub_options *opts)
     assert_non_null(fx->recv);
     WH_ASSERT_OK(wh_store_memory_new(&fx->store));
     wh_hub_options o = WH_HUB_OPTIONS_INIT;
-    if (opts)
-        o = *opts;
+    if (opts) o = *opts;
     static const char *const allow[] = {"127.0.0.0/8"};
     if (!o.allow_cidrs) {
         o.allow_cidrs = allow;
@@ -57,8 +56,7 @@ const char *hub_fixture_add(hub_fixture *fx, const char *json, char *id_out, siz
     char base[128], text[8192];
     wh_receiver_url(fx->recv, "", base, sizeof(base));
     size_t blen = strlen(base);
-    if (blen && base[blen - 1] == '/')
-        base[--blen] = '\0';
+    if (blen && base[blen - 1] == '/') base[--blen] = '\0';
     /* Replace every "RECV" with the receiver's base URL. */
     size_t o = 0;
     for (const char *p = json; *p && o + blen + 1 < sizeof(text);) {
@@ -108,15 +106,13 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int hub_fixture_run_until(hub_fixture *fx, int (*pred)(hub_fixture *, void *), void *ud,
-                          int max_ms)
+int hub_fixture_run_until(hub_fixture *fx, int (*pred)(hub_fixture *, void *), void *ud, int max_ms)
 {
     int64_t end = mono_ms() + max_ms;
     int ok = pred(fx, ud);
     while (!ok && mono_ms() < end) {
         int rc = wh_hub_run(fx->hub, 20);
-        if (rc != WH_OK)
-            print_error("wh_hub_run: %s\n", wh_error_last()->message);
+        if (rc != WH_OK) print_error("wh_hub_run: %s\n", wh_error_last()->message);
         assert_int_equal(rc, WH_OK);
         ok = pred(fx, ud);
     }

@@ -16,8 +16,7 @@ int wh_test_has_detail(const char *needle)
 {
     const wh_error *e = wh_error_last();
     for (size_t i = 0; i < e->details_count; i++)
-        if (strstr(e->details[i], needle))
-            return 1;
+        if (strstr(e->details[i], needle)) return 1;
     return 0;
 }
 
@@ -26,8 +25,7 @@ char *wh_test_read_source_file(const char *relpath, size_t *len)
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s", WH_SOURCE_DIR, relpath);
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -39,8 +37,7 @@ char *wh_test_read_source_file(const char *relpath, size_t *len)
     fclose(f);
     if (buf) {
         buf[n] = '\0';
-        if (len)
-            *len = (size_t)n;
+        if (len) *len = (size_t)n;
     }
     return buf;
 }

@@ -17,7 +17,7 @@
     do {                                                                                           \
         int wh_rc_ = (expr);                                                                       \
         if (wh_rc_ != WH_OK)                                                                       \
-            print_error("%s -> %d: %s\n", #expr, wh_rc_, wh_error_last()->message);               \
+            print_error("%s -> %d: %s\n", #expr, wh_rc_, wh_error_last()->message);                \
         assert_int_equal(wh_rc_, WH_OK);                                                           \
     } while (0)
 

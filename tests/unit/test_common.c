@@ -63,8 +63,8 @@ static void test_version(void **state)
     (void)state;
     assert_string_equal(wh_version(), WH_VERSION_STRING);
     assert_int_equal(wh_version_num(), WH_VERSION_NUM);
-    assert_int_equal(WH_VERSION_NUM, WH_VERSION_MAJOR * 10000 + WH_VERSION_MINOR * 100 +
-                                         WH_VERSION_PATCH);
+    assert_int_equal(WH_VERSION_NUM,
+                     WH_VERSION_MAJOR * 10000 + WH_VERSION_MINOR * 100 + WH_VERSION_PATCH);
 }
 
 static size_t g_live, g_calls;
@@ -74,8 +74,7 @@ static void *count_malloc(size_t n, void *ud)
     (void)ud;
     g_calls++;
     size_t *p = malloc(n + sizeof(size_t) * 2);
-    if (!p)
-        return NULL;
+    if (!p) return NULL;
     p[0] = n;
     g_live += n;
     return p + 2;
@@ -84,8 +83,7 @@ static void *count_malloc(size_t n, void *ud)
 static void count_free(void *ptr, void *ud)
 {
     (void)ud;
-    if (!ptr)
-        return;
+    if (!ptr) return;
     size_t *p = (size_t *)ptr - 2;
     g_live -= p[0];
     free(p);

@@ -55,8 +55,8 @@ static void test_uuid_v4_format_and_uniqueness(void **state)
     WH_ASSERT_OK(whi_uuid_v4(b));
     assert_true(whi_uuid_valid(a));
     assert_string_not_equal(a, b);
-    assert_int_equal(a[14], '4');                 /* version */
-    assert_non_null(strchr("89ab", a[19]));       /* variant */
+    assert_int_equal(a[14], '4');           /* version */
+    assert_non_null(strchr("89ab", a[19])); /* variant */
     assert_false(whi_uuid_valid("not-a-uuid"));
     assert_false(whi_uuid_valid("w1b2c3d4-5678-9abc-def0-123456789abc")); /* 'w' */
 }
@@ -126,8 +126,12 @@ static void test_random_bytes_differ(void **state)
 static void test_base64_round_trip_and_rejects(void **state)
 {
     (void)state;
-    const char *vectors[][2] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
-                                {"foo", "Zm9v"},  {"foob", "Zm9vYg=="},  {"fooba", "Zm9vYmE="},
+    const char *vectors[][2] = {{"", ""},
+                                {"f", "Zg=="},
+                                {"fo", "Zm8="},
+                                {"foo", "Zm9v"},
+                                {"foob", "Zm9vYg=="},
+                                {"fooba", "Zm9vYmE="},
                                 {"foobar", "Zm9vYmFy"}};
     for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
         char enc[16];
@@ -167,8 +171,13 @@ static void test_hex(void **state)
 static void test_utf8_validation(void **state)
 {
     (void)state;
-    const char *good[] = {"", "ascii", "Venda Aprovada", "c\xc3\xa2meras", "\xe2\x82\xac",
-                          "\xf0\x9f\x98\x80", "\xef\xbf\xbf"};
+    const char *good[] = {"",
+                          "ascii",
+                          "Venda Aprovada",
+                          "c\xc3\xa2meras",
+                          "\xe2\x82\xac",
+                          "\xf0\x9f\x98\x80",
+                          "\xef\xbf\xbf"};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
         assert_true(whi_utf8_valid(good[i], strlen(good[i])));
     const char *bad[] = {"\xc0\xaf",         /* overlong '/' */

@@ -116,8 +116,8 @@ static void check_seed001_webhook(const cJSON *seed_item)
     const cJSON *headers = cJSON_GetObjectItem(seed_item, "headers"), *h;
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "headers")),
                      cJSON_GetArraySize(headers));
-    cJSON_ArrayForEach(h, headers) assert_string_equal(path_str(j, "headers", h->string),
-                                                        h->valuestring);
+    cJSON_ArrayForEach(h, headers)
+        assert_string_equal(path_str(j, "headers", h->string), h->valuestring);
     assert_int_equal(cJSON_GetObjectItem(j, "lastDeliveryStatus")->valuedouble,
                      cJSON_GetObjectItem(seed_item, "lastDeliveryStatus")->valuedouble);
     assert_int_equal(cJSON_GetObjectItem(j, "failureCount")->valuedouble,
@@ -213,8 +213,8 @@ static void test_seed004_whautochat(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_seed000_cakto),        cmocka_unit_test(test_seed001_placaflow),
-        cmocka_unit_test(test_seed002_rd_station),   cmocka_unit_test(test_seed003_commerce),
+        cmocka_unit_test(test_seed000_cakto),      cmocka_unit_test(test_seed001_placaflow),
+        cmocka_unit_test(test_seed002_rd_station), cmocka_unit_test(test_seed003_commerce),
         cmocka_unit_test(test_seed004_whautochat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,8 +8,7 @@ static wh_subscription *from_json(const char *json)
 {
     wh_subscription *sub = NULL;
     int rc = wh_subscription_from_json(&sub, json, strlen(json));
-    if (rc != WH_OK)
-        print_error("from_json: %s\n", wh_error_last()->message);
+    if (rc != WH_OK) print_error("from_json: %s\n", wh_error_last()->message);
     assert_int_equal(rc, WH_OK);
     return sub;
 }
@@ -65,8 +64,8 @@ static void test_setters_validate_and_leave_value_unchanged(void **state)
     assert_string_equal(wh_subscription_name(sub), "Sistema ERP");
 
     WH_ASSERT_OK(wh_subscription_set_url(sub, "https://api.example.com/webhook/{{account}}"));
-    const char *bad_urls[] = {"ftp://x.example", "https://", "/relative", "https://a b.example",
-                              "http://host/\x01", "javascript:alert(1)"};
+    const char *bad_urls[] = {"ftp://x.example",     "https://",         "/relative",
+                              "https://a b.example", "http://host/\x01", "javascript:alert(1)"};
     for (size_t i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++)
         assert_int_equal(wh_subscription_set_url(sub, bad_urls[i]), WH_EINVAL);
     char longurl[2100] = "https://example.com/";
@@ -93,12 +92,17 @@ static void test_event_patterns_validated(void **state)
     (void)state;
     wh_subscription *sub;
     WH_ASSERT_OK(wh_subscription_new(&sub));
-    const char *good[] = {"recognition.created", "WEBHOOK.CONVERTED", "purchase_approved",
-                          "order.*", "order.**", "*", "a.*.c"};
+    const char *good[] = {"recognition.created",
+                          "WEBHOOK.CONVERTED",
+                          "purchase_approved",
+                          "order.*",
+                          "order.**",
+                          "*",
+                          "a.*.c"};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
         WH_ASSERT_OK(wh_subscription_list_add(sub, WH_LIST_EVENTS, good[i]));
-    const char *bad[] = {"", "order.", ".order", "order..x", "ord*er", "order.**.x", "has space",
-                         "order.***"};
+    const char *bad[] = {"",       "order.",     ".order",    "order..x",
+                         "ord*er", "order.**.x", "has space", "order.***"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(wh_subscription_list_add(sub, WH_LIST_EVENTS, bad[i]), WH_EINVAL);
     WH_ASSERT_OK(wh_subscription_list_add(sub, WH_LIST_EVENTS, "order.*")); /* duplicate */
@@ -121,9 +125,10 @@ static void test_headers_rules(void **state)
     assert_int_equal(wh_subscription_header_count(sub), 1);
     assert_string_equal(wh_subscription_header_value(sub, 0), "erp");
     WH_ASSERT_OK(wh_subscription_set_header(sub, "Content-Type", "application/xml"));
-    const char *reserved[] = {"webhook-signature", "Webhook-Id", "X-Hub-Signature-256",
-                              "Stripe-Signature", "x-idempotency-key", "X-Timestamp",
-                              "Content-Length", "Host", "User-Agent"};
+    const char *reserved[] = {
+        "webhook-signature", "Webhook-Id",  "X-Hub-Signature-256", "Stripe-Signature",
+        "x-idempotency-key", "X-Timestamp", "Content-Length",      "Host",
+        "User-Agent"};
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
         assert_true(wh_header_is_reserved(reserved[i]));
         assert_int_equal(wh_subscription_set_header(sub, reserved[i], "x"), WH_EINVAL);
@@ -146,7 +151,7 @@ static void test_secrets_and_rotation(void **state)
     assert_int_equal(strncmp(gen, "whsec_", 6), 0);
     assert_int_equal(strlen(gen), 6 + 44); /* base64 of 32 bytes */
     WH_ASSERT_OK(wh_secret_check(gen));
-    assert_int_equal(wh_secret_check("whsec_c2hvcnQ="), WH_EINVAL);      /* 5 bytes */
+    assert_int_equal(wh_secret_check("whsec_c2hvcnQ="), WH_EINVAL); /* 5 bytes */
     assert_int_equal(wh_secret_check("sk_notwhsec"), WH_EINVAL);
     assert_int_equal(wh_secret_check("whsec_!!!!"), WH_EINVAL);
     assert_int_equal(wh_secret_check(NULL), WH_EINVAL);
@@ -166,8 +171,7 @@ static void test_secrets_and_rotation(void **state)
     /* During the overlap both sign; after it, only the new one. */
     assert_int_equal(wh_subscription_signing_secret_count(sub, now + 1000), 2);
     assert_int_equal(wh_subscription_signing_secret_count(sub, now + 24 * 3600 * 1000LL), 1);
-    assert_string_equal(wh_subscription_signing_secret_at(sub, now + 24 * 3600 * 1000LL, 0),
-                        fresh);
+    assert_string_equal(wh_subscription_signing_secret_at(sub, now + 24 * 3600 * 1000LL, 0), fresh);
     assert_null(wh_subscription_signing_secret_at(sub, now + 24 * 3600 * 1000LL, 1));
     assert_int_equal(wh_subscription_prune_secrets(sub, now + 24 * 3600 * 1000LL), 1);
     assert_int_equal(wh_subscription_secret_count(sub), 1);
@@ -228,7 +232,8 @@ static void test_retry_presets_and_timeouts(void **state)
     assert_non_null(strstr(out, "\"schedule\":[600,600,600]"));
     wh_free(out);
     wh_subscription_free(sub);
-    const char *bad = "{\"url\":\"https://e.com/h\",\"events\":[\"a\"],\"timeouts\":{\"totalMs\":-1}}";
+    const char *bad =
+        "{\"url\":\"https://e.com/h\",\"events\":[\"a\"],\"timeouts\":{\"totalMs\":-1}}";
     assert_int_equal(wh_subscription_from_json(&sub, bad, strlen(bad)), WH_EINVAL);
     assert_true(wh_test_has_detail("timeouts.totalMs"));
 }
@@ -239,7 +244,8 @@ static const char *FULL_JSON =
     "\"method\":\"PUT\",\"status\":\"disabled\",\"disabledReason\":\"paused by owner\","
     "\"events\":[\"order.*\",\"invoice.paid\"],\"entity\":\"Order\",\"actions\":[\"create\","
     "\"cancel\"],\"filters\":{\"products\":[\"p1\",\"p2\"],\"eventIdentifiers\":[\"form-1\"],"
-    "\"source\":\"MKT\"},\"headers\":{\"X-Source\":\"erp\"},\"body\":\"{\\\"e\\\":\\\"{{entity}}\\\"}\","
+    "\"source\":\"MKT\"},\"headers\":{\"X-Source\":\"erp\"},\"body\":\"{\\\"e\\\":\\\"{{entity}}"
+    "\\\"}\","
     "\"includeRelations\":[\"COMPANY\"],\"signature\":{\"scheme\":\"stripe\"},"
     "\"secrets\":[\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"],\"previousSecrets\":[{\"secret\":"
     "\"whsec_a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6\",\"expiresAt\":\"2030-01-01T00:00:00.000Z\"}],"
@@ -313,11 +319,10 @@ static void test_json_errors_list_every_problem(void **state)
     assert_int_equal(wh_subscription_from_json(&sub, json, strlen(json)), WH_EINVAL);
     assert_null(sub);
     assert_string_equal(wh_error_last()->message, "invalid subscription");
-    const char *expect[] = {"name", "url", "method", "status", "events", "Host", "secret",
-                            "retry.schedule", "metadata"};
+    const char *expect[] = {"name", "url",    "method",         "status",  "events",
+                            "Host", "secret", "retry.schedule", "metadata"};
     for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
-        if (!wh_test_has_detail(expect[i]))
-            print_error("missing detail about %s\n", expect[i]);
+        if (!wh_test_has_detail(expect[i])) print_error("missing detail about %s\n", expect[i]);
         assert_true(wh_test_has_detail(expect[i]));
     }
     assert_true(wh_error_last()->details_count >= 9);
@@ -327,8 +332,8 @@ static void test_json_malformed_and_hostile_input(void **state)
 {
     (void)state;
     wh_subscription *sub;
-    const char *bad[] = {"", "{", "[]", "null", "{\"url\":}", "{\"a\":1} trailing",
-                         "{\"name\":\"\xff\"}"};
+    const char *bad[] = {
+        "", "{", "[]", "null", "{\"url\":}", "{\"a\":1} trailing", "{\"name\":\"\xff\"}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(wh_subscription_from_json(&sub, bad[i], strlen(bad[i])), WH_EINVAL);
     assert_int_equal(wh_subscription_from_json(&sub, NULL, 0), WH_EINVAL);
@@ -373,12 +378,12 @@ static void test_patch_is_all_or_nothing(void **state)
     wh_subscription *sub = from_json(FULL_JSON);
     char *before = to_json(sub, WH_JSON_SECRETS);
     const char *patches[] = {
-        "{\"name\":\"new\",\"url\":\"not a url\"}",  /* one bad field */
-        "{\"id\":\"other-id\"}",                     /* read-only */
-        "{\"failureCount\":0}",                      /* read-only */
-        "{\"createdAt\":\"2020-01-01T00:00:00Z\"}",  /* read-only */
-        "{\"url\":null}",                            /* would leave a non-waiting sub without url */
-        "{\"name\":",                                /* malformed */
+        "{\"name\":\"new\",\"url\":\"not a url\"}", /* one bad field */
+        "{\"id\":\"other-id\"}",                    /* read-only */
+        "{\"failureCount\":0}",                     /* read-only */
+        "{\"createdAt\":\"2020-01-01T00:00:00Z\"}", /* read-only */
+        "{\"url\":null}",                           /* would leave a non-waiting sub without url */
+        "{\"name\":",                               /* malformed */
     };
     for (size_t i = 0; i < sizeof(patches) / sizeof(patches[0]); i++) {
         assert_int_equal(wh_subscription_patch_json(sub, patches[i], strlen(patches[i])),
@@ -398,7 +403,8 @@ static void test_waiting_config_may_lack_url(void **state)
     assert_null(wh_subscription_url(sub));
     const char *activate = "{\"status\":\"active\"}";
     assert_int_equal(wh_subscription_patch_json(sub, activate, strlen(activate)), WH_EINVAL);
-    const char *configure = "{\"status\":\"active\",\"url\":\"https://e.com/h\",\"events\":[\"x\"]}";
+    const char *configure =
+        "{\"status\":\"active\",\"url\":\"https://e.com/h\",\"events\":[\"x\"]}";
     WH_ASSERT_OK(wh_subscription_patch_json(sub, configure, strlen(configure)));
     assert_int_equal(wh_subscription_status(sub), WH_STATUS_ACTIVE);
     wh_subscription_free(sub);

@@ -41,43 +41,43 @@ typedef enum wh_delivery_status {
 /* One event to one subscription, with its request rendered once at emit time. */
 #define WH_DELIVERY_VERSION 1
 typedef struct wh_delivery {
-    unsigned int version;          /* WH_DELIVERY_VERSION */
-    const char *id;                /* unique, 1..255 bytes of [A-Za-z0-9._~:-] */
+    unsigned int version; /* WH_DELIVERY_VERSION */
+    const char *id;       /* unique, 1..255 bytes of [A-Za-z0-9._~:-] */
     const char *subscription_id;
-    const char *owner_id;          /* the subscription's owner, or NULL */
+    const char *owner_id; /* the subscription's owner, or NULL */
     const char *event_id;
     const char *event_type;
-    const char *idempotency_key;   /* webhook-id / x-Idempotency-Key: the same for every attempt */
+    const char *idempotency_key; /* webhook-id / x-Idempotency-Key: the same for every attempt */
     wh_method method;
-    const char *url;               /* rendered URL, or NULL when rendering failed */
-    const char *headers;           /* rendered custom headers as a JSON object text, e.g. "{}" */
-    const char *body;              /* rendered body bytes (may be NULL when body_len is 0) */
+    const char *url;     /* rendered URL, or NULL when rendering failed */
+    const char *headers; /* rendered custom headers as a JSON object text, e.g. "{}" */
+    const char *body;    /* rendered body bytes (may be NULL when body_len is 0) */
     size_t body_len;
-    wh_time_ms event_time;         /* when the event happened (x-timestamp) */
+    wh_time_ms event_time; /* when the event happened (x-timestamp) */
     wh_delivery_status status;
-    uint32_t attempts;             /* attempts made so far */
-    wh_time_ms next_attempt_at;    /* PENDING: when it is due */
-    wh_time_ms lease_until;        /* IN_FLIGHT: when the lease expires */
+    uint32_t attempts;          /* attempts made so far */
+    wh_time_ms next_attempt_at; /* PENDING: when it is due */
+    wh_time_ms lease_until;     /* IN_FLIGHT: when the lease expires */
     wh_time_ms created_at;
     wh_time_ms updated_at;
-    int last_status;               /* last HTTP status, a negative WH_E* code, or 0 (none yet) */
-    const char *last_error;        /* why the last attempt failed (or why it is FAILED), or NULL */
+    int last_status;        /* last HTTP status, a negative WH_E* code, or 0 (none yet) */
+    const char *last_error; /* why the last attempt failed (or why it is FAILED), or NULL */
 } wh_delivery;
 
 /* One HTTP attempt of a delivery, appended to the attempt log. */
-#define WH_ATTEMPT_VERSION 1
+#define WH_ATTEMPT_VERSION      1
 #define WH_ATTEMPT_RESPONSE_MAX 4096
 typedef struct wh_attempt {
-    unsigned int version;          /* WH_ATTEMPT_VERSION */
+    unsigned int version; /* WH_ATTEMPT_VERSION */
     const char *delivery_id;
     const char *subscription_id;
-    uint32_t number;               /* 1 for the first attempt of the delivery */
+    uint32_t number; /* 1 for the first attempt of the delivery */
     wh_time_ms started_at;
     uint32_t duration_ms;
-    int http_status;               /* 0 when no response was received */
-    int error_code;                /* WH_OK, or WH_ETIMEOUT / WH_ETRANSPORT / WH_EREFUSED / ... */
-    const char *error;             /* human-readable reason, or NULL */
-    const char *response;          /* the first bytes of the response body (at most 4 KiB) */
+    int http_status;      /* 0 when no response was received */
+    int error_code;       /* WH_OK, or WH_ETIMEOUT / WH_ETRANSPORT / WH_EREFUSED / ... */
+    const char *error;    /* human-readable reason, or NULL */
+    const char *response; /* the first bytes of the response body (at most 4 KiB) */
     size_t response_len;
 } wh_attempt;
 
@@ -85,41 +85,44 @@ typedef struct wh_attempt {
 typedef struct wh_sub_stats {
     wh_time_ms last_delivery_at;
     int last_status;
-    uint32_t failure_count;        /* consecutive failed deliveries */
-    wh_time_ms failing_since;      /* start of the failure streak, 0 when none */
-    int disable;                   /* non-zero: set status disabled, with disabled_reason */
+    uint32_t failure_count;   /* consecutive failed deliveries */
+    wh_time_ms failing_since; /* start of the failure streak, 0 when none */
+    int disable;              /* non-zero: set status disabled, with disabled_reason */
     const char *disabled_reason;
 } wh_sub_stats;
 
 /* What an attempt led to. */
 typedef struct wh_outcome {
-    wh_delivery_status status;     /* PENDING (retry), SUCCEEDED or FAILED (dead) */
-    wh_time_ms next_attempt_at;    /* for PENDING */
-    const char *error;             /* stored as the delivery's last_error (NULL clears it) */
-    const wh_sub_stats *stats;     /* NULL: leave the subscription's stats alone */
+    wh_delivery_status status;  /* PENDING (retry), SUCCEEDED or FAILED (dead) */
+    wh_time_ms next_attempt_at; /* for PENDING */
+    const char *error;          /* stored as the delivery's last_error (NULL clears it) */
+    const wh_sub_stats *stats;  /* NULL: leave the subscription's stats alone */
 } wh_outcome;
 
 /* Which due deliveries a worker takes. */
 typedef struct wh_lease_request {
-    wh_time_ms now;                /* due: PENDING with next_attempt_at <= now, or IN_FLIGHT with
-                                      lease_until <= now (an expired lease of a crashed worker) */
-    wh_time_ms lease_until;        /* the lease given to what is taken */
-    size_t max;                    /* at most this many in all (> 0) */
-    size_t max_per_subscription;   /* at most this many of one subscription; 0: no limit */
-    const char *const *exclude;    /* subscription ids to skip (busy ones), or NULL */
+    wh_time_ms now;              /* due: PENDING with next_attempt_at <= now, or IN_FLIGHT with
+                                    lease_until <= now (an expired lease of a crashed worker) */
+    wh_time_ms lease_until;      /* the lease given to what is taken */
+    size_t max;                  /* at most this many in all (> 0) */
+    size_t max_per_subscription; /* at most this many of one subscription; 0: no limit */
+    const char *const *exclude;  /* subscription ids to skip (busy ones), or NULL */
     size_t exclude_count;
 } wh_lease_request;
 
 /* Which deliveries a listing shows. */
 typedef struct wh_delivery_query {
-    const char *subscription_id;   /* NULL: any */
-    int status;                    /* -1: any, else a wh_delivery_status */
-    wh_time_ms since;              /* created_at >= since; 0: any */
-    size_t limit;                  /* 0: all */
-    size_t page;                   /* from 1 */
+    const char *subscription_id; /* NULL: any */
+    int status;                  /* -1: any, else a wh_delivery_status */
+    wh_time_ms since;            /* created_at >= since; 0: any */
+    size_t limit;                /* 0: all */
+    size_t page;                 /* from 1 */
 } wh_delivery_query;
 
-#define WH_DELIVERY_QUERY_INIT {NULL, -1, 0, 0, 1}
+#define WH_DELIVERY_QUERY_INIT                                                                     \
+    {                                                                                              \
+        NULL, -1, 0, 0, 1                                                                          \
+    }
 
 typedef int (*wh_store_sub_cb)(const wh_subscription *sub, void *user_data);
 typedef int (*wh_store_delivery_cb)(const wh_delivery *delivery, void *user_data);
@@ -194,8 +197,8 @@ struct wh_store {
     int (*replay)(wh_store *s, const char *delivery_id, wh_time_ms now);
     /* Replay every SUCCEEDED or FAILED delivery of a subscription created at or after since.
      * *count (may be NULL) receives how many. */
-    int (*replay_since)(wh_store *s, const char *subscription_id, wh_time_ms since,
-                        wh_time_ms now, size_t *count);
+    int (*replay_since)(wh_store *s, const char *subscription_id, wh_time_ms since, wh_time_ms now,
+                        size_t *count);
     /* The earliest time something becomes due (a PENDING next_attempt_at or an IN_FLIGHT
      * lease_until) in *at. WH_ENOTFOUND when the queue holds nothing unfinished. */
     int (*next_due)(wh_store *s, wh_time_ms *at);
@@ -227,8 +230,10 @@ struct wh_store {
 
 /* A wh_store with every member NULL, for implementers to fill in. */
 #define WH_STORE_INIT                                                                              \
-    {WH_STORE_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,          \
-     NULL,             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
+    {                                                                                              \
+        WH_STORE_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,  \
+            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL                       \
+    }
 
 /* Free a store through its vtable; NULL is a no-op. */
 WH_EXTERN void wh_store_free(wh_store *store);

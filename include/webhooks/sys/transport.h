@@ -27,27 +27,27 @@ typedef int (*wh_connect_check_cb)(const struct sockaddr *addr, size_t addrlen, 
 
 #define WH_HTTP_REQUEST_VERSION 1
 typedef struct wh_http_request {
-    unsigned int version;            /* WH_HTTP_REQUEST_VERSION */
-    const char *method;              /* "POST", "PUT", ... */
-    const char *url;                 /* absolute http(s) URL */
-    const char *const *headers;      /* "Name: value" lines, without CR LF */
+    unsigned int version;       /* WH_HTTP_REQUEST_VERSION */
+    const char *method;         /* "POST", "PUT", ... */
+    const char *url;            /* absolute http(s) URL */
+    const char *const *headers; /* "Name: value" lines, without CR LF */
     size_t header_count;
     const void *body;
     size_t body_len;
-    uint32_t connect_timeout_ms;     /* 0: the transport's default */
-    uint32_t total_timeout_ms;       /* 0: the transport's default */
-    size_t max_response_bytes;       /* read at most this much of the body; the rest is dropped */
-    size_t keep_response_bytes;      /* hand back at most this many leading body bytes */
+    uint32_t connect_timeout_ms; /* 0: the transport's default */
+    uint32_t total_timeout_ms;   /* 0: the transport's default */
+    size_t max_response_bytes;   /* read at most this much of the body; the rest is dropped */
+    size_t keep_response_bytes;  /* hand back at most this many leading body bytes */
 } wh_http_request;
 
 typedef struct wh_http_response {
-    int status;                      /* HTTP status, or 0 when no response arrived */
-    int error_code;                  /* WH_OK, WH_ETIMEOUT, WH_EREFUSED or WH_ETRANSPORT */
-    const char *error;               /* reason when error_code != WH_OK, else NULL */
-    const char *body;                /* the kept leading bytes of the body (may be NULL) */
+    int status;        /* HTTP status, or 0 when no response arrived */
+    int error_code;    /* WH_OK, WH_ETIMEOUT, WH_EREFUSED or WH_ETRANSPORT */
+    const char *error; /* reason when error_code != WH_OK, else NULL */
+    const char *body;  /* the kept leading bytes of the body (may be NULL) */
     size_t body_len;
-    size_t body_total;               /* bytes of body read (capped by max_response_bytes) */
-    const char *retry_after;         /* the Retry-After header's value, or NULL */
+    size_t body_total;       /* bytes of body read (capped by max_response_bytes) */
+    const char *retry_after; /* the Retry-After header's value, or NULL */
     uint32_t duration_ms;
 } wh_http_response;
 
@@ -57,7 +57,7 @@ typedef void (*wh_http_done_cb)(const wh_http_response *resp, void *user_data);
 
 typedef struct wh_pollfd {
     int fd;
-    short events;                    /* POLLIN and/or POLLOUT */
+    short events; /* POLLIN and/or POLLOUT */
 } wh_pollfd;
 
 typedef struct wh_transport wh_transport;
@@ -65,13 +65,13 @@ typedef struct wh_transport wh_transport;
 #define WH_TRANSPORT_VERSION 1
 
 struct wh_transport {
-    unsigned int version;            /* WH_TRANSPORT_VERSION */
+    unsigned int version; /* WH_TRANSPORT_VERSION */
     void *data;
 
     /* Start a request (must provide). The request and its strings are copied. *id (may be NULL)
      * receives a handle for cancel(). done is called later from perform(). */
-    int (*start)(wh_transport *t, const wh_http_request *req, wh_http_done_cb done,
-                 void *user_data, uint64_t *id);
+    int (*start)(wh_transport *t, const wh_http_request *req, wh_http_done_cb done, void *user_data,
+                 uint64_t *id);
     /* Make progress (must provide): wait at most timeout_ms (0: do not wait) for activity, then
      * advance every request and call the callbacks of the completed ones. *running (may be
      * NULL) receives how many are still in flight. */

@@ -7,8 +7,7 @@
 int main(void)
 {
     wh_subscription *sub;
-    if (wh_subscription_new(&sub) != WH_OK)
-        return 1;
+    if (wh_subscription_new(&sub) != WH_OK) return 1;
     int rc = wh_subscription_set_url(sub, "https://example.com/hook");
     rc = rc ? rc : wh_subscription_list_add(sub, WH_LIST_EVENTS, "order.created");
     char *json = NULL;
