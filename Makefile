@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
 # Debian packages needed to build and test (bench adds its own).
-DEB_PKGS := build-essential cmake pkg-config clang libclang-rt-14-dev \
+DEB_PKGS := build-essential cmake pkg-config clang clang-format libclang-rt-14-dev \
             libcjson-dev libcurl4-openssl-dev libmbedtls-dev libcmocka-dev \
             libsqlite3-dev libmicrohttpd-dev curl python3
 BENCH_PKGS := nginx-light wrk

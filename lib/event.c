@@ -336,9 +336,15 @@ wh_time_ms wh_event_occurred_at(const wh_event *ev)
     return ev ? ev->occurred_at : 0;
 }
 
+/* RFC 3339 years 0000..9999, the range JSON can carry both ways. */
+#define MIN_TIME_MS (-62167219200000LL)
+#define MAX_TIME_MS 253402300799999LL
+
 int wh_event_set_occurred_at(wh_event *ev, wh_time_ms at)
 {
     if (!ev) return whi_error(WH_EINVAL, "event must not be NULL");
+    if (at < MIN_TIME_MS || at > MAX_TIME_MS)
+        return whi_error(WH_EINVAL, "occurredAt must lie in the years 0000..9999");
     ev->occurred_at = at;
     ev->occurred_off = 0;
     return WH_OK;

@@ -84,7 +84,8 @@ WH_EXTERN const char *wh_event_relation(const wh_event *ev, const char *name); /
 WH_EXTERN size_t wh_event_relation_count(const wh_event *ev);
 WH_EXTERN const char *wh_event_relation_name(const wh_event *ev, size_t i);
 
-/* When the event happened (ms since epoch); shown in the offset it was given with. */
+/* When the event happened (ms since epoch, years 0000..9999: WH_EINVAL outside); shown in the
+ * offset it was given with. */
 WH_EXTERN wh_time_ms wh_event_occurred_at(const wh_event *ev);
 WH_EXTERN int wh_event_set_occurred_at(wh_event *ev, wh_time_ms at);
 

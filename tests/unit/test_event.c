@@ -51,6 +51,9 @@ static void test_fields_and_validation(void **state)
     WH_ASSERT_OK(wh_event_set_identifier(ev, "form-1"));
     WH_ASSERT_OK(wh_event_set_source(ev, "MKT"));
     WH_ASSERT_OK(wh_event_add_product(ev, "p1"));
+    assert_int_equal(wh_event_set_occurred_at(ev, 253402300800000LL), WH_EINVAL); /* year 10000 */
+    assert_int_equal(wh_event_set_occurred_at(ev, -62167219200001LL), WH_EINVAL);
+    WH_ASSERT_OK(wh_event_set_occurred_at(ev, 0));
     assert_int_equal(wh_event_set_id(ev, "bad id"), WH_EINVAL);
     assert_int_equal(wh_event_set_type(ev, "bad type"), WH_EINVAL);
     assert_string_equal(wh_event_type(ev), "order.created");
