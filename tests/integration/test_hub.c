@@ -350,6 +350,27 @@ static int response_len(const wh_attempt *a, void *ud)
     return 1;
 }
 
+static void test_tls_failure_is_a_failed_attempt(void **state)
+{
+    hub_fixture *fx = *state;
+    /* https to the receiver, which speaks plain HTTP: the TLS handshake fails */
+    char json[256], id[64];
+    snprintf(json, sizeof(json),
+             "{\"url\":\"https://127.0.0.1:%d/tls\",\"events\":[\"a.b\"],\"retry\":false}",
+             wh_receiver_port(fx->recv));
+    hub_fixture_add(fx, json, id, sizeof(id));
+    hub_fixture_emit(fx, "a.b", 1);
+    run_until_status(fx, id, WH_DELIVERY_FAILED);
+    fixture_delivery d;
+    hub_fixture_delivery(fx, id, &d);
+    assert_int_equal(d.last_status, WH_ETRANSPORT);
+    assert_non_null(strstr(d.last_error, "SSL"));
+    wh_subscription *sub;
+    WH_ASSERT_OK(wh_hub_subscription_get(fx->hub, id, &sub));
+    assert_int_equal(wh_subscription_failure_count(sub), 1);
+    wh_subscription_free(sub);
+}
+
 static void test_huge_response_body_is_capped(void **state)
 {
     hub_fixture *fx = *state;
@@ -704,6 +725,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_receiver_that_never_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_reset_mid_response, setup, teardown),
         cmocka_unit_test_setup_teardown(test_huge_response_body_is_capped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tls_failure_is_a_failed_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redirect_is_not_followed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ssrf_guard_refuses_loopback_by_name_and_literal, setup,
                                         teardown),
