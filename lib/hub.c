@@ -26,9 +26,12 @@ void whi_hub_log(const wh_hub *h, int level, const char *fmt, ...)
 
 void whi_hub_wake(wh_hub *h)
 {
+    /* Only a run asleep in poll, or a host polling the wake-up fd itself, needs the write: the
+     * common single-threaded loop emits between runs and saves a syscall per event. */
     uint64_t one = 1;
-    if (h->wake_fd >= 0 && write(h->wake_fd, &one, sizeof(one)) < 0) {
-        /* EAGAIN: the counter is already non-zero, so the run is woken anyway */
+    if ((h->run_waiting || h->external_waiter) && h->wake_fd >= 0 &&
+        write(h->wake_fd, &one, sizeof(one)) < 0) {
+        /* EAGAIN: the counter is already non-zero, so the sleeper is woken anyway */
     }
 }
 
@@ -224,8 +227,8 @@ int wh_hub_replay(wh_hub *h, const char *delivery_id)
     if (!h || !delivery_id) return whi_error(WH_EINVAL, "hub and delivery id must not be NULL");
     pthread_mutex_lock(&h->lock);
     int rc = h->store->replay(h->store, delivery_id, whi_hub_now(h));
-    pthread_mutex_unlock(&h->lock);
     if (rc == WH_OK) whi_hub_wake(h);
+    pthread_mutex_unlock(&h->lock);
     return rc;
 }
 
@@ -235,7 +238,7 @@ int wh_hub_replay_since(wh_hub *h, const char *subscription_id, wh_time_ms since
         return whi_error(WH_EINVAL, "hub and subscription id must not be NULL");
     pthread_mutex_lock(&h->lock);
     int rc = h->store->replay_since(h->store, subscription_id, since, whi_hub_now(h), count);
-    pthread_mutex_unlock(&h->lock);
     if (rc == WH_OK) whi_hub_wake(h);
+    pthread_mutex_unlock(&h->lock);
     return rc;
 }

@@ -223,10 +223,10 @@ static int emit_events(wh_hub *h, const wh_event *const *events, size_t count, c
     for (size_t i = 0; rc == WH_OK && i < count; i++)
         rc = drafts_match(h, &ds, events[i], owner, now);
     if (rc == WH_OK) rc = drafts_commit(h, &ds);
+    if (rc == WH_OK && ds.n) whi_hub_wake(h);
     pthread_mutex_unlock(&h->lock);
     if (rc == WH_OK && queued) *queued = ds.n;
     drafts_free(&ds);
-    if (rc == WH_OK && count) whi_hub_wake(h);
     return rc;
 }
 
@@ -286,8 +286,8 @@ int wh_hub_emit_to(wh_hub *h, const wh_event *ev, const char *subscription_id)
                        wh_status_name(hs->sub->status));
     if (rc == WH_OK) rc = drafts_add(h, &ds, hs, ev, whi_hub_now(h));
     if (rc == WH_OK) rc = drafts_commit(h, &ds);
+    if (rc == WH_OK) whi_hub_wake(h);
     pthread_mutex_unlock(&h->lock);
     drafts_free(&ds);
-    if (rc == WH_OK) whi_hub_wake(h);
     return rc;
 }

@@ -65,13 +65,15 @@ struct wh_hub {
     bool due_blocked;                /* the last lease left due deliveries of busy subscriptions */
     hub_done *done_head, *done_tail; /* completions to record, oldest first */
     hub_notice *notices;
-    int wake_fd; /* eventfd: emit wakes a run waiting in poll */
+    int wake_fd;          /* eventfd: emit wakes a run waiting in poll */
+    bool run_waiting;     /* a run is (about to be) asleep in poll */
+    bool external_waiter; /* the host polls wake_fd itself (it asked for wh_hub_pollfds) */
 };
 
 /* hub.c */
 wh_time_ms whi_hub_now(const wh_hub *h);
 void whi_hub_log(const wh_hub *h, int level, const char *fmt, ...) WHI_PRINTF(3, 4);
-void whi_hub_wake(wh_hub *h);
+void whi_hub_wake(wh_hub *h); /* call with the lock held */
 void whi_hub_notify_disabled(wh_hub *h); /* call without the lock: flushes notices */
 
 /* hub_subs.c: the cache (call with the lock held) */

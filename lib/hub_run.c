@@ -341,13 +341,16 @@ int wh_hub_run(wh_hub *h, int timeout_ms)
     int rc = whi_hub_refresh_if_stale(h);
     if (rc == WH_OK) rc = whi_hub_start_due(h);
     int wait = wait_budget(h);
+    if (timeout_ms > 0) wait = wait < 0 || wait > timeout_ms ? timeout_ms : wait;
+    /* Set under the lock that emits take, so an emit after this point wakes the poll. */
+    h->run_waiting = timeout_ms > 0 && wait > 0;
     pthread_mutex_unlock(&h->lock);
     whi_hub_notify_disabled(h);
     if (timeout_ms > 0) {
-        wait = wait < 0 || wait > timeout_ms ? timeout_ms : wait;
         if (wait > 0) wait_for_work(h, wait);
         h->transport->perform(h->transport, 0, NULL);
         pthread_mutex_lock(&h->lock);
+        h->run_waiting = false;
         whi_hub_flush_done(h);
         int rc2 = whi_hub_start_due(h);
         rc = rc == WH_OK ? rc2 : rc;
@@ -386,6 +389,11 @@ int wh_hub_timeout_ms(wh_hub *h)
 
 int wh_hub_pollfds(wh_hub *h, wh_pollfd *fds, size_t max, size_t *count)
 {
+    if (h) {
+        pthread_mutex_lock(&h->lock);
+        h->external_waiter = true; /* from now on every emit writes the wake-up fd */
+        pthread_mutex_unlock(&h->lock);
+    }
     if (!h || (max && !fds)) return whi_error(WH_EINVAL, "hub and fds must not be NULL");
     /* The wake-up descriptor first, so even a one-entry array gets it. */
     if (max) fds[0] = (wh_pollfd){h->wake_fd, POLLIN};
