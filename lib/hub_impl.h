@@ -73,7 +73,7 @@ struct wh_hub {
 /* hub.c */
 wh_time_ms whi_hub_now(const wh_hub *h);
 void whi_hub_log(const wh_hub *h, int level, const char *fmt, ...) WHI_PRINTF(3, 4);
-void whi_hub_wake(wh_hub *h); /* call with the lock held */
+void whi_hub_wake(wh_hub *h);            /* call with the lock held */
 void whi_hub_notify_disabled(wh_hub *h); /* call without the lock: flushes notices */
 
 /* hub_subs.c: the cache (call with the lock held) */

@@ -42,8 +42,7 @@ int whi_subscription_init(wh_subscription *sub, bool gen_secret)
     char uuid[WHI_UUID_LEN + 1];
     int rc = whi_uuid_v4(uuid);
     if (rc != WH_OK) return rc;
-    if (!(sub->id = whi_strdup(uuid)) || !(sub->metadata = whi_strdup("{}")))
-        return whi_error_oom();
+    if (!(sub->id = whi_strdup(uuid))) return whi_error_oom();
     sub->method = WH_METHOD_POST;
     sub->status = WH_STATUS_ACTIVE;
     sub->scheme = WH_SCHEME_STANDARD;
@@ -671,7 +670,9 @@ int wh_subscription_set_timeouts(wh_subscription *sub, uint32_t connect_ms, uint
 
 const char *wh_subscription_metadata(const wh_subscription *sub)
 {
-    return sub ? sub->metadata : NULL;
+    /* NULL stands for the empty object: most subscriptions have no metadata, and the hub keeps
+     * 100 000s of them in memory. */
+    return !sub ? NULL : sub->metadata ? sub->metadata : "{}";
 }
 
 int wh_subscription_set_metadata(wh_subscription *sub, const char *json, size_t len)
@@ -687,6 +688,10 @@ int wh_subscription_set_metadata(wh_subscription *sub, const char *json, size_t 
     }
     whi_free(sub->metadata);
     sub->metadata = copy;
+    if (strcmp(copy, "{}") == 0) { /* the empty object is NULL (see wh_subscription_metadata) */
+        whi_free(copy);
+        sub->metadata = NULL;
+    }
     return WH_OK;
 }
 

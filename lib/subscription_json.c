@@ -668,7 +668,7 @@ static cJSON *build_json(const wh_subscription *sub, unsigned int flags)
     ok &= to != NULL;
     ok &= add(to, "connectMs", cJSON_CreateNumber(sub->connect_timeout_ms));
     ok &= add(to, "totalMs", cJSON_CreateNumber(sub->total_timeout_ms));
-    ok &= add(r, "metadata", cJSON_Parse(sub->metadata));
+    ok &= add(r, "metadata", cJSON_Parse(wh_subscription_metadata(sub)));
     ok &= add(r, "createdAt", time_or_null(sub->created_at, sub->created_off));
     ok &= add(r, "updatedAt", time_or_null(sub->updated_at, sub->updated_off));
     ok &= add(r, "lastDeliveryAt", time_or_null(sub->last_delivery_at, 0));

@@ -118,7 +118,41 @@ static void test_newer_schema_is_refused(void **state)
     assert_non_null(strstr(wh_error_last()->message, "99"));
     wh_store *s;
     assert_int_equal(wh_store_sqlite_open_flags(&s, p.v, WH_SQLITE_FLAG_READ_ONLY), WH_EVERSION);
+    wh_sqlite_exec(p.v, "PRAGMA user_version = 2");
+    assert_db_intact(p.v);
+}
+
+static int64_t sqlite_int(const char *p, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static void test_version_1_file_is_upgraded(void **state)
+{
+    (void)state;
+    path p = path_of("v1.db");
+    make_db(p.v);
+    /* turn it back into what schema version 1 was: it had the status index */
+    wh_sqlite_exec(p.v, "CREATE INDEX deliveries_by_status ON deliveries(status, updated_at)");
     wh_sqlite_exec(p.v, "PRAGMA user_version = 1");
+    wh_store *s = NULL;
+    /* a read-only store never upgrades a file */
+    assert_int_equal(wh_store_sqlite_open_flags(&s, p.v, WH_SQLITE_FLAG_READ_ONLY), WH_EREADONLY);
+    assert_int_equal(sqlite_int(p.v, "PRAGMA user_version"), 1);
+    WH_ASSERT_OK(wh_store_sqlite_open(&s, p.v));
+    wh_store_free(s);
+    assert_int_equal(sqlite_int(p.v, "PRAGMA user_version"), 2);
+    assert_int_equal(sqlite_int(p.v, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                     "'deliveries_by_status'"),
+                     0);
     assert_db_intact(p.v);
 }
 
@@ -416,6 +450,7 @@ int main(void)
     wh_tmpdir_new(g_dir, sizeof(g_dir));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_newer_schema_is_refused),
+        cmocka_unit_test(test_version_1_file_is_upgraded),
         cmocka_unit_test(test_garbage_is_refused),
         cmocka_unit_test(test_damaged_database_is_reported),
         cmocka_unit_test(test_other_applications_database_is_refused),
