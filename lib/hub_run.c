@@ -335,6 +335,9 @@ int wh_hub_run(wh_hub *h, int timeout_ms)
     if (!h) return whi_error(WH_EINVAL, "hub must not be NULL");
     if (pthread_mutex_trylock(&h->run_lock) != 0)
         return whi_error(WH_EBUSY, "wh_hub_run is already running in another thread");
+    /* A host polling the wake-up fd itself calls run(0) when it fires: empty it, or its poll
+     * would keep firing. */
+    if (h->external_waiter) drain_wake(h);
     h->transport->perform(h->transport, 0, NULL);
     pthread_mutex_lock(&h->lock);
     whi_hub_flush_done(h);

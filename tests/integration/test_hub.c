@@ -3,6 +3,7 @@
  * signed, and every fault of issue 6. Time moves through the hub's injected clock, so whole
  * retry schedules run in well under a second of real time.
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -662,6 +663,39 @@ static void test_delivery_that_cannot_be_signed_fails_instead_of_looping(void **
     assert_int_equal(wh_receiver_count(fx->recv), 0);
 }
 
+static int fd_ready(int fd)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    return poll(&p, 1, 0) == 1;
+}
+
+static void test_host_loop_wake_fd_is_emptied_by_run(void **state)
+{
+    hub_fixture *fx = *state;
+    char id[64];
+    hub_fixture_add(fx, "{\"url\":\"RECV/loop\",\"events\":[\"a.b\"]}", id, sizeof(id));
+    wh_pollfd fds[16];
+    size_t n = 0;
+    WH_ASSERT_OK(wh_hub_pollfds(fx->hub, fds, 16, &n));
+    assert_true(n >= 1);
+    int wake = fds[0].fd; /* the wake-up fd comes first */
+    assert_false(fd_ready(wake));
+    hub_fixture_emit(fx, "a.b", 1); /* a host polling it is told about new work */
+    assert_true(fd_ready(wake));
+    WH_ASSERT_OK(wh_hub_run(fx->hub, 0));
+    assert_false(fd_ready(wake)); /* or the host's poll would fire forever */
+    for (int i = 0; i < 500 && wh_receiver_count(fx->recv) < 1; i++) {
+        struct pollfd p[17];
+        WH_ASSERT_OK(wh_hub_pollfds(fx->hub, fds, 16, &n));
+        for (size_t k = 0; k < n && k < 16; k++)
+            p[k] = (struct pollfd){fds[k].fd, fds[k].events, 0};
+        int t = wh_hub_timeout_ms(fx->hub);
+        poll(p, (nfds_t)(n < 16 ? n : 16), t < 0 || t > 10 ? 10 : t);
+        WH_ASSERT_OK(wh_hub_run(fx->hub, 0));
+    }
+    assert_int_equal(wh_receiver_count(fx->recv), 1);
+}
+
 static void test_hub_default_retry_policy(void **state)
 {
     hub_fixture *fx = *state;
@@ -737,6 +771,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_free_gives_in_flight_deliveries_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_emit_batch_is_one_atomic_enqueue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hub_default_retry_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_loop_wake_fd_is_emptied_by_run, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_delivery_that_cannot_be_signed_fails_instead_of_looping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_emit_owner_reaches_only_that_owner, setup, teardown),
