@@ -102,6 +102,14 @@ static void run_until_status(hub_fixture *fx, const char *sub, wh_delivery_statu
     assert_true(ok);
 }
 
+/* Run the hub until the newest delivery of sub has made at least n attempts (bounded); *d
+ * receives it. */
+static void wait_attempts(hub_fixture *fx, const char *sub, uint32_t n, fixture_delivery *d)
+{
+    for (int k = 0; k < 100 && (hub_fixture_delivery(fx, sub, d), d->attempts < n); k++)
+        wh_hub_run(fx->hub, 10);
+}
+
 static void test_500_then_200_retries_and_resets_failure_count(void **state)
 {
     hub_fixture *fx = *state;
@@ -119,8 +127,7 @@ static void test_500_then_200_retries_and_resets_failure_count(void **state)
     fixture_delivery d;
     /* After the 500: one failure, the retry scheduled 5 s (hub clock) later. */
     hub_fixture_run_until_requests(fx, 1, 5000);
-    for (int i = 0; i < 100 && (hub_fixture_delivery(fx, id, &d), d.attempts < 1); i++)
-        wh_hub_run(fx->hub, 10);
+    wait_attempts(fx, id, 1, &d);
     assert_int_equal(d.attempts, 1);
     assert_int_equal(d.last_status, 500);
     assert_int_equal(d.next_attempt_at, fx->now + 5000);
@@ -167,8 +174,7 @@ static void test_whole_schedule_then_dead_and_replay(void **state)
         assert_true(hub_fixture_run_until_requests(fx, i + 1, 5000));
         run_until_status(fx, id, WH_DELIVERY_PENDING);
         fixture_delivery d;
-        for (int k = 0; k < 100 && (hub_fixture_delivery(fx, id, &d), d.attempts < i + 1); k++)
-            wh_hub_run(fx->hub, 10);
+        wait_attempts(fx, id, i + 1, &d);
         assert_int_equal(d.next_attempt_at, fx->now + delays[i]);
         fx->now += delays[i];
     }
@@ -200,8 +206,7 @@ static void test_retry_after_is_honoured(void **state)
     hub_fixture_emit(fx, "a.b", 1);
     assert_true(hub_fixture_run_until_requests(fx, 1, 5000));
     fixture_delivery d;
-    for (int k = 0; k < 100 && (hub_fixture_delivery(fx, id, &d), d.attempts < 1); k++)
-        wh_hub_run(fx->hub, 10);
+    wait_attempts(fx, id, 1, &d);
     assert_int_equal(d.status, WH_DELIVERY_PENDING);
     assert_int_equal(d.next_attempt_at, fx->now + 120000); /* not the 5 s of the schedule */
     /* A Retry-After beyond the cap (1 h) is capped. */
@@ -209,8 +214,7 @@ static void test_retry_after_is_honoured(void **state)
     wh_receiver_set(fx->recv, "/busy", &rule);
     fx->now += 120000;
     assert_true(hub_fixture_run_until_requests(fx, 2, 5000));
-    for (int k = 0; k < 100 && (hub_fixture_delivery(fx, id, &d), d.attempts < 2); k++)
-        wh_hub_run(fx->hub, 10);
+    wait_attempts(fx, id, 2, &d);
     assert_int_equal(d.status, WH_DELIVERY_FAILED); /* schedule exhausted */
 }
 
@@ -279,8 +283,7 @@ static void test_auto_disable_after_failing_too_long(void **state)
     for (size_t i = 0; i < 3 && fx->disabled_calls == 0; i++) {
         assert_true(hub_fixture_run_until_requests(fx, i + 1, 5000));
         fixture_delivery d;
-        for (int k = 0; k < 100 && (hub_fixture_delivery(fx, id, &d), d.attempts < i + 1); k++)
-            wh_hub_run(fx->hub, 10);
+        wait_attempts(fx, id, i + 1, &d);
         fx->now += 1800 * 1000;
         wh_hub_run(fx->hub, 10);
     }
