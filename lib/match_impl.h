@@ -89,12 +89,56 @@ struct whi_mentry {
 
 #define WHI_MAX_KEY 512 /* longest key: entity (255) + NUL + action (255) */
 
+/*
+ * A presence filter over the trie, small enough to stay in the cache, so a match can find the
+ * trie's lists without reading the nodes on the way to them (each a likely cache miss at 100 000
+ * subscriptions). Three kinds of members, by a path hash composed segment by segment
+ * (whi_path_hash_step, so a match extends a path's hash by one segment in a few instructions):
+ * every trie node's path (NODE), the paths whose `end` list is not empty (END), and those whose
+ * `deep` list is not empty (DEEP). A bit may be set for a path that is not a member (a false
+ * positive only costs a lookup), never clear for one that is. Counts per bit make removal
+ * exact; matching reads only the bits. When `bits` is NULL (allocation failed) matching walks
+ * the trie instead.
+ */
+enum { WHI_PRES_NODE, WHI_PRES_END, WHI_PRES_DEEP };
+
+typedef struct whi_mpresence {
+    uint64_t *bits;   /* nbits bits: the only part a match reads */
+    uint32_t *counts; /* members per bit */
+    size_t nbits;     /* 0 or a power of two */
+    size_t members;
+} whi_mpresence;
+
+#define WHI_PATH_SEED UINT64_C(0x8f14a3c5e7d2b961) /* the root's (empty path's) hash */
+/* The hash of path "<parent>.<seg>" from the parent path's hash and the segment's
+ * whi_hash_bytes. */
+static inline uint64_t whi_path_hash_step(uint64_t parent, uint64_t seg_hash)
+{
+    /* Mix the parent in before and after the segment, so "a.b" and "b.a" differ. */
+    uint64_t h = (parent ^ seg_hash) * UINT64_C(0x9E3779B97F4A7C15);
+    return h ^ (h >> 29) ^ parent >> 17;
+}
+/* The hash of a whole path (dot-separated; len 0: the root). */
+uint64_t whi_path_hash(const char *path, size_t len);
+/* Whether the path with hash h may be a member of that kind. */
+static inline bool whi_presence_test(const whi_mpresence *p, uint64_t h, int kind)
+{
+    size_t i = (size_t)(h >> (kind * 21)) & (p->nbits - 1);
+    return p->bits[i / 64] >> (i % 64) & 1;
+}
+/* Count one member in or out (the bitset must have room: see whi_presence_grow). */
+void whi_presence_count(whi_mpresence *p, uint64_t h, int kind, int delta);
+/* Allocate an empty filter of nbits bits into *out. WH_ENOMEM, without setting an error. */
+int whi_presence_alloc(whi_mpresence *out, size_t nbits);
+void whi_presence_free(whi_mpresence *p);
+
 struct wh_matcher {
-    whi_hmap ids;    /* id -> whi_mentry */
-    whi_hmap exact;  /* type -> whi_mnode */
-    whi_hmap trie;   /* path -> whi_mnode */
-    whi_hmap entity; /* entity or entity\0action -> whi_mnode */
-    whi_mnode *root; /* trie root (own allocation): "*" and "**" in deep */
+    whi_hmap ids;           /* id -> whi_mentry */
+    whi_hmap exact;         /* type -> whi_mnode */
+    whi_hmap trie;          /* path -> whi_mnode */
+    whi_hmap entity;        /* entity or entity\0action -> whi_mnode */
+    whi_mnode *root;        /* trie root (own allocation): "*" and "**" in deep */
+    whi_mpresence presence; /* over the trie (not the root) */
     uint64_t next_seq;
 };
 

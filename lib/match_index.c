@@ -122,6 +122,58 @@ static bool flat_remove(whi_hmap *map, const char *key, size_t len, whi_mentry *
     return true;
 }
 
+/* ---- the presence filter's upkeep (see whi_mpresence) ---- */
+
+#define PRES_MIN_BITS   1024
+#define PRES_MAX_BITS   ((size_t)1 << 21) /* whi_presence_test takes 21 bits of hash per kind */
+#define PRES_PER_MEMBER 16                /* bits per member: about 1 in 16 tests is a false hit */
+
+static int node_members(const whi_mnode *n)
+{
+    return 1 + (n->end.n > 0) + (n->deep.n > 0);
+}
+
+/* Count the filter afresh from the trie, into a size that fits it. Kept as it was when the
+ * allocation fails (it still holds every member). */
+static void presence_rebuild(wh_matcher *m)
+{
+    size_t members = 0, nbits = PRES_MIN_BITS;
+    for (size_t i = 0; i < m->trie.cap; i++)
+        if (m->trie.slots[i].value) members += (size_t)node_members(m->trie.slots[i].value);
+    while (nbits < members * PRES_PER_MEMBER && nbits < PRES_MAX_BITS)
+        nbits *= 2;
+    whi_mpresence p;
+    if (whi_presence_alloc(&p, nbits) != WH_OK) return;
+    for (size_t i = 0; i < m->trie.cap; i++) {
+        const whi_mnode *n = m->trie.slots[i].value;
+        if (!n) continue;
+        uint64_t h = whi_path_hash(n->key, n->keylen);
+        whi_presence_count(&p, h, WHI_PRES_NODE, +1);
+        if (n->end.n) whi_presence_count(&p, h, WHI_PRES_END, +1);
+        if (n->deep.n) whi_presence_count(&p, h, WHI_PRES_DEEP, +1);
+    }
+    whi_presence_free(&m->presence);
+    m->presence = p;
+}
+
+/* The trie just gained (+1) or lost (-1) a member of that kind at path[0..len). */
+static void presence_note(wh_matcher *m, const char *path, size_t len, int kind, int delta)
+{
+    whi_mpresence *p = &m->presence;
+    if (delta > 0 &&
+        (!p->bits || ((p->members + 1) * PRES_PER_MEMBER > p->nbits && p->nbits < PRES_MAX_BITS))) {
+        size_t before = p->nbits;
+        presence_rebuild(m); /* counts the new member too */
+        if (p->nbits != before || !p->bits) return;
+    }
+    if (p->bits) whi_presence_count(p, whi_path_hash(path, len), kind, delta);
+}
+
+static int pres_kind(int key_kind)
+{
+    return key_kind == WHI_KEY_DEEP ? WHI_PRES_DEEP : WHI_PRES_END;
+}
+
 /* ---- trie over dot segments, keyed by path ---- */
 
 /* Length of the parent path of path[0..len) ("a.b" -> "a", "a" -> root, 0). */
@@ -160,6 +212,7 @@ static void trie_prune(wh_matcher *m, const char *path, size_t len)
         if (!n || !node_unused(n)) return;
         whi_hmap_remove(&m->trie, path, len);
         link_child(m, path, len, n, false);
+        presence_note(m, path, len, WHI_PRES_NODE, -1);
         node_free(n);
         len = parent_len(path, len);
     }
@@ -178,6 +231,7 @@ static int trie_make_path(wh_matcher *m, const char *path, size_t len)
             return whi_error_oom();
         }
         link_child(m, path, i, n, true);
+        presence_note(m, path, i, WHI_PRES_NODE, +1);
     }
     return WH_OK;
 }
@@ -204,6 +258,7 @@ static int trie_add(wh_matcher *m, int kind, const char *path, size_t len, whi_m
         trie_prune(m, path, len);
         return rc;
     }
+    if (len && kind_list(n, kind)->n == 1) presence_note(m, path, len, pres_kind(kind), +1);
     trie_ref(m, path, len, +1);
     return WH_OK;
 }
@@ -212,6 +267,7 @@ static bool trie_remove(wh_matcher *m, int kind, const char *path, size_t len, w
 {
     whi_mnode *n = trie_node(m, path, len);
     if (!n || !plist_remove(kind_list(n, kind), e)) return false;
+    if (len && kind_list(n, kind)->n == 0) presence_note(m, path, len, pres_kind(kind), -1);
     trie_ref(m, path, len, -1);
     trie_prune(m, path, len);
     return true;
@@ -262,34 +318,39 @@ bool whi_index_remove(wh_matcher *m, int kind, const char *key, size_t len, whi_
 
 /* ---- lookups ---- */
 
+/*
+ * A match reads memory in dependent steps: map slot -> node -> posting list -> filter block.
+ * Done one key at a time, the event would wait on each step of each key in turn, and at
+ * 100 000 subscriptions most of those reads miss the cache. So the keys are found first: the
+ * exact type and entity keys directly, the trie's lists through the presence filter (which
+ * stays in the cache) without reading the trie nodes on the way; then the steps run in stages,
+ * each stage starting the loads of every key before the next stage needs them (probe_all,
+ * flush).
+ */
+#define WHI_MAX_PROBES   24
+#define WHI_MAX_FRONTIER 32   /* trie paths alive at one depth of the presence walk */
+#define WHI_PATH_TEXT    2048 /* bytes for the text of the trie keys found */
+#define WHI_MAX_LISTS    32   /* posting lists gathered before they are read */
+
+typedef struct probe {
+    const whi_hmap *map;
+    const char *key;
+    size_t len;
+    uint32_t hash;
+    int kind; /* the list to read: WHI_KEY_END (exact and entity keys too) or WHI_KEY_DEEP */
+    const whi_mnode *node;
+} probe;
+
 typedef struct walk {
     const wh_matcher *m;
     whi_evfilter ef;
     wh_match_result *r;
     const char *type;
     size_t tlen;
+    const whi_plist *lists[WHI_MAX_LISTS]; /* gathered, not read yet */
+    size_t nlists;
     char path[WH_MAX_EVENT_TYPE_LEN + 1]; /* a path is never longer than the type it follows */
 } walk;
-
-/* Append the postings of l that pass their filters: one sorted run of the result. */
-static void take(walk *w, const whi_plist *l)
-{
-    if (l->n == 0) return;
-    wh_match_result *r = w->r;
-    if (r->nruns < WHI_MAX_RUNS) r->runs[r->nruns] = r->n;
-    r->nruns++;
-    whi_evfilter *ef = &w->ef;
-    for (uint32_t i = 0; i < l->n; i++) {
-        const whi_posting *p = &l->v[i];
-        if (p->filter) {
-            uint32_t bloom = WHI_TAG_BLOOM(p->tag);
-            if (bloom && !ef->ready) whi_evfilter_prepare(ef);
-            if (bloom && !(bloom & ef->bloom)) continue; /* no product of the event is listed */
-            if (!whi_mfilter_passes(p->filter, ef)) continue;
-        }
-        whi_result_push(r, WHI_TAG_SEQ(p->tag), p->sub);
-    }
-}
 
 static void prefetch(const void *p)
 {
@@ -300,8 +361,7 @@ static void prefetch(const void *p)
 #endif
 }
 
-/* Start loading (the first 256 bytes of) a posting list: it is read after the rest of the
- * walk. */
+/* Start loading (the first 256 bytes of) a posting list. */
 static void prefetch_list(const whi_plist *l)
 {
     size_t bytes = (size_t)l->n * sizeof(whi_posting);
@@ -309,66 +369,153 @@ static void prefetch_list(const whi_plist *l)
         prefetch((const char *)l->v + off);
 }
 
-static void prefetch_lists(const whi_mnode *n)
+/* Append the postings of l that pass their filters: one sorted run of the result. */
+static void take(walk *w, const whi_plist *l)
 {
-    prefetch_list(&n->end);
-    prefetch_list(&n->deep);
+    wh_match_result *r = w->r;
+    if (r->nruns < WHI_MAX_RUNS) r->runs[r->nruns] = r->n;
+    r->nruns++;
+    whi_evfilter *ef = &w->ef;
+    for (uint32_t i = 0; i < l->n; i++) {
+        const whi_posting *p = &l->v[i];
+        if (p->filter) {
+            uint32_t bloom = WHI_TAG_BLOOM(p->tag);
+            if (bloom && !(bloom & ef->bloom)) continue; /* no product of the event is listed */
+            if (!whi_mfilter_passes(p->filter, ef)) continue;
+        }
+        whi_result_push(r, WHI_TAG_SEQ(p->tag), p->sub);
+    }
 }
 
 /*
- * At node (the path in w->path[0..plen)), with the type's segments from pos still to match.
- * Children are looked up before this node's lists are read, so the memory accesses of the
- * whole walk overlap rather than wait on one another.
+ * Read the gathered lists: first start loading the filter block of every posting that needs
+ * one (the product bloom bits reject most without it), then filter and append.
+ */
+static void flush(walk *w)
+{
+    if (!w->ef.ready) whi_evfilter_prepare(&w->ef);
+    for (size_t k = 0; k < w->nlists; k++)
+        for (uint32_t i = 0; i < w->lists[k]->n; i++) {
+            const whi_posting *p = &w->lists[k]->v[i];
+            uint32_t bloom = WHI_TAG_BLOOM(p->tag);
+            if (p->filter && (!bloom || (bloom & w->ef.bloom))) prefetch(p->filter);
+        }
+    for (size_t k = 0; k < w->nlists; k++)
+        take(w, w->lists[k]);
+    w->nlists = 0;
+}
+
+static void gather(walk *w, const whi_plist *l)
+{
+    if (l->n == 0) return;
+    if (w->nlists == WHI_MAX_LISTS) flush(w);
+    w->lists[w->nlists++] = l;
+}
+
+/*
+ * The trie walk, for when the presence filter cannot be used (too many paths, or no filter):
+ * at node (the path in w->path[0..plen)), with the type's segments from pos still to match.
  */
 static void walk_node(walk *w, const whi_mnode *node, size_t pos, size_t plen)
 {
     if (pos >= w->tlen) {
-        take(w, &node->end);
+        gather(w, &node->end);
         return;
     }
-    prefetch_list(&node->deep);
-    prefetch(node->star);
     size_t end = pos;
     while (end < w->tlen && w->type[end] != '.')
         end++;
     size_t next = end < w->tlen ? end + 1 : end;
     size_t base = plen ? plen + 1 : 0;
     if (plen) w->path[plen] = '.';
-    const whi_mnode *lit = NULL;
-    if (node->nlit) {
-        memcpy(w->path + base, w->type + pos, end - pos);
-        if ((lit = whi_hmap_get(&w->m->trie, w->path, base + end - pos))) prefetch_lists(lit);
-    }
     if (node->star) {
-        prefetch_lists(node->star);
         w->path[base] = '*';
         walk_node(w, node->star, next, base + 1);
     }
-    if (lit) {
-        memcpy(w->path + base, w->type + pos, end - pos); /* the star branch overwrote it */
-        walk_node(w, lit, next, base + end - pos);
+    if (node->nlit) {
+        memcpy(w->path + base, w->type + pos, end - pos);
+        const whi_mnode *lit = whi_hmap_get(&w->m->trie, w->path, base + end - pos);
+        if (lit) walk_node(w, lit, next, base + end - pos);
     }
-    take(w, &node->deep);
+    gather(w, &node->deep);
+}
+
+/* A trie path during the presence walk: its hash and which of its segments are '*'. */
+typedef struct tpath {
+    uint64_t hash;
+    uint64_t mask;
+} tpath;
+
+/* Write the path of `depth` segments of the type, '*' where mask says, into text. */
+static size_t path_text(const walk *w, const size_t *seg, uint32_t depth, uint64_t mask, char *text)
+{
+    size_t len = 0;
+    for (uint32_t i = 0; i < depth; i++) {
+        if (i) text[len++] = '.';
+        size_t slen = seg[i + 1] - 1 - seg[i];
+        if (mask >> i & 1)
+            text[len++] = '*';
+        else
+            memcpy(text + len, w->type + seg[i], slen);
+        len += mask >> i & 1 ? 0 : slen;
+    }
+    return len;
 }
 
 /*
- * Look up the keys of one event together, in stages, so their cache misses overlap: hash every
- * key and prefetch its slot; then prefetch the node each slot points to; then look them up
- * (comparing keys) and prefetch the nodes' posting lists. The trie's literal prefixes of the
- * type ("d7", "d7.order", ...) go through the first two stages too, so the walk finds them in
- * the cache.
+ * The trie keys whose lists the type reaches, found with the presence filter alone: extend
+ * every path alive at depth d by the type's next segment and by '*', keep those that may be
+ * nodes, and note those that may carry a list the type matches: a `deep` list before the last
+ * segment, an `end` list at it (paths with a '*': the others are exact types). Adds them to p
+ * (their text in text, *np counting them); false when there are too many (walk instead).
  */
-#define WHI_MAX_PROBES 16
+static bool presence_walk(const walk *w, probe *p, size_t *np, char *text)
+{
+    size_t n = *np;
+    const whi_mpresence *pres = &w->m->presence;
+    size_t seg[65], k = 0; /* the segments' start offsets, then tlen + 1 */
+    for (size_t i = 0; i <= w->tlen; i++)
+        if (i == 0 || w->type[i - 1] == '.') {
+            if (k == 64) return false;
+            seg[k++] = i;
+        }
+    seg[k] = w->tlen + 1;
+    tpath a[WHI_MAX_FRONTIER], b[WHI_MAX_FRONTIER], *cur = a, *nxt = b;
+    size_t ncur = 1, used = 0;
+    a[0] = (tpath){WHI_PATH_SEED, 0};
+    uint64_t star = whi_hash_bytes("*", 1);
+    for (uint32_t d = 0; d < k && ncur; d++) {
+        bool last = d + 1 == k;
+        uint64_t lit = whi_hash_bytes(w->type + seg[d], seg[d + 1] - 1 - seg[d]);
+        size_t nnxt = 0;
+        for (size_t i = 0; i < ncur; i++)
+            for (int s = 0; s < 2; s++) {
+                tpath t = {whi_path_hash_step(cur[i].hash, s ? star : lit),
+                           cur[i].mask | (uint64_t)s << d};
+                int kind = last ? WHI_KEY_END : WHI_KEY_DEEP;
+                if (last ? t.mask && whi_presence_test(pres, t.hash, WHI_PRES_END)
+                         : whi_presence_test(pres, t.hash, WHI_PRES_DEEP)) {
+                    if (n == WHI_MAX_PROBES || used + w->tlen > WHI_PATH_TEXT) return false;
+                    size_t len = path_text(w, seg, d + 1, t.mask, text + used);
+                    p[n++] = (probe){&w->m->trie, text + used, len, 0, kind, NULL};
+                    used += len;
+                }
+                if (!last && whi_presence_test(pres, t.hash, WHI_PRES_NODE)) {
+                    if (nnxt == WHI_MAX_FRONTIER) return false;
+                    nxt[nnxt++] = t;
+                }
+            }
+        tpath *x = cur;
+        cur = nxt;
+        nxt = x;
+        ncur = nnxt;
+    }
+    *np = n;
+    return true;
+}
 
-typedef struct probe {
-    const whi_hmap *map;
-    const char *key;
-    size_t len;
-    uint32_t hash;
-    bool resolve; /* look it up here (exact, entity); trie prefixes are only warmed */
-    const whi_mnode *node;
-} probe;
-
+/* Hash every probe and start loading its slot; then the node that slot points to; then look
+ * each up for real (comparing keys) and start loading the list it will read. */
 static void probe_all(probe *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -378,9 +525,8 @@ static void probe_all(probe *p, size_t n)
     for (size_t i = 0; i < n; i++)
         prefetch(whi_hmap_peek(p[i].map, p[i].hash));
     for (size_t i = 0; i < n; i++)
-        if (p[i].resolve &&
-            (p[i].node = whi_hmap_get_hashed(p[i].map, p[i].key, p[i].len, p[i].hash)))
-            prefetch_lists(p[i].node);
+        if ((p[i].node = whi_hmap_get_hashed(p[i].map, p[i].key, p[i].len, p[i].hash)))
+            prefetch_list(kind_list((whi_mnode *)p[i].node, p[i].kind));
 }
 
 void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result *r)
@@ -388,36 +534,37 @@ void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result 
     size_t tlen = strlen(ev->type);
     if (tlen == 0 || tlen > WH_MAX_EVENT_TYPE_LEN)
         return; /* not a valid type (the event setters never let one through) */
-    walk w;     /* not zero-initialised as a whole: path and the hash arrays are scratch space */
+    walk w;     /* not zero-initialised as a whole: path and the arrays are scratch space */
     w.m = m;
     w.ef.ev = ev;
     w.ef.ready = false;
     w.r = r;
     w.type = ev->type;
     w.tlen = tlen;
+    w.nlists = 0;
     probe p[WHI_MAX_PROBES];
-    size_t np = 0, nresolve;
-    char key[WHI_MAX_KEY];
-    if (m->exact.n) p[np++] = (probe){&m->exact, ev->type, tlen, 0, true, NULL};
+    size_t np = 0;
+    char key[WHI_MAX_KEY], text[WHI_PATH_TEXT];
+    if (m->exact.n) p[np++] = (probe){&m->exact, ev->type, tlen, 0, WHI_KEY_END, NULL};
     if (ev->entity && m->entity.n) {
         size_t elen = strlen(ev->entity), alen = ev->action ? strlen(ev->action) : 0;
-        p[np++] = (probe){&m->entity, ev->entity, elen, 0, true, NULL};
+        p[np++] = (probe){&m->entity, ev->entity, elen, 0, WHI_KEY_END, NULL};
         if (ev->action && elen + 1 + alen <= WHI_MAX_KEY) {
             memcpy(key, ev->entity, elen);
             key[elen] = '\0';
             memcpy(key + elen + 1, ev->action, alen);
-            p[np++] = (probe){&m->entity, key, elen + 1 + alen, 0, true, NULL};
+            p[np++] = (probe){&m->entity, key, elen + 1 + alen, 0, WHI_KEY_END, NULL};
         }
     }
-    nresolve = np;
-    if (m->root->nlit)
-        for (size_t i = 1; i <= tlen && np < WHI_MAX_PROBES; i++)
-            if (i == tlen || ev->type[i] == '.')
-                p[np++] = (probe){&m->trie, ev->type, i, 0, false, NULL};
+    bool walked = m->trie.n && !(m->presence.bits && presence_walk(&w, p, &np, text));
     probe_all(p, np);
-    walk_node(&w, m->root, 0, 0);
-    for (size_t i = 0; i < nresolve; i++)
-        if (p[i].node) take(&w, &p[i].node->end);
+    if (walked) /* without the presence filter: the trie walk finds them */
+        walk_node(&w, m->root, 0, 0);
+    else
+        gather(&w, &m->root->deep);
+    for (size_t i = 0; i < np; i++)
+        if (p[i].node) gather(&w, kind_list((whi_mnode *)p[i].node, p[i].kind));
+    if (w.nlists) flush(&w);
 }
 
 /* ---- teardown and accounting ---- */
@@ -441,6 +588,7 @@ void whi_index_free(wh_matcher *m)
     free_nodes(&m->entity);
     if (m->root) node_free(m->root);
     m->root = NULL;
+    whi_presence_free(&m->presence);
 }
 
 static size_t nodes_bytes(const whi_hmap *map)
@@ -460,7 +608,8 @@ size_t whi_matcher_index_bytes(const wh_matcher *m)
     size_t total = nodes_bytes(&m->exact) + nodes_bytes(&m->trie) + nodes_bytes(&m->entity) +
                    sizeof(*m->root) +
                    ((size_t)m->root->end.cap + m->root->deep.cap) * sizeof(whi_posting) +
-                   whi_hmap_bytes(&m->ids);
+                   whi_hmap_bytes(&m->ids) + m->presence.nbits / 8 +
+                   m->presence.nbits * sizeof(*m->presence.counts);
     for (size_t i = 0; i < m->ids.cap; i++) {
         const whi_mentry *e = m->ids.slots[i].value;
         if (e)
