@@ -28,6 +28,7 @@ typedef struct whi_mentry whi_mentry;
  * of the strings, to confirm a hash hit without reading the subscription. Built at add/update.
  */
 typedef struct whi_mfilter {
+    const wh_subscription *sub; /* borrowed: a filtered entry's postings reach it through here */
     uint32_t bloom; /* one of WHI_BLOOM_BITS bits per product hash (0: no product filter) */
     bool has_source;
     uint32_t nproducts, nidents; /* hashes[0 .. nproducts), then nidents identifier hashes */
@@ -39,23 +40,24 @@ typedef struct whi_mfilter {
 } whi_mfilter;
 
 /*
- * One entry in a posting list. Everything a match needs is inline, so a subscription without
- * filters is listed without touching any other memory.
+ * One entry in a posting list, 16 bytes (a match reads a few dozen: their size is most of the
+ * memory it reads). A subscription without filters is listed without touching any other memory;
+ * one with filters through its filter block, which holds the subscription pointer.
  */
 typedef struct whi_posting {
-    /* The entry's order of addition (which identifies it in the list) << 24, or'ed with its
-     * filter's product bloom bits: most events miss a product filter, and this rejects them
-     * without reading the filter. */
+    /* The entry's order of addition (which identifies it in the list) << 24, WHI_TAG_FILTERED,
+     * and its filter's product bloom bits: most events miss a product filter, and this rejects
+     * them without reading the filter. */
     uint64_t tag;
-    const wh_subscription *sub; /* borrowed */
-    const whi_mfilter *filter;  /* NULL: no filters */
+    const void *ref; /* the wh_subscription (borrowed), or its whi_mfilter when filtered */
 } whi_posting;
 
-#define WHI_BLOOM_BITS     24
+#define WHI_BLOOM_BITS     23
 #define WHI_BLOOM_ALL      ((uint32_t)((UINT32_C(1) << WHI_BLOOM_BITS) - 1))
-#define WHI_TAG_SEQ(tag)   ((tag) >> WHI_BLOOM_BITS)
+#define WHI_TAG_FILTERED   (UINT64_C(1) << WHI_BLOOM_BITS)
+#define WHI_TAG_SEQ(tag)   ((tag) >> 24)
 #define WHI_TAG_BLOOM(tag) ((uint32_t)((tag)&WHI_BLOOM_ALL))
-#define WHI_MAX_SEQ        ((UINT64_C(1) << (64 - WHI_BLOOM_BITS)) - 1)
+#define WHI_MAX_SEQ        ((UINT64_C(1) << 40) - 1)
 /* The product bloom bit of a product id hash. */
 #define WHI_BLOOM_BIT(hash) ((uint32_t)(UINT32_C(1) << ((hash) >> 32) % WHI_BLOOM_BITS))
 

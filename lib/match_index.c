@@ -27,8 +27,8 @@ static whi_posting *plist_find(const whi_plist *l, uint64_t seq)
 
 static whi_posting posting_of(const whi_mentry *e)
 {
-    uint64_t bloom = e->filter ? e->filter->bloom : 0;
-    return (whi_posting){e->seq << WHI_BLOOM_BITS | bloom, e->sub, e->filter};
+    if (!e->filter) return (whi_posting){e->seq << 24, e->sub};
+    return (whi_posting){e->seq << 24 | WHI_TAG_FILTERED | e->filter->bloom, e->filter};
 }
 
 /* WH_OK, 1 when already present, or WH_ENOMEM (list unchanged). */
@@ -378,12 +378,15 @@ static void take(walk *w, const whi_plist *l)
     whi_evfilter *ef = &w->ef;
     for (uint32_t i = 0; i < l->n; i++) {
         const whi_posting *p = &l->v[i];
-        if (p->filter) {
+        const wh_subscription *sub = p->ref;
+        if (p->tag & WHI_TAG_FILTERED) {
             uint32_t bloom = WHI_TAG_BLOOM(p->tag);
             if (bloom && !(bloom & ef->bloom)) continue; /* no product of the event is listed */
-            if (!whi_mfilter_passes(p->filter, ef)) continue;
+            const whi_mfilter *f = p->ref;
+            if (!whi_mfilter_passes(f, ef)) continue;
+            sub = f->sub;
         }
-        whi_result_push(r, WHI_TAG_SEQ(p->tag), p->sub);
+        whi_result_push(r, WHI_TAG_SEQ(p->tag), sub);
     }
 }
 
@@ -398,7 +401,7 @@ static void flush(walk *w)
         for (uint32_t i = 0; i < w->lists[k]->n; i++) {
             const whi_posting *p = &w->lists[k]->v[i];
             uint32_t bloom = WHI_TAG_BLOOM(p->tag);
-            if (p->filter && (!bloom || (bloom & w->ef.bloom))) prefetch(p->filter);
+            if (p->tag & WHI_TAG_FILTERED && (!bloom || (bloom & w->ef.bloom))) prefetch(p->ref);
         }
     for (size_t k = 0; k < w->nlists; k++)
         take(w, w->lists[k]);
