@@ -10,6 +10,8 @@
  *           so a walk over the event's segments can follow both the literal and the '*' child.
  * - entity: "Entity" -> node holding subscriptions on every action of the entity;
  *           "Entity\0action" -> node holding those on that action.
+ * - presence: a small bitset over the trie's paths (whi_mpresence) with which a match finds
+ *           the trie lists an event reaches without reading the trie nodes on the way.
  * Posting lists are sorted by the entry's sequence number (order of addition), which gives the
  * stable result order.
  */
