@@ -174,7 +174,8 @@ static double sqlite_rate(const char *url, const char *dir, const char *name, bo
     return st ? hub_rate(url, st, batch) : 0;
 }
 
-/* `bench_delivery memory` or `bench_delivery sqlite` runs only that hub (for profiling). */
+/* `bench_delivery memory|sqlite [batch]` runs only that hub, emitting `batch` events per call
+ * (default 1, at most 64), for profiling. */
 int main(int argc, char **argv)
 {
     const char *url = getenv("WH_BENCH_SINK_URL");
@@ -188,8 +189,10 @@ int main(int argc, char **argv)
     if (!mkdtemp(dir)) return 1;
     if (argc > 1) {
         bool mem = strcmp(argv[1], "memory") == 0;
+        int batch = argc > 2 ? atoi(argv[2]) : 1;
+        if (batch < 1 || batch > 64 || EVENTS % batch) batch = 1;
         printf("%s store: %.0f deliveries/s\n", argv[1],
-               mem ? memory_rate(url, 1) : sqlite_rate(url, dir, "p.db", true, 1));
+               mem ? memory_rate(url, batch) : sqlite_rate(url, dir, "p.db", true, batch));
         return 0;
     }
     double wrk = wrk_rate(url);
