@@ -22,8 +22,10 @@ struct wh_event {
     int occurred_off; /* UTC offset (minutes) occurredAt was given in */
 };
 
-/* "msg_" followed by 24 random base62 characters (Standard Webhooks style message id). */
-#define WHI_MSG_ID_LEN 28
+/* "msg_", 8 base62 characters of the creation time (ms), 16 random base62 characters: a
+ * Standard Webhooks style message id that sorts by creation time (see whi_msg_id). */
+#define WHI_MSG_ID_LEN        28
+#define WHI_MSG_ID_TIME_CHARS 8
 int whi_msg_id(char out[WHI_MSG_ID_LEN + 1]);
 
 void whi_event_clear(wh_event *ev);

@@ -43,6 +43,11 @@ static int insert_attempt(sq_store *q, const wh_attempt *a, const char *sub_id)
     return whi_sq_exec(q, st, "append an attempt");
 }
 
+/*
+ * Update the delivery with its outcome. No RETURNING here: SQLite runs a statement with
+ * RETURNING like one with a trigger, under a statement journal whose buffer (~150 KiB) it
+ * allocates and frees each time, which cost two brk calls per delivery.
+ */
 static int update_delivery(sq_store *q, const wh_attempt *a, const wh_outcome *o)
 {
     sqlite3_stmt *st = whi_sq_stmt(q, SQ_DEL_RECORD);
@@ -56,6 +61,20 @@ static int update_delivery(sq_store *q, const wh_attempt *a, const wh_outcome *o
     return whi_sq_exec(q, st, "record an outcome");
 }
 
+/* One outcome: the delivery, its attempt and (when stats_too) the subscription's stats. The
+ * subscription id is handed back in *sub_id (the caller frees it). */
+static int record_one(sq_store *q, const wh_attempt *a, const wh_outcome *o, bool stats_too,
+                      char **sub_id)
+{
+    *sub_id = NULL;
+    int status;
+    int rc = delivery_status(q, a->delivery_id, &status, sub_id);
+    if (rc == WH_OK) rc = insert_attempt(q, a, *sub_id);
+    if (rc == WH_OK) rc = update_delivery(q, a, o);
+    if (rc == WH_OK && stats_too && o->stats) rc = whi_sq_apply_stats(q, *sub_id, o->stats);
+    return rc;
+}
+
 typedef struct record_ctx {
     const wh_attempt *attempt;
     const wh_outcome *outcome;
@@ -64,12 +83,8 @@ typedef struct record_ctx {
 static int record_fn(sq_store *q, void *ctx)
 {
     record_ctx *c = ctx;
-    char *sub_id = NULL;
-    int status = -1;
-    int rc = delivery_status(q, c->attempt->delivery_id, &status, &sub_id);
-    if (rc == WH_OK) rc = insert_attempt(q, c->attempt, sub_id);
-    if (rc == WH_OK) rc = update_delivery(q, c->attempt, c->outcome);
-    if (rc == WH_OK && c->outcome->stats) rc = whi_sq_apply_stats(q, sub_id, c->outcome->stats);
+    char *sub_id;
+    int rc = record_one(q, c->attempt, c->outcome, true, &sub_id);
     whi_free(sub_id);
     return rc;
 }
@@ -81,12 +96,56 @@ static int sq_record(wh_store *s, const wh_attempt *attempt, const wh_outcome *o
     return rc == WH_OK ? whi_sq_txn(sq_of(s), true, record_fn, &c) : rc;
 }
 
+/*
+ * A batch is first recorded the fast way: every item in one transaction without savepoints,
+ * each subscription's stats written once, from its last item (stats carry absolute values, so
+ * the last one wins; a disabling one is always applied, in order, as it writes the status
+ * too). When any item fails, that transaction is rolled back and the batch is recorded again
+ * the exact way, one savepoint per item, which stops at the failing item and keeps those
+ * before it.
+ */
 typedef struct batch_ctx {
     const wh_attempt *const *attempts;
     const wh_outcome *const *outcomes;
     size_t count, done;
-    int item_rc; /* the error of the item that stopped the batch */
+    int item_rc;    /* the error of the item that stopped the batch */
+    char **sub_ids; /* fast way: each item's subscription id */
 } batch_ctx;
+
+/* Whether item i's stats are overwritten by a later item of the same subscription. */
+static bool stats_superseded(const batch_ctx *c, size_t i)
+{
+    if (c->outcomes[i]->stats->disable) return false;
+    for (size_t j = i + 1; j < c->count; j++)
+        if (c->outcomes[j]->stats && strcmp(c->sub_ids[j], c->sub_ids[i]) == 0) return true;
+    return false;
+}
+
+static int batch_fast_fn(sq_store *q, void *ctx)
+{
+    batch_ctx *c = ctx;
+    int rc = WH_OK;
+    for (size_t i = 0; rc == WH_OK && i < c->count; i++)
+        rc = record_one(q, c->attempts[i], c->outcomes[i], false, &c->sub_ids[i]);
+    for (size_t i = 0; rc == WH_OK && i < c->count; i++)
+        if (c->outcomes[i]->stats && !stats_superseded(c, i))
+            rc = whi_sq_apply_stats(q, c->sub_ids[i], c->outcomes[i]->stats);
+    if (rc == WH_OK) c->done = c->count;
+    return rc;
+}
+
+static int batch_fast(sq_store *q, batch_ctx *c)
+{
+    for (size_t i = 0; i < c->count; i++)
+        if (whi_record_check(c->attempts[i], c->outcomes[i]) != WH_OK) return WH_EINVAL;
+    if (!(c->sub_ids = whi_calloc(c->count, sizeof(char *)))) return WH_ENOMEM;
+    int rc = whi_sq_txn(q, true, batch_fast_fn, c);
+    for (size_t i = 0; i < c->count; i++)
+        whi_free(c->sub_ids[i]);
+    whi_free(c->sub_ids);
+    c->sub_ids = NULL;
+    return rc;
+}
 
 /* One item inside a savepoint, so a failing item is undone alone. */
 static int batch_item(sq_store *q, const wh_attempt *a, const wh_outcome *o)
@@ -103,7 +162,7 @@ static int batch_item(sq_store *q, const wh_attempt *a, const wh_outcome *o)
     return rc;
 }
 
-/* Record items until one fails, then commit those before it. */
+/* The exact way: record items until one fails, then commit those before it. */
 static int batch_fn(sq_store *q, void *ctx)
 {
     batch_ctx *c = ctx;
@@ -120,11 +179,14 @@ static int batch_fn(sq_store *q, void *ctx)
 static int sq_record_batch(wh_store *s, const wh_attempt *const *attempts,
                            const wh_outcome *const *outcomes, size_t count, size_t *done)
 {
-    batch_ctx c = {attempts, outcomes, count, 0, WH_OK};
+    batch_ctx c = {attempts, outcomes, count, 0, WH_OK, NULL};
     int rc = count && (!attempts || !outcomes)
                  ? whi_error(WH_EINVAL, "attempts and outcomes must not be NULL")
                  : WH_OK;
-    if (rc == WH_OK && count) rc = whi_sq_txn(sq_of(s), true, batch_fn, &c);
+    if (rc == WH_OK && count && batch_fast(sq_of(s), &c) != WH_OK) {
+        c.done = 0;
+        rc = whi_sq_txn(sq_of(s), true, batch_fn, &c);
+    }
     if (rc != WH_OK) c.done = 0;
     if (done) *done = c.done;
     return rc != WH_OK ? rc : c.item_rc;

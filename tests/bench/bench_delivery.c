@@ -4,6 +4,10 @@
  * match, render, sign and send. Baselines measured in the same run:
  *   wrk                 posting the same body to the same sink with the same connection count
  *   sequential_libcurl  one easy handle reused in a loop, one request at a time
+ *   libcurl_multi       bare libcurl: a multi handle keeping CONNS easy handles busy with the
+ *                       same request, no hub. It is the ceiling of any libcurl-based sender on
+ *                       this machine; the `transport_ceiling` lines compare it with wrk and the
+ *                       sequential loop, so the delivery targets can be read against it.
  * and, for `store`, the SQLite store (file on disk, WAL) against the memory store.
  * Needs WH_BENCH_SINK_URL (set by tests/bench/run.sh); skips with a note otherwise.
  */
@@ -79,6 +83,53 @@ static double sequential_rate(const char *url, int n)
     double dt = bench_now_s() - t0;
     curl_slist_free_all(h);
     curl_easy_cleanup(e);
+    return ok == n ? n / dt : 0;
+}
+
+static void multi_setup(CURL *e, const char *url, struct curl_slist *h)
+{
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, g_body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)BODY_BYTES);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+}
+
+/* n requests through one multi handle, CONNS at a time, each handle re-added as it finishes. */
+static double multi_rate(const char *url, int n)
+{
+    CURLM *m = curl_multi_init();
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    h = curl_slist_append(h, "Expect:");
+    CURL *e[CONNS];
+    int started = 0, done = 0, ok = 0;
+    double t0 = bench_now_s();
+    for (int i = 0; i < CONNS; i++, started++) {
+        e[i] = curl_easy_init();
+        multi_setup(e[i], url, h);
+        curl_multi_add_handle(m, e[i]);
+    }
+    while (done < n && bench_now_s() - t0 < 60) {
+        int running;
+        curl_multi_perform(m, &running);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(m, &left)))
+            if (msg->msg == CURLMSG_DONE) {
+                ok += msg->data.result == CURLE_OK;
+                done++;
+                curl_multi_remove_handle(m, msg->easy_handle);
+                if (started < n && ++started) curl_multi_add_handle(m, msg->easy_handle);
+            }
+        if (done < n) curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    double dt = bench_now_s() - t0;
+    for (int i = 0; i < CONNS; i++) {
+        curl_multi_remove_handle(m, e[i]);
+        curl_easy_cleanup(e[i]);
+    }
+    curl_multi_cleanup(m);
+    curl_slist_free_all(h);
     return ok == n ? n / dt : 0;
 }
 
@@ -174,7 +225,8 @@ static double sqlite_rate(const char *url, const char *dir, const char *name, bo
     return st ? hub_rate(url, st, batch) : 0;
 }
 
-/* `bench_delivery memory` or `bench_delivery sqlite` runs only that hub (for profiling). */
+/* `bench_delivery memory|sqlite [batch]` runs only that hub, emitting `batch` events per call
+ * (default 1, at most 64), for profiling. */
 int main(int argc, char **argv)
 {
     const char *url = getenv("WH_BENCH_SINK_URL");
@@ -188,12 +240,15 @@ int main(int argc, char **argv)
     if (!mkdtemp(dir)) return 1;
     if (argc > 1) {
         bool mem = strcmp(argv[1], "memory") == 0;
+        int batch = argc > 2 ? atoi(argv[2]) : 1;
+        if (batch < 1 || batch > 64 || EVENTS % batch) batch = 1;
         printf("%s store: %.0f deliveries/s\n", argv[1],
-               mem ? memory_rate(url, 1) : sqlite_rate(url, dir, "p.db", true, 1));
+               mem ? memory_rate(url, batch) : sqlite_rate(url, dir, "p.db", true, batch));
         return 0;
     }
     double wrk = wrk_rate(url);
     double seq = sequential_rate(url, 2000);
+    double multi = multi_rate(url, EVENTS);
     double mem1 = memory_rate(url, 1);
     /* The SQLite store (file on disk, WAL) syncing NORMAL (durable across a crash of the
      * process) and FULL (the default: also across power loss, a disk sync per transaction). */
@@ -209,6 +264,10 @@ int main(int argc, char **argv)
     snprintf(c, sizeof(c), "events=%d,body=1KiB,conns=%d", EVENTS, CONNS);
     bench_line("delivery", c, "deliveries_per_s", mem1, "1/s", "wrk", wrk);
     bench_line("delivery", c, "deliveries_per_s", mem1, "1/s", "sequential_libcurl", seq);
+    bench_line("delivery", c, "deliveries_per_s", mem1, "1/s", "libcurl_multi", multi);
+    snprintf(c, sizeof(c), "libcurl_multi,body=1KiB,conns=%d", CONNS);
+    bench_line("transport_ceiling", c, "requests_per_s", multi, "1/s", "wrk", wrk);
+    bench_line("transport_ceiling", c, "requests_per_s", multi, "1/s", "sequential_libcurl", seq);
     snprintf(c, sizeof(c), "events=%d,body=1KiB,conns=%d,sqlite=wal+normal,emit=single", EVENTS,
              CONNS);
     bench_line("store", c, "deliveries_per_s", sq_normal, "1/s", "memory_store", mem1);

@@ -209,6 +209,55 @@ static void test_record_batch(void **state)
     assert_int_equal(done, 0);
 }
 
+static void assert_stats(wh_store *s, const char *id, const wh_sub_stats *want, wh_status status)
+{
+    wh_subscription *sub;
+    WH_ASSERT_OK(s->sub_get(s, id, &sub));
+    assert_int_equal(wh_subscription_last_delivery_at(sub), want->last_delivery_at);
+    assert_int_equal(wh_subscription_last_delivery_status(sub), want->last_status);
+    assert_int_equal(wh_subscription_failure_count(sub), want->failure_count);
+    assert_int_equal(wh_subscription_failing_since(sub), want->failing_since);
+    assert_int_equal(wh_subscription_status(sub), status);
+    wh_subscription_free(sub);
+}
+
+/* A batch leaves every subscription's stats as recording its items one by one would. */
+static void test_record_batch_stats(void **state)
+{
+    wh_store *s = SC_STORE(state);
+    if (!s->record_batch) skip(); /* may provide */
+    wh_sc_put_sub(s, "s1", NULL, 1);
+    wh_sc_put_sub(s, "s2", NULL, 1);
+    const char *ids[] = {"d1", "d2", "d3", "d4", "d5", "d6"};
+    const char *subs[] = {"s1", "s2", "s1", "s1", "s2", "s2"};
+    wh_sub_stats st[] = {
+        {10, 500, 1, 10, 0, NULL}, {20, 200, 0, 0, 0, NULL},  {30, 410, 2, 10, 1, "gone"},
+        {40, 500, 3, 10, 0, NULL}, {50, 500, 1, 50, 0, NULL},
+    };
+    wh_attempt a[6];
+    wh_outcome o[6];
+    const wh_attempt *as[6];
+    const wh_outcome *os[6];
+    for (int i = 0; i < 6; i++) {
+        wh_sc_put_delivery(s, ids[i], subs[i], 1, 10);
+        a[i] = (wh_attempt){WH_ATTEMPT_VERSION, ids[i], NULL, 1, 30, 10, 500, 0, NULL, NULL, 0};
+        /* The last item of s2 carries no stats: s2 keeps those of d5. */
+        o[i] = (wh_outcome){WH_DELIVERY_PENDING, 600, "HTTP 500", i < 5 ? &st[i] : NULL};
+        as[i] = &a[i];
+        os[i] = &o[i];
+    }
+    size_t done = 0;
+    WH_ASSERT_OK(s->record_batch(s, as, os, 6, &done));
+    assert_int_equal(done, 6);
+    /* s1: disabled by d3 (with its reason), then d4's stats on top. */
+    assert_stats(s, "s1", &st[3], WH_STATUS_DISABLED);
+    wh_subscription *sub;
+    WH_ASSERT_OK(s->sub_get(s, "s1", &sub));
+    assert_string_equal(wh_subscription_disabled_reason(sub), "gone");
+    wh_subscription_free(sub);
+    assert_stats(s, "s2", &st[4], WH_STATUS_ACTIVE);
+}
+
 static void test_replay_keeps_the_idempotency_key(void **state)
 {
     wh_store *s = SC_STORE(state);
@@ -495,6 +544,7 @@ const struct CMUnitTest sc_record_tests[] = {
     cmocka_unit_test(test_record_without_stats_and_transport_error),
     cmocka_unit_test(test_record_errors_change_nothing),
     cmocka_unit_test(test_record_batch),
+    cmocka_unit_test(test_record_batch_stats),
     cmocka_unit_test(test_replay_keeps_the_idempotency_key),
     cmocka_unit_test(test_replay_since),
     cmocka_unit_test(test_attempt_list_newest_first_paged),

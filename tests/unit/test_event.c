@@ -1,5 +1,51 @@
 /* wh_event: construction, validation, JSON in and out. */
+#include <stdio.h>
+#include <time.h>
+
 #include "wh_test.h"
+
+/* The base62 time prefix of a generated id, in milliseconds. */
+static int64_t id_time_ms(const char *id)
+{
+    static const char B62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    int64_t t = 0;
+    for (int i = 4; i < 12; i++) {
+        const char *p = strchr(B62, id[i]);
+        assert_non_null(p);
+        t = t * 62 + (p - B62);
+    }
+    return t;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Generated ids carry their creation time first, so they sort by it (stores index by id). */
+static void test_ids_sort_by_creation_time(void **state)
+{
+    (void)state;
+    char prev[64] = "";
+    for (int i = 0; i < 3; i++) {
+        int64_t before = wall_ms();
+        wh_event *ev;
+        WH_ASSERT_OK(wh_event_new(&ev, "order.created"));
+        int64_t after = wall_ms();
+        const char *id = wh_event_id(ev);
+        assert_int_equal(
+            strspn(id + 4, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"), 24);
+        int64_t t = id_time_ms(id);
+        assert_true(t >= before && t <= after);
+        assert_true(strcmp(prev, id) < 0);
+        snprintf(prev, sizeof(prev), "%s", id);
+        wh_event_free(ev);
+        struct timespec pause = {0, 2000000}; /* 2 ms: the next id has a later time */
+        nanosleep(&pause, NULL);
+    }
+}
 
 static void test_new_sets_id_and_time(void **state)
 {
@@ -141,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_json_minimal_and_numeric_ids),
         cmocka_unit_test(test_json_errors),
         cmocka_unit_test(test_clone),
+        cmocka_unit_test(test_ids_sort_by_creation_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
