@@ -63,20 +63,80 @@ typedef struct whi_posting {
 /* The product bloom bit of a product id hash. */
 #define WHI_BLOOM_BIT(hash) ((uint32_t)(UINT32_C(1) << ((hash) >> 32) % WHI_BLOOM_BITS))
 
-typedef struct whi_plist {
-    whi_posting *v;
-    uint32_t n, cap;
-} whi_plist;
-
+/*
+ * An index node: one key's posting lists inline after the key, in one allocation, so a match
+ * reads a node and its postings as one block (one dependent cache miss after the map slot).
+ * Layout: this header, the key (keylen bytes and a NUL), padding to 8 bytes, then room for
+ * `cap` postings: the `end` list in [0, nend), the `deep` list in [nend, nend + ndeep).
+ * Growing or shrinking the lists reallocates the node, so whoever points at it is updated then:
+ * its map slot (whi_nmap_relink), its trie parent's `star`, or the matcher's root.
+ */
 typedef struct whi_mnode {
-    whi_plist end;          /* pattern ends here */
-    whi_plist deep;         /* pattern is this path followed by ".**" */
+    uint64_t hash;          /* its key's hash in its map (whi_path_hash for the trie) */
+    struct whi_mnode *star; /* trie: the child whose last segment is '*', or NULL */
+    uint32_t nend, ndeep;   /* postings in the `end` list (pattern ends here) and the `deep`
+                               list (pattern is this path followed by ".**") */
+    uint32_t cap;           /* room for postings */
     uint32_t refs;          /* keys indexed at or below this node; freed at 0 */
     uint32_t nlit;          /* trie: children whose last segment is literal (found by lookup) */
-    struct whi_mnode *star; /* trie: the child whose last segment is '*', or NULL */
     uint32_t keylen;
     char key[]; /* the path / type / entity key, NUL-terminated */
 } whi_mnode;
+
+/* Bytes from a node's start to its postings. */
+static inline size_t whi_node_voff(size_t keylen)
+{
+    return (sizeof(whi_mnode) + keylen + 1 + 7) & ~(size_t)7;
+}
+static inline whi_posting *whi_node_end(const whi_mnode *n)
+{
+    return (whi_posting *)((char *)n + whi_node_voff(n->keylen));
+}
+static inline whi_posting *whi_node_deep(const whi_mnode *n)
+{
+    return whi_node_end(n) + n->nend;
+}
+static inline size_t whi_node_size(size_t keylen, size_t cap)
+{
+    return whi_node_voff(keylen) + cap * sizeof(whi_posting);
+}
+
+/*
+ * The index's own open-addressing map from keys to nodes (linear probing, backward-shift
+ * deletion). A slot holds the top half of the node's hash, to skip other keys' nodes without
+ * reading them, and the node's size, so a match can start loading the whole node as soon as it
+ * has read the slot. Keys are compared in the node. Lookups do not modify the map.
+ */
+typedef struct whi_nslot {
+    uint32_t tag;    /* hash >> 32 */
+    uint32_t bytes;  /* the node's allocation size (a prefetch hint) */
+    whi_mnode *node; /* NULL: empty */
+} whi_nslot;
+
+typedef struct whi_nmap {
+    whi_nslot *slots;
+    size_t cap; /* 0 or a power of two */
+    size_t n;
+} whi_nmap;
+
+/* The slot where a lookup of hash starts. */
+static inline const whi_nslot *whi_nmap_home(const whi_nmap *m, uint64_t hash)
+{
+    return &m->slots[hash & (m->cap - 1)];
+}
+/* The node with that hash and key, or NULL. */
+whi_mnode *whi_nmap_get(const whi_nmap *m, uint64_t hash, const char *key, size_t len);
+/* Add node (its key is not in the map yet). WH_ENOMEM (map unchanged). */
+int whi_nmap_put(whi_nmap *m, whi_mnode *node);
+/* The index of node's slot (node must be in the map). */
+size_t whi_nmap_slot_of(const whi_nmap *m, const whi_mnode *node);
+/* Point slot i at node (after node was reallocated). */
+void whi_nmap_relink(whi_nmap *m, size_t i, whi_mnode *node);
+/* Remove the node in slot i. */
+void whi_nmap_remove_at(whi_nmap *m, size_t i);
+/* Free every node and the slots. */
+void whi_nmap_free(whi_nmap *m);
+size_t whi_nmap_bytes(const whi_nmap *m); /* slots and nodes */
 
 /* Kinds of index keys an entry is filed under. */
 enum { WHI_KEY_EXACT = 1, WHI_KEY_END, WHI_KEY_DEEP, WHI_KEY_ENTITY };
@@ -138,9 +198,9 @@ void whi_presence_free(whi_mpresence *p);
 
 struct wh_matcher {
     whi_hmap ids;           /* id -> whi_mentry */
-    whi_hmap exact;         /* type -> whi_mnode */
-    whi_hmap trie;          /* path -> whi_mnode */
-    whi_hmap entity;        /* entity or entity\0action -> whi_mnode */
+    whi_nmap exact;         /* type -> whi_mnode */
+    whi_nmap trie;          /* path -> whi_mnode, by whi_path_hash */
+    whi_nmap entity;        /* entity or entity\0action -> whi_mnode */
     whi_mnode *root;        /* trie root (own allocation): "*" and "**" in deep */
     whi_mpresence presence; /* over the trie (not the root) */
     uint64_t next_seq;

@@ -77,13 +77,13 @@ static void assert_presence_consistent(const wh_matcher *m)
     assert_non_null(p->bits);
     size_t members = 0;
     for (size_t i = 0; i < m->trie.cap; i++) {
-        const whi_mnode *n = m->trie.slots[i].value;
+        const whi_mnode *n = m->trie.slots[i].node;
         if (!n) continue;
         uint64_t h = whi_path_hash(n->key, n->keylen);
-        members += 1 + (n->end.n > 0) + (n->deep.n > 0);
+        members += 1 + (n->nend > 0) + (n->ndeep > 0);
         assert_true(whi_presence_test(p, h, WHI_PRES_NODE));
-        if (n->end.n) assert_true(whi_presence_test(p, h, WHI_PRES_END));
-        if (n->deep.n) assert_true(whi_presence_test(p, h, WHI_PRES_DEEP));
+        if (n->nend) assert_true(whi_presence_test(p, h, WHI_PRES_END));
+        if (n->ndeep) assert_true(whi_presence_test(p, h, WHI_PRES_DEEP));
     }
     assert_int_equal(p->members, members);
     size_t counted = 0;
