@@ -562,6 +562,7 @@ static bool presence_walk(const walk *w, probe *p, size_t *np, char *text)
                     if (n == WHI_MAX_PROBES || used + w->tlen > WHI_PATH_TEXT) return false;
                     size_t len = path_text(w, seg, d + 1, t.mask, text + used);
                     p[n++] = (probe){&w->m->trie, text + used, len, t.hash, kind, NULL};
+                    prefetch(whi_nmap_home(&w->m->trie, t.hash)); /* see whi_index_collect */
                     used += len;
                 }
                 if (!last && whi_presence_test(pres, t.hash, WHI_PRES_NODE)) {
@@ -579,14 +580,12 @@ static bool presence_walk(const walk *w, probe *p, size_t *np, char *text)
 }
 
 /*
- * Start loading every probe's slot; then, from the slots, start loading the nodes whose hash
- * tag matches (each whole: its postings are inline); then check each key for real (a tag can
- * match another key) and gather the list it reads.
+ * The probes' slots are loading (see whi_index_collect): from the slots, start loading the
+ * nodes whose hash tag matches (each whole: its postings are inline); then check each key for
+ * real (a tag can match another key) and gather the list it reads.
  */
 static void probe_all(walk *w, probe *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (p[i].map->n) prefetch(whi_nmap_home(p[i].map, p[i].hash));
     for (size_t i = 0; i < n; i++) {
         if (!p[i].map->n) continue;
         const whi_nmap *map = p[i].map;
@@ -641,7 +640,13 @@ void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result 
                         WHI_KEY_END, NULL};
         }
     }
+    /* Start loading these keys' slots now, and those of the trie keys as the presence walk
+     * finds them: the walk and hashing the event's products (work that needs no index memory)
+     * then run while the slots load, instead of before. */
+    for (size_t i = 0; i < np; i++)
+        prefetch(whi_nmap_home(p[i].map, p[i].hash));
     bool walked = m->trie.n && !(m->presence.bits && presence_walk(&w, p, &np, text));
+    whi_evfilter_prepare(&w.ef);
     if (walked) /* without the presence filter: the trie walk finds them */
         walk_node(&w, m->root, WHI_PATH_SEED, 0, 0);
     else
