@@ -1,6 +1,7 @@
 /*
  * The matcher's private layout, shared by match.c (API, entries), match_index.c (posting lists,
- * trie, lookups), match_rules.c (pure rules, linear scan) and the tests and benchmark.
+ * trie, lookups), match_nodes.c (the node map), match_presence.c (the presence filter),
+ * match_rules.c (pure rules, linear scan) and the tests and benchmark.
  *
  * Index:
  * - exact:  event type -> node whose `end` list holds subscriptions with that exact pattern.
@@ -13,7 +14,8 @@
  * - presence: a small bitset over the trie's paths (whi_mpresence) with which a match finds
  *           the trie lists an event reaches without reading the trie nodes on the way.
  * Posting lists are sorted by the entry's sequence number (order of addition), which gives the
- * stable result order.
+ * stable result order. Each node holds its lists inline, after its key (whi_mnode), and the
+ * three maps are the index's own (whi_nmap), so a lookup reads a slot, then one block.
  */
 #ifndef WEBHOOKS_MATCH_IMPL_H
 #define WEBHOOKS_MATCH_IMPL_H
