@@ -193,6 +193,23 @@ static void test_nodes_shrink_and_the_last_entry_frees_the_key(void **state)
     assert_int_equal(check(f, "x.y", -1), 2);
 }
 
+/* The root (in no map) grows and shrinks too: "*" subscriptions go into its `deep` list. */
+static void test_the_root_grows_and_shrinks(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; i < 120; i++)
+        add(f, i % 2 ? "*" : "*.x", i % 3 == 0 ? 1 : -1);
+    uint32_t big = f->m->root->cap;
+    assert_int_equal(f->m->root->ndeep, 60);
+    assert_int_equal(check(f, "a.x", 1), 120);
+    for (size_t i = 0; i < 110; i++)
+        WH_ASSERT_OK(wh_matcher_remove(f->m, wh_subscription_id(f->subs[i])));
+    assert_true(f->m->root->cap < big);
+    assert_index_ok(f->m);
+    assert_int_equal(check(f, "a.x", 1), 10);
+    assert_int_equal(check(f, "a.x", -1), check(f, "a", -1) + 4); /* "*.x" without filter */
+}
+
 /* One node holding both lists ("a.*" ends there, "a.*.**" is its deep list): entries go into
  * either list in any order and move between them through updates, and a wildcard added after
  * an exact type on the same path is found. */
@@ -256,9 +273,8 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_nodes_grow_and_move),
-        T(test_nodes_shrink_and_the_last_entry_frees_the_key),
-        T(test_both_lists_of_a_node_and_updates),
+        T(test_nodes_grow_and_move),          T(test_nodes_shrink_and_the_last_entry_frees_the_key),
+        T(test_the_root_grows_and_shrinks),   T(test_both_lists_of_a_node_and_updates),
         T(test_map_removal_keeps_probe_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
