@@ -3,14 +3,17 @@
 
 #include "sqlite_impl.h"
 
-/* The status and subscription id (a copy, in *sub_id, may be NULL) of a delivery. */
-static int delivery_status(sq_store *q, const char *id, int *status, char **sub_id)
+/* The status (IN_FLIGHT while leased), subscription id (a copy, in *sub_id, may be NULL) and
+ * row number (*seq, may be NULL) of a delivery. */
+static int delivery_status(sq_store *q, const char *id, int *status, char **sub_id,
+                           sqlite3_int64 *seq)
 {
     sqlite3_stmt *st = whi_sq_stmt(q, SQ_DEL_STATUS);
     whi_sq_bind_text(st, 1, id);
     int rc = whi_sq_step(q, st, "read a delivery");
     if (rc == SQLITE_ROW) {
         *status = sqlite3_column_int(st, 0);
+        if (seq) *seq = sqlite3_column_int64(st, 2);
         if (sub_id && !(*sub_id = whi_strdup((const char *)sqlite3_column_text(st, 1))))
             rc = whi_error_oom();
     }
@@ -68,9 +71,15 @@ static int record_one(sq_store *q, const wh_attempt *a, const wh_outcome *o, boo
 {
     *sub_id = NULL;
     int status;
-    int rc = delivery_status(q, a->delivery_id, &status, sub_id);
+    sqlite3_int64 seq = 0;
+    int rc = delivery_status(q, a->delivery_id, &status, sub_id, &seq);
     if (rc == WH_OK) rc = insert_attempt(q, a, *sub_id);
     if (rc == WH_OK) rc = update_delivery(q, a, o);
+    if (rc == WH_OK && status == WH_DELIVERY_IN_FLIGHT) { /* the lease ends with the outcome */
+        sqlite3_stmt *st = whi_sq_stmt(q, SQ_LEASE_DROP);
+        sqlite3_bind_int64(st, 1, seq);
+        rc = whi_sq_exec(q, st, "end a lease");
+    }
     if (rc == WH_OK && stats_too && o->stats) rc = whi_sq_apply_stats(q, *sub_id, o->stats);
     return rc;
 }
@@ -202,7 +211,7 @@ static int replay_fn(sq_store *q, void *ctx)
 {
     replay_ctx *c = ctx;
     int status = -1;
-    int rc = delivery_status(q, c->id, &status, NULL);
+    int rc = delivery_status(q, c->id, &status, NULL, NULL);
     if (rc == WH_OK && status == WH_DELIVERY_IN_FLIGHT)
         rc = whi_error(WH_ESTATE, "delivery %s is in flight; replay it once it is done", c->id);
     if (rc != WH_OK) return rc;
