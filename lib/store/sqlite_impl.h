@@ -45,7 +45,6 @@ typedef enum sq_stmt_id {
     SQ_LEASE_TAKE,
     SQ_LEASE_EXPIRED,
     SQ_LEASE_READ,
-    SQ_LEASE_DROP,
     SQ_RELEASE,
     SQ_RECOVER,
     SQ_NEXT_DUE,

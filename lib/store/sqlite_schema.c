@@ -115,7 +115,6 @@ static const char *const SQL[SQ_STMT_COUNT] = {
                          " ON d.seq = l.seq WHERE l.until <= ?1 ORDER BY l.until, l.seq",
     [SQ_LEASE_TAKE] = "INSERT OR REPLACE INTO leases(seq, until) VALUES(?1, ?2)",
     [SQ_LEASE_READ] = "SELECT " WHI_SQ_DCOLS " FROM deliveries WHERE seq = ?1",
-    [SQ_LEASE_DROP] = "DELETE FROM leases WHERE seq = ?1",
     [SQ_RELEASE] = "DELETE FROM leases WHERE seq = (SELECT seq FROM deliveries WHERE id = ?1)",
     [SQ_RECOVER] = "DELETE FROM leases",
     /* The earliest of: a pending delivery's due time, a lease's expiry. */
@@ -127,7 +126,7 @@ static const char *const SQL[SQ_STMT_COUNT] = {
                       " next_attempt_at = CASE WHEN ?2 = 0 THEN ?3 ELSE next_attempt_at END,"
                       " due_at = CASE WHEN ?2 = 0 THEN ?3 ELSE NULL END, attempts = ?4,"
                       " last_status = ?5, last_error = ?6, lease_until = 0, updated_at = ?7"
-                      " WHERE id = ?1",
+                      " WHERE id = ?1 AND (?8 IS NULL OR subscription_id = ?8)",
     [SQ_ATT_INSERT] = "INSERT INTO attempts(" ACOLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [SQ_REPLAY] = "UPDATE deliveries SET status = 0, next_attempt_at = ?2, due_at = ?2,"
                   " updated_at = ?2 WHERE id = ?1",
