@@ -136,8 +136,7 @@ static int lease_locked(mem_store *m, const wh_lease_request *req, whi_lease_fil
         whi_mheap_pop(m);
         if (!take) continue;
         d->d.status = WH_DELIVERY_IN_FLIGHT;
-        d->d.lease_until = req->lease_until;
-        d->d.updated_at = req->now;
+        d->d.lease_until = req->lease_until; /* updated_at is left alone (see store.h) */
         taken++;
         if (cb(&d->d, user_data)) break;
     }

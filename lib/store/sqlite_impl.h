@@ -43,6 +43,8 @@ typedef enum sq_stmt_id {
     SQ_DEL_STATUS,
     SQ_LEASE_SCAN,
     SQ_LEASE_TAKE,
+    SQ_LEASE_EXPIRED,
+    SQ_LEASE_READ,
     SQ_RELEASE,
     SQ_RECOVER,
     SQ_NEXT_DUE,
@@ -99,7 +101,7 @@ typedef int (*sq_txn_fn)(sq_store *q, void *ctx);
 int whi_sq_txn(sq_store *q, bool write, sq_txn_fn fn, void *ctx);
 
 /* ---- schema (sqlite_schema.c) ---- */
-#define WHI_SQ_SCHEMA_VERSION 2
+#define WHI_SQ_SCHEMA_VERSION 3
 #define WHI_SQ_APPLICATION_ID 0x57484B53 /* "WHKS": marks the file as ours */
 /* Check the file's schema version and create or upgrade it (not when read-only). */
 int whi_sq_schema_open(sq_store *q);
@@ -111,6 +113,13 @@ int whi_sq_prepare_all(sq_store *q);
     "id, subscription_id, owner_id, event_id, event_type, idempotency_key, method, url, "          \
     "headers, body, event_time, status, attempts, next_attempt_at, lease_until, created_at, "      \
     "updated_at, last_status, last_error"
+/* The same columns of `deliveries d LEFT JOIN leases l`: status and lease_until as leased. */
+#define WHI_SQ_DSTATUS "(CASE WHEN l.seq IS NULL THEN d.status ELSE 1 END)"
+#define WHI_SQ_DCOLS_LEASED                                                                        \
+    "d.id, d.subscription_id, d.owner_id, d.event_id, d.event_type, d.idempotency_key, "           \
+    "d.method, d.url, d.headers, d.body, d.event_time, " WHI_SQ_DSTATUS ", d.attempts, "           \
+    "d.next_attempt_at, coalesce(l.until, 0), d.created_at, d.updated_at, d.last_status, "         \
+    "d.last_error"
 void whi_sq_row_delivery(sqlite3_stmt *st, wh_delivery *d);
 #define WHI_SQ_SCOLS "json, last_delivery_at, last_status, failure_count, failing_since"
 /* A new subscription from the current row of a statement selecting WHI_SQ_SCOLS. */

@@ -100,20 +100,68 @@ static int add_seq(lease_ctx *c, sqlite3_int64 seq)
     return WH_OK;
 }
 
-/* Walk the due index in order and choose what the filter allows, up to max. */
+/* One source of due deliveries, stepped in (due time, seq) order. */
+typedef struct due_src {
+    sqlite3_stmt *st;
+    bool live; /* st is on a row */
+    sqlite3_int64 seq, at;
+} due_src;
+
+static int src_next(sq_store *q, due_src *s)
+{
+    int rc = whi_sq_step(q, s->st, "find due deliveries");
+    s->live = rc == SQLITE_ROW;
+    if (s->live) {
+        s->seq = sqlite3_column_int64(s->st, 0);
+        s->at = sqlite3_column_int64(s->st, 2);
+    }
+    return rc < 0 ? rc : WH_OK;
+}
+
+static bool src_first(const due_src *a, const due_src *b)
+{
+    if (!b->live) return true;
+    return a->live && (a->at != b->at ? a->at < b->at : a->seq < b->seq);
+}
+
+/* Merge the pending and the expired-lease sources in due order and choose what the filter
+ * allows, up to max: the order one queue keyed on due time gives (the memory store's). */
 static int lease_choose(sq_store *q, lease_ctx *c)
 {
-    sqlite3_stmt *st = whi_sq_stmt(q, SQ_LEASE_SCAN);
-    sqlite3_bind_int64(st, 1, c->req->now);
+    due_src src[2] = {{whi_sq_stmt(q, SQ_LEASE_SCAN), false, 0, 0},
+                      {whi_sq_stmt(q, SQ_LEASE_EXPIRED), false, 0, 0}};
     int rc = WH_OK;
-    while (c->n < c->req->max && (rc = whi_sq_step(q, st, "find due deliveries")) == SQLITE_ROW) {
-        bool take;
-        rc = whi_lease_filter_take(&c->filter, (const char *)sqlite3_column_text(st, 1), &take);
-        if (rc == WH_OK && take) rc = add_seq(c, sqlite3_column_int64(st, 0));
-        if (rc != WH_OK) break;
+    for (int i = 0; i < 2; i++) {
+        sqlite3_bind_int64(src[i].st, 1, c->req->now);
+        if (rc == WH_OK) rc = src_next(q, &src[i]);
     }
-    sqlite3_reset(st);
-    return rc < 0 ? rc : WH_OK;
+    while (rc == WH_OK && c->n < c->req->max && (src[0].live || src[1].live)) {
+        due_src *s = src_first(&src[0], &src[1]) ? &src[0] : &src[1];
+        bool take;
+        rc = whi_lease_filter_take(&c->filter, (const char *)sqlite3_column_text(s->st, 1), &take);
+        if (rc == WH_OK && take) rc = add_seq(c, s->seq);
+        if (rc == WH_OK) rc = src_next(q, s);
+    }
+    for (int i = 0; i < 2; i++)
+        sqlite3_reset(src[i].st);
+    return rc;
+}
+
+/* Lease one chosen delivery and read it (into st, reset by the caller). */
+static int lease_one(sq_store *q, const lease_ctx *c, sqlite3_int64 seq, sqlite3_stmt **st)
+{
+    sqlite3_stmt *take = whi_sq_stmt(q, SQ_LEASE_TAKE);
+    sqlite3_bind_int64(take, 1, seq);
+    sqlite3_bind_int64(take, 2, c->req->lease_until);
+    int rc = whi_sq_exec(q, take, "lease a delivery");
+    *st = whi_sq_stmt(q, SQ_LEASE_READ);
+    sqlite3_bind_int64(*st, 1, seq);
+    if (rc != WH_OK) return rc;
+    int step = whi_sq_step(q, *st, "read a leased delivery");
+    if (step == SQLITE_DONE)
+        return whi_error(WH_EIO, "sqlite store: delivery row %lld vanished while leased",
+                         (long long)seq);
+    return step < 0 ? step : WH_OK;
 }
 
 /* Lease each chosen delivery and hand it to the callback, until it says stop. */
@@ -122,19 +170,17 @@ static int lease_fn(sq_store *q, void *ctx)
     lease_ctx *c = ctx;
     int rc = lease_choose(q, c);
     for (size_t i = 0; rc == WH_OK && i < c->n; i++) {
-        sqlite3_stmt *st = whi_sq_stmt(q, SQ_LEASE_TAKE);
-        sqlite3_bind_int64(st, 1, c->seqs[i]);
-        sqlite3_bind_int64(st, 2, c->req->lease_until);
-        sqlite3_bind_int64(st, 3, c->req->now);
-        int step = whi_sq_step(q, st, "lease a delivery");
+        sqlite3_stmt *st;
+        rc = lease_one(q, c, c->seqs[i], &st);
         int stop = 0;
-        if (step == SQLITE_ROW) {
+        if (rc == WH_OK) {
             wh_delivery d;
             whi_sq_row_delivery(st, &d);
+            d.status = WH_DELIVERY_IN_FLIGHT; /* as the row reads through its lease */
+            d.lease_until = c->req->lease_until;
             stop = c->cb(&d, c->user_data);
         }
         sqlite3_reset(st);
-        rc = step < 0 ? step : WH_OK;
         if (stop) break;
     }
     return rc;
@@ -198,7 +244,7 @@ static int next_due_fn(sq_store *q, void *ctx)
 {
     sqlite3_stmt *st = whi_sq_stmt(q, SQ_NEXT_DUE);
     int rc = whi_sq_step(q, st, "find the next due delivery");
-    bool any = rc == SQLITE_ROW;
+    bool any = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
     if (any) *(wh_time_ms *)ctx = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     if (rc < 0) return rc;

@@ -3,7 +3,8 @@
 
 #include "sqlite_impl.h"
 
-/* The status and subscription id (a copy, in *sub_id, may be NULL) of a delivery. */
+/* The status (IN_FLIGHT while leased) and subscription id (a copy, in *sub_id, may be NULL)
+ * of a delivery. */
 static int delivery_status(sq_store *q, const char *id, int *status, char **sub_id)
 {
     sqlite3_stmt *st = whi_sq_stmt(q, SQ_DEL_STATUS);
@@ -44,11 +45,13 @@ static int insert_attempt(sq_store *q, const wh_attempt *a, const char *sub_id)
 }
 
 /*
- * Update the delivery with its outcome. No RETURNING here: SQLite runs a statement with
+ * Update the delivery with its outcome; when sub_id is not NULL, only if the delivery belongs to
+ * that subscription. *changed: whether it did. No RETURNING here: SQLite runs a statement with
  * RETURNING like one with a trigger, under a statement journal whose buffer (~150 KiB) it
  * allocates and frees each time, which cost two brk calls per delivery.
  */
-static int update_delivery(sq_store *q, const wh_attempt *a, const wh_outcome *o)
+static int update_delivery(sq_store *q, const wh_attempt *a, const wh_outcome *o,
+                           const char *sub_id, bool *changed)
 {
     sqlite3_stmt *st = whi_sq_stmt(q, SQ_DEL_RECORD);
     whi_sq_bind_text(st, 1, a->delivery_id);
@@ -58,19 +61,41 @@ static int update_delivery(sq_store *q, const wh_attempt *a, const wh_outcome *o
     sqlite3_bind_int(st, 5, a->http_status ? a->http_status : a->error_code);
     bind_error_text(st, 6, o->error);
     sqlite3_bind_int64(st, 7, a->started_at + (wh_time_ms)a->duration_ms);
-    return whi_sq_exec(q, st, "record an outcome");
+    whi_sq_bind_text(st, 8, sub_id); /* NULL: any subscription */
+    int rc = whi_sq_exec(q, st, "record an outcome");
+    *changed = rc == WH_OK && sqlite3_changes(q->db) == 1;
+    return rc;
 }
 
-/* One outcome: the delivery, its attempt and (when stats_too) the subscription's stats. The
- * subscription id is handed back in *sub_id (the caller frees it). */
+/* The delivery's lease, if any, ends with its outcome. */
+static int end_lease(sq_store *q, const char *delivery_id)
+{
+    sqlite3_stmt *st = whi_sq_stmt(q, SQ_RELEASE);
+    whi_sq_bind_text(st, 1, delivery_id);
+    return whi_sq_exec(q, st, "end a lease");
+}
+
+/*
+ * One outcome: the delivery, its attempt and (when stats_too) the subscription's stats. The
+ * subscription id is handed back in *sub_id (the caller frees it). The hub names the delivery's
+ * subscription in the attempt: the update checks it and saves reading the delivery first; an
+ * attempt without one, or naming another, takes the longer way.
+ */
 static int record_one(sq_store *q, const wh_attempt *a, const wh_outcome *o, bool stats_too,
                       char **sub_id)
 {
     *sub_id = NULL;
-    int status;
-    int rc = delivery_status(q, a->delivery_id, &status, sub_id);
+    bool changed = false;
+    int rc = a->subscription_id ? update_delivery(q, a, o, a->subscription_id, &changed) : WH_OK;
+    if (rc == WH_OK && changed) {
+        if (!(*sub_id = whi_strdup(a->subscription_id))) rc = whi_error_oom();
+    } else if (rc == WH_OK) {
+        int status;
+        rc = delivery_status(q, a->delivery_id, &status, sub_id);
+        if (rc == WH_OK) rc = update_delivery(q, a, o, NULL, &changed);
+    }
     if (rc == WH_OK) rc = insert_attempt(q, a, *sub_id);
-    if (rc == WH_OK) rc = update_delivery(q, a, o);
+    if (rc == WH_OK) rc = end_lease(q, a->delivery_id);
     if (rc == WH_OK && stats_too && o->stats) rc = whi_sq_apply_stats(q, *sub_id, o->stats);
     return rc;
 }

@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "store/sqlite_impl.h" /* WHI_SQ_SCHEMA_VERSION */
 #include "store_conformance.h"
 #include "wh_test.h"
 #include "wh_test_files.h"
@@ -118,7 +119,9 @@ static void test_newer_schema_is_refused(void **state)
     assert_non_null(strstr(wh_error_last()->message, "99"));
     wh_store *s;
     assert_int_equal(wh_store_sqlite_open_flags(&s, p.v, WH_SQLITE_FLAG_READ_ONLY), WH_EVERSION);
-    wh_sqlite_exec(p.v, "PRAGMA user_version = 2");
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", WHI_SQ_SCHEMA_VERSION);
+    wh_sqlite_exec(p.v, sql);
     assert_db_intact(p.v);
 }
 
@@ -135,25 +138,65 @@ static int64_t sqlite_int(const char *p, const char *sql)
     return v;
 }
 
+/* Turn a current file back into what schema version 1 was: it had the status index, and a
+ * lease was the delivery's status 1, lease_until and due_at. */
+static void downgrade_to_v1(const char *p)
+{
+    wh_sqlite_exec(p, "UPDATE deliveries SET status = 1, lease_until = (SELECT until FROM leases l"
+                      " WHERE l.seq = deliveries.seq), due_at = (SELECT until FROM leases l"
+                      " WHERE l.seq = deliveries.seq) WHERE seq IN (SELECT seq FROM leases)");
+    wh_sqlite_exec(p, "DROP TABLE leases");
+    wh_sqlite_exec(p, "CREATE INDEX deliveries_by_status ON deliveries(status, updated_at)");
+    wh_sqlite_exec(p, "PRAGMA user_version = 1");
+}
+
+static int count_delivery(const wh_delivery *d, void *user_data)
+{
+    (void)d;
+    ++*(int *)user_data;
+    return 0;
+}
+
 static void test_version_1_file_is_upgraded(void **state)
 {
     (void)state;
     path p = path_of("v1.db");
     make_db(p.v);
-    /* turn it back into what schema version 1 was: it had the status index */
-    wh_sqlite_exec(p.v, "CREATE INDEX deliveries_by_status ON deliveries(status, updated_at)");
-    wh_sqlite_exec(p.v, "PRAGMA user_version = 1");
     wh_store *s = NULL;
+    WH_ASSERT_OK(wh_store_sqlite_open(&s, p.v)); /* "d" in flight until 500, "e" pending */
+    wh_sc_put_delivery(s, "e", "s", 1, 400);
+    wh_lease_request req = {10, 500, 1, 0, NULL, 0};
+    WH_ASSERT_OK(s->lease(s, &req, ignore_delivery, NULL));
+    wh_store_free(s);
+    downgrade_to_v1(p.v);
+    assert_int_equal(sqlite_int(p.v, "SELECT count(*) FROM deliveries WHERE status = 1"), 1);
     /* a read-only store never upgrades a file */
     assert_int_equal(wh_store_sqlite_open_flags(&s, p.v, WH_SQLITE_FLAG_READ_ONLY), WH_EREADONLY);
     assert_int_equal(sqlite_int(p.v, "PRAGMA user_version"), 1);
     WH_ASSERT_OK(wh_store_sqlite_open(&s, p.v));
-    wh_store_free(s);
-    assert_int_equal(sqlite_int(p.v, "PRAGMA user_version"), 2);
+    assert_int_equal(sqlite_int(p.v, "PRAGMA user_version"), WHI_SQ_SCHEMA_VERSION);
     assert_int_equal(sqlite_int(p.v, "SELECT count(*) FROM sqlite_master WHERE name = "
                                      "'deliveries_by_status'"),
                      0);
-    assert_db_intact(p.v);
+    /* the lease moved to its table: still in flight until 500, then due again */
+    wh_delivery d;
+    wh_sc_get(s, "d", &d);
+    assert_int_equal(d.status, WH_DELIVERY_IN_FLIGHT);
+    assert_int_equal(d.lease_until, 500);
+    wh_sc_delivery_clear(&d);
+    assert_int_equal(wh_sc_status(s, "e"), WH_DELIVERY_PENDING);
+    wh_time_ms at = 0;
+    WH_ASSERT_OK(s->next_due(s, &at));
+    assert_int_equal(at, 400);
+    int n = 0;
+    req = (wh_lease_request){450, 900, 5, 0, NULL, 0};
+    WH_ASSERT_OK(s->lease(s, &req, count_delivery, &n));
+    assert_int_equal(n, 1); /* "e"; "d" is still leased */
+    req.now = 600;
+    WH_ASSERT_OK(s->lease(s, &req, count_delivery, &n));
+    assert_int_equal(n, 2); /* "d": its lease expired at 500 */
+    wh_store_free(s);
+    wh_sqlite_assert_intact(p.v);
 }
 
 static void test_garbage_is_refused(void **state)

@@ -210,6 +210,12 @@ static void test_lease_expired_is_taken_again(void **state)
     sc_got g = {0};
     WH_ASSERT_OK(sc_lease(s, 100, 200, 10, 0, NULL, 0, &g));
     assert_int_equal(g.n, 1);
+    wh_delivery d;
+    wh_sc_get(s, "x", &d);
+    assert_int_equal(d.status, WH_DELIVERY_IN_FLIGHT);
+    assert_int_equal(d.lease_until, 200);
+    assert_int_equal(d.updated_at, 1); /* a lease does not change updated_at */
+    wh_sc_delivery_clear(&d);
     WH_ASSERT_OK(sc_lease(s, 199, 300, 10, 0, NULL, 0, &g));
     assert_int_equal(g.n, 1);
     wh_time_ms at;

@@ -209,6 +209,35 @@ static void test_record_batch(void **state)
     assert_int_equal(done, 0);
 }
 
+/* An attempt's subscription_id is a hint: the attempt is filed under the delivery's own. */
+static void test_record_files_under_the_delivery_subscription(void **state)
+{
+    wh_store *s = SC_STORE(state);
+    wh_sc_put_sub(s, "s1", NULL, 1);
+    wh_sc_put_sub(s, "s2", NULL, 1);
+    wh_sc_put_delivery(s, "r1", "s1", 1, 10);
+    wh_sc_put_delivery(s, "r2", "s1", 1, 10);
+    lease_one(s, "r1", 100);
+    wh_attempt a = {WH_ATTEMPT_VERSION, "r1", "s1", 1, 100, 5, 200, WH_OK, NULL, NULL, 0};
+    wh_outcome ok = {WH_DELIVERY_SUCCEEDED, 0, NULL, NULL};
+    WH_ASSERT_OK(s->record(s, &a, &ok));
+    a.delivery_id = "r2";
+    a.subscription_id = "s2"; /* wrong */
+    WH_ASSERT_OK(s->record(s, &a, &ok));
+    a.delivery_id = "nope";
+    a.subscription_id = "s1";
+    assert_int_equal(s->record(s, &a, &ok), WH_ENOTFOUND);
+    size_t total = 0;
+    sc_attempts list = {0};
+    WH_ASSERT_OK(s->attempt_list(s, NULL, "s1", 0, 1, &total, sc_collect_attempt, &list));
+    assert_int_equal(total, 2);
+    sc_attempts_free(&list);
+    WH_ASSERT_OK(s->attempt_list(s, NULL, "s2", 0, 1, &total, sc_collect_attempt, &list));
+    assert_int_equal(total, 0);
+    assert_int_equal(wh_sc_status(s, "r1"), WH_DELIVERY_SUCCEEDED);
+    assert_int_equal(wh_sc_status(s, "r2"), WH_DELIVERY_SUCCEEDED);
+}
+
 static void assert_stats(wh_store *s, const char *id, const wh_sub_stats *want, wh_status status)
 {
     wh_subscription *sub;
@@ -545,6 +574,7 @@ const struct CMUnitTest sc_record_tests[] = {
     cmocka_unit_test(test_record_errors_change_nothing),
     cmocka_unit_test(test_record_batch),
     cmocka_unit_test(test_record_batch_stats),
+    cmocka_unit_test(test_record_files_under_the_delivery_subscription),
     cmocka_unit_test(test_replay_keeps_the_idempotency_key),
     cmocka_unit_test(test_replay_since),
     cmocka_unit_test(test_attempt_list_newest_first_paged),

@@ -168,7 +168,8 @@ struct wh_store {
      * (not renderable); IN_FLIGHT is refused (WH_EINVAL). */
     int (*enqueue)(wh_store *s, const wh_delivery *const *batch, size_t count);
     /* Take due deliveries (oldest next_attempt_at first): mark them IN_FLIGHT until
-     * req->lease_until and hand each to cb (status IN_FLIGHT, lease_until set). Every delivery
+     * req->lease_until and hand each to cb (status IN_FLIGHT, lease_until set; updated_at is
+     * not changed by a lease, only by enqueue, outcomes and replays). Every delivery
      * handed to cb is leased; when cb returns non-zero the rest are left as they were. If lease
      * fails, deliveries already handed to cb may not be leased (forget them). */
     int (*lease)(wh_store *s, const wh_lease_request *req, wh_store_delivery_cb cb,
