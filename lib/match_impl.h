@@ -1,6 +1,7 @@
 /*
  * The matcher's private layout, shared by match.c (API, entries), match_index.c (posting lists,
- * trie, lookups), match_rules.c (pure rules, linear scan) and the tests and benchmark.
+ * trie, lookups), match_nodes.c (the node map), match_presence.c (the presence filter),
+ * match_rules.c (pure rules, linear scan) and the tests and benchmark.
  *
  * Index:
  * - exact:  event type -> node whose `end` list holds subscriptions with that exact pattern.
@@ -10,8 +11,11 @@
  *           so a walk over the event's segments can follow both the literal and the '*' child.
  * - entity: "Entity" -> node holding subscriptions on every action of the entity;
  *           "Entity\0action" -> node holding those on that action.
+ * - presence: a small bitset over the trie's paths (whi_mpresence) with which a match finds
+ *           the trie lists an event reaches without reading the trie nodes on the way.
  * Posting lists are sorted by the entry's sequence number (order of addition), which gives the
- * stable result order.
+ * stable result order. Each node holds its lists inline, after its key (whi_mnode), and the
+ * three maps are the index's own (whi_nmap), so a lookup reads a slot, then one block.
  */
 #ifndef WEBHOOKS_MATCH_IMPL_H
 #define WEBHOOKS_MATCH_IMPL_H
@@ -28,6 +32,7 @@ typedef struct whi_mentry whi_mentry;
  * of the strings, to confirm a hash hit without reading the subscription. Built at add/update.
  */
 typedef struct whi_mfilter {
+    const wh_subscription *sub; /* borrowed: a filtered entry's postings reach it through here */
     uint32_t bloom; /* one of WHI_BLOOM_BITS bits per product hash (0: no product filter) */
     bool has_source;
     uint32_t nproducts, nidents; /* hashes[0 .. nproducts), then nidents identifier hashes */
@@ -39,40 +44,101 @@ typedef struct whi_mfilter {
 } whi_mfilter;
 
 /*
- * One entry in a posting list. Everything a match needs is inline, so a subscription without
- * filters is listed without touching any other memory.
+ * One entry in a posting list, 16 bytes (a match reads a few dozen: their size is most of the
+ * memory it reads). A subscription without filters is listed without touching any other memory;
+ * one with filters through its filter block, which holds the subscription pointer.
  */
 typedef struct whi_posting {
-    /* The entry's order of addition (which identifies it in the list) << 24, or'ed with its
-     * filter's product bloom bits: most events miss a product filter, and this rejects them
-     * without reading the filter. */
+    /* The entry's order of addition (which identifies it in the list) << 24, WHI_TAG_FILTERED,
+     * and its filter's product bloom bits: most events miss a product filter, and this rejects
+     * them without reading the filter. */
     uint64_t tag;
-    const wh_subscription *sub; /* borrowed */
-    const whi_mfilter *filter;  /* NULL: no filters */
+    const void *ref; /* the wh_subscription (borrowed), or its whi_mfilter when filtered */
 } whi_posting;
 
-#define WHI_BLOOM_BITS     24
+#define WHI_BLOOM_BITS     23
 #define WHI_BLOOM_ALL      ((uint32_t)((UINT32_C(1) << WHI_BLOOM_BITS) - 1))
-#define WHI_TAG_SEQ(tag)   ((tag) >> WHI_BLOOM_BITS)
+#define WHI_TAG_FILTERED   (UINT64_C(1) << WHI_BLOOM_BITS)
+#define WHI_TAG_SEQ(tag)   ((tag) >> 24)
 #define WHI_TAG_BLOOM(tag) ((uint32_t)((tag)&WHI_BLOOM_ALL))
-#define WHI_MAX_SEQ        ((UINT64_C(1) << (64 - WHI_BLOOM_BITS)) - 1)
+#define WHI_MAX_SEQ        ((UINT64_C(1) << 40) - 1)
 /* The product bloom bit of a product id hash. */
 #define WHI_BLOOM_BIT(hash) ((uint32_t)(UINT32_C(1) << ((hash) >> 32) % WHI_BLOOM_BITS))
 
-typedef struct whi_plist {
-    whi_posting *v;
-    uint32_t n, cap;
-} whi_plist;
-
+/*
+ * An index node: one key's posting lists inline after the key, in one allocation, so a match
+ * reads a node and its postings as one block (one dependent cache miss after the map slot).
+ * Layout: this header, the key (keylen bytes and a NUL), padding to 8 bytes, then room for
+ * `cap` postings: the `end` list in [0, nend), the `deep` list in [nend, nend + ndeep).
+ * Growing or shrinking the lists reallocates the node, so whoever points at it is updated then:
+ * its map slot (whi_nmap_relink), its trie parent's `star`, or the matcher's root.
+ */
 typedef struct whi_mnode {
-    whi_plist end;          /* pattern ends here */
-    whi_plist deep;         /* pattern is this path followed by ".**" */
+    uint64_t hash;          /* its key's hash in its map (whi_path_hash for the trie) */
+    struct whi_mnode *star; /* trie: the child whose last segment is '*', or NULL */
+    uint32_t nend, ndeep;   /* postings in the `end` list (pattern ends here) and the `deep`
+                               list (pattern is this path followed by ".**") */
+    uint32_t cap;           /* room for postings */
     uint32_t refs;          /* keys indexed at or below this node; freed at 0 */
     uint32_t nlit;          /* trie: children whose last segment is literal (found by lookup) */
-    struct whi_mnode *star; /* trie: the child whose last segment is '*', or NULL */
     uint32_t keylen;
     char key[]; /* the path / type / entity key, NUL-terminated */
 } whi_mnode;
+
+/* Bytes from a node's start to its postings. */
+static inline size_t whi_node_voff(size_t keylen)
+{
+    return (sizeof(whi_mnode) + keylen + 1 + 7) & ~(size_t)7;
+}
+static inline whi_posting *whi_node_end(const whi_mnode *n)
+{
+    return (whi_posting *)((char *)n + whi_node_voff(n->keylen));
+}
+static inline whi_posting *whi_node_deep(const whi_mnode *n)
+{
+    return whi_node_end(n) + n->nend;
+}
+static inline size_t whi_node_size(size_t keylen, size_t cap)
+{
+    return whi_node_voff(keylen) + cap * sizeof(whi_posting);
+}
+
+/*
+ * The index's own open-addressing map from keys to nodes (linear probing, backward-shift
+ * deletion). A slot holds the top half of the node's hash, to skip other keys' nodes without
+ * reading them, and the node's size, so a match can start loading the whole node as soon as it
+ * has read the slot. Keys are compared in the node. Lookups do not modify the map.
+ */
+typedef struct whi_nslot {
+    uint32_t tag;    /* hash >> 32 */
+    uint32_t bytes;  /* the node's allocation size (a prefetch hint) */
+    whi_mnode *node; /* NULL: empty */
+} whi_nslot;
+
+typedef struct whi_nmap {
+    whi_nslot *slots;
+    size_t cap; /* 0 or a power of two */
+    size_t n;
+} whi_nmap;
+
+/* The slot where a lookup of hash starts. */
+static inline const whi_nslot *whi_nmap_home(const whi_nmap *m, uint64_t hash)
+{
+    return &m->slots[hash & (m->cap - 1)];
+}
+/* The node with that hash and key, or NULL. */
+whi_mnode *whi_nmap_get(const whi_nmap *m, uint64_t hash, const char *key, size_t len);
+/* Add node (its key is not in the map yet). WH_ENOMEM (map unchanged). */
+int whi_nmap_put(whi_nmap *m, whi_mnode *node);
+/* The index of node's slot (node must be in the map). */
+size_t whi_nmap_slot_of(const whi_nmap *m, const whi_mnode *node);
+/* Point slot i at node (after node was reallocated). */
+void whi_nmap_relink(whi_nmap *m, size_t i, whi_mnode *node);
+/* Remove the node in slot i. */
+void whi_nmap_remove_at(whi_nmap *m, size_t i);
+/* Free every node and the slots. */
+void whi_nmap_free(whi_nmap *m);
+size_t whi_nmap_bytes(const whi_nmap *m); /* slots and nodes */
 
 /* Kinds of index keys an entry is filed under. */
 enum { WHI_KEY_EXACT = 1, WHI_KEY_END, WHI_KEY_DEEP, WHI_KEY_ENTITY };
@@ -89,12 +155,56 @@ struct whi_mentry {
 
 #define WHI_MAX_KEY 512 /* longest key: entity (255) + NUL + action (255) */
 
+/*
+ * A presence filter over the trie, small enough to stay in the cache, so a match can find the
+ * trie's lists without reading the nodes on the way to them (each a likely cache miss at 100 000
+ * subscriptions). Three kinds of members, by a path hash composed segment by segment
+ * (whi_path_hash_step, so a match extends a path's hash by one segment in a few instructions):
+ * every trie node's path (NODE), the paths whose `end` list is not empty (END), and those whose
+ * `deep` list is not empty (DEEP). A bit may be set for a path that is not a member (a false
+ * positive only costs a lookup), never clear for one that is. Counts per bit make removal
+ * exact; matching reads only the bits. When `bits` is NULL (allocation failed) matching walks
+ * the trie instead.
+ */
+enum { WHI_PRES_NODE, WHI_PRES_END, WHI_PRES_DEEP };
+
+typedef struct whi_mpresence {
+    uint64_t *bits;   /* nbits bits: the only part a match reads */
+    uint32_t *counts; /* members per bit */
+    size_t nbits;     /* 0 or a power of two */
+    size_t members;
+} whi_mpresence;
+
+#define WHI_PATH_SEED UINT64_C(0x8f14a3c5e7d2b961) /* the root's (empty path's) hash */
+/* The hash of path "<parent>.<seg>" from the parent path's hash and the segment's
+ * whi_hash_bytes. */
+static inline uint64_t whi_path_hash_step(uint64_t parent, uint64_t seg_hash)
+{
+    /* Mix the parent in before and after the segment, so "a.b" and "b.a" differ. */
+    uint64_t h = (parent ^ seg_hash) * UINT64_C(0x9E3779B97F4A7C15);
+    return h ^ (h >> 29) ^ parent >> 17;
+}
+/* The hash of a whole path (dot-separated; len 0: the root). */
+uint64_t whi_path_hash(const char *path, size_t len);
+/* Whether the path with hash h may be a member of that kind. */
+static inline bool whi_presence_test(const whi_mpresence *p, uint64_t h, int kind)
+{
+    size_t i = (size_t)(h >> (kind * 21)) & (p->nbits - 1);
+    return p->bits[i / 64] >> (i % 64) & 1;
+}
+/* Count one member in or out (the bitset must have room: see whi_presence_grow). */
+void whi_presence_count(whi_mpresence *p, uint64_t h, int kind, int delta);
+/* Allocate an empty filter of nbits bits into *out. WH_ENOMEM, without setting an error. */
+int whi_presence_alloc(whi_mpresence *out, size_t nbits);
+void whi_presence_free(whi_mpresence *p);
+
 struct wh_matcher {
-    whi_hmap ids;    /* id -> whi_mentry */
-    whi_hmap exact;  /* type -> whi_mnode */
-    whi_hmap trie;   /* path -> whi_mnode */
-    whi_hmap entity; /* entity or entity\0action -> whi_mnode */
-    whi_mnode *root; /* trie root (own allocation): "*" and "**" in deep */
+    whi_hmap ids;           /* id -> whi_mentry */
+    whi_nmap exact;         /* type -> whi_mnode */
+    whi_nmap trie;          /* path -> whi_mnode, by whi_path_hash */
+    whi_nmap entity;        /* entity or entity\0action -> whi_mnode */
+    whi_mnode *root;        /* trie root (own allocation): "*" and "**" in deep */
+    whi_mpresence presence; /* over the trie (not the root) */
     uint64_t next_seq;
 };
 

@@ -94,6 +94,7 @@ int whi_mfilter_build(const wh_subscription *sub, whi_mfilter **out)
     size_t size = sizeof(whi_mfilter) + n * sizeof(uint64_t) + text;
     whi_mfilter *f = whi_malloc(size);
     if (!f) return whi_error_oom();
+    f->sub = sub;
     f->size = (uint32_t)size;
     f->nproducts = (uint32_t)products->n;
     f->nidents = (uint32_t)idents->n;

@@ -63,7 +63,7 @@ static void check_matcher(const wh_subscription *sub)
     }
     FUZZ_CHECK(wh_matcher_update(m, sub) == WH_OK);
     FUZZ_CHECK(wh_matcher_remove(m, wh_subscription_id(sub)) == WH_OK);
-    FUZZ_CHECK(m->exact.n == 0 && m->trie.n == 0 && m->entity.n == 0 && m->root->deep.n == 0);
+    FUZZ_CHECK(m->exact.n == 0 && m->trie.n == 0 && m->entity.n == 0 && m->root->ndeep == 0);
     wh_match_result_free(a);
     wh_match_result_free(b);
     wh_matcher_free(m);

@@ -136,7 +136,7 @@ static void assert_index_empty(const wh_matcher *m)
     assert_int_equal(m->exact.n, 0);
     assert_int_equal(m->trie.n, 0);
     assert_int_equal(m->entity.n, 0);
-    assert_int_equal(m->root->deep.n, 0);
+    assert_int_equal(m->root->ndeep, 0);
     assert_int_equal(m->root->nlit, 0);
     assert_null(m->root->star);
 }
