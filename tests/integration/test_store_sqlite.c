@@ -140,6 +140,40 @@ static void test_lease_survives_reopen(void **state)
     wh_sqlite_assert_intact(path);
 }
 
+static int drop_delivery(const wh_delivery *d, void *user_data)
+{
+    (void)d;
+    (void)user_data;
+    return 0;
+}
+
+/* A lease goes with its delivery (here through the subscription's cascade), so a later delivery
+ * that reuses the row number is not born in flight. */
+static void test_leases_go_with_their_deliveries(void **state)
+{
+    (void)state;
+    char path[PATH_MAX + 32];
+    path_in_dir(path, sizeof(path), "cascade.db");
+    wh_store *s = open_store(path);
+    wh_sc_put_sub(s, "gone", NULL, 1);
+    wh_sc_put_delivery(s, "g1", "gone", 1, 1);
+    wh_sc_put_delivery(s, "g2", "gone", 1, 1);
+    wh_lease_request req = {10, 5000, 5, 0, NULL, 0};
+    WH_ASSERT_OK(s->lease(s, &req, drop_delivery, NULL));
+    assert_int_equal(wh_sc_status(s, "g2"), WH_DELIVERY_IN_FLIGHT);
+    WH_ASSERT_OK(s->sub_delete(s, "gone"));
+    wh_sc_put_sub(s, "new", NULL, 1);
+    wh_sc_put_delivery(s, "n1", "new", 1, 1);
+    wh_sc_put_delivery(s, "n2", "new", 1, 1);
+    assert_int_equal(wh_sc_status(s, "n1"), WH_DELIVERY_PENDING);
+    assert_int_equal(wh_sc_status(s, "n2"), WH_DELIVERY_PENDING);
+    size_t n = 99;
+    WH_ASSERT_OK(s->recover(s, &n));
+    assert_int_equal(n, 0); /* no lease was left behind */
+    wh_store_free(s);
+    wh_sqlite_assert_intact(path);
+}
+
 static void assert_mode_0600(const char *path)
 {
     struct stat st;
@@ -228,6 +262,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_everything_survives_reopen),
         cmocka_unit_test(test_lease_survives_reopen),
+        cmocka_unit_test(test_leases_go_with_their_deliveries),
         cmocka_unit_test(test_file_is_private),
         cmocka_unit_test(test_two_handles_share_the_file),
         cmocka_unit_test(test_open_arguments),
