@@ -124,7 +124,7 @@ log=$BODY
 summary=$(printf '%s' "$log" | awk 'BEGIN { RS = "\\{\"id\":\"dlv_" } NR > 1 {
     match($0, /"eventType":"[^"]*"/); ev = substr($0, RSTART + 13, RLENGTH - 14)
     match($0, /"status":"[^"]*"/); st = substr($0, RSTART + 10, RLENGTH - 11)
-    n = gsub(/"number":/, "&"); printf "    dlv_%s  %-14s %-10s %d attempt(s)\n", substr($0, 1, 8), ev, st, n }')
+    n = gsub(/"number":/, "&"); printf "    dlv_%s  %-14s %-10s %d attempt(s)\n", substr($0, 1, 24), ev, st, n }')
 printf '%s\n' "$summary"
 printf '%s' "$summary" | grep -q "order.created  *succeeded  *2 attempt" ||
     die "the log should show order.created succeeded at its second attempt"
