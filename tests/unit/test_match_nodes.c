@@ -5,86 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "match_impl.h"
+#include "match_fixture.h"
 #include "wh_test.h"
-
-#define MAXSUBS 600
-
-typedef struct fixture {
-    wh_matcher *m;
-    wh_match_result *a, *b;
-    wh_subscription *subs[MAXSUBS];
-    size_t n;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof(*f));
-    WH_ASSERT_OK(wh_matcher_new(&f->m));
-    WH_ASSERT_OK(wh_match_result_new(&f->a));
-    WH_ASSERT_OK(wh_match_result_new(&f->b));
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    wh_matcher_free(f->m);
-    for (size_t i = 0; i < f->n; i++)
-        wh_subscription_free(f->subs[i]);
-    wh_match_result_free(f->a);
-    wh_match_result_free(f->b);
-    free(f);
-    return 0;
-}
-
-/* A subscription listening to one pattern (product filter "p<product>" when product >= 0). */
-static wh_subscription *add(fixture *f, const char *pattern, int product)
-{
-    assert_true(f->n < MAXSUBS);
-    wh_subscription *s;
-    char buf[32];
-    snprintf(buf, sizeof(buf), "s%zu", f->n);
-    WH_ASSERT_OK(wh_subscription_new(&s));
-    WH_ASSERT_OK(wh_subscription_set_id(s, buf));
-    WH_ASSERT_OK(wh_subscription_set_url(s, "https://example.com/hook"));
-    WH_ASSERT_OK(wh_subscription_list_add(s, WH_LIST_EVENTS, pattern));
-    if (product >= 0) {
-        snprintf(buf, sizeof(buf), "p%d", product);
-        WH_ASSERT_OK(wh_subscription_list_add(s, WH_LIST_PRODUCTS, buf));
-    }
-    WH_ASSERT_OK(wh_matcher_add(f->m, s));
-    f->subs[f->n++] = s;
-    return s;
-}
-
-static void relisten(fixture *f, wh_subscription *s, const char *pattern)
-{
-    WH_ASSERT_OK(wh_subscription_list_clear(s, WH_LIST_EVENTS));
-    WH_ASSERT_OK(wh_subscription_list_add(s, WH_LIST_EVENTS, pattern));
-    WH_ASSERT_OK(wh_matcher_update(f->m, s));
-}
-
-/* Match type (with product "p<product>" when product >= 0) through the index and the linear
- * scan: same subscriptions, same order. Returns the count. */
-static size_t check(fixture *f, const char *type, int product)
-{
-    wh_event *e;
-    WH_ASSERT_OK(wh_event_new(&e, type));
-    if (product >= 0) {
-        char buf[16];
-        snprintf(buf, sizeof(buf), "p%d", product);
-        WH_ASSERT_OK(wh_event_add_product(e, buf));
-    }
-    WH_ASSERT_OK(wh_matcher_match(f->m, e, f->a));
-    WH_ASSERT_OK(whi_matcher_match_linear(f->m, e, f->b));
-    assert_int_equal(wh_match_result_count(f->a), wh_match_result_count(f->b));
-    for (size_t i = 0; i < wh_match_result_count(f->a); i++)
-        assert_ptr_equal(wh_match_result_at(f->a, i), wh_match_result_at(f->b, i));
-    wh_event_free(e);
-    return wh_match_result_count(f->a);
-}
 
 /* A node's lists are sorted by sequence number and fit its room. */
 static void assert_node_ok(const whi_mnode *n)
@@ -146,68 +68,70 @@ static const whi_mnode *trie_node(const wh_matcher *m, const char *path)
  * node ("a.*", "a.*.**"), whose parents' `star` must follow it. */
 static void test_nodes_grow_and_move(void **state)
 {
-    fixture *f = *state;
+    wh_mf *f = *state;
     static const char *const patterns[] = {"a.b", "*", "*.**", "a.*", "a.*.**", "a.**"};
     for (int i = 0; i < 540; i++) {
-        add(f, patterns[i % 6], i / 6 % 3 == 0 ? i % 5 : -1); /* a third of each filtered */
+        wh_mf_add(f, patterns[i % 6], i / 6 % 3 == 0 ? i % 5 : -1); /* a third of each filtered */
         if (i % 37 == 0) assert_index_ok(f->m);
     }
     assert_index_ok(f->m);
     assert_int_equal(f->m->root->ndeep, 90);
     assert_true(trie_node(f->m, "a.*")->nend == 90 && trie_node(f->m, "a.*")->ndeep == 90);
-    size_t all = check(f, "a.b", -1);
+    size_t all = wh_mf_check(f, "a.b", -1);
     assert_int_equal(all, 5 * 60); /* all but a.*.** (one segment short), less filtered ones */
     for (int p = 0; p < 5; p++)
-        assert_true(check(f, "a.b", p) > all);
-    assert_int_equal(check(f, "a.x.y", -1), (90 - 30) * 4); /* *.**, a.*.**, a.**, ** */
-    assert_int_equal(check(f, "q", 1), 90 - 30 + 6);        /* "*" plus its p1 third */
+        assert_true(wh_mf_check(f, "a.b", p) > all);
+    assert_int_equal(wh_mf_check(f, "a.x.y", -1), (90 - 30) * 4); /* *.**, a.*.**, a.**, ** */
+    assert_int_equal(wh_mf_check(f, "q", 1), 90 - 30 + 6);        /* "*" plus its p1 third */
 }
 
 /* Lists shrink back as entries go (the node moves again), and the last entry of a key takes
  * its node with it; a key added again afterwards starts afresh. */
 static void test_nodes_shrink_and_the_last_entry_frees_the_key(void **state)
 {
-    fixture *f = *state;
+    wh_mf *f = *state;
     for (int i = 0; i < 300; i++)
-        add(f, i % 3 == 0 ? "x.y" : i % 3 == 1 ? "*.**" : "x.*.**", -1);
+        wh_mf_add(f, i % 3 == 0 ? "x.y" : i % 3 == 1 ? "*.**" : "x.*.**", -1);
     uint32_t big = trie_node(f->m, "*")->cap;
     for (size_t i = 0; i < 290; i++) {
         WH_ASSERT_OK(wh_matcher_remove(f->m, wh_subscription_id(f->subs[i])));
         if (i % 29 == 0) {
             assert_index_ok(f->m);
-            check(f, "x.y", -1);
-            check(f, "x.q.z", -1);
+            wh_mf_check(f, "x.y", -1);
+            wh_mf_check(f, "x.q.z", -1);
         }
     }
     assert_index_ok(f->m);
     assert_true(trie_node(f->m, "*")->cap < big);
-    assert_int_equal(check(f, "x.y", -1), 3 + 3); /* 3 exact, 3 *.**; x.*.** needs 3 segments */
+    assert_int_equal(wh_mf_check(f, "x.y", -1),
+                     3 + 3); /* 3 exact, 3 *.**; x.*.** needs 3 segments */
     for (size_t i = 290; i < 300; i++)
         WH_ASSERT_OK(wh_matcher_remove(f->m, wh_subscription_id(f->subs[i])));
     assert_int_equal(f->m->exact.n + f->m->trie.n + f->m->entity.n, 0);
     assert_null(f->m->root->star);
-    assert_int_equal(check(f, "x.y", -1), 0);
-    add(f, "x.y", -1);
-    add(f, "x.*", -1);
+    assert_int_equal(wh_mf_check(f, "x.y", -1), 0);
+    wh_mf_add(f, "x.y", -1);
+    wh_mf_add(f, "x.*", -1);
     assert_index_ok(f->m);
-    assert_int_equal(check(f, "x.y", -1), 2);
+    assert_int_equal(wh_mf_check(f, "x.y", -1), 2);
 }
 
 /* The root (in no map) grows and shrinks too: "*" subscriptions go into its `deep` list. */
 static void test_the_root_grows_and_shrinks(void **state)
 {
-    fixture *f = *state;
+    wh_mf *f = *state;
     for (int i = 0; i < 120; i++)
-        add(f, i % 2 ? "*" : "*.x", i % 3 == 0 ? 1 : -1);
+        wh_mf_add(f, i % 2 ? "*" : "*.x", i % 3 == 0 ? 1 : -1);
     uint32_t big = f->m->root->cap;
     assert_int_equal(f->m->root->ndeep, 60);
-    assert_int_equal(check(f, "a.x", 1), 120);
+    assert_int_equal(wh_mf_check(f, "a.x", 1), 120);
     for (size_t i = 0; i < 110; i++)
         WH_ASSERT_OK(wh_matcher_remove(f->m, wh_subscription_id(f->subs[i])));
     assert_true(f->m->root->cap < big);
     assert_index_ok(f->m);
-    assert_int_equal(check(f, "a.x", 1), 10);
-    assert_int_equal(check(f, "a.x", -1), check(f, "a", -1) + 4); /* "*.x" without filter */
+    assert_int_equal(wh_mf_check(f, "a.x", 1), 10);
+    assert_int_equal(wh_mf_check(f, "a.x", -1),
+                     wh_mf_check(f, "a", -1) + 4); /* "*.x" without filter */
 }
 
 /* One node holding both lists ("a.*" ends there, "a.*.**" is its deep list): entries go into
@@ -215,38 +139,38 @@ static void test_the_root_grows_and_shrinks(void **state)
  * an exact type on the same path is found. */
 static void test_both_lists_of_a_node_and_updates(void **state)
 {
-    fixture *f = *state;
+    wh_mf *f = *state;
     wh_subscription *s[40];
     for (int i = 0; i < 40; i++)
-        s[i] = add(f, i % 2 ? "a.*" : "a.*.**", i % 4 == 1 ? 7 : -1);
+        s[i] = wh_mf_add(f, i % 2 ? "a.*" : "a.*.**", i % 4 == 1 ? 7 : -1);
     const whi_mnode *n = trie_node(f->m, "a.*");
     assert_int_equal(n->nend, 20);
     assert_int_equal(n->ndeep, 20);
-    assert_int_equal(check(f, "a.b", -1), 10);
-    assert_int_equal(check(f, "a.b", 7), 20);
-    assert_int_equal(check(f, "a.b.c", -1), 20);
+    assert_int_equal(wh_mf_check(f, "a.b", -1), 10);
+    assert_int_equal(wh_mf_check(f, "a.b", 7), 20);
+    assert_int_equal(wh_mf_check(f, "a.b.c", -1), 20);
     /* Move entries across: deep -> end, end -> deep, end -> exact type and back. */
     for (int i = 0; i < 40; i += 3)
-        relisten(f, s[i], i % 2 ? "a.*.**" : "a.*");
+        wh_mf_relisten(f, s[i], i % 2 ? "a.*.**" : "a.*");
     assert_index_ok(f->m);
-    check(f, "a.b", -1);
-    check(f, "a.b", 7);
-    check(f, "a.b.c", 7);
-    relisten(f, s[1], "a.b");
-    assert_int_equal(check(f, "a.b", 7), check(f, "a.c", 7) + 1);
-    relisten(f, s[1], "a.*");
+    wh_mf_check(f, "a.b", -1);
+    wh_mf_check(f, "a.b", 7);
+    wh_mf_check(f, "a.b.c", 7);
+    wh_mf_relisten(f, s[1], "a.b");
+    assert_int_equal(wh_mf_check(f, "a.b", 7), wh_mf_check(f, "a.c", 7) + 1);
+    wh_mf_relisten(f, s[1], "a.*");
     assert_index_ok(f->m);
     /* An update that changes only the filter rewrites the posting in place. */
     WH_ASSERT_OK(wh_subscription_list_clear(s[3], WH_LIST_PRODUCTS));
     WH_ASSERT_OK(wh_subscription_list_add(s[3], WH_LIST_PRODUCTS, "p9"));
     WH_ASSERT_OK(wh_matcher_update(f->m, s[3]));
-    check(f, "a.b", 9);
-    check(f, "a.b", 7);
+    wh_mf_check(f, "a.b", 9);
+    wh_mf_check(f, "a.b", 7);
     assert_index_ok(f->m);
     /* A wildcard after an exact type on a path no trie node had. */
-    add(f, "k.l", -1);
-    add(f, "k.*", -1);
-    assert_int_equal(check(f, "k.l", -1), 2);
+    wh_mf_add(f, "k.l", -1);
+    wh_mf_add(f, "k.*", -1);
+    assert_int_equal(wh_mf_check(f, "k.l", -1), 2);
     assert_index_ok(f->m);
 }
 
@@ -254,24 +178,24 @@ static void test_both_lists_of_a_node_and_updates(void **state)
  * every key stays reachable. */
 static void test_map_removal_keeps_probe_runs(void **state)
 {
-    fixture *f = *state;
+    wh_mf *f = *state;
     char buf[32];
     for (int i = 0; i < 400; i++) {
         snprintf(buf, sizeof(buf), "t%d.e", i);
-        add(f, buf, -1);
+        wh_mf_add(f, buf, -1);
     }
     for (size_t i = 0; i < 400; i += 3)
         WH_ASSERT_OK(wh_matcher_remove(f->m, wh_subscription_id(f->subs[i])));
     assert_index_ok(f->m);
     for (int i = 0; i < 400; i++) {
         snprintf(buf, sizeof(buf), "t%d.e", i);
-        assert_int_equal(check(f, buf, -1), i % 3 ? 1 : 0);
+        assert_int_equal(wh_mf_check(f, buf, -1), i % 3 ? 1 : 0);
     }
 }
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, wh_mf_setup, wh_mf_teardown)
     const struct CMUnitTest tests[] = {
         T(test_nodes_grow_and_move),          T(test_nodes_shrink_and_the_last_entry_frees_the_key),
         T(test_the_root_grows_and_shrinks),   T(test_both_lists_of_a_node_and_updates),
