@@ -137,10 +137,12 @@ typedef struct batch_ctx {
     char **sub_ids; /* fast way: each item's subscription id */
 } batch_ctx;
 
-/* Whether item i's stats are overwritten by a later item of the same subscription. */
+/* Whether item i's stats are overwritten by a later item of the same subscription. The search
+ * is quadratic, so in a batch of more than 256 items every item's stats are applied (the same
+ * result, only slower; the hub's batches are at most its in-flight limit, 64 by default). */
 static bool stats_superseded(const batch_ctx *c, size_t i)
 {
-    if (c->outcomes[i]->stats->disable) return false;
+    if (c->outcomes[i]->stats->disable || c->count > 256) return false;
     for (size_t j = i + 1; j < c->count; j++)
         if (c->outcomes[j]->stats && strcmp(c->sub_ids[j], c->sub_ids[i]) == 0) return true;
     return false;
