@@ -252,7 +252,10 @@ static void test_sigkill_loses_nothing(void **state)
         run r;
         spawn(&r, db, base, accepted + 1);
         bool last = kills >= MAX_KILLS || accepted >= EVENTS - 1;
-        int wait = last ? (int)(BUDGET_MS - (mono_ms() - start)) : 100 + rand() % 900;
+        /* A child emits the 5 000 events in about 2 s here, so kills come every 50-450 ms to
+         * be sure of several before it is done (with 100-1000 ms it sometimes finished after
+         * two). */
+        int wait = last ? (int)(BUDGET_MS - (mono_ms() - start)) : 50 + rand() % 400;
         int got = pump(&r, wait > 0 ? wait : 1, &accepted);
         done = got == 1;
         int st = finish(&r, !done);
