@@ -70,6 +70,9 @@ typedef struct wh_delivery {
 typedef struct wh_attempt {
     unsigned int version; /* WH_ATTEMPT_VERSION */
     const char *delivery_id;
+    /* Read: the delivery's subscription. Record: may be NULL or name the delivery's subscription
+     * (a hint the store may use to skip a read); the attempt is filed under the delivery's own
+     * subscription either way. */
     const char *subscription_id;
     uint32_t number; /* 1 for the first attempt of the delivery */
     wh_time_ms started_at;
