@@ -125,7 +125,7 @@ static const char *const SQL[SQ_STMT_COUNT] = {
     [SQ_DEL_RECORD] = "UPDATE deliveries SET status = ?2,"
                       " next_attempt_at = CASE WHEN ?2 = 0 THEN ?3 ELSE next_attempt_at END,"
                       " due_at = CASE WHEN ?2 = 0 THEN ?3 ELSE NULL END, attempts = ?4,"
-                      " last_status = ?5, last_error = ?6, lease_until = 0, updated_at = ?7"
+                      " last_status = ?5, last_error = ?6, updated_at = ?7"
                       " WHERE id = ?1 AND (?8 IS NULL OR subscription_id = ?8)",
     [SQ_ATT_INSERT] = "INSERT INTO attempts(" ACOLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [SQ_REPLAY] = "UPDATE deliveries SET status = 0, next_attempt_at = ?2, due_at = ?2,"

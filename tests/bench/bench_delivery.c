@@ -67,15 +67,21 @@ static size_t discard(char *d, size_t s, size_t n, void *u)
     return s * n;
 }
 
-static double sequential_rate(const char *url, int n)
+/* The request every baseline sends: the 1 KiB body as JSON, the answer discarded. */
+static void request_setup(CURL *e, const char *url, struct curl_slist *h)
 {
-    CURL *e = curl_easy_init();
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, g_body);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)BODY_BYTES);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+}
+
+static double sequential_rate(const char *url, int n)
+{
+    CURL *e = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    request_setup(e, url, h);
     double t0 = bench_now_s();
     int ok = 0;
     for (int i = 0; i < n; i++)
@@ -84,15 +90,6 @@ static double sequential_rate(const char *url, int n)
     curl_slist_free_all(h);
     curl_easy_cleanup(e);
     return ok == n ? n / dt : 0;
-}
-
-static void multi_setup(CURL *e, const char *url, struct curl_slist *h)
-{
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, g_body);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)BODY_BYTES);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
 }
 
 /* n requests through one multi handle, CONNS at a time, each handle re-added as it finishes. */
@@ -106,7 +103,7 @@ static double multi_rate(const char *url, int n)
     double t0 = bench_now_s();
     for (int i = 0; i < CONNS; i++, started++) {
         e[i] = curl_easy_init();
-        multi_setup(e[i], url, h);
+        request_setup(e[i], url, h);
         curl_multi_add_handle(m, e[i]);
     }
     while (done < n && bench_now_s() - t0 < 60) {
