@@ -89,13 +89,23 @@ int whi_hub_check_sub(wh_hub *h, const wh_subscription *sub); /* templates + SSR
 int whi_hub_emit_subs(wh_hub *h, const wh_event *ev, const wh_subscription *const *subs, size_t n,
                       size_t *queued);
 
-/* hub_run.c */
+/* hub_run.c: record what completed, then lease and start what is due */
 int whi_hub_start_due(wh_hub *h);
 void whi_hub_abandon_flights(wh_hub *h);
 
 /* hub_record.c: completions are queued by the transport's callback and recorded in batches */
 void whi_hub_on_done(const wh_http_response *resp, void *ud); /* takes the lock itself */
 void whi_hub_flush_done(wh_hub *h);                           /* call with the lock held */
+/* A lease to take in the same store call as the records (whi_hub_flush_done_lease). */
+typedef struct whi_hub_lease {
+    const wh_lease_request *req;
+    wh_store_delivery_cb cb;
+    void (*forget)(void *user_data); /* drop what cb received (the combined call failed) */
+    void *user_data;
+} whi_hub_lease;
+/* Record what completed, then lease: in one store call (one transaction) when the store has
+ * record_and_lease. Returns the lease's result; recording errors are logged. Lock held. */
+int whi_hub_flush_done_lease(wh_hub *h, const whi_hub_lease *lease);
 void whi_hub_flight_free(hub_flight *f);
 
 /* hub_outcome.c: what an attempt's response means */

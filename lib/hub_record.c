@@ -148,30 +148,62 @@ static bool judge_one(wh_hub *h, const hub_done *d, wh_time_ms now, judged *j)
     return true;
 }
 
-static int store_batch(wh_hub *h, judged *js, size_t n)
+/* The hub reads a store member only when the store's version has it. */
+static bool has_record_and_lease(const wh_store *s)
 {
-    if (n == 0) return WH_OK;
-    const wh_attempt **as = whi_calloc(n, sizeof(*as));
-    const wh_outcome **os = whi_calloc(n, sizeof(*os));
-    int rc = as && os ? WH_OK : whi_error_oom();
-    for (size_t i = 0; rc == WH_OK && i < n; i++) {
+    return s->version >= 2 && s->record_and_lease;
+}
+
+/* Point the outcomes at their stats and list the items as the store takes them. */
+static int item_lists(judged *js, size_t n, const wh_attempt ***as, const wh_outcome ***os)
+{
+    *as = n ? whi_calloc(n, sizeof(**as)) : NULL;
+    *os = n ? whi_calloc(n, sizeof(**os)) : NULL;
+    if (n && (!*as || !*os)) return whi_error_oom();
+    for (size_t i = 0; i < n; i++) {
         /* stats are referenced by address: point each outcome at its own */
         js[i].outcome.stats = &js[i].stats;
         js[i].stats.disabled_reason = js[i].stats.disable ? js[i].verdict.disable_reason : NULL;
-        as[i] = &js[i].attempt;
-        os[i] = &js[i].outcome;
+        (*as)[i] = &js[i].attempt;
+        (*os)[i] = &js[i].outcome;
     }
-    size_t done = 0;
-    if (rc == WH_OK && h->store->record_batch)
-        rc = h->store->record_batch(h->store, as, os, n, &done);
-    for (size_t i = 0; rc == WH_OK && !h->store->record_batch && i < n; i++)
+    return WH_OK;
+}
+
+static int record_items(wh_hub *h, const wh_attempt **as, const wh_outcome **os, size_t n)
+{
+    if (n == 0) return WH_OK;
+    if (h->store->record_batch) return h->store->record_batch(h->store, as, os, n, NULL);
+    int rc = WH_OK;
+    for (size_t i = 0; rc == WH_OK && i < n; i++)
         rc = h->store->record(h->store, as[i], os[i]);
+    return rc;
+}
+
+/* Record the judged items, and take the lease in the same call when the store can (*leased
+ * says whether it did; the lease then succeeded). */
+static int store_items(wh_hub *h, judged *js, size_t n, const whi_hub_lease *lease, bool *leased)
+{
+    const wh_attempt **as;
+    const wh_outcome **os;
+    int rc = item_lists(js, n, &as, &os);
+    *leased = false;
+    if (rc == WH_OK && lease && has_record_and_lease(h->store)) {
+        *leased = h->store->record_and_lease(h->store, as, os, n, NULL, lease->req, lease->cb,
+                                             lease->user_data) == WH_OK;
+        if (!*leased) { /* all or nothing: nothing was kept; apart, each call says what failed */
+            whi_hub_log(h, WH_LOG_WARN, "recording and leasing together failed (%s); apart",
+                        wh_error_last()->message);
+            lease->forget(lease->user_data);
+        }
+    }
+    if (rc == WH_OK && !*leased) rc = record_items(h, as, os, n);
     whi_free(as);
     whi_free(os);
     return rc;
 }
 
-void whi_hub_flush_done(wh_hub *h)
+int whi_hub_flush_done_lease(wh_hub *h, const whi_hub_lease *lease)
 {
     hub_done *list = h->done_head;
     h->done_head = h->done_tail = NULL;
@@ -180,17 +212,21 @@ void whi_hub_flush_done(wh_hub *h)
         n++;
     judged *js = n ? whi_calloc(n, sizeof(*js)) : NULL;
     size_t m = 0;
+    bool disables = false;
     wh_time_ms now = whi_hub_now(h);
-    uint64_t before = h->store->sub_changes(h->store);
     for (hub_done *d = list; js && d; d = d->next)
-        m += judge_one(h, d, now, &js[m]);
-    int rc = n && !js ? whi_error_oom() : store_batch(h, js, m);
+        if (judge_one(h, d, now, &js[m])) disables |= js[m++].stats.disable;
+    /* Our disables bump the store's change counter: read it before writing, to tell ours from
+     * another process's change. Nothing else we record changes it. */
+    uint64_t before = disables ? h->store->sub_changes(h->store) : 0;
+    bool leased = false;
+    int rc = n && !js ? whi_error_oom() : store_items(h, js, m, lease, &leased);
     if (rc != WH_OK) {
         /* Unrecorded attempts are sent again when their leases expire; the cache already moved,
          * so re-read what the store really holds. */
         whi_hub_log(h, WH_LOG_ERROR, "cannot record %zu attempts: %s", m, wh_error_last()->message);
         whi_hub_reload(h);
-    } else if (before == h->changes) {
+    } else if (disables && before == h->changes) {
         h->changes = h->store->sub_changes(h->store); /* our disables bumped it */
     }
     whi_free(js);
@@ -199,4 +235,11 @@ void whi_hub_flush_done(wh_hub *h)
         list = d->next;
         done_free(d);
     }
+    if (!lease || leased) return WH_OK;
+    return h->store->lease(h->store, lease->req, lease->cb, lease->user_data);
+}
+
+void whi_hub_flush_done(wh_hub *h)
+{
+    whi_hub_flush_done_lease(h, NULL);
 }

@@ -239,10 +239,23 @@ static void start_leased(wh_hub *h, const wh_delivery *d, wh_time_ms now)
         record_unsent(h, d, why, now);
 }
 
+/* The combined record-and-lease call failed: drop what it handed over (none of it is leased). */
+static void forget_leased(void *ud)
+{
+    lease_ctx *c = ud;
+    for (size_t i = 0; i < c->n; i++)
+        whi_free(c->v[i].strings);
+    c->n = 0;
+    c->rc = WH_OK;
+}
+
 int whi_hub_start_due(wh_hub *h)
 {
     size_t free_slots = h->opts.max_in_flight - h->inflight;
-    if (h->inflight >= h->opts.max_in_flight || free_slots == 0) return WH_OK;
+    if (h->inflight >= h->opts.max_in_flight || free_slots == 0) {
+        whi_hub_flush_done(h);
+        return WH_OK;
+    }
     if (free_slots > LEASE_BATCH_MAX) free_slots = LEASE_BATCH_MAX;
     const char *busy[LEASE_BATCH_MAX];
     wh_time_ms now = whi_hub_now(h);
@@ -250,8 +263,14 @@ int whi_hub_start_due(wh_hub *h)
                             free_slots, h->opts.max_in_flight_per_subscription,
                             busy,       busy_subs(h, busy, LEASE_BATCH_MAX)};
     lease_ctx c = {whi_calloc(free_slots, sizeof(leased)), 0, free_slots, WH_OK};
-    if (!c.v) return whi_error_oom();
-    int rc = h->store->lease(h->store, &req, copy_delivery, &c);
+    if (!c.v) {
+        whi_hub_flush_done(h);
+        return whi_error_oom();
+    }
+    /* What completed is recorded first, in the same transaction as the lease where the store
+     * can: one write per round instead of two. */
+    whi_hub_lease lease = {&req, copy_delivery, forget_leased, &c};
+    int rc = whi_hub_flush_done_lease(h, &lease);
     if (rc == WH_OK) rc = c.rc;
     /* Fewer than asked while some subscriptions are busy: whatever is still due belongs to
      * them, so the loop need not come back before a request completes (see wait_budget). With
@@ -340,9 +359,11 @@ int wh_hub_run(wh_hub *h, int timeout_ms)
     if (h->external_waiter) drain_wake(h);
     h->transport->perform(h->transport, 0, NULL);
     pthread_mutex_lock(&h->lock);
-    whi_hub_flush_done(h);
     int rc = whi_hub_refresh_if_stale(h);
-    if (rc == WH_OK) rc = whi_hub_start_due(h);
+    if (rc == WH_OK)
+        rc = whi_hub_start_due(h); /* records what completed, then leases */
+    else
+        whi_hub_flush_done(h);
     int wait = wait_budget(h);
     if (timeout_ms > 0) wait = wait < 0 || wait > timeout_ms ? timeout_ms : wait;
     /* Set under the lock that emits take, so an emit after this point wakes the poll. */
@@ -354,7 +375,6 @@ int wh_hub_run(wh_hub *h, int timeout_ms)
         h->transport->perform(h->transport, 0, NULL);
         pthread_mutex_lock(&h->lock);
         h->run_waiting = false;
-        whi_hub_flush_done(h);
         int rc2 = whi_hub_start_due(h);
         rc = rc == WH_OK ? rc2 : rc;
         pthread_mutex_unlock(&h->lock);

@@ -132,6 +132,22 @@ int whi_sq_sub_save(sq_store *q, const wh_subscription *sub, bool insert);
 /* Apply stats (and maybe a disable) to subscription id inside a write transaction. */
 int whi_sq_apply_stats(sq_store *q, const char *id, const wh_sub_stats *st);
 
+/* ---- a lease as one step of a transaction (sqlite_queue.c; record_and_lease uses it) ---- */
+typedef struct whi_sq_lease {
+    const wh_lease_request *req;
+    whi_lease_filter filter;
+    wh_store_delivery_cb cb;
+    void *user_data;
+    sqlite3_int64 *seqs; /* the deliveries chosen, in due order */
+    size_t n, cap;
+} whi_sq_lease;
+/* Check the request and set l up (whi_sq_lease_free it whatever this returns). */
+int whi_sq_lease_init(whi_sq_lease *l, const wh_lease_request *req, wh_store_delivery_cb cb,
+                      void *user_data);
+/* Lease inside the caller's write transaction (an sq_txn_fn; ctx is the whi_sq_lease). */
+int whi_sq_lease_step(sq_store *q, void *ctx);
+void whi_sq_lease_free(whi_sq_lease *l);
+
 /* ---- vtable parts ---- */
 void whi_sq_subs_fill(wh_store *vt);
 void whi_sq_queue_fill(wh_store *vt);

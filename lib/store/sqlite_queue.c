@@ -78,16 +78,7 @@ static int sq_enqueue(wh_store *s, const wh_delivery *const *batch, size_t count
 
 /* ---- lease ---- */
 
-typedef struct lease_ctx {
-    const wh_lease_request *req;
-    whi_lease_filter filter;
-    wh_store_delivery_cb cb;
-    void *user_data;
-    sqlite3_int64 *seqs; /* the deliveries chosen, in due order */
-    size_t n, cap;
-} lease_ctx;
-
-static int add_seq(lease_ctx *c, sqlite3_int64 seq)
+static int add_seq(whi_sq_lease *c, sqlite3_int64 seq)
 {
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 64;
@@ -126,7 +117,7 @@ static bool src_first(const due_src *a, const due_src *b)
 
 /* Merge the pending and the expired-lease sources in due order and choose what the filter
  * allows, up to max: the order one queue keyed on due time gives (the memory store's). */
-static int lease_choose(sq_store *q, lease_ctx *c)
+static int lease_choose(sq_store *q, whi_sq_lease *c)
 {
     due_src src[2] = {{whi_sq_stmt(q, SQ_LEASE_SCAN), false, 0, 0},
                       {whi_sq_stmt(q, SQ_LEASE_EXPIRED), false, 0, 0}};
@@ -148,7 +139,7 @@ static int lease_choose(sq_store *q, lease_ctx *c)
 }
 
 /* Lease one chosen delivery and read it (into st, reset by the caller). */
-static int lease_one(sq_store *q, const lease_ctx *c, sqlite3_int64 seq, sqlite3_stmt **st)
+static int lease_one(sq_store *q, const whi_sq_lease *c, sqlite3_int64 seq, sqlite3_stmt **st)
 {
     sqlite3_stmt *take = whi_sq_stmt(q, SQ_LEASE_TAKE);
     sqlite3_bind_int64(take, 1, seq);
@@ -165,9 +156,9 @@ static int lease_one(sq_store *q, const lease_ctx *c, sqlite3_int64 seq, sqlite3
 }
 
 /* Lease each chosen delivery and hand it to the callback, until it says stop. */
-static int lease_fn(sq_store *q, void *ctx)
+int whi_sq_lease_step(sq_store *q, void *ctx)
 {
-    lease_ctx *c = ctx;
+    whi_sq_lease *c = ctx;
     int rc = lease_choose(q, c);
     for (size_t i = 0; rc == WH_OK && i < c->n; i++) {
         sqlite3_stmt *st;
@@ -186,16 +177,29 @@ static int lease_fn(sq_store *q, void *ctx)
     return rc;
 }
 
+int whi_sq_lease_init(whi_sq_lease *l, const wh_lease_request *req, wh_store_delivery_cb cb,
+                      void *user_data)
+{
+    *l = (whi_sq_lease){req, {WHI_HMAP_INIT, WHI_HMAP_INIT, 0}, cb, user_data, NULL, 0, 0};
+    int rc = whi_lease_check(req);
+    if (rc == WH_OK && !cb) rc = whi_error(WH_EINVAL, "callback must not be NULL");
+    return rc == WH_OK ? whi_lease_filter_init(&l->filter, req) : rc;
+}
+
+void whi_sq_lease_free(whi_sq_lease *l)
+{
+    whi_lease_filter_free(&l->filter);
+    whi_free(l->seqs);
+    l->seqs = NULL;
+}
+
 static int sq_lease(wh_store *s, const wh_lease_request *req, wh_store_delivery_cb cb,
                     void *user_data)
 {
-    int rc = whi_lease_check(req);
-    if (rc == WH_OK && !cb) rc = whi_error(WH_EINVAL, "callback must not be NULL");
-    lease_ctx c = {req, {WHI_HMAP_INIT, WHI_HMAP_INIT, 0}, cb, user_data, NULL, 0, 0};
-    if (rc != WH_OK || (rc = whi_lease_filter_init(&c.filter, req)) != WH_OK) return rc;
-    rc = whi_sq_txn(sq_of(s), true, lease_fn, &c);
-    whi_lease_filter_free(&c.filter);
-    whi_free(c.seqs);
+    whi_sq_lease l;
+    int rc = whi_sq_lease_init(&l, req, cb, user_data);
+    if (rc == WH_OK) rc = whi_sq_txn(sq_of(s), true, whi_sq_lease_step, &l);
+    whi_sq_lease_free(&l);
     return rc;
 }
 

@@ -161,16 +161,30 @@ static int batch_fast_fn(sq_store *q, void *ctx)
     return rc;
 }
 
-static int batch_fast(sq_store *q, batch_ctx *c)
+/* Check every item and make room for their subscription ids (batch_release frees it). */
+static int batch_prepare(batch_ctx *c)
 {
-    for (size_t i = 0; i < c->count; i++)
-        if (whi_record_check(c->attempts[i], c->outcomes[i]) != WH_OK) return WH_EINVAL;
-    if (!(c->sub_ids = whi_calloc(c->count, sizeof(char *)))) return WH_ENOMEM;
-    int rc = whi_sq_txn(q, true, batch_fast_fn, c);
-    for (size_t i = 0; i < c->count; i++)
+    for (size_t i = 0; i < c->count; i++) {
+        int rc = whi_record_check(c->attempts[i], c->outcomes[i]);
+        if (rc != WH_OK) return rc;
+    }
+    if (c->count && !(c->sub_ids = whi_calloc(c->count, sizeof(char *)))) return whi_error_oom();
+    return WH_OK;
+}
+
+static void batch_release(batch_ctx *c)
+{
+    for (size_t i = 0; c->sub_ids && i < c->count; i++)
         whi_free(c->sub_ids[i]);
     whi_free(c->sub_ids);
     c->sub_ids = NULL;
+}
+
+static int batch_fast(sq_store *q, batch_ctx *c)
+{
+    int rc = batch_prepare(c);
+    if (rc == WH_OK) rc = whi_sq_txn(q, true, batch_fast_fn, c);
+    batch_release(c);
     return rc;
 }
 
@@ -217,6 +231,38 @@ static int sq_record_batch(wh_store *s, const wh_attempt *const *attempts,
     if (rc != WH_OK) c.done = 0;
     if (done) *done = c.done;
     return rc != WH_OK ? rc : c.item_rc;
+}
+
+/* record_and_lease: the fast way of a batch, then the lease, in one transaction. */
+typedef struct record_lease_ctx {
+    batch_ctx batch;
+    whi_sq_lease lease;
+} record_lease_ctx;
+
+static int record_lease_fn(sq_store *q, void *ctx)
+{
+    record_lease_ctx *c = ctx;
+    int rc = c->batch.count ? batch_fast_fn(q, &c->batch) : WH_OK;
+    return rc == WH_OK ? whi_sq_lease_step(q, &c->lease) : rc;
+}
+
+static int sq_record_and_lease(wh_store *s, const wh_attempt *const *attempts,
+                               const wh_outcome *const *outcomes, size_t count, size_t *done,
+                               const wh_lease_request *req, wh_store_delivery_cb cb,
+                               void *user_data)
+{
+    record_lease_ctx c = {{attempts, outcomes, count, 0, WH_OK, NULL}, {0}};
+    int rc = count && (!attempts || !outcomes)
+                 ? whi_error(WH_EINVAL, "attempts and outcomes must not be NULL")
+                 : WH_OK;
+    if (rc == WH_OK) rc = batch_prepare(&c.batch);
+    int lrc = whi_sq_lease_init(&c.lease, req, cb, user_data);
+    if (rc == WH_OK) rc = lrc;
+    if (rc == WH_OK) rc = whi_sq_txn(sq_of(s), true, record_lease_fn, &c);
+    batch_release(&c.batch);
+    whi_sq_lease_free(&c.lease);
+    if (done) *done = rc == WH_OK ? count : 0;
+    return rc;
 }
 
 typedef struct replay_ctx {
@@ -303,6 +349,7 @@ void whi_sq_record_fill(wh_store *vt)
 {
     vt->record = sq_record;
     vt->record_batch = sq_record_batch;
+    vt->record_and_lease = sq_record_and_lease;
     vt->replay = sq_replay;
     vt->replay_since = sq_replay_since;
     vt->purge = sq_purge;

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "store_conformance_impl.h"
 
@@ -207,6 +208,74 @@ static void test_record_batch(void **state)
     assert_int_equal(done, 0);
     WH_ASSERT_OK(s->record_batch(s, NULL, NULL, 0, &done));
     assert_int_equal(done, 0);
+}
+
+/* record_and_lease (version 2, may provide): the batch's outcomes, then a lease, all or nothing. */
+static void test_record_and_lease(void **state)
+{
+    wh_store *s = SC_STORE(state);
+    if (s->version < 2 || !s->record_and_lease) skip(); /* may provide */
+    wh_sc_put_sub(s, "s1", NULL, 1);
+    wh_sc_put_delivery(s, "k1", "s1", 1, 10);
+    wh_sc_put_delivery(s, "k2", "s1", 2, 20);
+    wh_sc_put_delivery(s, "k3", "s1", 3, 30);
+    lease_one(s, "k1", 10); /* only k1 is due at 10 */
+    wh_sub_stats st = {40, 200, 0, 0, 0, NULL};
+    wh_attempt a = {WH_ATTEMPT_VERSION, "k1", NULL, 1, 30, 10, 200, 0, NULL, NULL, 0};
+    wh_outcome ok = {WH_DELIVERY_SUCCEEDED, 0, NULL, &st};
+    const wh_attempt *as[] = {&a};
+    const wh_outcome *os[] = {&ok};
+    wh_lease_request req = {25, 1025, SC_MAX, 0, NULL, 0};
+    /* A failing item: nothing is recorded and nothing leased, whatever cb received. */
+    a.delivery_id = "missing";
+    sc_got g = {0};
+    size_t done = 99;
+    assert_int_equal(s->record_and_lease(s, as, os, 1, &done, &req, sc_collect, &g), WH_ENOTFOUND);
+    assert_int_equal(done, 0);
+    sc_got_free(&g);
+    assert_int_equal(wh_sc_status(s, "k1"), WH_DELIVERY_IN_FLIGHT);
+    assert_int_equal(wh_sc_status(s, "k2"), WH_DELIVERY_PENDING);
+    /* Both parts: k1 recorded, k2 (due at 20) leased; k3 (due at 30) not yet due. */
+    a.delivery_id = "k1";
+    memset(&g, 0, sizeof(g));
+    WH_ASSERT_OK(s->record_and_lease(s, as, os, 1, &done, &req, sc_collect, &g));
+    assert_int_equal(done, 1);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.d[0].id, "k2");
+    assert_int_equal(g.d[0].status, WH_DELIVERY_IN_FLIGHT);
+    assert_int_equal(g.d[0].lease_until, 1025);
+    sc_got_free(&g);
+    assert_int_equal(wh_sc_status(s, "k1"), WH_DELIVERY_SUCCEEDED);
+    assert_int_equal(wh_sc_status(s, "k2"), WH_DELIVERY_IN_FLIGHT);
+    assert_int_equal(wh_sc_status(s, "k3"), WH_DELIVERY_PENDING);
+    size_t total = 0;
+    sc_attempts list = {0};
+    WH_ASSERT_OK(s->attempt_list(s, "k1", NULL, 0, 1, &total, sc_collect_attempt, &list));
+    assert_int_equal(total, 1);
+    sc_attempts_free(&list);
+    wh_subscription *sub;
+    WH_ASSERT_OK(s->sub_get(s, "s1", &sub));
+    assert_int_equal(wh_subscription_last_delivery_at(sub), 40);
+    wh_subscription_free(sub);
+    /* No items: only a lease. */
+    req.now = 30;
+    memset(&g, 0, sizeof(g));
+    WH_ASSERT_OK(s->record_and_lease(s, NULL, NULL, 0, &done, &req, sc_collect, &g));
+    assert_int_equal(done, 0);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.d[0].id, "k3");
+    sc_got_free(&g);
+    /* Bad arguments change nothing. */
+    assert_int_equal(s->record_and_lease(s, as, os, 1, &done, NULL, sc_collect, &g), WH_EINVAL);
+    assert_int_equal(s->record_and_lease(s, as, os, 1, &done, &req, NULL, NULL), WH_EINVAL);
+    assert_int_equal(s->record_and_lease(s, NULL, NULL, 1, &done, &req, sc_collect, &g), WH_EINVAL);
+    wh_outcome bad = {WH_DELIVERY_IN_FLIGHT, 0, NULL, NULL};
+    os[0] = &bad;
+    assert_int_equal(s->record_and_lease(s, as, os, 1, &done, &req, sc_collect, &g), WH_EINVAL);
+    assert_int_equal(g.n, 0);
+    WH_ASSERT_OK(s->attempt_list(s, "k1", NULL, 0, 1, &total, sc_collect_attempt, &list));
+    assert_int_equal(total, 1);
+    sc_attempts_free(&list);
 }
 
 /* An attempt's subscription_id is a hint: the attempt is filed under the delivery's own. */
@@ -574,6 +643,7 @@ const struct CMUnitTest sc_record_tests[] = {
     cmocka_unit_test(test_record_errors_change_nothing),
     cmocka_unit_test(test_record_batch),
     cmocka_unit_test(test_record_batch_stats),
+    cmocka_unit_test(test_record_and_lease),
     cmocka_unit_test(test_record_files_under_the_delivery_subscription),
     cmocka_unit_test(test_replay_keeps_the_idempotency_key),
     cmocka_unit_test(test_replay_since),

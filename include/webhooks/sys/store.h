@@ -133,7 +133,9 @@ typedef int (*wh_store_attempt_cb)(const wh_attempt *attempt, void *user_data);
 
 typedef struct wh_store wh_store;
 
-#define WH_STORE_VERSION 1
+/* 1: every member up to record_batch. 2: record_and_lease. The hub reads a member only when the
+ * store's version has it, so a store built against an older header keeps working. */
+#define WH_STORE_VERSION 2
 
 struct wh_store {
     unsigned int version; /* WH_STORE_VERSION the store was built against */
@@ -230,13 +232,24 @@ struct wh_store {
      * were recorded (each item is atomic, so the rest changed nothing). */
     int (*record_batch)(wh_store *s, const wh_attempt *const *attempts,
                         const wh_outcome *const *outcomes, size_t count, size_t *done);
+
+    /* ---- version 2 ---- */
+    /* (may provide: NULL means call record_batch, then lease) Record count attempts with their
+     * outcomes as record_batch does, then lease as lease does, all in one transaction: a
+     * delivery loop's two writes of a round for the price of one. All or nothing: on any error
+     * nothing was recorded nor leased, *done (may be NULL) is 0, and deliveries already handed
+     * to cb are not leased (forget them); the caller then records and leases separately, which
+     * says which item failed. count may be 0 (then it only leases). */
+    int (*record_and_lease)(wh_store *s, const wh_attempt *const *attempts,
+                            const wh_outcome *const *outcomes, size_t count, size_t *done,
+                            const wh_lease_request *req, wh_store_delivery_cb cb, void *user_data);
 };
 
 /* A wh_store with every member NULL, for implementers to fill in. */
 #define WH_STORE_INIT                                                                              \
     {                                                                                              \
         WH_STORE_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,  \
-            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL                       \
+            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL                 \
     }
 
 /* Free a store through its vtable; NULL is a no-op. */
