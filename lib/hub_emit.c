@@ -162,8 +162,12 @@ static void drafts_drop_unknown(wh_hub *h, draft_set *ds)
     ds->n = kept;
 }
 
-/* Store every draft in one atomic batch. */
-static int drafts_commit(wh_hub *h, draft_set *ds)
+/*
+ * Store every draft in one atomic batch. The store is thread-safe, so emits write it without
+ * the hub's lock (locked false): a run on another thread goes on leasing and sending meanwhile
+ * instead of waiting on the disk. Only the reload after a refusal takes the lock.
+ */
+static int drafts_commit(wh_hub *h, draft_set *ds, bool locked)
 {
     if (ds->n == 0) return WH_OK;
     const wh_delivery **batch = whi_calloc(ds->n, sizeof(*batch));
@@ -182,12 +186,20 @@ static int drafts_commit(wh_hub *h, draft_set *ds)
         /* A subscription was deleted behind our back (another process sharing the store): the
          * enqueue refused the whole batch, so drop the gone ones and store the rest. */
         ds->retried = true;
-        if ((rc = whi_hub_reload(h)) == WH_OK) {
-            drafts_drop_unknown(h, ds);
-            rc = drafts_commit(h, ds);
-        }
+        if (!locked) pthread_mutex_lock(&h->lock);
+        if ((rc = whi_hub_reload(h)) == WH_OK) drafts_drop_unknown(h, ds);
+        if (!locked) pthread_mutex_unlock(&h->lock);
+        if (rc == WH_OK) rc = drafts_commit(h, ds, locked);
     }
     return rc;
+}
+
+/* Wake a run asleep in poll (after the deliveries were stored without the lock). */
+static void wake(wh_hub *h)
+{
+    pthread_mutex_lock(&h->lock);
+    whi_hub_wake(h);
+    pthread_mutex_unlock(&h->lock);
 }
 
 static void drafts_free(draft_set *ds)
@@ -222,9 +234,9 @@ static int emit_events(wh_hub *h, const wh_event *const *events, size_t count, c
     wh_time_ms now = whi_hub_now(h);
     for (size_t i = 0; rc == WH_OK && i < count; i++)
         rc = drafts_match(h, &ds, events[i], owner, now);
-    if (rc == WH_OK) rc = drafts_commit(h, &ds);
-    if (rc == WH_OK && ds.n) whi_hub_wake(h);
     pthread_mutex_unlock(&h->lock);
+    if (rc == WH_OK) rc = drafts_commit(h, &ds, false);
+    if (rc == WH_OK && ds.n) wake(h);
     if (rc == WH_OK && queued) *queued = ds.n;
     drafts_free(&ds);
     return rc;
@@ -240,7 +252,7 @@ int whi_hub_emit_subs(wh_hub *h, const wh_event *ev, const wh_subscription *cons
         const hub_sub *hs = whi_hub_cache_get(h, wh_subscription_id(subs[i]));
         if (hs) rc = drafts_add(h, &ds, hs, ev, now);
     }
-    if (rc == WH_OK) rc = drafts_commit(h, &ds);
+    if (rc == WH_OK) rc = drafts_commit(h, &ds, true);
     if (queued) *queued = rc == WH_OK ? ds.n : 0;
     drafts_free(&ds);
     return rc;
@@ -285,9 +297,9 @@ int wh_hub_emit_to(wh_hub *h, const wh_event *ev, const char *subscription_id)
         rc = whi_error(WH_ESTATE, "webhook %.64s is %s, not active", subscription_id,
                        wh_status_name(hs->sub->status));
     if (rc == WH_OK) rc = drafts_add(h, &ds, hs, ev, whi_hub_now(h));
-    if (rc == WH_OK) rc = drafts_commit(h, &ds);
-    if (rc == WH_OK) whi_hub_wake(h);
     pthread_mutex_unlock(&h->lock);
+    if (rc == WH_OK) rc = drafts_commit(h, &ds, false);
+    if (rc == WH_OK) wake(h);
     drafts_free(&ds);
     return rc;
 }
