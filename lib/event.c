@@ -9,23 +9,48 @@
  * base62, whose digits sort in ASCII order), so ids sort by creation time like KSUIDs. Stores
  * index deliveries and attempts by id: a time-ordered id appends to those indexes instead of
  * touching a random page per row, which halved the SQLite store's disk writes per delivery.
- * The remaining 16 characters (95 bits) are random.
+ * The remaining 16 characters (95 bits) are random; with a clock, the first 4 of them are a
+ * sequence instead (whi_msg_id_next), so ids made in the same millisecond keep their order too.
  */
-int whi_msg_id(char out[WHI_MSG_ID_LEN + 1])
+static const char B62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+#define SEQ_LIMIT (62u * 62u * 62u * 62u) /* WHI_MSG_ID_SEQ_CHARS base62 digits */
+
+/* Write v as n base62 digits, most significant first. */
+static void put_b62(char *out, int n, uint64_t v)
 {
-    static const char B62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    for (int i = n - 1; i >= 0; i--, v /= 62)
+        out[i] = B62[v % 62];
+}
+
+int whi_msg_id_next(char out[WHI_MSG_ID_LEN + 1], whi_id_clock *clock)
+{
     unsigned char raw[WHI_MSG_ID_LEN - 4 - WHI_MSG_ID_TIME_CHARS];
     int rc = whi_random_bytes(raw, sizeof(raw));
     if (rc != WH_OK) return rc;
     memcpy(out, "msg_", 4);
     wh_time_ms now = whi_now_ms();
-    uint64_t t = now > 0 ? (uint64_t)now : 0;
-    for (int i = WHI_MSG_ID_TIME_CHARS - 1; i >= 0; i--, t /= 62)
-        out[4 + i] = B62[t % 62];
-    for (size_t i = 0; i < sizeof(raw); i++) /* slight bias is harmless for an identifier */
-        out[4 + WHI_MSG_ID_TIME_CHARS + i] = B62[raw[i] % 62];
+    size_t at = 4 + WHI_MSG_ID_TIME_CHARS, rnd = 0;
+    if (clock) {
+        /* The clock may step back (NTP): keep the last time, so the order holds. */
+        if (now > clock->ms)
+            *clock = (whi_id_clock){now, 0};
+        else if (++clock->seq == SEQ_LIMIT)
+            *clock = (whi_id_clock){clock->ms + 1, 0};
+        now = clock->ms;
+        put_b62(out + at, WHI_MSG_ID_SEQ_CHARS, clock->seq);
+        at += WHI_MSG_ID_SEQ_CHARS;
+        rnd = WHI_MSG_ID_SEQ_CHARS;
+    }
+    put_b62(out + 4, WHI_MSG_ID_TIME_CHARS, now > 0 ? (uint64_t)now : 0);
+    for (; at < WHI_MSG_ID_LEN; at++) /* slight bias is harmless for an identifier */
+        out[at] = B62[raw[rnd++] % 62];
     out[WHI_MSG_ID_LEN] = '\0';
     return WH_OK;
+}
+
+int whi_msg_id(char out[WHI_MSG_ID_LEN + 1])
+{
+    return whi_msg_id_next(out, NULL);
 }
 
 static int field_error(const char *field, const char *why)

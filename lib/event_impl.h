@@ -28,6 +28,18 @@ struct wh_event {
 #define WHI_MSG_ID_TIME_CHARS 8
 int whi_msg_id(char out[WHI_MSG_ID_LEN + 1]);
 
+/*
+ * For ids that must sort in the order one owner makes them (the hub's delivery ids, made under
+ * its lock): the time never goes back, and after it come WHI_MSG_ID_SEQ_CHARS characters of a
+ * sequence within that millisecond, then random characters. Zero-initialise.
+ */
+typedef struct whi_id_clock {
+    wh_time_ms ms;
+    uint32_t seq;
+} whi_id_clock;
+#define WHI_MSG_ID_SEQ_CHARS 4
+int whi_msg_id_next(char out[WHI_MSG_ID_LEN + 1], whi_id_clock *clock);
+
 void whi_event_clear(wh_event *ev);
 int whi_event_copy(wh_event *dst, const wh_event *src);
 

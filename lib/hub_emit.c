@@ -90,7 +90,7 @@ static void render(wh_hub *h, const hub_sub *hs, const wh_event *ev, draft *dr)
 
 static int draft_init(wh_hub *h, const hub_sub *hs, const wh_event *ev, wh_time_ms now, draft *dr)
 {
-    int rc = whi_msg_id(dr->id);
+    int rc = whi_msg_id_next(dr->id, &h->id_clock);
     if (rc != WH_OK) return rc;
     memcpy(dr->id, "dlv_", 4);
     const wh_subscription *s = hs->sub;

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 
+#include "event_impl.h"
 #include "hashmap.h"
 #include "internal.h"
 #include "webhooks/hub.h"
@@ -58,8 +59,9 @@ struct wh_hub {
     wh_urlguard *guard;
     wh_matcher *matcher;
     wh_match_result *result;
-    whi_hmap subs;    /* id -> hub_sub */
-    uint64_t changes; /* store->sub_changes() the cache reflects */
+    whi_id_clock id_clock; /* delivery ids sort in the order they are made (under the lock) */
+    whi_hmap subs;         /* id -> hub_sub */
+    uint64_t changes;      /* store->sub_changes() the cache reflects */
     hub_flight *flights;
     size_t inflight;
     bool due_blocked;                /* the last lease left due deliveries of busy subscriptions */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "event_impl.h"
 #include "wh_test.h"
 
 /* The base62 time prefix of a generated id, in milliseconds. */
@@ -45,6 +46,35 @@ static void test_ids_sort_by_creation_time(void **state)
         struct timespec pause = {0, 2000000}; /* 2 ms: the next id has a later time */
         nanosleep(&pause, NULL);
     }
+}
+
+/* With a clock (the hub's delivery ids), ids made in the same millisecond keep their order too,
+ * and a clock that steps back does not reorder them. */
+static void test_clocked_ids_keep_their_order(void **state)
+{
+    (void)state;
+    whi_id_clock clock = {0, 0};
+    char prev[WHI_MSG_ID_LEN + 1] = "", id[WHI_MSG_ID_LEN + 1];
+    for (int i = 0; i < 2000; i++) { /* most of these share a millisecond */
+        WH_ASSERT_OK(whi_msg_id_next(id, &clock));
+        assert_int_equal(strlen(id), WHI_MSG_ID_LEN);
+        assert_true(strcmp(prev, id) < 0);
+        memcpy(prev, id, sizeof(id));
+    }
+    /* The wall clock is now behind the last id: the id keeps the later time, next in sequence. */
+    int64_t ahead = wall_ms() + 60000;
+    clock = (whi_id_clock){ahead, 7};
+    WH_ASSERT_OK(whi_msg_id_next(id, &clock));
+    assert_int_equal(id_time_ms(id), ahead);
+    assert_int_equal(clock.seq, 8);
+    assert_int_equal(strncmp(id + 12, "0008", 4), 0);
+    memcpy(prev, id, sizeof(id));
+    /* The sequence's last value: the next id moves to the next millisecond. */
+    clock.seq = 62u * 62u * 62u * 62u - 1;
+    WH_ASSERT_OK(whi_msg_id_next(id, &clock));
+    assert_int_equal(id_time_ms(id), ahead + 1);
+    assert_int_equal(strncmp(id + 12, "0000", 4), 0);
+    assert_true(strcmp(prev, id) < 0);
 }
 
 static void test_new_sets_id_and_time(void **state)
@@ -188,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_json_errors),
         cmocka_unit_test(test_clone),
         cmocka_unit_test(test_ids_sort_by_creation_time),
+        cmocka_unit_test(test_clocked_ids_keep_their_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
