@@ -215,11 +215,50 @@ static double memory_rate(const char *url, int batch)
     return wh_store_memory_new(&st) == WH_OK ? hub_rate(url, st, batch) : 0;
 }
 
+/* One run on a new SQLite file, removed afterwards (the runs would fill /tmp otherwise). */
 static double sqlite_rate(const char *url, const char *dir, const char *name, bool normal,
                           int batch)
 {
     wh_store *st = sqlite_store(dir, name, normal);
-    return st ? hub_rate(url, st, batch) : 0;
+    double rate = st ? hub_rate(url, st, batch) : 0;
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char path[300];
+        snprintf(path, sizeof(path), "%s/%s%s", dir, name, suffixes[i]);
+        unlink(path);
+    }
+    return rate;
+}
+
+/*
+ * The store figures. Memory and SQLite runs alternate, STORE_ROUNDS times, and each keeps its
+ * best run: the machine is shared, so the best run is the least disturbed one, and alternating
+ * exposes both stores to the same busy moments (as bench_match does with its sizes).
+ */
+#define STORE_ROUNDS 3
+
+typedef struct store_rates {
+    double mem1, sq1;           /* one event per emit */
+    double mem50, sq50, full50; /* 50 events per emit; SQLite syncing NORMAL, then FULL */
+} store_rates;
+
+static void keep_best(double *best, double rate)
+{
+    if (rate > *best) *best = rate;
+}
+
+static void measure_stores(const char *url, const char *dir, store_rates *r)
+{
+    *r = (store_rates){0, 0, 0, 0, 0};
+    for (int i = 0; i < STORE_ROUNDS; i++) {
+        /* The SQLite store (file on disk, WAL) syncing NORMAL (durable across a crash of the
+         * process) and FULL (the default: also across power loss, a disk sync per commit). */
+        keep_best(&r->mem1, memory_rate(url, 1));
+        keep_best(&r->sq1, sqlite_rate(url, dir, "normal.db", true, 1));
+        keep_best(&r->mem50, memory_rate(url, 50));
+        keep_best(&r->sq50, sqlite_rate(url, dir, "normal50.db", true, 50));
+        keep_best(&r->full50, sqlite_rate(url, dir, "full50.db", false, 50));
+    }
 }
 
 /* `bench_delivery memory|sqlite [batch]` runs only that hub, emitting `batch` events per call
@@ -246,13 +285,9 @@ int main(int argc, char **argv)
     double wrk = wrk_rate(url);
     double seq = sequential_rate(url, 2000);
     double multi = multi_rate(url, EVENTS);
-    double mem1 = memory_rate(url, 1);
-    /* The SQLite store (file on disk, WAL) syncing NORMAL (durable across a crash of the
-     * process) and FULL (the default: also across power loss, a disk sync per transaction). */
-    double sq_normal = sqlite_rate(url, dir, "normal.db", true, 1);
-    double mem50 = memory_rate(url, 50);
-    double sq_normal50 = sqlite_rate(url, dir, "normal50.db", true, 50);
-    double sq_full50 = sqlite_rate(url, dir, "full50.db", false, 50);
+    store_rates r;
+    measure_stores(url, dir, &r);
+    double mem1 = r.mem1;
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "bench: could not remove %s\n", dir);
@@ -267,13 +302,13 @@ int main(int argc, char **argv)
     bench_line("transport_ceiling", c, "requests_per_s", multi, "1/s", "sequential_libcurl", seq);
     snprintf(c, sizeof(c), "events=%d,body=1KiB,conns=%d,sqlite=wal+normal,emit=single", EVENTS,
              CONNS);
-    bench_line("store", c, "deliveries_per_s", sq_normal, "1/s", "memory_store", mem1);
+    bench_line("store", c, "deliveries_per_s", r.sq1, "1/s", "memory_store", r.mem1);
     snprintf(c, sizeof(c), "events=%d,body=1KiB,conns=%d,sqlite=wal+normal,emit=batch50", EVENTS,
              CONNS);
-    bench_line("store", c, "deliveries_per_s", sq_normal50, "1/s", "memory_store", mem50);
+    bench_line("store", c, "deliveries_per_s", r.sq50, "1/s", "memory_store", r.mem50);
     snprintf(c, sizeof(c), "events=%d,body=1KiB,conns=%d,sqlite=wal+full,emit=batch50", EVENTS,
              CONNS);
-    bench_line("store", c, "deliveries_per_s", sq_full50, "1/s", "memory_store", mem50);
+    bench_line("store", c, "deliveries_per_s", r.full50, "1/s", "memory_store", r.mem50);
     curl_global_cleanup();
     return 0;
 }
