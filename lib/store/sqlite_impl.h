@@ -39,6 +39,7 @@ typedef enum sq_stmt_id {
     SQ_SUB_LIST_OWNER,
     SQ_SUB_STATS,
     SQ_DEL_INSERT,
+    SQ_PAYLOAD_INSERT,
     SQ_DEL_GET,
     SQ_DEL_STATUS,
     SQ_LEASE_SCAN,
@@ -101,25 +102,23 @@ typedef int (*sq_txn_fn)(sq_store *q, void *ctx);
 int whi_sq_txn(sq_store *q, bool write, sq_txn_fn fn, void *ctx);
 
 /* ---- schema (sqlite_schema.c) ---- */
-#define WHI_SQ_SCHEMA_VERSION 4
+#define WHI_SQ_SCHEMA_VERSION 5
 #define WHI_SQ_APPLICATION_ID 0x57484B53 /* "WHKS": marks the file as ours */
 /* Check the file's schema version and create or upgrade it (not when read-only). */
 int whi_sq_schema_open(sq_store *q);
 int whi_sq_prepare_all(sq_store *q);
 
 /* ---- rows ---- */
-/* Fill d with borrowed pointers to the current row of a statement selecting WHI_SQ_DCOLS. */
-#define WHI_SQ_DCOLS                                                                               \
-    "id, subscription_id, owner_id, event_id, event_type, idempotency_key, method, url, "          \
-    "headers, body, event_time, status, attempts, next_attempt_at, lease_until, created_at, "      \
-    "updated_at, last_status, last_error"
-/* The same columns of `deliveries d LEFT JOIN leases l`: status and lease_until as leased. */
-#define WHI_SQ_DSTATUS "(CASE WHEN l.seq IS NULL THEN d.status ELSE 1 END)"
-#define WHI_SQ_DCOLS_LEASED                                                                        \
+/* A delivery's columns, from `deliveries d` and `payloads p` (its url, headers and body): fill d
+ * with borrowed pointers to the current row of a statement selecting WHI_SQ_DCOLS. */
+#define WHI_SQ_DCOLS_WITH(status, lease)                                                           \
     "d.id, d.subscription_id, d.owner_id, d.event_id, d.event_type, d.idempotency_key, "           \
-    "d.method, d.url, d.headers, d.body, d.event_time, " WHI_SQ_DSTATUS ", d.attempts, "           \
-    "d.next_attempt_at, coalesce(l.until, 0), d.created_at, d.updated_at, d.last_status, "         \
-    "d.last_error"
+    "d.method, p.url, p.headers, p.body, d.event_time, " status ", d.attempts, "                   \
+    "d.next_attempt_at, " lease ", d.created_at, d.updated_at, d.last_status, d.last_error"
+#define WHI_SQ_DCOLS WHI_SQ_DCOLS_WITH("d.status", "d.lease_until")
+/* The same columns of `deliveries d LEFT JOIN leases l`: status and lease_until as leased. */
+#define WHI_SQ_DSTATUS      "(CASE WHEN l.seq IS NULL THEN d.status ELSE 1 END)"
+#define WHI_SQ_DCOLS_LEASED WHI_SQ_DCOLS_WITH(WHI_SQ_DSTATUS, "coalesce(l.until, 0)")
 void whi_sq_row_delivery(sqlite3_stmt *st, wh_delivery *d);
 #define WHI_SQ_SCOLS "json, last_delivery_at, last_status, failure_count, failing_since"
 /* A new subscription from the current row of a statement selecting WHI_SQ_SCOLS. */

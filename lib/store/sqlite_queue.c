@@ -12,9 +12,7 @@ static void bind_delivery(sqlite3_stmt *st, const wh_delivery *d)
     whi_sq_bind_text(st, 5, d->event_type);
     whi_sq_bind_text(st, 6, d->idempotency_key);
     sqlite3_bind_int(st, 7, (int)d->method);
-    whi_sq_bind_text(st, 8, d->url);
-    whi_sq_bind_text(st, 9, d->headers);
-    if (d->body_len) sqlite3_bind_blob64(st, 10, d->body, d->body_len, SQLITE_STATIC);
+    /* ?8 .. ?10 (url, headers, body): insert_payload */
     sqlite3_bind_int64(st, 11, d->event_time);
     sqlite3_bind_int(st, 12, (int)d->status);
     sqlite3_bind_int64(st, 13, d->attempts);
@@ -30,6 +28,18 @@ static void bind_delivery(sqlite3_stmt *st, const wh_delivery *d)
             SQLITE_STATIC);
     if (d->status == WH_DELIVERY_PENDING)
         sqlite3_bind_int64(st, 20, d->next_attempt_at); /* due_at; NULL (unbound) when done */
+}
+
+/* The url, headers and body of the delivery just inserted (its row is the last insert). */
+static int insert_payload(sq_store *q, const wh_delivery *d)
+{
+    sqlite3_stmt *st = whi_sq_stmt(q, SQ_PAYLOAD_INSERT);
+    whi_sq_bind_text(st, 1, d->url);
+    whi_sq_bind_text(st, 2, d->headers);
+    if (d->body_len) sqlite3_bind_blob64(st, 3, d->body, d->body_len, SQLITE_STATIC);
+    int rc = whi_sq_exec(q, st, "enqueue a delivery's body");
+    sqlite3_clear_bindings(st);
+    return rc;
 }
 
 static int insert_one(sq_store *q, const wh_delivery *d)
@@ -48,7 +58,7 @@ static int insert_one(sq_store *q, const wh_delivery *d)
         code = whi_sq_fail(q, rc, "enqueue a delivery");
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return code;
+    return code == WH_OK ? insert_payload(q, d) : code;
 }
 
 typedef struct enqueue_ctx {

@@ -138,10 +138,17 @@ static int64_t sqlite_int(const char *p, const char *sql)
     return v;
 }
 
-/* Turn a current file back into what schema version 1 was: it had the status index, and a
- * lease was the delivery's status 1, lease_until and due_at. */
+/* Turn a current file back into what schema version 1 was: it had the status index and
+ * attempts_by_started, a lease was the delivery's status 1, lease_until and due_at, and a
+ * delivery's url, headers and body were in its row. */
 static void downgrade_to_v1(const char *p)
 {
+    wh_sqlite_exec(p, "UPDATE deliveries SET url = (SELECT url FROM payloads p WHERE p.seq ="
+                      " deliveries.seq), headers = (SELECT headers FROM payloads p WHERE p.seq ="
+                      " deliveries.seq), body = (SELECT body FROM payloads p WHERE p.seq ="
+                      " deliveries.seq)");
+    wh_sqlite_exec(p, "DROP TABLE payloads");
+    wh_sqlite_exec(p, "CREATE INDEX attempts_by_started ON attempts(started_at)");
     wh_sqlite_exec(p, "UPDATE deliveries SET status = 1, lease_until = (SELECT until FROM leases l"
                       " WHERE l.seq = deliveries.seq), due_at = (SELECT until FROM leases l"
                       " WHERE l.seq = deliveries.seq) WHERE seq IN (SELECT seq FROM leases)");
@@ -175,15 +182,21 @@ static void test_version_1_file_is_upgraded(void **state)
     assert_int_equal(sqlite_int(p.v, "PRAGMA user_version"), 1);
     WH_ASSERT_OK(wh_store_sqlite_open(&s, p.v));
     assert_int_equal(sqlite_int(p.v, "PRAGMA user_version"), WHI_SQ_SCHEMA_VERSION);
-    assert_int_equal(sqlite_int(p.v, "SELECT count(*) FROM sqlite_master WHERE name = "
-                                     "'deliveries_by_status'"),
+    assert_int_equal(sqlite_int(p.v, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                     "('deliveries_by_status', 'attempts_by_started')"),
                      0);
     /* the lease moved to its table: still in flight until 500, then due again */
     wh_delivery d;
     wh_sc_get(s, "d", &d);
     assert_int_equal(d.status, WH_DELIVERY_IN_FLIGHT);
     assert_int_equal(d.lease_until, 500);
+    /* the url, headers and body moved to payloads, and only there */
+    assert_string_equal(d.url, "https://example.com/hooks");
+    assert_string_equal(d.headers, "{}");
+    assert_int_equal(d.body_len, 7);
+    assert_memory_equal(d.body, "{\"a\":1}", 7);
     wh_sc_delivery_clear(&d);
+    assert_int_equal(sqlite_int(p.v, "SELECT count(*) FROM deliveries WHERE body IS NOT NULL"), 0);
     assert_int_equal(wh_sc_status(s, "e"), WH_DELIVERY_PENDING);
     wh_time_ms at = 0;
     WH_ASSERT_OK(s->next_due(s, &at));
