@@ -102,7 +102,7 @@ typedef int (*sq_txn_fn)(sq_store *q, void *ctx);
 int whi_sq_txn(sq_store *q, bool write, sq_txn_fn fn, void *ctx);
 
 /* ---- schema (sqlite_schema.c) ---- */
-#define WHI_SQ_SCHEMA_VERSION 5
+#define WHI_SQ_SCHEMA_VERSION 6
 #define WHI_SQ_APPLICATION_ID 0x57484B53 /* "WHKS": marks the file as ours */
 /* Check the file's schema version and create or upgrade it (not when read-only). */
 int whi_sq_schema_open(sq_store *q);

@@ -148,6 +148,19 @@ static void downgrade_to_v1(const char *p)
                       " deliveries.seq), body = (SELECT body FROM payloads p WHERE p.seq ="
                       " deliveries.seq)");
     wh_sqlite_exec(p, "DROP TABLE payloads");
+    wh_sqlite_exec(p, "CREATE TABLE attempts_v1(seq INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL"
+                      " REFERENCES deliveries(id) ON DELETE CASCADE, subscription_id TEXT NOT NULL,"
+                      " number INTEGER NOT NULL, started_at INTEGER NOT NULL, duration_ms INTEGER"
+                      " NOT NULL, http_status INTEGER NOT NULL, error_code INTEGER NOT NULL, error"
+                      " TEXT, response BLOB)");
+    wh_sqlite_exec(p, "INSERT INTO attempts_v1 SELECT seq, delivery_id, subscription_id, number,"
+                      " started_at, duration_ms, http_status, error_code, error, response FROM"
+                      " attempts");
+    wh_sqlite_exec(p, "DROP TABLE attempts");
+    wh_sqlite_exec(p, "ALTER TABLE attempts_v1 RENAME TO attempts");
+    wh_sqlite_exec(p, "CREATE INDEX attempts_by_delivery ON attempts(delivery_id, started_at)");
+    wh_sqlite_exec(p, "CREATE INDEX attempts_by_subscription ON attempts(subscription_id,"
+                      " started_at)");
     wh_sqlite_exec(p, "CREATE INDEX attempts_by_started ON attempts(started_at)");
     wh_sqlite_exec(p, "UPDATE deliveries SET status = 1, lease_until = (SELECT until FROM leases l"
                       " WHERE l.seq = deliveries.seq), due_at = (SELECT until FROM leases l"
@@ -164,6 +177,19 @@ static int count_delivery(const wh_delivery *d, void *user_data)
     return 0;
 }
 
+typedef struct sc_attempts_view {
+    int http_status;
+    wh_time_ms started_at;
+} sc_attempts_view;
+
+static int keep_attempt(const wh_attempt *a, void *user_data)
+{
+    sc_attempts_view *v = user_data;
+    v->http_status = a->http_status;
+    v->started_at = a->started_at;
+    return 0;
+}
+
 static void test_version_1_file_is_upgraded(void **state)
 {
     (void)state;
@@ -174,6 +200,8 @@ static void test_version_1_file_is_upgraded(void **state)
     wh_sc_put_delivery(s, "e", "s", 1, 400);
     wh_lease_request req = {10, 500, 1, 0, NULL, 0};
     WH_ASSERT_OK(s->lease(s, &req, ignore_delivery, NULL));
+    wh_sc_put_delivery(s, "f", "s", 2, 2000); /* "f" was attempted once */
+    WH_ASSERT_OK(wh_sc_record(s, "f", 1, 300, 503, WH_DELIVERY_PENDING, 2000, NULL));
     wh_store_free(s);
     downgrade_to_v1(p.v);
     assert_int_equal(sqlite_int(p.v, "SELECT count(*) FROM deliveries WHERE status = 1"), 1);
@@ -197,6 +225,13 @@ static void test_version_1_file_is_upgraded(void **state)
     assert_memory_equal(d.body, "{\"a\":1}", 7);
     wh_sc_delivery_clear(&d);
     assert_int_equal(sqlite_int(p.v, "SELECT count(*) FROM deliveries WHERE body IS NOT NULL"), 0);
+    /* the attempt now names its delivery by seq, and goes with it */
+    size_t total = 0;
+    sc_attempts_view list = {0};
+    WH_ASSERT_OK(s->attempt_list(s, "f", NULL, 0, 1, &total, keep_attempt, &list));
+    assert_int_equal(total, 1);
+    assert_int_equal(list.http_status, 503);
+    assert_int_equal(list.started_at, 300);
     assert_int_equal(wh_sc_status(s, "e"), WH_DELIVERY_PENDING);
     wh_time_ms at = 0;
     WH_ASSERT_OK(s->next_due(s, &at));
