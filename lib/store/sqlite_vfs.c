@@ -390,7 +390,12 @@ static sqlite3_vfs *root_of(sqlite3_vfs *vfs)
  * the name SQLite passed to xOpen for the WAL, as sqlite3_database_file_object requires. */
 static void link_main(shim_file *wal, const char *zName)
 {
+#if SQLITE_VERSION_NUMBER >= 3032000 /* sqlite3_database_file_object is 3.32's */
     sqlite3_file *db = zName ? sqlite3_database_file_object(zName) : NULL;
+#else
+    sqlite3_file *db = NULL;
+    (void)zName;
+#endif
     if (!db || !is_shim_file(db)) return;
     shim_file *m = shim_of(db);
     if (m->wal) m->wal->main = NULL;
