@@ -240,7 +240,8 @@ static int open_db(sq_store *q, const char *path, const wh_sqlite_options *o)
     if (rc == WH_OK && !o->read_only) rc = create_file(path);
     if (rc != WH_OK) return rc;
     int flags = (o->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
-    int src = sqlite3_open_v2(path, &q->db, flags, NULL);
+    /* Through the WAL write-combining shim when it could be registered (sqlite_vfs.c). */
+    int src = sqlite3_open_v2(path, &q->db, flags, whi_sq_vfs_name());
     if (src != SQLITE_OK) return whi_sq_fail(q, src, "open");
     /* A file the process may not write opens read-only without an error: treat it so. */
     q->read_only = o->read_only || sqlite3_db_readonly(q->db, "main") == 1;

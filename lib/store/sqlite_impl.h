@@ -147,6 +147,22 @@ int whi_sq_lease_init(whi_sq_lease *l, const wh_lease_request *req, wh_store_del
 int whi_sq_lease_step(sq_store *q, void *ctx);
 void whi_sq_lease_free(whi_sq_lease *l);
 
+/* ---- the WAL write-combining VFS (sqlite_vfs.c) ---- */
+/* The name of the shim VFS, registered on first use (thread-safe), or NULL when it cannot be
+ * (the default VFS is not unix, or registration failed): then open with the default VFS. */
+const char *whi_sq_vfs_name(void);
+/* Fill *out as a shim over root named name (not registered; tests register their own). */
+int whi_sq_vfs_make(sqlite3_vfs *out, sqlite3_vfs *root, const char *name);
+/* Process-wide counters of the shim's work on WAL files, for tests. */
+typedef struct whi_sq_vfs_stats {
+    uint64_t wal_writes;      /* xWrite calls SQLite made on WAL files */
+    uint64_t wal_syscalls;    /* xWrite calls passed on to the underlying VFS (one pwrite each) */
+    uint64_t frames;          /* frame headers written */
+    uint64_t commit_flushes;  /* buffers written because a commit frame was complete */
+    uint64_t barrier_flushes; /* buffers still pending at a wal-index barrier: should stay 0 */
+} whi_sq_vfs_stats;
+void whi_sq_vfs_stats_get(whi_sq_vfs_stats *out);
+
 /* ---- vtable parts ---- */
 void whi_sq_subs_fill(wh_store *vt);
 void whi_sq_queue_fill(wh_store *vt);
