@@ -605,6 +605,8 @@ static void probe_all(walk *w, probe *p, size_t n)
                 break;
             }
     }
+    /* The event's side of the filters needs no index memory: hash it while the nodes load. */
+    if (!w->ef.ready) whi_evfilter_prepare(&w->ef);
     for (size_t i = 0; i < n; i++) {
         const whi_mnode *node = p[i].node;
         if (!node) continue;
@@ -648,12 +650,11 @@ void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result 
         }
     }
     /* Start loading these keys' slots now, and those of the trie keys as the presence walk
-     * finds them: the walk and hashing the event's products (work that needs no index memory)
-     * then run while the slots load, instead of before. */
+     * finds them: the walk (work that needs no index memory) then runs while the slots load,
+     * and hashing the event's products while the nodes load (probe_all). */
     for (size_t i = 0; i < np; i++)
         prefetch(whi_nmap_home(p[i].map, p[i].hash));
     bool walked = m->trie.n && !(m->presence.bits && presence_walk(&w, p, &np, text));
-    whi_evfilter_prepare(&w.ef);
     if (walked) /* without the presence filter: the trie walk finds them */
         walk_node(&w, m->root, WHI_PATH_SEED, 0, 0);
     else
