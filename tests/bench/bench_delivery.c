@@ -238,34 +238,40 @@ static double kept_sqlite_rate(const char *url, const char *dir, int batch)
 }
 
 /*
- * The store figures. Memory and SQLite runs alternate, STORE_ROUNDS times, and each keeps its
- * best run: the machine is shared, so the best run is the least disturbed one, and alternating
- * exposes both stores to the same busy moments (as bench_match does with its sizes).
+ * The store figures. A configuration is measured as a pair of runs back to back, memory then
+ * SQLite, STORE_PAIRS times, and its line reports the pair whose ratio is the median. The
+ * machine is shared and its load drifts: the two runs of a pair see nearly the same moment, so
+ * their ratio is much steadier than either rate, and the median pair is neither the luckiest nor
+ * the unluckiest one.
  */
-#define STORE_ROUNDS 3
+#define STORE_PAIRS 5
 
-typedef struct store_rates {
-    double mem1, sq1;           /* one event per emit */
-    double mem50, sq50, full50; /* 50 events per emit; SQLite syncing NORMAL, then FULL */
-} store_rates;
+typedef struct pair {
+    double memory, sqlite;
+} pair;
 
-static void keep_best(double *best, double rate)
+static double pair_ratio(const pair *p)
 {
-    if (rate > *best) *best = rate;
+    return p->memory > 0 ? p->sqlite / p->memory : 0;
 }
 
-static void measure_stores(const char *url, const char *dir, store_rates *r)
+static int by_ratio(const void *a, const void *b)
 {
-    *r = (store_rates){0, 0, 0, 0, 0};
-    for (int i = 0; i < STORE_ROUNDS; i++) {
-        /* The SQLite store (file on disk, WAL) syncing NORMAL (durable across a crash of the
-         * process) and FULL (the default: also across power loss, a disk sync per commit). */
-        keep_best(&r->mem1, memory_rate(url, 1));
-        keep_best(&r->sq1, sqlite_rate(url, dir, "normal.db", true, 1));
-        keep_best(&r->mem50, memory_rate(url, 50));
-        keep_best(&r->sq50, sqlite_rate(url, dir, "normal50.db", true, 50));
-        keep_best(&r->full50, sqlite_rate(url, dir, "full50.db", false, 50));
+    double x = pair_ratio(a), y = pair_ratio(b);
+    return (x > y) - (x < y);
+}
+
+/* The median pair of one configuration: SQLite syncing NORMAL (durable across a crash of the
+ * process) or FULL (the default: also across power loss, a disk sync per commit). */
+static pair median_pair(const char *url, const char *dir, bool normal, int batch)
+{
+    pair p[STORE_PAIRS];
+    for (int i = 0; i < STORE_PAIRS; i++) {
+        p[i].memory = memory_rate(url, batch);
+        p[i].sqlite = sqlite_rate(url, dir, "store.db", normal, batch);
     }
+    qsort(p, STORE_PAIRS, sizeof(p[0]), by_ratio);
+    return p[STORE_PAIRS / 2];
 }
 
 /* `bench_delivery memory|sqlite [batch]` runs only that hub, emitting `batch` events per call
@@ -292,9 +298,10 @@ int main(int argc, char **argv)
     double wrk = wrk_rate(url);
     double seq = sequential_rate(url, 2000);
     double multi = multi_rate(url, EVENTS);
-    store_rates r;
-    measure_stores(url, dir, &r);
-    double mem1 = r.mem1;
+    pair single = median_pair(url, dir, true, 1);
+    pair batched = median_pair(url, dir, true, 50);
+    pair full = median_pair(url, dir, false, 50);
+    double mem1 = single.memory;
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "bench: could not remove %s\n", dir);
@@ -309,13 +316,14 @@ int main(int argc, char **argv)
     bench_line("transport_ceiling", c, "requests_per_s", multi, "1/s", "sequential_libcurl", seq);
     snprintf(c, sizeof(c), "events=%d,body=1KiB,conns=%d,sqlite=wal+normal,emit=single", EVENTS,
              CONNS);
-    bench_line("store", c, "deliveries_per_s", r.sq1, "1/s", "memory_store", r.mem1);
+    bench_line("store", c, "deliveries_per_s", single.sqlite, "1/s", "memory_store", single.memory);
     snprintf(c, sizeof(c), "events=%d,body=1KiB,conns=%d,sqlite=wal+normal,emit=batch50", EVENTS,
              CONNS);
-    bench_line("store", c, "deliveries_per_s", r.sq50, "1/s", "memory_store", r.mem50);
+    bench_line("store", c, "deliveries_per_s", batched.sqlite, "1/s", "memory_store",
+               batched.memory);
     snprintf(c, sizeof(c), "events=%d,body=1KiB,conns=%d,sqlite=wal+full,emit=batch50", EVENTS,
              CONNS);
-    bench_line("store", c, "deliveries_per_s", r.full50, "1/s", "memory_store", r.mem50);
+    bench_line("store", c, "deliveries_per_s", full.sqlite, "1/s", "memory_store", full.memory);
     curl_global_cleanup();
     return 0;
 }
