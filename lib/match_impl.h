@@ -1,7 +1,7 @@
 /*
  * The matcher's private layout, shared by match.c (API, entries), match_index.c (posting lists,
- * trie, lookups), match_nodes.c (the node map), match_presence.c (the presence filter),
- * match_rules.c (pure rules, linear scan) and the tests and benchmark.
+ * trie upkeep), match_lookup.c (lookups), match_nodes.c (the node map), match_presence.c (the
+ * presence filter), match_rules.c (pure rules, linear scan) and the tests and benchmark.
  *
  * Index:
  * - exact:  event type -> node whose `end` list holds subscriptions with that exact pattern.
@@ -142,6 +142,18 @@ size_t whi_nmap_bytes(const whi_nmap *m); /* slots and nodes */
 
 /* Kinds of index keys an entry is filed under. */
 enum { WHI_KEY_EXACT = 1, WHI_KEY_END, WHI_KEY_DEEP, WHI_KEY_ENTITY };
+
+/* A node's posting list of one kind (WHI_KEY_DEEP: `deep`; any other: `end`). */
+typedef struct plist {
+    whi_posting *v;
+    uint32_t n;
+} plist;
+
+static inline plist whi_node_list(const whi_mnode *n, int kind)
+{
+    if (kind == WHI_KEY_DEEP) return (plist){whi_node_deep(n), n->ndeep};
+    return (plist){whi_node_end(n), n->nend};
+}
 
 struct whi_mentry {
     const wh_subscription *sub; /* borrowed */
