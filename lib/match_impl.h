@@ -245,7 +245,8 @@ int whi_index_add(wh_matcher *m, int kind, const char *key, size_t len, whi_ment
 bool whi_index_remove(wh_matcher *m, int kind, const char *key, size_t len, whi_mentry *e);
 /* Rewrite e's posting under that key with e's current sub and filter. */
 void whi_index_refresh(wh_matcher *m, int kind, const char *key, size_t len, whi_mentry *e);
-/* Collect every candidate for ev that passes the filters into r (not yet sorted). */
+/* match_lookup.c: collect every candidate for ev that passes the filters into r (not yet
+ * sorted). */
 void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result *r);
 int whi_index_init(wh_matcher *m); /* allocates the root */
 void whi_index_free(wh_matcher *m);
