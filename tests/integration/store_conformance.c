@@ -70,6 +70,22 @@ void wh_sc_delivery_clear(wh_delivery *d)
     whi_delivery_clear(d);
 }
 
+int wh_sc_ignore_delivery(const wh_delivery *d, void *user_data)
+{
+    (void)d;
+    (void)user_data;
+    return 0;
+}
+
+size_t wh_sc_count_deliveries(wh_store *s)
+{
+    size_t total = 0;
+    wh_delivery_query q = WH_DELIVERY_QUERY_INIT;
+    q.limit = 1;
+    WH_ASSERT_OK(s->delivery_list(s, &q, &total, wh_sc_ignore_delivery, NULL));
+    return total;
+}
+
 static int status_of(const wh_delivery *d, void *user_data)
 {
     *(int *)user_data = (int)d->status;

@@ -12,21 +12,6 @@
 
 #define SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
-static int setup(void **state)
-{
-    hub_fixture *fx = calloc(1, sizeof(*fx));
-    hub_fixture_start(fx, NULL);
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    hub_fixture_stop(*state);
-    free(*state);
-    return 0;
-}
-
 /* Verify a recorded request's Standard Webhooks signature with the library's verifier. */
 static int verify_standard(const wh_recv_request *q, int64_t now_s)
 {
@@ -749,37 +734,55 @@ static void test_hub_default_retry_policy(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_delivery_arrives_signed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_500_then_200_retries_and_resets_failure_count, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_whole_schedule_then_dead_and_replay, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retry_after_is_honoured, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_410_disables_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_auto_disable_after_consecutive_failures, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_auto_disable_after_failing_too_long, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_timeout_of_a_slow_receiver, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_receiver_that_never_answers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_connection_reset_mid_response, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_huge_response_body_is_capped, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tls_failure_is_a_failed_attempt, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_redirect_is_not_followed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ssrf_guard_refuses_loopback_by_name_and_literal, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_delivery_arrives_signed, hub_fixture_setup,
+                                        hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_500_then_200_retries_and_resets_failure_count,
+                                        hub_fixture_setup, hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_whole_schedule_then_dead_and_replay, hub_fixture_setup,
+                                        hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_retry_after_is_honoured, hub_fixture_setup,
+                                        hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_410_disables_at_once, hub_fixture_setup,
+                                        hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_auto_disable_after_consecutive_failures,
+                                        hub_fixture_setup, hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_auto_disable_after_failing_too_long, hub_fixture_setup,
+                                        hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_of_a_slow_receiver, hub_fixture_setup,
+                                        hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_receiver_that_never_answers, hub_fixture_setup,
+                                        hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_connection_reset_mid_response, hub_fixture_setup,
+                                        hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_huge_response_body_is_capped, hub_fixture_setup,
+                                        hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_failure_is_a_failed_attempt, hub_fixture_setup,
+                                        hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_redirect_is_not_followed, hub_fixture_setup,
+                                        hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_ssrf_guard_refuses_loopback_by_name_and_literal,
+                                        hub_fixture_setup, hub_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_render_failure_is_recorded_and_others_still_deliver,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dead_endpoint_does_not_hold_back_a_healthy_one, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_concurrency_limit_per_subscription, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_free_gives_in_flight_deliveries_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_emit_batch_is_one_atomic_enqueue, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hub_default_retry_policy, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_host_loop_wake_fd_is_emptied_by_run, setup, teardown),
+                                        hub_fixture_setup, hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_dead_endpoint_does_not_hold_back_a_healthy_one,
+                                        hub_fixture_setup, hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrency_limit_per_subscription, hub_fixture_setup,
+                                        hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_free_gives_in_flight_deliveries_back,
+                                        hub_fixture_setup, hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_emit_batch_is_one_atomic_enqueue, hub_fixture_setup,
+                                        hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_hub_default_retry_policy, hub_fixture_setup,
+                                        hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_host_loop_wake_fd_is_emptied_by_run, hub_fixture_setup,
+                                        hub_fixture_teardown),
         cmocka_unit_test_setup_teardown(
-            test_delivery_that_cannot_be_signed_fails_instead_of_looping, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_emit_owner_reaches_only_that_owner, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_subscription_deleted_behind_the_hubs_back, setup,
-                                        teardown),
+            test_delivery_that_cannot_be_signed_fails_instead_of_looping, hub_fixture_setup,
+            hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_emit_owner_reaches_only_that_owner, hub_fixture_setup,
+                                        hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_subscription_deleted_behind_the_hubs_back,
+                                        hub_fixture_setup, hub_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,21 +10,6 @@
 #include "hub_fixture.h"
 #include "wh_test.h"
 
-static int setup(void **state)
-{
-    hub_fixture *fx = calloc(1, sizeof(*fx));
-    hub_fixture_start(fx, NULL);
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    hub_fixture_stop(*state);
-    free(*state);
-    return 0;
-}
-
 static size_t g_calls, g_items;
 static char g_sub[64];
 static char g_ghost_url[128]; /* the receiver's /ghost: a ghost sent by mistake would show */
@@ -114,10 +99,10 @@ static void test_a_failing_combined_call_is_done_apart(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_outcomes_are_recorded_with_the_next_lease, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_a_failing_combined_call_is_done_apart, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outcomes_are_recorded_with_the_next_lease,
+                                        hub_fixture_setup, hub_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_failing_combined_call_is_done_apart,
+                                        hub_fixture_setup, hub_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include <sqlite3.h>
-
 #include "store_conformance.h"
 #include "wh_test.h"
 #include "wh_test_files.h"
@@ -176,20 +174,6 @@ static void test_leases_go_with_their_deliveries(void **state)
     wh_sqlite_assert_intact(path);
 }
 
-/* The single integer a query on the file at path answers (a connection of its own). */
-static int64_t count_rows(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
-}
-
 /* A delivery's payload and attempts live in tables of their own (schemas 5 and 6): deleting its
  * subscription or purging it removes them too. */
 static void test_payloads_and_attempts_go_with_their_deliveries(void **state)
@@ -205,15 +189,15 @@ static void test_payloads_and_attempts_go_with_their_deliveries(void **state)
     wh_sc_put_delivery(s, "k2", "kept", 1, 1);
     WH_ASSERT_OK(wh_sc_record(s, "g1", 1, 10, 500, WH_DELIVERY_PENDING, 100, NULL));
     WH_ASSERT_OK(wh_sc_record(s, "k1", 1, 10, 200, WH_DELIVERY_SUCCEEDED, 0, NULL));
-    assert_int_equal(count_rows(path, "SELECT count(*) FROM payloads"), 3);
+    assert_int_equal(wh_sqlite_int(path, "SELECT count(*) FROM payloads"), 3);
     WH_ASSERT_OK(s->sub_delete(s, "gone"));
-    assert_int_equal(count_rows(path, "SELECT count(*) FROM payloads"), 2);
-    assert_int_equal(count_rows(path, "SELECT count(*) FROM attempts"), 1);
+    assert_int_equal(wh_sqlite_int(path, "SELECT count(*) FROM payloads"), 2);
+    assert_int_equal(wh_sqlite_int(path, "SELECT count(*) FROM attempts"), 1);
     size_t removed = 0;
     WH_ASSERT_OK(s->purge(s, 1000, &removed)); /* k1 finished at 10 */
     assert_int_equal(removed, 1);
-    assert_int_equal(count_rows(path, "SELECT count(*) FROM payloads"), 1);
-    assert_int_equal(count_rows(path, "SELECT count(*) FROM attempts"), 0);
+    assert_int_equal(wh_sqlite_int(path, "SELECT count(*) FROM payloads"), 1);
+    assert_int_equal(wh_sqlite_int(path, "SELECT count(*) FROM attempts"), 0);
     wh_delivery d;
     wh_sc_get(s, "k2", &d); /* the one left still reads whole */
     assert_string_equal(d.url, "https://example.com/hooks");

@@ -59,22 +59,6 @@ static void make_db(const char *p)
     wh_store_free(s);
 }
 
-static int ignore_delivery(const wh_delivery *d, void *user_data)
-{
-    (void)d;
-    (void)user_data;
-    return 0;
-}
-
-static size_t count_deliveries(wh_store *s)
-{
-    size_t total = 0;
-    wh_delivery_query q = WH_DELIVERY_QUERY_INIT;
-    q.limit = 1;
-    WH_ASSERT_OK(s->delivery_list(s, &q, &total, ignore_delivery, NULL));
-    return total;
-}
-
 /* Assert the database still holds exactly what make_db put there. */
 static void assert_db_intact(const char *p)
 {
@@ -87,7 +71,7 @@ static void assert_db_intact(const char *p)
     assert_int_equal(wh_subscription_status(sub), WH_STATUS_ACTIVE);
     wh_subscription_free(sub);
     assert_int_equal(wh_sc_status(s, "d"), WH_DELIVERY_PENDING);
-    assert_int_equal(count_deliveries(s), 1);
+    assert_int_equal(wh_sc_count_deliveries(s), 1);
     wh_store_free(s);
 }
 
@@ -123,19 +107,6 @@ static void test_newer_schema_is_refused(void **state)
     snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", WHI_SQ_SCHEMA_VERSION);
     wh_sqlite_exec(p.v, sql);
     assert_db_intact(p.v);
-}
-
-static int64_t sqlite_int(const char *p, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
 }
 
 /* Turn a current file back into what schema version 1 was: it had the status index and
@@ -199,19 +170,19 @@ static void test_version_1_file_is_upgraded(void **state)
     WH_ASSERT_OK(wh_store_sqlite_open(&s, p.v)); /* "d" in flight until 500, "e" pending */
     wh_sc_put_delivery(s, "e", "s", 1, 400);
     wh_lease_request req = {10, 500, 1, 0, NULL, 0};
-    WH_ASSERT_OK(s->lease(s, &req, ignore_delivery, NULL));
+    WH_ASSERT_OK(s->lease(s, &req, wh_sc_ignore_delivery, NULL));
     wh_sc_put_delivery(s, "f", "s", 2, 2000); /* "f" was attempted once */
     WH_ASSERT_OK(wh_sc_record(s, "f", 1, 300, 503, WH_DELIVERY_PENDING, 2000, NULL));
     wh_store_free(s);
     downgrade_to_v1(p.v);
-    assert_int_equal(sqlite_int(p.v, "SELECT count(*) FROM deliveries WHERE status = 1"), 1);
+    assert_int_equal(wh_sqlite_int(p.v, "SELECT count(*) FROM deliveries WHERE status = 1"), 1);
     /* a read-only store never upgrades a file */
     assert_int_equal(wh_store_sqlite_open_flags(&s, p.v, WH_SQLITE_FLAG_READ_ONLY), WH_EREADONLY);
-    assert_int_equal(sqlite_int(p.v, "PRAGMA user_version"), 1);
+    assert_int_equal(wh_sqlite_int(p.v, "PRAGMA user_version"), 1);
     WH_ASSERT_OK(wh_store_sqlite_open(&s, p.v));
-    assert_int_equal(sqlite_int(p.v, "PRAGMA user_version"), WHI_SQ_SCHEMA_VERSION);
-    assert_int_equal(sqlite_int(p.v, "SELECT count(*) FROM sqlite_master WHERE name IN "
-                                     "('deliveries_by_status', 'attempts_by_started')"),
+    assert_int_equal(wh_sqlite_int(p.v, "PRAGMA user_version"), WHI_SQ_SCHEMA_VERSION);
+    assert_int_equal(wh_sqlite_int(p.v, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                        "('deliveries_by_status', 'attempts_by_started')"),
                      0);
     /* the lease moved to its table: still in flight until 500, then due again */
     wh_delivery d;
@@ -224,7 +195,8 @@ static void test_version_1_file_is_upgraded(void **state)
     assert_int_equal(d.body_len, 7);
     assert_memory_equal(d.body, "{\"a\":1}", 7);
     wh_sc_delivery_clear(&d);
-    assert_int_equal(sqlite_int(p.v, "SELECT count(*) FROM deliveries WHERE body IS NOT NULL"), 0);
+    assert_int_equal(wh_sqlite_int(p.v, "SELECT count(*) FROM deliveries WHERE body IS NOT NULL"),
+                     0);
     /* the attempt now names its delivery by seq, and goes with it */
     size_t total = 0;
     sc_attempts_view list = {0};
@@ -413,7 +385,7 @@ static void test_full_disk(void **state)
     assert_non_null(strstr(wh_error_last()->message, "full"));
     assert_true(batches > 0);
     assert_int_equal(wh_sc_status(s, ids[0]), -1); /* the failed batch left nothing */
-    assert_int_equal(count_deliveries(s), 1 + 5 * (size_t)batches);
+    assert_int_equal(wh_sc_count_deliveries(s), 1 + 5 * (size_t)batches);
     wh_subscription *sub = wh_sc_sub("big", NULL, 3);
     char *template = malloc(200 * 1024); /* more than the whole file may hold */
     assert_non_null(template);
@@ -435,7 +407,7 @@ static void test_full_disk(void **state)
     wh_sqlite_assert_intact(p.v);
     WH_ASSERT_OK(wh_store_sqlite_open(&s, p.v)); /* room again: writes work */
     wh_sc_put_delivery(s, "after", "s", 3, 30);
-    assert_int_equal(count_deliveries(s), 2 + 5 * (size_t)batches);
+    assert_int_equal(wh_sc_count_deliveries(s), 2 + 5 * (size_t)batches);
     wh_store_free(s);
     wh_sqlite_assert_intact(p.v);
 }
@@ -530,7 +502,7 @@ static void test_killed_writer_loses_nothing(void **state)
         snprintf(id, sizeof(id), "k%d-9", i);
         assert_int_equal(wh_sc_status(s, id), WH_DELIVERY_PENDING);
     }
-    size_t n = count_deliveries(s) - 1;
+    size_t n = wh_sc_count_deliveries(s) - 1;
     assert_int_equal(n % 10, 0); /* whole batches only */
     assert_true(n >= (size_t)(last + 1) * 10);
     wh_store_free(s);

@@ -134,22 +134,6 @@ static int enqueue(wh_store *s, const char *prefix, int first, int count, size_t
     return rc;
 }
 
-static int ignore_delivery(const wh_delivery *d, void *user_data)
-{
-    (void)d;
-    (void)user_data;
-    return 0;
-}
-
-static size_t count_deliveries(wh_store *s)
-{
-    size_t total = 0;
-    wh_delivery_query q = WH_DELIVERY_QUERY_INIT;
-    q.limit = 1;
-    WH_ASSERT_OK(s->delivery_list(s, &q, &total, ignore_delivery, NULL));
-    return total;
-}
-
 static whi_sq_vfs_stats stats_now(void)
 {
     whi_sq_vfs_stats st;
@@ -177,7 +161,8 @@ static void test_no_shim_over_another_default_vfs(void **state)
         wh_subscription *sub = wh_sc_sub("s", NULL, 1);
         ok = ok && s->sub_create(s, sub) == WH_OK && enqueue(s, "d", 0, 3, 100) == WH_OK;
         size_t total = 0;
-        ok = ok && s->delivery_list(s, NULL, &total, ignore_delivery, NULL) == WH_OK && total == 3;
+        ok = ok && s->delivery_list(s, NULL, &total, wh_sc_ignore_delivery, NULL) == WH_OK &&
+             total == 3;
         wh_subscription_free(sub);
         if (s) wh_store_free(s);
         _exit(ok ? 0 : 1);
@@ -224,7 +209,7 @@ static void check_commit_costs_one_write(const char *path, wh_sqlite_sync sync)
     assert_int_equal(g_wal_pwrites, 50);
     assert_int_equal(b.barrier_flushes, a.barrier_flushes); /* the safety net had no work */
     hook_remove();
-    assert_int_equal(count_deliveries(s), 71);
+    assert_int_equal(wh_sc_count_deliveries(s), 71);
     wh_store_free(s);
     wh_sqlite_assert_intact(path);
 }
@@ -273,7 +258,7 @@ static void test_data_reads_back_after_reopen(void **state)
     wh_store_free(s);
     wh_sqlite_assert_intact(f->path);
     s = open_store(f->path, WH_SQLITE_SYNC_NORMAL);
-    assert_int_equal(count_deliveries(s), (size_t)total);
+    assert_int_equal(wh_sc_count_deliveries(s), (size_t)total);
     wh_delivery got;
     wh_sc_get(s, "d0", &got);
     assert_int_equal(got.body_len, 50);
@@ -311,7 +296,7 @@ static void test_other_connections_see_commits(void **state)
         WH_ASSERT_OK(enqueue(b, "b", i * 10, 1 + i % 3, 1500));
         snprintf(id, sizeof(id), "b%d", i * 10);
         assert_int_equal(wh_sc_status(a, id), WH_DELIVERY_PENDING);
-        assert_int_equal(count_raw(raw), (int64_t)count_deliveries(a));
+        assert_int_equal(count_raw(raw), (int64_t)wh_sc_count_deliveries(a));
         if (i % 10 == 9) /* the next writer restarts the log from its start */
             assert_int_equal(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL),
                              SQLITE_OK);
@@ -347,7 +332,7 @@ static void test_commit_survives_kill(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     s = open_store(f->path, WH_SQLITE_SYNC_NORMAL);
-    assert_int_equal(count_deliveries(s), 200);
+    assert_int_equal(wh_sc_count_deliveries(s), 200);
     wh_store_free(s);
     wh_sqlite_assert_intact(f->path);
 }
@@ -372,7 +357,7 @@ static void test_flush_error_fails_the_commit(void **state)
     wh_store_free(s);
     wh_sqlite_assert_intact(f->path);
     s = open_store(f->path, WH_SQLITE_SYNC_FULL);
-    assert_int_equal(count_deliveries(s), 13);
+    assert_int_equal(wh_sc_count_deliveries(s), 13);
     assert_int_equal(wh_sc_status(s, "lost0"), -1);
     wh_store_free(s);
 }

@@ -1,5 +1,6 @@
 /* The delivery tests' fixture (see hub_fixture.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -49,6 +50,21 @@ void hub_fixture_stop(hub_fixture *fx)
     wh_receiver_stop(fx->recv);
     fx->hub = NULL;
     fx->recv = NULL;
+}
+
+int hub_fixture_setup(void **state)
+{
+    hub_fixture *fx = calloc(1, sizeof(*fx));
+    hub_fixture_start(fx, NULL);
+    *state = fx;
+    return 0;
+}
+
+int hub_fixture_teardown(void **state)
+{
+    hub_fixture_stop(*state);
+    free(*state);
+    return 0;
 }
 
 const char *hub_fixture_add(hub_fixture *fx, const char *json, char *id_out, size_t n)

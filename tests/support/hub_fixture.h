@@ -21,6 +21,10 @@ typedef struct hub_fixture {
  * NULL). Jitter is off so schedules are exact. Asserts on failure. */
 void hub_fixture_start(hub_fixture *fx, const wh_hub_options *opts);
 void hub_fixture_stop(hub_fixture *fx);
+/* cmocka setup and teardown: a fixture started with default options in *state, then stopped
+ * and freed. */
+int hub_fixture_setup(void **state);
+int hub_fixture_teardown(void **state);
 
 /* Register a subscription from JSON (the url may use "RECV" for the receiver's base URL).
  * Returns its id (static storage of the fixture; copy it if needed). */

@@ -40,6 +40,10 @@ void wh_sc_put_delivery(wh_store *s, const char *id, const char *sub_id, wh_time
 /* A deep copy of delivery id in *out (asserts it exists); clear with wh_sc_delivery_clear. */
 void wh_sc_get(wh_store *s, const char *id, wh_delivery *out);
 void wh_sc_delivery_clear(wh_delivery *d);
+/* A delivery callback that takes nothing (for calls whose count or effect is what matters). */
+int wh_sc_ignore_delivery(const wh_delivery *d, void *user_data);
+/* How many deliveries s holds, in all. */
+size_t wh_sc_count_deliveries(wh_store *s);
 /* The status of delivery id, or -1 when it does not exist. */
 int wh_sc_status(wh_store *s, const char *id);
 /* Record one attempt of delivery id (number, started_at, http_status) with outcome status

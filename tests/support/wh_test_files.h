@@ -3,6 +3,7 @@
 #define WH_TEST_FILES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Create a new directory under $TMPDIR (or /tmp); the path is written to dir (PATH_MAX). */
 void wh_tmpdir_new(char *dir, size_t size);
@@ -17,5 +18,8 @@ int wh_file_exists(const char *path);
 void wh_sqlite_assert_intact(const char *path);
 /* Run one SQL statement on the database at path with a connection of its own (asserts). */
 void wh_sqlite_exec(const char *path, const char *sql);
+/* The integer of the first row of a query on the database at path (opened read-only; asserts
+ * that there is a row). */
+int64_t wh_sqlite_int(const char *path, const char *sql);
 
 #endif
