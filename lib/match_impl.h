@@ -1,10 +1,14 @@
 /*
  * The matcher's private layout, shared by match.c (API, entries), match_index.c (posting lists,
- * trie upkeep), match_lookup.c (lookups), match_nodes.c (the node map), match_presence.c (the
+ * trie upkeep), match_mat.c (wildcards copied into exact types), match_types.c (the tree of
+ * exact types), match_lookup.c (lookups), match_nodes.c (the node map), match_presence.c (the
  * presence filter), match_rules.c (pure rules, linear scan) and the tests and benchmark.
  *
  * Index:
- * - exact:  event type -> node whose `end` list holds subscriptions with that exact pattern.
+ * - exact:  event type -> node whose `end` list holds subscriptions with that exact pattern,
+ *           and (when materialized, WHI_NODE_MAT) every subscription whose wildcard pattern
+ *           matches that type, but "*" and "**": an event whose type has such a node is
+ *           matched by reading that one node, without walking the trie. See match_mat.c.
  * - trie:   wildcard patterns by their path with '*' segments kept literally: node "order.*"
  *           holds "order.*" in `end`; node "order" holds "order.**" in `deep`. The root (not in
  *           the map) holds "*" and "**" in `deep`. Every prefix of an indexed path has a node,
@@ -12,7 +16,10 @@
  * - entity: "Entity" -> node holding subscriptions on every action of the entity;
  *           "Entity\0action" -> node holding those on that action.
  * - presence: a small bitset over the trie's paths (whi_mpresence) with which a match finds
- *           the trie lists an event reaches without reading the trie nodes on the way.
+ *           the trie lists an event reaches without reading the trie nodes on the way, and
+ *           learns whether its type has a materialized node.
+ * - types:  the exact types as a tree of segments (whi_tnode), which only the upkeep reads:
+ *           filing a wildcard finds there the exact types it must be copied into.
  * Posting lists are sorted by the entry's sequence number (order of addition), which gives the
  * stable result order. Each node holds its lists inline, after its key (whi_mnode), and the
  * three maps are the index's own (whi_nmap), so a lookup reads a slot, then one block.
@@ -50,15 +57,17 @@ typedef struct whi_mfilter {
  */
 typedef struct whi_posting {
     /* The entry's order of addition (which identifies it in the list) << 24, WHI_TAG_FILTERED,
-     * and its filter's product bloom bits: most events miss a product filter, and this rejects
-     * them without reading the filter. */
+     * WHI_TAG_EXACT (in an exact node: the entry has that exact pattern, as opposed to being
+     * copied there for a wildcard), and its filter's product bloom bits: most events miss a
+     * product filter, and this rejects them without reading the filter. */
     uint64_t tag;
     const void *ref; /* the wh_subscription (borrowed), or its whi_mfilter when filtered */
 } whi_posting;
 
-#define WHI_BLOOM_BITS     23
+#define WHI_BLOOM_BITS     22
 #define WHI_BLOOM_ALL      ((uint32_t)((UINT32_C(1) << WHI_BLOOM_BITS) - 1))
-#define WHI_TAG_FILTERED   (UINT64_C(1) << WHI_BLOOM_BITS)
+#define WHI_TAG_EXACT      (UINT64_C(1) << 22)
+#define WHI_TAG_FILTERED   (UINT64_C(1) << 23)
 #define WHI_TAG_SEQ(tag)   ((tag) >> 24)
 #define WHI_TAG_BLOOM(tag) ((uint32_t)((tag)&WHI_BLOOM_ALL))
 #define WHI_MAX_SEQ        ((UINT64_C(1) << 40) - 1)
@@ -81,9 +90,13 @@ typedef struct whi_mnode {
     uint32_t cap;           /* room for postings */
     uint32_t refs;          /* keys indexed at or below this node; freed at 0 */
     uint32_t nlit;          /* trie: children whose last segment is literal (found by lookup) */
-    uint32_t keylen;
+    uint16_t keylen;        /* at most WHI_MAX_KEY */
+    uint16_t flags;         /* exact nodes: WHI_NODE_MAT */
     char key[]; /* the path / type / entity key, NUL-terminated */
 } whi_mnode;
+
+/* An exact node that lists the wildcard subscriptions reaching its type too (match_mat.c). */
+#define WHI_NODE_MAT 1u
 
 /* Bytes from a node's start to its postings. */
 static inline size_t whi_node_voff(size_t keylen)
@@ -155,6 +168,27 @@ static inline plist whi_node_list(const whi_mnode *n, int kind)
     return (plist){whi_node_end(n), n->nend};
 }
 
+/* The position of the first posting of l whose sequence number is not below seq. */
+static inline size_t whi_plist_lower_bound(plist l, uint64_t seq)
+{
+    size_t lo = 0, hi = l.n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (WHI_TAG_SEQ(l.v[mid].tag) < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The posting of l with that sequence number, or NULL. */
+static inline whi_posting *whi_plist_find(plist l, uint64_t seq)
+{
+    size_t i = whi_plist_lower_bound(l, seq);
+    return i < l.n && WHI_TAG_SEQ(l.v[i].tag) == seq ? &l.v[i] : NULL;
+}
+
 struct whi_mentry {
     const wh_subscription *sub; /* borrowed */
     uint64_t seq;               /* order of addition */
@@ -168,6 +202,31 @@ struct whi_mentry {
 #define WHI_MAX_KEY 512 /* longest key: entity (255) + NUL + action (255) */
 
 /*
+ * The exact types of the `exact` map as a tree of their dot segments, for the upkeep of
+ * materialized nodes: which exact types does a wildcard pattern match (whi_types_each)?
+ */
+typedef struct whi_tnode whi_tnode;
+struct whi_tnode {
+    whi_tnode **kids; /* sorted by segment bytes (a prefix first) */
+    uint32_t nkids, cap;
+    uint32_t below; /* exact types at or below this node: freed at 0 (the root never) */
+    uint16_t seglen;
+    bool is_type; /* its path is an exact type */
+    char seg[];   /* the segment, NUL-terminated ("" for the root) */
+};
+whi_tnode *whi_types_new(void); /* the root, or NULL */
+/* Add / remove an exact type. whi_types_add: WH_ENOMEM (tree unchanged), without a message. */
+int whi_types_add(whi_tnode *root, const char *type, size_t len);
+void whi_types_remove(whi_tnode *root, const char *type, size_t len);
+/* Call cb for every exact type the trie key (kind WHI_KEY_END or WHI_KEY_DEEP, path len > 0)
+ * matches, with the type's whi_path_hash. cb must not change the tree. */
+typedef void (*whi_type_cb)(void *ud, const char *type, size_t len, uint64_t hash);
+void whi_types_each(const whi_tnode *root, int kind, const char *key, size_t len, whi_type_cb cb,
+                    void *ud);
+size_t whi_types_bytes(const whi_tnode *root);
+void whi_types_free(whi_tnode *root);
+
+/*
  * A presence filter over the trie, small enough to stay in the cache, so a match can find the
  * trie's lists without reading the nodes on the way to them (each a likely cache miss at 100 000
  * subscriptions). Three kinds of members, by a path hash composed segment by segment
@@ -178,7 +237,7 @@ struct whi_mentry {
  * exact; matching reads only the bits. When `bits` is NULL (allocation failed) matching walks
  * the trie instead.
  */
-enum { WHI_PRES_NODE, WHI_PRES_END, WHI_PRES_DEEP };
+enum { WHI_PRES_NODE, WHI_PRES_END, WHI_PRES_DEEP, WHI_PRES_TYPE };
 
 typedef struct whi_mpresence {
     uint64_t *bits;   /* nbits bits: the only part a match reads */
@@ -198,10 +257,17 @@ static inline uint64_t whi_path_hash_step(uint64_t parent, uint64_t seg_hash)
 }
 /* The hash of a whole path (dot-separated; len 0: the root). */
 uint64_t whi_path_hash(const char *path, size_t len);
+/* The bit of path hash h for that kind: 21 bits of h each for the trie's kinds, and for
+ * TYPE (materialized exact types) the top bits of h times an odd constant. */
+static inline size_t whi_presence_bit(const whi_mpresence *p, uint64_t h, int kind)
+{
+    uint64_t x = kind == WHI_PRES_TYPE ? h * UINT64_C(0xD6E8FEB86659FD93) >> 40 : h >> (kind * 21);
+    return (size_t)x & (p->nbits - 1);
+}
 /* Whether the path with hash h may be a member of that kind. */
 static inline bool whi_presence_test(const whi_mpresence *p, uint64_t h, int kind)
 {
-    size_t i = (size_t)(h >> (kind * 21)) & (p->nbits - 1);
+    size_t i = whi_presence_bit(p, h, kind);
     return p->bits[i / 64] >> (i % 64) & 1;
 }
 /* Count one member in or out (the bitset must have room: see whi_presence_grow). */
@@ -212,13 +278,19 @@ void whi_presence_free(whi_mpresence *p);
 
 struct wh_matcher {
     whi_hmap ids;           /* id -> whi_mentry */
-    whi_nmap exact;         /* type -> whi_mnode */
+    whi_nmap exact;         /* type -> whi_mnode, by whi_path_hash */
     whi_nmap trie;          /* path -> whi_mnode, by whi_path_hash */
     whi_nmap entity;        /* entity or entity\0action -> whi_mnode */
     whi_mnode *root;        /* trie root (own allocation): "*" and "**" in deep */
-    whi_mpresence presence; /* over the trie (not the root) */
+    whi_mpresence presence; /* over the trie (not the root) and the materialized exact types */
+    whi_tnode *types;       /* the exact types (own allocation) */
+    uint32_t mat_budget;    /* most wildcard copies an exact node takes (WHI_MAT_BUDGET) */
     uint64_t next_seq;
 };
+
+/* An exact node materializes while at most this many wildcard postings reach its type; past
+ * it, the type is matched through the trie (its node then holds its exact postings only). */
+#define WHI_MAT_BUDGET 64
 
 typedef struct whi_mhit {
     uint64_t seq;
@@ -240,7 +312,8 @@ struct wh_match_result {
 
 /* match_index.c: file / unfile one key for an entry. whi_index_add returns WH_OK when added,
  * 1 when the entry was already filed under that key (nothing changed), or WH_ENOMEM (nothing
- * changed). whi_index_remove returns whether the entry was found there. */
+ * changed). whi_index_remove returns whether the entry was found there. Exact keys are hashed
+ * with whi_path_hash, like trie paths, so a match hashes its type once. */
 int whi_index_add(wh_matcher *m, int kind, const char *key, size_t len, whi_mentry *e);
 bool whi_index_remove(wh_matcher *m, int kind, const char *key, size_t len, whi_mentry *e);
 /* Rewrite e's posting under that key with e's current sub and filter. */
@@ -250,6 +323,36 @@ void whi_index_refresh(wh_matcher *m, int kind, const char *key, size_t len, whi
 void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result *r);
 int whi_index_init(wh_matcher *m); /* allocates the root */
 void whi_index_free(wh_matcher *m);
+/* The posting that files e (its sequence number, filter and subscription). */
+whi_posting whi_posting_of(const whi_mentry *e);
+/* Put p in *np's list of that kind at its sequence number's place (the node may move: whoever
+ * points at it follows, see whi_node_resize). WH_OK, 1 when a posting with that number is
+ * there already (unchanged), or WH_ENOMEM (unchanged, no message). */
+int whi_node_put(wh_matcher *m, whi_nmap *map, whi_mnode **np, int kind, whi_posting p);
+/* Give back room when a node that stays holds far less than it has room for. */
+void whi_node_trim(wh_matcher *m, whi_nmap *map, whi_mnode *n);
+/* Room for exactly ncap postings (map: the node's map, NULL for the root). WH_ENOMEM, no
+ * message, node unchanged. */
+int whi_node_resize(wh_matcher *m, whi_nmap *map, whi_mnode **np, uint32_t ncap);
+/* The presence filter gained (+1) or lost (-1) a member of that kind with path hash h. */
+void whi_presence_note(wh_matcher *m, uint64_t h, int kind, int delta);
+
+/* match_mat.c: materialized exact nodes (see there). */
+/* Copy into exact node *np the trie postings that reach its type, when within the budget;
+ * returns whether the node is now materialized (failure leaves it matched through the trie). */
+bool whi_mat_fill(wh_matcher *m, whi_mnode **np);
+/* Back to exact postings only (the type is then matched through the trie). Never fails. */
+void whi_mat_drop(wh_matcher *m, whi_mnode *n);
+/* Whether any trie list reaching the type of exact node n (but the root's) lists seq. */
+bool whi_mat_reaches(const wh_matcher *m, const whi_mnode *n, uint64_t seq);
+/* The trie key (kind, path) of e was just filed (added), unfiled (removed) or rewritten
+ * (refreshed): bring the materialized exact nodes it reaches in step. Never fail: a node that
+ * cannot take a copy stops being materialized. */
+void whi_mat_key_added(wh_matcher *m, int kind, const char *path, size_t len, const whi_mentry *e);
+void whi_mat_key_removed(wh_matcher *m, int kind, const char *path, size_t len,
+                         const whi_mentry *e);
+void whi_mat_key_refreshed(wh_matcher *m, int kind, const char *path, size_t len,
+                           const whi_mentry *e);
 
 /* match_rules.c */
 /* Build the filter block of sub (*out NULL when it has no filters). WH_ENOMEM. */

@@ -1,5 +1,6 @@
 /* The matcher's index upkeep: sorted posting lists, the exact/entity maps and the wildcard
- * trie (adding, removing, teardown). Lookups are in match_lookup.c. */
+ * trie (adding, removing, teardown). Lookups are in match_lookup.c; the wildcard copies in
+ * exact nodes are kept in match_mat.c. */
 #include <string.h>
 
 #include "event_impl.h"
@@ -7,26 +8,7 @@
 
 /* ---- posting lists, sorted by entry sequence number, inline in their node ---- */
 
-static size_t plist_lower_bound(plist l, uint64_t seq)
-{
-    size_t lo = 0, hi = l.n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (WHI_TAG_SEQ(l.v[mid].tag) < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static whi_posting *plist_find(plist l, uint64_t seq)
-{
-    size_t i = plist_lower_bound(l, seq);
-    return i < l.n && WHI_TAG_SEQ(l.v[i].tag) == seq ? &l.v[i] : NULL;
-}
-
-static whi_posting posting_of(const whi_mentry *e)
+whi_posting whi_posting_of(const whi_mentry *e)
 {
     if (!e->filter) return (whi_posting){e->seq << 24, e->sub};
     return (whi_posting){e->seq << 24 | WHI_TAG_FILTERED | e->filter->bloom, e->filter};
@@ -72,7 +54,7 @@ static whi_mnode *trie_node(const wh_matcher *m, const char *path, size_t len)
  * whoever points at it: its slot or the root pointer, and for a trie node whose last segment
  * is '*' its parent's `star`. WH_ENOMEM leaves the node as it was.
  */
-static int node_resize(wh_matcher *m, whi_nmap *map, whi_mnode **np, uint32_t ncap)
+int whi_node_resize(wh_matcher *m, whi_nmap *map, whi_mnode **np, uint32_t ncap)
 {
     whi_mnode *n = *np;
     size_t slot = map ? whi_nmap_slot_of(map, n) : 0;
@@ -91,26 +73,24 @@ static int node_resize(wh_matcher *m, whi_nmap *map, whi_mnode **np, uint32_t nc
     return WH_OK;
 }
 
-/* File e in *np's list of that kind (the node may move). WH_OK, 1 when already there, or
- * WH_ENOMEM (node unchanged). */
-static int node_insert(wh_matcher *m, whi_nmap *map, whi_mnode **np, int kind, const whi_mentry *e)
+int whi_node_put(wh_matcher *m, whi_nmap *map, whi_mnode **np, int kind, whi_posting p)
 {
     plist l = whi_node_list(*np, kind);
+    uint64_t seq = WHI_TAG_SEQ(p.tag);
     /* Entries are mostly added in sequence order: appending is the common case. */
-    size_t i = l.n && WHI_TAG_SEQ(l.v[l.n - 1].tag) >= e->seq ? plist_lower_bound(l, e->seq) : l.n;
-    if (i < l.n && WHI_TAG_SEQ(l.v[i].tag) == e->seq) return 1;
+    size_t i = l.n && WHI_TAG_SEQ(l.v[l.n - 1].tag) >= seq ? whi_plist_lower_bound(l, seq) : l.n;
+    if (i < l.n && WHI_TAG_SEQ(l.v[i].tag) == seq) return 1;
     whi_mnode *n = *np;
     size_t total = (size_t)n->nend + n->ndeep;
     if (total == n->cap) {
         uint32_t ncap = n->cap + n->cap / 2 + 1;
-        if (ncap <= n->cap) return whi_error(WH_ENOMEM, "posting list too long");
-        if (node_resize(m, map, np, ncap) != WH_OK) return whi_error_oom();
+        if (ncap <= n->cap || whi_node_resize(m, map, np, ncap) != WH_OK) return WH_ENOMEM;
         n = *np;
     }
     whi_posting *v = whi_node_end(n);
     size_t at = (kind == WHI_KEY_DEEP ? n->nend : 0) + i;
     memmove(v + at + 1, v + at, (total - at) * sizeof(*v));
-    v[at] = posting_of(e);
+    v[at] = p;
     if (kind == WHI_KEY_DEEP)
         n->ndeep++;
     else
@@ -118,12 +98,20 @@ static int node_insert(wh_matcher *m, whi_nmap *map, whi_mnode **np, int kind, c
     return WH_OK;
 }
 
-/* Unfile e from n's list of that kind; whether it was there. */
-static bool node_remove(whi_mnode *n, int kind, const whi_mentry *e)
+/* File e in *np's list of that kind (the node may move). WH_OK, 1 when already there, or
+ * WH_ENOMEM (node unchanged). */
+static int node_insert(wh_matcher *m, whi_nmap *map, whi_mnode **np, int kind, const whi_mentry *e)
+{
+    int rc = whi_node_put(m, map, np, kind, whi_posting_of(e));
+    return rc == WH_ENOMEM ? whi_error_oom() : rc;
+}
+
+/* Unfile seq from n's list of that kind; whether it was there. */
+static bool node_remove_seq(whi_mnode *n, int kind, uint64_t seq)
 {
     plist l = whi_node_list(n, kind);
-    size_t i = plist_lower_bound(l, e->seq);
-    if (i >= l.n || WHI_TAG_SEQ(l.v[i].tag) != e->seq) return false;
+    size_t i = whi_plist_lower_bound(l, seq);
+    if (i >= l.n || WHI_TAG_SEQ(l.v[i].tag) != seq) return false;
     whi_posting *v = whi_node_end(n);
     size_t total = (size_t)n->nend + n->ndeep;
     size_t at = (size_t)(l.v - v) + i;
@@ -135,14 +123,18 @@ static bool node_remove(whi_mnode *n, int kind, const whi_mentry *e)
     return true;
 }
 
-/* Give back room when a node that stays has far more than it holds (failure is harmless). */
-static void node_trim(wh_matcher *m, whi_nmap *map, whi_mnode *n)
+static bool node_remove(whi_mnode *n, int kind, const whi_mentry *e)
 {
-    uint32_t total = n->nend + n->ndeep;
-    if (n->cap >= 4 && total * 4 <= n->cap) node_resize(m, map, &n, total + total / 2);
+    return node_remove_seq(n, kind, e->seq);
 }
 
-/* ---- exact types and entities: one node per key, `end` list only ---- */
+void whi_node_trim(wh_matcher *m, whi_nmap *map, whi_mnode *n)
+{
+    uint32_t total = n->nend + n->ndeep;
+    if (n->cap >= 4 && total * 4 <= n->cap) whi_node_resize(m, map, &n, total + total / 2);
+}
+
+/* ---- entities: one node per key, `end` list only ---- */
 
 static int flat_add(wh_matcher *m, whi_nmap *map, const char *key, size_t len, whi_mentry *e)
 {
@@ -175,7 +167,80 @@ static bool flat_remove(wh_matcher *m, whi_nmap *map, const char *key, size_t le
         whi_nmap_remove_at(map, whi_nmap_slot_of(map, n));
         whi_free(n);
     } else
-        node_trim(m, map, n);
+        whi_node_trim(m, map, n);
+    return true;
+}
+
+/* ---- exact types: one node per type, `end` list only, maybe materialized ---- */
+
+static void exact_drop_node(wh_matcher *m, whi_mnode *n)
+{
+    if (n->flags & WHI_NODE_MAT) whi_presence_note(m, n->hash, WHI_PRES_TYPE, -1);
+    whi_types_remove(m->types, n->key, n->keylen);
+    whi_nmap_remove_at(&m->exact, whi_nmap_slot_of(&m->exact, n));
+    whi_free(n);
+}
+
+/* A node for a type no exact key had yet: in the map, in the type tree, and given the
+ * wildcard postings that reach it (when that fails, the type is matched through the trie). */
+static whi_mnode *exact_new_node(wh_matcher *m, const char *key, size_t len, uint64_t hash)
+{
+    whi_mnode *n = node_new(key, len, hash);
+    if (!n) return NULL;
+    if (whi_nmap_put(&m->exact, n) != WH_OK) {
+        whi_free(n);
+        return NULL;
+    }
+    if (whi_types_add(m->types, key, len) != WH_OK) {
+        whi_nmap_remove_at(&m->exact, whi_nmap_slot_of(&m->exact, n));
+        whi_free(n);
+        return NULL;
+    }
+    whi_mat_fill(m, &n);
+    return n;
+}
+
+static int exact_add(wh_matcher *m, const char *key, size_t len, whi_mentry *e)
+{
+    uint64_t hash = whi_path_hash(key, len);
+    whi_mnode *n = whi_nmap_get(&m->exact, hash, key, len);
+    bool created = !n;
+    if (created && !(n = exact_new_node(m, key, len, hash))) return whi_error_oom();
+    /* e may be listed already, copied for one of its wildcards: mark it exact as well. */
+    whi_posting *p = whi_plist_find(whi_node_list(n, WHI_KEY_END), e->seq);
+    if (p && p->tag & WHI_TAG_EXACT) return 1;
+    if (p) {
+        p->tag |= WHI_TAG_EXACT;
+    } else {
+        whi_posting q = whi_posting_of(e);
+        q.tag |= WHI_TAG_EXACT;
+        if (whi_node_put(m, &m->exact, &n, WHI_KEY_END, q) == WH_ENOMEM) {
+            if (created) exact_drop_node(m, n);
+            return whi_error_oom();
+        }
+    }
+    n->refs++;
+    return WH_OK;
+}
+
+/*
+ * e stays listed while a wildcard of its still reaches the type (in a materialized node); the
+ * node goes with the last exact key, its copies being only a cache of the trie.
+ */
+static bool exact_remove(wh_matcher *m, const char *key, size_t len, whi_mentry *e)
+{
+    whi_mnode *n = whi_nmap_get(&m->exact, whi_path_hash(key, len), key, len);
+    whi_posting *p = n ? whi_plist_find(whi_node_list(n, WHI_KEY_END), e->seq) : NULL;
+    if (!p || !(p->tag & WHI_TAG_EXACT)) return false;
+    if (--n->refs == 0) {
+        exact_drop_node(m, n);
+        return true;
+    }
+    p->tag &= ~WHI_TAG_EXACT;
+    if (!(n->flags & WHI_NODE_MAT) || !whi_mat_reaches(m, n, e->seq)) {
+        node_remove(n, WHI_KEY_END, e);
+        whi_node_trim(m, &m->exact, n);
+    }
     return true;
 }
 
@@ -190,11 +255,19 @@ static int node_members(const whi_mnode *n)
     return 1 + (n->nend > 0) + (n->ndeep > 0);
 }
 
-/* Count the filter afresh from the trie, into a size that fits it. Kept as it was when the
- * allocation fails (it still holds every member). */
+static size_t mat_members(const wh_matcher *m)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < m->exact.cap; i++)
+        k += m->exact.slots[i].node && m->exact.slots[i].node->flags & WHI_NODE_MAT;
+    return k;
+}
+
+/* Count the filter afresh from the trie and the exact nodes, into a size that fits it. Kept as
+ * it was when the allocation fails (it still holds every member). */
 static void presence_rebuild(wh_matcher *m)
 {
-    size_t members = 0, nbits = PRES_MIN_BITS;
+    size_t members = mat_members(m), nbits = PRES_MIN_BITS;
     for (size_t i = 0; i < m->trie.cap; i++)
         if (m->trie.slots[i].node) members += (size_t)node_members(m->trie.slots[i].node);
     while (nbits < members * PRES_PER_MEMBER && nbits < PRES_MAX_BITS)
@@ -208,12 +281,15 @@ static void presence_rebuild(wh_matcher *m)
         if (n->nend) whi_presence_count(&p, n->hash, WHI_PRES_END, +1);
         if (n->ndeep) whi_presence_count(&p, n->hash, WHI_PRES_DEEP, +1);
     }
+    for (size_t i = 0; i < m->exact.cap; i++) {
+        const whi_mnode *n = m->exact.slots[i].node;
+        if (n && n->flags & WHI_NODE_MAT) whi_presence_count(&p, n->hash, WHI_PRES_TYPE, +1);
+    }
     whi_presence_free(&m->presence);
     m->presence = p;
 }
 
-/* The trie just gained (+1) or lost (-1) a member of that kind, the path with hash h. */
-static void presence_note(wh_matcher *m, uint64_t h, int kind, int delta)
+void whi_presence_note(wh_matcher *m, uint64_t h, int kind, int delta)
 {
     whi_mpresence *p = &m->presence;
     if (delta > 0 &&
@@ -250,7 +326,7 @@ static void trie_prune(wh_matcher *m, const char *path, size_t len)
         if (!n || !node_unused(n)) return;
         whi_nmap_remove_at(&m->trie, whi_nmap_slot_of(&m->trie, n));
         link_child(m, path, len, n, false);
-        presence_note(m, n->hash, WHI_PRES_NODE, -1);
+        whi_presence_note(m, n->hash, WHI_PRES_NODE, -1);
         whi_free(n);
         len = parent_len(path, len);
     }
@@ -272,7 +348,7 @@ static int trie_make_path(wh_matcher *m, const char *path, size_t len)
             return whi_error_oom();
         }
         link_child(m, path, i, n, true);
-        presence_note(m, h, WHI_PRES_NODE, +1);
+        whi_presence_note(m, h, WHI_PRES_NODE, +1);
     }
     return WH_OK;
 }
@@ -296,7 +372,7 @@ static whi_nmap *trie_map(wh_matcher *m, size_t len)
 static int trie_add(wh_matcher *m, int kind, const char *path, size_t len, whi_mentry *e)
 {
     whi_mnode *n = trie_node(m, path, len);
-    if (n && plist_find(whi_node_list(n, kind), e->seq)) return 1;
+    if (n && whi_plist_find(whi_node_list(n, kind), e->seq)) return 1;
     int rc = trie_make_path(m, path, len);
     if (rc != WH_OK) return rc;
     n = trie_node(m, path, len);
@@ -304,8 +380,9 @@ static int trie_add(wh_matcher *m, int kind, const char *path, size_t len, whi_m
         trie_prune(m, path, len);
         return rc;
     }
-    if (len && whi_node_list(n, kind).n == 1) presence_note(m, n->hash, pres_kind(kind), +1);
+    if (len && whi_node_list(n, kind).n == 1) whi_presence_note(m, n->hash, pres_kind(kind), +1);
     trie_ref(m, path, len, +1);
+    whi_mat_key_added(m, kind, path, len, e);
     return WH_OK;
 }
 
@@ -313,11 +390,12 @@ static bool trie_remove(wh_matcher *m, int kind, const char *path, size_t len, w
 {
     whi_mnode *n = trie_node(m, path, len);
     if (!n || !node_remove(n, kind, e)) return false;
-    if (len && whi_node_list(n, kind).n == 0) presence_note(m, n->hash, pres_kind(kind), -1);
+    if (len && whi_node_list(n, kind).n == 0) whi_presence_note(m, n->hash, pres_kind(kind), -1);
     trie_ref(m, path, len, -1);
     if (len == 0 || n->refs) /* stays: a node without refs is pruned below */
-        node_trim(m, trie_map(m, len), n);
+        whi_node_trim(m, trie_map(m, len), n);
     trie_prune(m, path, len);
+    whi_mat_key_removed(m, kind, path, len, e);
     return true;
 }
 
@@ -325,7 +403,7 @@ static whi_mnode *key_node(const wh_matcher *m, int kind, const char *key, size_
 {
     switch (kind) {
     case WHI_KEY_EXACT:
-        return whi_nmap_get(&m->exact, whi_hash_bytes(key, len), key, len);
+        return whi_nmap_get(&m->exact, whi_path_hash(key, len), key, len);
     case WHI_KEY_ENTITY:
         return whi_nmap_get(&m->entity, whi_hash_bytes(key, len), key, len);
     default:
@@ -336,15 +414,20 @@ static whi_mnode *key_node(const wh_matcher *m, int kind, const char *key, size_
 void whi_index_refresh(wh_matcher *m, int kind, const char *key, size_t len, whi_mentry *e)
 {
     whi_mnode *n = key_node(m, kind, key, len);
-    whi_posting *p = n ? plist_find(whi_node_list(n, kind), e->seq) : NULL;
-    if (p) *p = posting_of(e);
+    whi_posting *p = n ? whi_plist_find(whi_node_list(n, kind), e->seq) : NULL;
+    if (p) {
+        uint64_t exact = p->tag & WHI_TAG_EXACT;
+        *p = whi_posting_of(e);
+        p->tag |= exact;
+    }
+    if (kind == WHI_KEY_END || kind == WHI_KEY_DEEP) whi_mat_key_refreshed(m, kind, key, len, e);
 }
 
 int whi_index_add(wh_matcher *m, int kind, const char *key, size_t len, whi_mentry *e)
 {
     switch (kind) {
     case WHI_KEY_EXACT:
-        return flat_add(m, &m->exact, key, len, e);
+        return exact_add(m, key, len, e);
     case WHI_KEY_ENTITY:
         return flat_add(m, &m->entity, key, len, e);
     default:
@@ -356,7 +439,7 @@ bool whi_index_remove(wh_matcher *m, int kind, const char *key, size_t len, whi_
 {
     switch (kind) {
     case WHI_KEY_EXACT:
-        return flat_remove(m, &m->exact, key, len, e);
+        return exact_remove(m, key, len, e);
     case WHI_KEY_ENTITY:
         return flat_remove(m, &m->entity, key, len, e);
     default:
@@ -368,7 +451,13 @@ bool whi_index_remove(wh_matcher *m, int kind, const char *key, size_t len, whi_
 
 int whi_index_init(wh_matcher *m)
 {
-    return (m->root = node_new("", 0, WHI_PATH_SEED)) ? WH_OK : whi_error_oom();
+    m->mat_budget = WHI_MAT_BUDGET;
+    if (!(m->root = node_new("", 0, WHI_PATH_SEED)) || !(m->types = whi_types_new())) {
+        whi_free(m->root);
+        m->root = NULL;
+        return whi_error_oom();
+    }
+    return WH_OK;
 }
 
 void whi_index_free(wh_matcher *m)
@@ -379,13 +468,15 @@ void whi_index_free(wh_matcher *m)
     whi_free(m->root);
     m->root = NULL;
     whi_presence_free(&m->presence);
+    whi_types_free(m->types);
+    m->types = NULL;
 }
 
 size_t whi_matcher_index_bytes(const wh_matcher *m)
 {
     size_t total = whi_nmap_bytes(&m->exact) + whi_nmap_bytes(&m->trie) +
                    whi_nmap_bytes(&m->entity) + whi_node_size(0, m->root->cap) +
-                   whi_hmap_bytes(&m->ids) + m->presence.nbits / 8 +
+                   whi_hmap_bytes(&m->ids) + whi_types_bytes(m->types) + m->presence.nbits / 8 +
                    m->presence.nbits * sizeof(*m->presence.counts);
     for (size_t i = 0; i < m->ids.cap; i++) {
         const whi_mentry *e = m->ids.slots[i].value;

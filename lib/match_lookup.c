@@ -12,12 +12,14 @@
  * A match reads memory in dependent steps: map slot -> node (holding its postings) -> filter
  * block. Done one key at a time, the event would wait on each step of each key in turn, and at
  * 100 000 subscriptions most of those reads miss the cache. So the keys are found first: the
- * exact type and entity keys directly, the trie's lists through the presence filter (which
- * stays in the cache) without reading the trie nodes on the way; then the steps run in stages,
- * each stage starting the loads of every key before the next stage needs them (probe_all,
- * flush).
+ * exact type and entity keys directly; when the presence filter says the type's exact node is
+ * materialized (it holds the type's wildcard subscriptions too, match_mat.c), nothing else;
+ * otherwise the trie's lists too, found through the presence filter (which stays in the cache)
+ * without reading the trie nodes on the way. Then the steps run in stages, each stage starting
+ * the loads of every key before the next stage needs them (probe_all, flush).
  */
 #define WHI_MAX_PROBES   24
+#define WHI_MAX_SEGS     64   /* segments the presence walk follows (deeper types: the walk) */
 #define WHI_MAX_FRONTIER 32   /* trie paths alive at one depth of the presence walk */
 #define WHI_PATH_TEXT    2048 /* bytes for the text of the trie keys found */
 #define WHI_MAX_LISTS    32   /* posting lists gathered before they are read */
@@ -41,6 +43,12 @@ typedef struct walk {
     wh_match_result *r;
     const char *type;
     size_t tlen;
+    /* The type's segments: start offsets (then tlen + 1) and hashes, when at most WHI_MAX_SEGS
+     * (nseg 0 otherwise); its whole path hash. */
+    size_t seg[WHI_MAX_SEGS + 1];
+    uint64_t segh[WHI_MAX_SEGS];
+    size_t nseg;
+    uint64_t hash;
     plist lists[WHI_MAX_LISTS]; /* gathered, not read yet */
     size_t nlists;
     char path[WH_MAX_EVENT_TYPE_LEN + 1]; /* a path is never longer than the type it follows */
@@ -115,7 +123,7 @@ static void gather(walk *w, plist l)
 /*
  * The trie walk, for when the presence filter cannot be used (too many paths, or no filter):
  * at node (the path in w->path[0..plen), its hash h), with the type's segments from pos still
- * to match.
+ * to match. The root's own list is gathered by the caller.
  */
 static void walk_node(walk *w, const whi_mnode *node, uint64_t h, size_t pos, size_t plen)
 {
@@ -139,7 +147,7 @@ static void walk_node(walk *w, const whi_mnode *node, uint64_t h, size_t pos, si
         const whi_mnode *lit = whi_nmap_get(&w->m->trie, lh, w->path, base + end - pos);
         if (lit) walk_node(w, lit, lh, next, base + end - pos);
     }
-    gather(w, whi_node_list(node, WHI_KEY_DEEP));
+    if (node != w->m->root) gather(w, whi_node_list(node, WHI_KEY_DEEP));
 }
 
 /* A trie path during the presence walk: its hash and which of its segments are '*'. */
@@ -174,22 +182,17 @@ static size_t path_text(const walk *w, const size_t *seg, uint32_t depth, uint64
  */
 static bool presence_walk(const walk *w, probe *p, size_t *np, char *text)
 {
-    size_t n = *np;
+    size_t n = *np, k = w->nseg;
+    const size_t *seg = w->seg;
+    if (k == 0) return false; /* too many segments */
     const whi_mpresence *pres = &w->m->presence;
-    size_t seg[65], k = 0; /* the segments' start offsets, then tlen + 1 */
-    for (size_t i = 0; i <= w->tlen; i++)
-        if (i == 0 || w->type[i - 1] == '.') {
-            if (k == 64) return false;
-            seg[k++] = i;
-        }
-    seg[k] = w->tlen + 1;
     tpath a[WHI_MAX_FRONTIER], b[WHI_MAX_FRONTIER], *cur = a, *nxt = b;
     size_t ncur = 1, used = 0;
     a[0] = (tpath){WHI_PATH_SEED, 0};
     uint64_t star = whi_hash_bytes("*", 1);
     for (uint32_t d = 0; d < k && ncur; d++) {
         bool last = d + 1 == k;
-        uint64_t lit = whi_hash_bytes(w->type + seg[d], seg[d + 1] - 1 - seg[d]);
+        uint64_t lit = w->segh[d];
         size_t nnxt = 0;
         for (size_t i = 0; i < ncur; i++)
             for (int s = 0; s < 2; s++) {
@@ -245,8 +248,39 @@ static void probe_all(walk *w, probe *p, size_t n)
         if (node->hash != p[i].hash || node->keylen != p[i].len ||
             memcmp(node->key, p[i].key, p[i].len) != 0) /* another key's tag: look it up */
             node = whi_nmap_get(p[i].map, p[i].hash, p[i].key, p[i].len);
+        p[i].node = node;
         if (node) gather(w, whi_node_list(node, p[i].kind));
     }
+}
+
+/* Split the type into segments, hash each and the whole path (whi_path_hash). */
+static void hash_type(walk *w)
+{
+    size_t k = 0;
+    uint64_t h = WHI_PATH_SEED;
+    for (size_t start = 0, i = 0; i <= w->tlen; i++) {
+        if (i < w->tlen && w->type[i] != '.') continue;
+        uint64_t sh = whi_hash_bytes(w->type + start, i - start);
+        h = whi_path_hash_step(h, sh);
+        if (k < WHI_MAX_SEGS) {
+            w->seg[k] = start;
+            w->segh[k] = sh;
+        }
+        k++;
+        start = i + 1;
+    }
+    w->nseg = k <= WHI_MAX_SEGS ? k : 0;
+    if (w->nseg) w->seg[k] = w->tlen + 1;
+    w->hash = h;
+}
+
+/* Add the trie's lists the type reaches: as probes found through the presence filter, or
+ * gathered by walking the trie (no filter, or a type too deep or too wide for it). */
+static void trie_probes(walk *w, probe *p, size_t *np, char *text)
+{
+    if (!w->m->trie.n) return;
+    if (!(w->m->presence.bits && presence_walk(w, p, np, text)))
+        walk_node(w, w->m->root, WHI_PATH_SEED, 0, 0);
 }
 
 void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result *r)
@@ -262,12 +296,11 @@ void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result 
     w.type = ev->type;
     w.tlen = tlen;
     w.nlists = 0;
+    hash_type(&w);
     probe p[WHI_MAX_PROBES];
     size_t np = 0;
     char key[WHI_MAX_KEY], text[WHI_PATH_TEXT];
-    if (m->exact.n)
-        p[np++] =
-            (probe){&m->exact, ev->type, tlen, whi_hash_bytes(ev->type, tlen), WHI_KEY_END, NULL};
+    if (m->exact.n) p[np++] = (probe){&m->exact, ev->type, tlen, w.hash, WHI_KEY_END, NULL};
     if (ev->entity && m->entity.n) {
         size_t elen = strlen(ev->entity), alen = ev->action ? strlen(ev->action) : 0;
         p[np++] = (probe){&m->entity,  ev->entity, elen, whi_hash_bytes(ev->entity, elen),
@@ -286,11 +319,18 @@ void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result 
      * and hashing the event's products while the nodes load (probe_all). */
     for (size_t i = 0; i < np; i++)
         prefetch(whi_nmap_home(p[i].map, p[i].hash));
-    bool walked = m->trie.n && !(m->presence.bits && presence_walk(&w, p, &np, text));
-    if (walked) /* without the presence filter: the trie walk finds them */
-        walk_node(&w, m->root, WHI_PATH_SEED, 0, 0);
-    else
-        gather(&w, whi_node_list(m->root, WHI_KEY_DEEP));
+    /* A materialized exact node holds the trie's lists for its type (but the root's). */
+    bool typed = m->exact.n && (!m->trie.n || (m->presence.bits &&
+                                               whi_presence_test(&m->presence, w.hash,
+                                                                 WHI_PRES_TYPE)));
+    size_t first = np;
+    if (!typed) trie_probes(&w, p, &np, text);
+    gather(&w, whi_node_list(m->root, WHI_KEY_DEEP)); /* walk_node leaves the root's out */
     probe_all(&w, p, np);
+    if (typed && m->trie.n && !(p[0].node && p[0].node->flags & WHI_NODE_MAT)) {
+        /* The filter's bit belongs to another type: the trie after all. */
+        trie_probes(&w, p, &np, text);
+        probe_all(&w, p + first, np - first);
+    }
     if (w.nlists) flush(&w);
 }

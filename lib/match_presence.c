@@ -29,7 +29,7 @@ int whi_presence_alloc(whi_mpresence *out, size_t nbits)
 
 void whi_presence_count(whi_mpresence *p, uint64_t h, int kind, int delta)
 {
-    size_t i = (size_t)(h >> (kind * 21)) & (p->nbits - 1);
+    size_t i = whi_presence_bit(p, h, kind);
     p->counts[i] += (uint32_t)delta;
     p->members += (size_t)(ptrdiff_t)delta;
     if (p->counts[i])

@@ -29,5 +29,15 @@ void wh_mf_relisten(wh_mf *f, wh_subscription *s, const char *pattern);
 /* Match type (with product "p<product>" when product >= 0) through the index and the linear
  * scan: same subscriptions, same order. Returns the count. */
 size_t wh_mf_check(wh_mf *f, const char *type, int product);
+/*
+ * The exact nodes agree with the trie: each counts its exact postings in refs and is in the
+ * type tree; a materialized one lists exactly its exact postings and every posting of a trie
+ * list (but the root's) whose pattern matches its type (by wh_event_type_matches, not by the
+ * index's own walk), and is a TYPE member of the presence filter. Returns how many are
+ * materialized.
+ */
+size_t wh_mf_assert_mat(const wh_matcher *m);
+/* The exact node of type, or NULL. */
+const whi_mnode *wh_mf_exact(const wh_matcher *m, const char *type);
 
 #endif

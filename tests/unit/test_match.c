@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "match_impl.h"
+#include "match_fixture.h"
 #include "wh_test.h"
 
 /* ---- helpers ---- */
@@ -139,6 +139,9 @@ static void assert_index_empty(const wh_matcher *m)
     assert_int_equal(m->root->ndeep, 0);
     assert_int_equal(m->root->nlit, 0);
     assert_null(m->root->star);
+    assert_int_equal(m->types->nkids, 0); /* the tree of exact types too */
+    assert_int_equal(m->types->below, 0);
+    assert_int_equal(m->presence.members, 0);
 }
 
 /* ---- patterns ---- */
@@ -614,12 +617,15 @@ static void assert_same_results(const wh_matcher *m, wh_match_result *a, wh_matc
         assert_ptr_equal(wh_match_result_at(a, i), wh_match_result_at(b, i));
 }
 
-static void test_index_agrees_with_linear_scan(void **state)
+/* Random subscriptions, changed as events are matched; m->mat_budget is the most wildcard
+ * copies an exact node takes (0: only types no wildcard reaches are materialized), so small
+ * budgets make nodes drop and take their copies again all the time. */
+static void agree_with_linear_scan(uint32_t budget)
 {
-    (void)state;
     enum { NSUB = 300, ROUNDS = 40, EVENTS = 200 };
     wh_matcher *m;
     WH_ASSERT_OK(wh_matcher_new(&m));
+    m->mat_budget = budget;
     wh_subscription *subs[NSUB];
     bool in[NSUB];
     for (int i = 0; i < NSUB; i++) {
@@ -633,7 +639,7 @@ static void test_index_agrees_with_linear_scan(void **state)
     wh_match_result *a, *b;
     WH_ASSERT_OK(wh_match_result_new(&a));
     WH_ASSERT_OK(wh_match_result_new(&b));
-    size_t total = 0;
+    size_t total = 0, mat = 0;
     for (int round = 0; round < ROUNDS; round++) {
         for (int k = 0; k < EVENTS; k++) {
             wh_event *e = random_event();
@@ -653,8 +659,10 @@ static void test_index_agrees_with_linear_scan(void **state)
                 in[i] = true;
             }
         }
+        mat += wh_mf_assert_mat(m);
     }
     assert_true(total > 1000); /* the random data does reach subscriptions */
+    assert_true(mat > 0);      /* and some exact types were materialized */
     for (int i = 0; i < NSUB; i++) {
         if (in[i]) WH_ASSERT_OK(wh_matcher_remove(m, wh_subscription_id(subs[i])));
         wh_subscription_free(subs[i]);
@@ -663,6 +671,14 @@ static void test_index_agrees_with_linear_scan(void **state)
     wh_match_result_free(a);
     wh_match_result_free(b);
     wh_matcher_free(m);
+}
+
+static void test_index_agrees_with_linear_scan(void **state)
+{
+    (void)state;
+    static const uint32_t budgets[] = {WHI_MAT_BUDGET, 0, 1, 3};
+    for (size_t i = 0; i < WHI_ARRAY_LEN(budgets); i++)
+        agree_with_linear_scan(budgets[i]);
 }
 
 /* ---- allocation: failures roll back; steady-state matching allocates nothing ---- */
