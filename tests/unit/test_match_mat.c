@@ -143,6 +143,35 @@ static void test_update_rewrites_the_copies(void **state)
     wh_event_free(e);
 }
 
+/* A type without a materialized node whose presence bit is set by one that has one (a false
+ * positive of the filter) is still matched through the trie, with or without a node. */
+static void test_type_sharing_a_filter_bit_still_walks_the_trie(void **state)
+{
+    wh_mf *f = *state;
+    wh_mf_add(f, "x.y", -1);
+    wh_mf_add(f, "w.*", -1); /* a trie, so that matching asks the filter */
+    const whi_mpresence *p = &f->m->presence;
+    assert_non_null(p->bits);
+    size_t bit = whi_presence_bit(p, whi_path_hash("x.y", 3), WHI_PRES_TYPE);
+    char type[32] = "", pattern[32];
+    for (int i = 0; i < 1000000 && !type[0]; i++) {
+        snprintf(pattern, sizeof(pattern), "z%d.v", i);
+        if (whi_presence_bit(p, whi_path_hash(pattern, strlen(pattern)), WHI_PRES_TYPE) == bit)
+            memcpy(type, pattern, sizeof(type));
+    }
+    assert_true(type[0] != '\0');
+    assert_true(whi_presence_test(p, whi_path_hash(type, strlen(type)), WHI_PRES_TYPE));
+    snprintf(pattern, sizeof(pattern), "%.*s.*", (int)(strchr(type, '.') - type), type);
+    wh_mf_add(f, pattern, -1);
+    assert_null(wh_mf_exact(f->m, type)); /* no node */
+    assert_int_equal(wh_mf_check(f, type, -1), 1);
+    f->m->mat_budget = 0;
+    wh_mf_add(f, type, -1); /* a node, not materialized: the wildcard reaches it */
+    assert_false(materialized(f->m, type));
+    assert_int_equal(wh_mf_check(f, type, -1), 2);
+    wh_mf_assert_mat(f->m);
+}
+
 /* ---- the tree of exact types ---- */
 
 static uint64_t g_rng = 0x6A09E667F3BCC908ULL;
@@ -303,6 +332,7 @@ int main(void)
         T(test_entry_stays_while_a_pattern_reaches),
         T(test_budget_drops_and_refills),
         T(test_update_rewrites_the_copies),
+        T(test_type_sharing_a_filter_bit_still_walks_the_trie),
         cmocka_unit_test(test_type_tree_finds_what_a_pattern_matches),
         T(test_failed_allocations_leave_a_correct_index),
     };
