@@ -166,6 +166,31 @@ static int index_keys(wh_matcher *m, whi_mentry *e, keyblob *want, const unsigne
     return WH_OK;
 }
 
+/* Give back the dictionary numbers of f's products. */
+static void filter_release(wh_matcher *m, whi_mfilter *f)
+{
+    for (uint32_t i = 0; f && i < f->nproducts; i++)
+        whi_products_release(&m->products, whi_mfilter_pids(f)[i]);
+}
+
+/* Number f's products in the dictionary, and choose its postings' form: the numbers inline
+ * when its filter is one to three products alone (see whi_posting). WH_ENOMEM (nothing kept). */
+static int filter_number(wh_matcher *m, whi_mfilter *f)
+{
+    if (!f) return WH_OK;
+    uint32_t *ids = whi_mfilter_pids(f);
+    for (uint32_t i = 0; i < f->nproducts; i++) {
+        const char *name = whi_mfilter_string(f, i);
+        if (whi_products_acquire(&m->products, name, strlen(name), &ids[i]) != WH_OK) {
+            filter_release(m, f); /* the ones numbered so far; the rest are 0 */
+            memset(ids, 0, f->nproducts * sizeof(*ids));
+            return whi_error_oom();
+        }
+    }
+    f->inline_bits = f->nidents || f->has_source ? 0 : whi_inline_bits(ids, f->nproducts);
+    return WH_OK;
+}
+
 static const char *sub_id_or_fail(const wh_matcher *m, const wh_subscription *sub, int *rc)
 {
     *rc = WH_OK;
@@ -187,7 +212,8 @@ int wh_matcher_add(wh_matcher *m, const wh_subscription *sub)
     keyblob keys;
     if ((rc = build_keys(sub, &keys)) != WH_OK) return rc;
     whi_mentry *e = whi_calloc(1, sizeof(*e));
-    if (!e || !(e->id = whi_strndup(id, idlen)) || whi_mfilter_build(sub, &e->filter) != WH_OK) {
+    if (!e || !(e->id = whi_strndup(id, idlen)) || whi_mfilter_build(sub, &e->filter) != WH_OK ||
+        filter_number(m, e->filter) != WH_OK) {
         entry_free(e);
         whi_free(keys.p);
         return whi_error_oom();
@@ -195,6 +221,7 @@ int wh_matcher_add(wh_matcher *m, const wh_subscription *sub)
     e->sub = sub;
     e->seq = m->next_seq;
     if (e->seq > WHI_MAX_SEQ) {
+        filter_release(m, e->filter);
         entry_free(e);
         whi_free(keys.p);
         return whi_error(WH_EFULL, "matcher: 2^40 subscriptions were added to it; make a new one");
@@ -202,6 +229,7 @@ int wh_matcher_add(wh_matcher *m, const wh_subscription *sub)
     if ((rc = whi_hmap_put(&m->ids, e->id, idlen, e)) != WH_OK ||
         (rc = index_keys(m, e, &keys, NULL, 0)) != WH_OK) {
         whi_hmap_remove(&m->ids, e->id, idlen);
+        filter_release(m, e->filter);
         entry_free(e);
         whi_free(keys.p);
         return rc;
@@ -222,12 +250,15 @@ int wh_matcher_update(wh_matcher *m, const wh_subscription *sub)
     keyblob keys;
     if ((rc = build_keys(sub, &keys)) != WH_OK) return rc;
     whi_mfilter *filter;
-    if ((rc = whi_mfilter_build(sub, &filter)) != WH_OK) {
+    if ((rc = whi_mfilter_build(sub, &filter)) != WH_OK ||
+        (rc = filter_number(m, filter)) != WH_OK) {
+        whi_free(filter); /* NULL after a failed build */
         whi_free(keys.p);
         return rc;
     }
     /* Add the new keys first, so a failure leaves the old indexing intact. */
     if ((rc = index_keys(m, e, &keys, e->keys, e->keys_len)) != WH_OK) {
+        filter_release(m, filter);
         whi_free(keys.p);
         whi_free(filter);
         return rc;
@@ -236,6 +267,7 @@ int wh_matcher_update(wh_matcher *m, const wh_subscription *sub)
     for (size_t off = 0; key_next(e->keys, e->keys_len, &off, &k);)
         if (!key_in(keys.p, keys.len, &k)) whi_index_remove(m, k.kind, k.key, k.len, e);
     whi_free(e->keys);
+    filter_release(m, e->filter);
     whi_free(e->filter);
     e->keys = keys.p;
     e->keys_len = keys.len;
@@ -253,6 +285,7 @@ int wh_matcher_remove(wh_matcher *m, const char *id)
     whi_mentry *e = whi_hmap_remove(&m->ids, id, strlen(id));
     if (!e) return whi_error(WH_ENOTFOUND, "subscription %s is not in the matcher", id);
     unindex(m, e, e->keys, e->keys_len);
+    filter_release(m, e->filter);
     entry_free(e);
     return WH_OK;
 }

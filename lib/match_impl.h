@@ -44,28 +44,41 @@ typedef struct whi_mfilter {
     bool has_source;
     uint32_t nproducts, nidents; /* hashes[0 .. nproducts), then nidents identifier hashes */
     uint32_t size;               /* bytes of the whole block */
+    /* The postings' inline form (WHI_TAG_MODE and payload: the products' numbers) when the
+     * filter is one to three numbered products alone, else 0 (postings point at this block). */
+    uint32_t inline_bits;
     uint64_t source_hash;
-    /* hashes[nproducts + nidents], then the strings NUL-terminated in the same order, then the
-     * source (when has_source). */
+    /* hashes[nproducts + nidents], then the products' numbers in the matcher's dictionary
+     * (uint32_t, 0 until numbered: whi_mfilter_pids), then the strings NUL-terminated in the
+     * same order, then the source (when has_source). */
     uint64_t hashes[];
 } whi_mfilter;
 
+static inline uint32_t *whi_mfilter_pids(const whi_mfilter *f)
+{
+    return (uint32_t *)(f->hashes + f->nproducts + f->nidents);
+}
+
 /*
  * One entry in a posting list, 16 bytes (a match reads a few dozen: their size is most of the
- * memory it reads). A subscription without filters is listed without touching any other memory;
- * one with filters through its filter block, which holds the subscription pointer.
+ * memory it reads). A subscription without filters, or filtering on one to three products
+ * (their numbers inline, WHI_TAG_MODE), is listed without touching any other memory; one with
+ * other filters through its filter block, which holds the subscription pointer.
  */
 typedef struct whi_posting {
     /* The entry's order of addition (which identifies it in the list) << 24, WHI_TAG_FILTERED,
      * WHI_TAG_EXACT (in an exact node: the entry has that exact pattern, as opposed to being
-     * copied there for a wildcard), and its filter's product bloom bits: most events miss a
-     * product filter, and this rejects them without reading the filter. */
+     * copied there for a wildcard), and in the low 22 bits either (WHI_TAG_FILTERED) its
+     * filter's product bloom bits: most events miss a product filter, and this rejects them
+     * without reading the filter; or (WHI_TAG_MODE 1-3) the numbers of the one to three
+     * products it filters on, checked exactly without reading anything else. */
     uint64_t tag;
     const void *ref; /* the wh_subscription (borrowed), or its whi_mfilter when filtered */
 } whi_posting;
 
-#define WHI_BLOOM_BITS     22
+#define WHI_BLOOM_BITS     20
 #define WHI_BLOOM_ALL      ((uint32_t)((UINT32_C(1) << WHI_BLOOM_BITS) - 1))
+#define WHI_TAG_MODE(tag)  ((uint32_t)((tag) >> 20) & 3) /* inline product numbers: 0 or 1-3 */
 #define WHI_TAG_EXACT      (UINT64_C(1) << 22)
 #define WHI_TAG_FILTERED   (UINT64_C(1) << 23)
 #define WHI_TAG_SEQ(tag)   ((tag) >> 24)
@@ -202,6 +215,45 @@ struct whi_mentry {
 #define WHI_MAX_KEY 512 /* longest key: entity (255) + NUL + action (255) */
 
 /*
+ * The product dictionary (match_products.c): each product id some filter lists has a number,
+ * counted by the filters listing it; numbers given back are reused first, so they stay small.
+ */
+typedef struct whi_mproduct {
+    uint32_t id, refs, len;
+    char name[];
+} whi_mproduct;
+typedef struct whi_mproducts {
+    whi_hmap map;         /* name -> whi_mproduct */
+    whi_mproduct **by_id; /* number -> product (NULL: unused; 0 is never given) */
+    uint32_t cap, next;   /* by_id's room; the numbers below next have been given */
+    uint32_t *spare;      /* numbers given back (room for all, so release never allocates) */
+    uint32_t nspare, spare_cap;
+} whi_mproducts;
+void whi_products_init(whi_mproducts *d);
+/* The number of product name, counted once more (made when new). WH_ENOMEM, no message. */
+int whi_products_acquire(whi_mproducts *d, const char *name, size_t len, uint32_t *id);
+void whi_products_release(whi_mproducts *d, uint32_t id);
+/* The number of name (hash: its whi_hash_bytes), or 0 when no filter lists it. */
+uint32_t whi_products_find(const whi_mproducts *d, const char *name, size_t len, uint64_t hash);
+const char *whi_products_name(const whi_mproducts *d, uint32_t id); /* NULL: unused */
+size_t whi_products_bytes(const whi_mproducts *d);
+void whi_products_free(whi_mproducts *d);
+
+/* The inline form of up to three product numbers (see whi_posting), or 0 when they do not fit:
+ * one number below 2^20, two below 2^10, three below 2^6. */
+static inline uint32_t whi_inline_bits(const uint32_t *ids, uint32_t k)
+{
+    static const uint32_t width[4] = {0, 20, 10, 6};
+    if (k < 1 || k > 3) return 0;
+    uint32_t bits = k << 20;
+    for (uint32_t i = 0; i < k; i++) {
+        if (ids[i] == 0 || ids[i] >> width[k]) return 0;
+        bits |= ids[i] << (i * width[k]);
+    }
+    return bits;
+}
+
+/*
  * The exact types of the `exact` map as a tree of their dot segments, for the upkeep of
  * materialized nodes: which exact types does a wildcard pattern match (whi_types_each)?
  */
@@ -284,6 +336,7 @@ struct wh_matcher {
     whi_mnode *root;        /* trie root (own allocation): "*" and "**" in deep */
     whi_mpresence presence; /* over the trie (not the root) and the materialized exact types */
     whi_tnode *types;       /* the exact types (own allocation) */
+    whi_mproducts products; /* numbers of the products filters list */
     uint32_t mat_budget;    /* most wildcard copies an exact node takes (WHI_MAT_BUDGET) */
     uint64_t next_seq;
 };
@@ -360,15 +413,21 @@ int whi_mfilter_build(const wh_subscription *sub, whi_mfilter **out);
 /* The event's side of filter checks, hashed once per match and only when first needed. */
 typedef struct whi_evfilter {
     const wh_event *ev;
+    const whi_mproducts *dict; /* the matcher's product numbers */
     bool ready;
     bool many_products; /* more than fit below: compare strings instead */
     size_t nproducts;
     uint32_t bloom; /* the products' bloom bits (all set when many_products) */
     uint64_t products[32];
+    uint32_t ids[32]; /* the products' numbers (0: no filter lists it) */
     uint64_t ident, source;
 } whi_evfilter;
 void whi_evfilter_prepare(whi_evfilter *ef);
 bool whi_mfilter_passes(const whi_mfilter *f, whi_evfilter *ef);
+/* Whether the event carries one of the products whose numbers tag holds inline. */
+bool whi_inline_passes(uint64_t tag, const whi_evfilter *ef);
+/* The i-th string kept in f (products, then identifiers, then the source). */
+const char *whi_mfilter_string(const whi_mfilter *f, size_t i);
 bool whi_sub_passes_filters(const wh_subscription *sub, const wh_event *ev);
 bool whi_sub_listens(const wh_subscription *sub, const wh_event *ev);
 /* Grow r's capacity (sets r->failed on ENOMEM and returns false). */

@@ -11,6 +11,7 @@
 whi_posting whi_posting_of(const whi_mentry *e)
 {
     if (!e->filter) return (whi_posting){e->seq << 24, e->sub};
+    if (e->filter->inline_bits) return (whi_posting){e->seq << 24 | e->filter->inline_bits, e->sub};
     return (whi_posting){e->seq << 24 | WHI_TAG_FILTERED | e->filter->bloom, e->filter};
 }
 
@@ -452,6 +453,7 @@ bool whi_index_remove(wh_matcher *m, int kind, const char *key, size_t len, whi_
 int whi_index_init(wh_matcher *m)
 {
     m->mat_budget = WHI_MAT_BUDGET;
+    whi_products_init(&m->products);
     if (!(m->root = node_new("", 0, WHI_PATH_SEED)) || !(m->types = whi_types_new())) {
         whi_free(m->root);
         m->root = NULL;
@@ -470,13 +472,15 @@ void whi_index_free(wh_matcher *m)
     whi_presence_free(&m->presence);
     whi_types_free(m->types);
     m->types = NULL;
+    whi_products_free(&m->products);
 }
 
 size_t whi_matcher_index_bytes(const wh_matcher *m)
 {
     size_t total = whi_nmap_bytes(&m->exact) + whi_nmap_bytes(&m->trie) +
                    whi_nmap_bytes(&m->entity) + whi_node_size(0, m->root->cap) +
-                   whi_hmap_bytes(&m->ids) + whi_types_bytes(m->types) + m->presence.nbits / 8 +
+                   whi_hmap_bytes(&m->ids) + whi_types_bytes(m->types) +
+                   whi_products_bytes(&m->products) + m->presence.nbits / 8 +
                    m->presence.nbits * sizeof(*m->presence.counts);
     for (size_t i = 0; i < m->ids.cap; i++) {
         const whi_mentry *e = m->ids.slots[i].value;

@@ -89,6 +89,8 @@ static void take(walk *w, plist l)
             const whi_mfilter *f = p->ref;
             if (!whi_mfilter_passes(f, ef)) continue;
             sub = f->sub;
+        } else if (WHI_TAG_MODE(p->tag) && !whi_inline_passes(p->tag, ef)) {
+            continue; /* its products' numbers are inline: none is the event's */
         }
         whi_result_push(r, WHI_TAG_SEQ(p->tag), sub);
     }
@@ -291,6 +293,7 @@ void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result 
     walk w;     /* not zero-initialised as a whole: path and the arrays are scratch space */
     w.m = m;
     w.ef.ev = ev;
+    w.ef.dict = &m->products;
     w.ef.ready = false;
     w.r = r;
     w.type = ev->type;

@@ -110,7 +110,7 @@ typedef struct gather {
 static void gather_cb(void *ud, plist l)
 {
     gather *g = ud;
-    memcpy(g->v + g->n, l.v, l.n * sizeof(*l.v));
+    if (l.n) memcpy(g->v + g->n, l.v, l.n * sizeof(*l.v));
     g->n += l.n;
 }
 
@@ -125,7 +125,7 @@ static int by_seq(const void *a, const void *b)
  * any has it: the others are the same entry's copies). Returns the count left. */
 static size_t sort_unique(whi_posting *v, size_t n)
 {
-    qsort(v, n, sizeof(*v), by_seq);
+    if (n > 1) qsort(v, n, sizeof(*v), by_seq);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (k && WHI_TAG_SEQ(v[k - 1].tag) == WHI_TAG_SEQ(v[i].tag))

@@ -91,7 +91,7 @@ int whi_mfilter_build(const wh_subscription *sub, whi_mfilter **out)
         text += strlen(products->v[i]) + 1;
     for (size_t i = 0; i < idents->n; i++)
         text += strlen(idents->v[i]) + 1;
-    size_t size = sizeof(whi_mfilter) + n * sizeof(uint64_t) + text;
+    size_t size = sizeof(whi_mfilter) + n * sizeof(uint64_t) + products->n * sizeof(uint32_t) + text;
     whi_mfilter *f = whi_malloc(size);
     if (!f) return whi_error_oom();
     f->sub = sub;
@@ -99,9 +99,11 @@ int whi_mfilter_build(const wh_subscription *sub, whi_mfilter **out)
     f->nproducts = (uint32_t)products->n;
     f->nidents = (uint32_t)idents->n;
     f->bloom = 0;
+    f->inline_bits = 0;
     f->has_source = sub->source != NULL;
     f->source_hash = sub->source ? str_hash(sub->source) : 0;
-    char *t = (char *)(f->hashes + n);
+    memset(whi_mfilter_pids(f), 0, products->n * sizeof(uint32_t));
+    char *t = (char *)(whi_mfilter_pids(f) + products->n);
     for (size_t i = 0; i < n; i++) {
         const char *v = i < products->n ? products->v[i] : idents->v[i - products->n];
         size_t len = strlen(v);
@@ -115,10 +117,9 @@ int whi_mfilter_build(const wh_subscription *sub, whi_mfilter **out)
     return WH_OK;
 }
 
-/* The i-th string kept in f (products, then identifiers, then the source). */
-static const char *filter_string(const whi_mfilter *f, size_t i)
+const char *whi_mfilter_string(const whi_mfilter *f, size_t i)
 {
-    const char *t = (const char *)(f->hashes + f->nproducts + f->nidents);
+    const char *t = (const char *)(whi_mfilter_pids(f) + f->nproducts);
     while (i--)
         t += strlen(t) + 1;
     return t;
@@ -132,8 +133,10 @@ void whi_evfilter_prepare(whi_evfilter *ef)
     ef->nproducts = ef->many_products ? 0 : ev->products.n;
     ef->bloom = ef->many_products ? WHI_BLOOM_ALL : 0;
     for (size_t i = 0; i < ef->nproducts; i++) {
-        ef->products[i] = str_hash(ev->products.v[i]);
+        size_t len = strlen(ev->products.v[i]);
+        ef->products[i] = whi_hash_bytes(ev->products.v[i], len);
         ef->bloom |= WHI_BLOOM_BIT(ef->products[i]);
+        ef->ids[i] = whi_products_find(ef->dict, ev->products.v[i], len, ef->products[i]);
     }
     ef->ident = ev->identifier ? str_hash(ev->identifier) : 0;
     ef->source = ev->source ? str_hash(ev->source) : 0;
@@ -146,7 +149,7 @@ static bool products_pass(const whi_mfilter *f, const whi_evfilter *ef)
         /* Events with very many products are not hashed ahead: hash as we go. */
         uint64_t h = ef->many_products ? str_hash(have->v[i]) : ef->products[i];
         for (uint32_t j = 0; j < f->nproducts; j++)
-            if (f->hashes[j] == h && strcmp(filter_string(f, j), have->v[i]) == 0) return true;
+            if (f->hashes[j] == h && strcmp(whi_mfilter_string(f, j), have->v[i]) == 0) return true;
     }
     return false;
 }
@@ -157,8 +160,25 @@ static bool ident_passes(const whi_mfilter *f, const whi_evfilter *ef)
     if (!ident) return false;
     for (uint32_t j = 0; j < f->nidents; j++)
         if (f->hashes[f->nproducts + j] == ef->ident &&
-            strcmp(filter_string(f, f->nproducts + j), ident) == 0)
+            strcmp(whi_mfilter_string(f, f->nproducts + j), ident) == 0)
             return true;
+    return false;
+}
+
+bool whi_inline_passes(uint64_t tag, const whi_evfilter *ef)
+{
+    static const uint32_t width[4] = {0, 20, 10, 6};
+    uint32_t k = WHI_TAG_MODE(tag), w = width[k], mask = (UINT32_C(1) << w) - 1;
+    for (uint32_t j = 0; j < k; j++) {
+        uint32_t id = (uint32_t)(tag >> (j * w)) & mask;
+        if (ef->many_products) { /* not numbered ahead: compare the names */
+            const char *name = whi_products_name(ef->dict, id);
+            if (name && whi_strvec_contains(&ef->ev->products, name)) return true;
+            continue;
+        }
+        for (size_t i = 0; i < ef->nproducts; i++)
+            if (ef->ids[i] == id) return true;
+    }
     return false;
 }
 
@@ -169,7 +189,7 @@ bool whi_mfilter_passes(const whi_mfilter *f, whi_evfilter *ef)
     if (f->nidents && !ident_passes(f, ef)) return false;
     if (f->has_source &&
         !(ef->ev->source && f->source_hash == ef->source &&
-          strcmp(filter_string(f, f->nproducts + f->nidents), ef->ev->source) == 0))
+          strcmp(whi_mfilter_string(f, f->nproducts + f->nidents), ef->ev->source) == 0))
         return false;
     return true;
 }

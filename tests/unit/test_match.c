@@ -142,6 +142,7 @@ static void assert_index_empty(const wh_matcher *m)
     assert_int_equal(m->types->nkids, 0); /* the tree of exact types too */
     assert_int_equal(m->types->below, 0);
     assert_int_equal(m->presence.members, 0);
+    assert_int_equal(m->products.map.n, 0); /* and the product numbers */
 }
 
 /* ---- patterns ---- */
@@ -586,8 +587,10 @@ static void randomize_sub(wh_subscription *s)
     WH_ASSERT_OK(wh_subscription_set_entity(s, rnd(3) == 0 ? ENT[rnd(2)] : NULL));
     for (unsigned i = rnd(3); i > 0; i--)
         WH_ASSERT_OK(wh_subscription_list_add(s, WH_LIST_ACTIONS, ACT[rnd(3)]));
-    if (rnd(4) == 0)
-        WH_ASSERT_OK(wh_subscription_list_add(s, WH_LIST_PRODUCTS, rnd(2) ? "p1" : "p2"));
+    static const char *const PRODUCTS[] = {"p1", "p2", "p3", "p4", "p5"};
+    if (rnd(3) == 0) /* one to four products: inline numbers or the filter block */
+        for (unsigned k = 1 + rnd(4); k > 0; k--)
+            WH_ASSERT_OK(wh_subscription_list_add(s, WH_LIST_PRODUCTS, PRODUCTS[rnd(5)]));
     if (rnd(6) == 0) WH_ASSERT_OK(wh_subscription_list_add(s, WH_LIST_IDENTIFIERS, "i1"));
     WH_ASSERT_OK(wh_subscription_set_source(s, rnd(6) == 0 ? "CRM" : NULL));
     WH_ASSERT_OK(
@@ -601,7 +604,9 @@ static wh_event *random_event(void)
     wh_event *e = ev_new(buf);
     if (rnd(2)) WH_ASSERT_OK(wh_event_set_entity(e, rnd(2) ? "Order" : "Product"));
     if (rnd(2)) WH_ASSERT_OK(wh_event_set_action(e, rnd(2) ? "create" : "cancel"));
-    if (rnd(2)) WH_ASSERT_OK(wh_event_add_product(e, rnd(2) ? "p1" : "p3"));
+    static const char *const PRODUCTS[] = {"p1", "p3", "p5", "p6"};
+    for (unsigned k = rnd(3); k > 0; k--)
+        WH_ASSERT_OK(wh_event_add_product(e, PRODUCTS[rnd(4)]));
     if (rnd(3) == 0) WH_ASSERT_OK(wh_event_set_identifier(e, "i1"));
     if (rnd(3) == 0) WH_ASSERT_OK(wh_event_set_source(e, "CRM"));
     return e;
