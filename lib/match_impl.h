@@ -420,8 +420,15 @@ typedef struct whi_evfilter {
     uint32_t bloom; /* the products' bloom bits (all set when many_products) */
     uint64_t products[32];
     uint32_t ids[32]; /* the products' numbers (0: no filter lists it) */
+    /* The numbers of the first four products for the branch-free check (whi_mhit's take):
+     * WHI_EID_UNKNOWN for a product no filter lists, WHI_EID_NONE past the last; few: the
+     * event has at most four products, so eid covers them all. */
+    uint32_t eid[4];
+    bool few;
     uint64_t ident, source;
 } whi_evfilter;
+#define WHI_EID_UNKNOWN UINT32_C(0xFFFFFFFE) /* never a number: numbers inline are < 2^20 */
+#define WHI_EID_NONE    UINT32_C(0xFFFFFFFF)
 void whi_evfilter_prepare(whi_evfilter *ef);
 bool whi_mfilter_passes(const whi_mfilter *f, whi_evfilter *ef);
 /* Whether the event carries one of the products whose numbers tag holds inline. */
@@ -432,6 +439,8 @@ bool whi_sub_passes_filters(const wh_subscription *sub, const wh_event *ev);
 bool whi_sub_listens(const wh_subscription *sub, const wh_event *ev);
 /* Grow r's capacity (sets r->failed on ENOMEM and returns false). */
 bool whi_result_grow(wh_match_result *r);
+/* Grow r's capacity to at least need hits (the same on failure). */
+bool whi_result_reserve(wh_match_result *r, size_t need);
 /* Append a hit (sets r->failed on ENOMEM). Inline: it runs once per matched subscription. */
 static inline void whi_result_push(wh_match_result *r, uint64_t seq, const wh_subscription *sub)
 {

@@ -57,7 +57,7 @@ typedef struct walk {
 static void prefetch(const void *p)
 {
 #if defined(__GNUC__)
-    if (p) __builtin_prefetch(p);
+    __builtin_prefetch(p); /* a hint: never faults, NULL included */
 #else
     (void)p;
 #endif
@@ -73,27 +73,53 @@ static void prefetch_bytes(const void *p, size_t bytes)
         prefetch((const char *)p + (line - (uintptr_t)p));
 }
 
+/*
+ * Whether a posting passes on its inline product numbers: it has none (WHI_TAG_MODE 0), or one
+ * of them is among the event's (ef->few: at most four, in ef->eid). Computed without branches:
+ * postings with and without a filter alternate unpredictably, and a mispredicted branch per
+ * posting costs more than these few operations.
+ */
+static inline bool inline_ok(uint64_t tag, const whi_evfilter *ef)
+{
+    static const uint32_t width[4] = {0, 20, 10, 6};
+    uint32_t mode = WHI_TAG_MODE(tag), s = width[mode];
+    uint64_t mask = (UINT64_C(1) << s) - 1, payload = tag & 0xFFFFF;
+    uint32_t n[3] = {(uint32_t)(payload & mask), (uint32_t)(payload >> s & mask),
+                     (uint32_t)(payload >> 2 * s & mask)}; /* unused ones are 0: never an eid */
+    bool hit = false;
+    for (int j = 0; j < 3; j++)
+        hit |= (n[j] == ef->eid[0]) | (n[j] == ef->eid[1]) | (n[j] == ef->eid[2]) |
+               (n[j] == ef->eid[3]);
+    return (mode == 0) | hit;
+}
+
 /* Append the postings of l that pass their filters: one sorted run of the result. */
 static void take(walk *w, plist l)
 {
     wh_match_result *r = w->r;
     if (r->nruns < WHI_MAX_RUNS) r->runs[r->nruns] = r->n;
     r->nruns++;
-    whi_evfilter *ef = &w->ef;
+    if (!whi_result_reserve(r, r->n + l.n)) return;
+    const whi_evfilter *ef = &w->ef;
+    whi_mhit *out = r->v + r->n;
+    size_t k = 0;
     for (uint32_t i = 0; i < l.n; i++) {
-        const whi_posting *p = &l.v[i];
-        const wh_subscription *sub = p->ref;
-        if (p->tag & WHI_TAG_FILTERED) {
-            uint32_t bloom = WHI_TAG_BLOOM(p->tag);
-            if (bloom && !(bloom & ef->bloom)) continue; /* no product of the event is listed */
-            const whi_mfilter *f = p->ref;
-            if (!whi_mfilter_passes(f, ef)) continue;
-            sub = f->sub;
-        } else if (WHI_TAG_MODE(p->tag) && !whi_inline_passes(p->tag, ef)) {
-            continue; /* its products' numbers are inline: none is the event's */
+        uint64_t tag = l.v[i].tag;
+        const void *ref = l.v[i].ref;
+        bool ok = ef->few ? inline_ok(tag, ef)
+                          : !WHI_TAG_MODE(tag) || whi_inline_passes(tag, ef); /* many products */
+        if (tag & WHI_TAG_FILTERED) { /* through its filter block */
+            uint32_t bloom = WHI_TAG_BLOOM(tag);
+            const whi_mfilter *f = ref;
+            /* the bloom bits: none of the event's products is listed */
+            ok = (!bloom || (bloom & ef->bloom)) && whi_mfilter_passes(f, &w->ef);
+            if (ok) ref = f->sub; /* the block is read only past the bloom bits */
         }
-        whi_result_push(r, WHI_TAG_SEQ(p->tag), sub);
+        /* Written always, counted when it passes: no branch on the outcome. */
+        out[k] = (whi_mhit){WHI_TAG_SEQ(tag), ref};
+        k += ok;
     }
+    r->n += k;
 }
 
 /*
@@ -107,8 +133,12 @@ static void flush(walk *w)
         for (uint32_t i = 0; i < w->lists[k].n; i++) {
             const whi_posting *p = &w->lists[k].v[i];
             uint32_t bloom = WHI_TAG_BLOOM(p->tag);
-            if (p->tag & WHI_TAG_FILTERED && (!bloom || (bloom & w->ef.bloom)))
-                prefetch_bytes(p->ref, WHI_FILTER_LOAD);
+            bool read = p->tag & WHI_TAG_FILTERED && (!bloom || (bloom & w->ef.bloom));
+            /* Selected, not branched on (see inline_ok): the event's own filter side stands in
+             * for the postings whose block is not read. */
+            const char *block = read ? (const char *)p->ref : (const char *)&w->ef;
+            prefetch(block);
+            prefetch(block + WHI_FILTER_LOAD - 1);
         }
     for (size_t k = 0; k < w->nlists; k++)
         take(w, w->lists[k]);

@@ -138,6 +138,9 @@ void whi_evfilter_prepare(whi_evfilter *ef)
         ef->bloom |= WHI_BLOOM_BIT(ef->products[i]);
         ef->ids[i] = whi_products_find(ef->dict, ev->products.v[i], len, ef->products[i]);
     }
+    ef->few = ef->nproducts <= WHI_ARRAY_LEN(ef->eid) && !ef->many_products;
+    for (size_t i = 0; i < WHI_ARRAY_LEN(ef->eid); i++)
+        ef->eid[i] = i >= ef->nproducts ? WHI_EID_NONE : ef->ids[i] ? ef->ids[i] : WHI_EID_UNKNOWN;
     ef->ident = ev->identifier ? str_hash(ev->identifier) : 0;
     ef->source = ev->source ? str_hash(ev->source) : 0;
 }
@@ -198,8 +201,20 @@ bool whi_mfilter_passes(const whi_mfilter *f, whi_evfilter *ef)
 
 bool whi_result_grow(wh_match_result *r)
 {
+    return whi_result_reserve(r, r->cap + 1);
+}
+
+bool whi_result_reserve(wh_match_result *r, size_t need)
+{
     if (r->failed) return false;
+    if (need <= r->cap) return true;
     size_t ncap = r->cap ? r->cap * 2 : 16;
+    while (ncap < need && ncap * 2 > ncap)
+        ncap *= 2;
+    if (ncap < need) {
+        r->failed = WH_ENOMEM;
+        return false;
+    }
     whi_mhit *p = ncap > r->cap ? whi_realloc(r->v, ncap * sizeof(*p)) : NULL;
     if (p) r->v = p;
     whi_mhit *t = p ? whi_realloc(r->tmp, ncap * sizeof(*t)) : NULL;
@@ -251,43 +266,69 @@ static void merge_runs(wh_match_result *r)
 }
 
 /*
- * k-way merge of the recorded runs into the scratch, dropping duplicates; then swap. The runs'
- * current heads are kept ordered by sequence number in a small array: each step takes the
- * first and slides that run's next head into place (k is a handful, so this beats a heap).
+ * Merge the sorted runs a[0..na) and b[0..nb) into out, dropping a hit whose sequence number
+ * equals the one before it (an entry reached by two lists); returns the count. The loop has no
+ * branch on the data: which run a step takes from depends on the numbers, and a mispredicted
+ * branch per hit would cost more than the selects.
+ */
+static size_t merge2(const whi_mhit *a, size_t na, const whi_mhit *b, size_t nb, whi_mhit *out)
+{
+    size_t i = 0, j = 0, o = 0;
+    uint64_t prev = UINT64_MAX; /* no sequence number is that large */
+    while (i < na && j < nb) {
+        bool from_b = b[j].seq < a[i].seq;
+        const whi_mhit *x = from_b ? &b[j] : &a[i];
+        out[o] = *x;
+        o += x->seq != prev;
+        prev = x->seq;
+        j += from_b;
+        i += !from_b;
+    }
+    for (; i < na; i++) {
+        out[o] = a[i];
+        o += a[i].seq != prev;
+        prev = a[i].seq;
+    }
+    for (; j < nb; j++) {
+        out[o] = b[j];
+        o += b[j].seq != prev;
+        prev = b[j].seq;
+    }
+    return o;
+}
+
+/*
+ * Merge the recorded runs pairwise until one is left, dropping duplicates: a match records a
+ * handful (the type's list, maybe the root's, its entity's), so a pass or two.
  */
 static void merge_recorded_runs(wh_match_result *r)
 {
-    struct head {
-        uint64_t seq;
-        size_t pos, end;
-    } h[WHI_MAX_RUNS];
-    size_t nh = 0, o = 0;
-    for (size_t j = 0; j < r->nruns; j++) {
-        size_t pos = r->runs[j], end = j + 1 < r->nruns ? r->runs[j + 1] : r->n;
-        if (pos == end) continue;
-        struct head x = {r->v[pos].seq, pos, end};
-        size_t k = nh++;
-        for (; k > 0 && h[k - 1].seq > x.seq; k--)
-            h[k] = h[k - 1];
-        h[k] = x;
-    }
-    while (nh) {
-        struct head x = h[0];
-        if (o == 0 || r->tmp[o - 1].seq != x.seq) r->tmp[o++] = r->v[x.pos];
-        if (++x.pos == x.end) {
-            memmove(h, h + 1, --nh * sizeof(*h));
-            continue;
+    size_t start[WHI_MAX_RUNS + 1], nruns = 0;
+    for (size_t j = 0; j < r->nruns; j++) /* drop empty runs */
+        if (r->runs[j] < (j + 1 < r->nruns ? r->runs[j + 1] : r->n)) start[nruns++] = r->runs[j];
+    start[nruns] = r->n;
+    whi_mhit *src = r->v, *dst = r->tmp;
+    while (nruns > 1) {
+        size_t o = 0, k = 0;
+        for (size_t j = 0; j < nruns; j += 2) {
+            size_t a = start[j], b = start[j + 1];
+            start[k++] = o;
+            if (j + 1 < nruns) {
+                o += merge2(src + a, b - a, src + b, start[j + 2] - b, dst + o);
+            } else { /* the odd one out */
+                memcpy(dst + o, src + a, (b - a) * sizeof(*src));
+                o += b - a;
+            }
         }
-        x.seq = r->v[x.pos].seq;
-        size_t k = 0;
-        for (; k + 1 < nh && h[k + 1].seq < x.seq; k++)
-            h[k] = h[k + 1];
-        h[k] = x;
+        start[k] = o;
+        nruns = k;
+        r->n = o;
+        whi_mhit *t = src;
+        src = dst;
+        dst = t;
     }
-    whi_mhit *t = r->v;
-    r->v = r->tmp;
-    r->tmp = t;
-    r->n = o;
+    r->v = src; /* the buffers swap roles: both are the result's own */
+    r->tmp = dst;
 }
 
 void whi_result_finish(wh_match_result *r)
