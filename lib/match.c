@@ -21,7 +21,6 @@ int wh_matcher_new(wh_matcher **out)
 static void entry_free(whi_mentry *e)
 {
     if (!e) return;
-    whi_free(e->id);
     whi_free(e->keys);
     whi_free(e->filter);
     whi_free(e);
@@ -211,9 +210,9 @@ int wh_matcher_add(wh_matcher *m, const wh_subscription *sub)
         return whi_error(WH_ECONFLICT, "subscription %s is already in the matcher", id);
     keyblob keys;
     if ((rc = build_keys(sub, &keys)) != WH_OK) return rc;
-    whi_mentry *e = whi_calloc(1, sizeof(*e));
-    if (!e || !(e->id = whi_strndup(id, idlen)) || whi_mfilter_build(sub, &e->filter) != WH_OK ||
-        filter_number(m, e->filter) != WH_OK) {
+    whi_mentry *e = whi_calloc(1, sizeof(*e) + idlen + 1); /* the id inline: one allocation */
+    if (e) memcpy(e->id, id, idlen);
+    if (!e || whi_mfilter_build(sub, &e->filter) != WH_OK || filter_number(m, e->filter) != WH_OK) {
         entry_free(e);
         whi_free(keys.p);
         return whi_error_oom();

@@ -205,11 +205,11 @@ static inline whi_posting *whi_plist_find(plist l, uint64_t seq)
 struct whi_mentry {
     const wh_subscription *sub; /* borrowed */
     uint64_t seq;               /* order of addition */
-    char *id;                   /* own copy; key of the id map */
     /* Keys it is indexed under, as a packed blob: repeated [kind:1][len:2][bytes:len]. */
     unsigned char *keys;
     size_t keys_len;
     whi_mfilter *filter; /* NULL: no filters */
+    char id[];           /* own copy, NUL-terminated; key of the id map */
 };
 
 #define WHI_MAX_KEY 512 /* longest key: entity (255) + NUL + action (255) */
@@ -293,7 +293,9 @@ enum { WHI_PRES_NODE, WHI_PRES_END, WHI_PRES_DEEP, WHI_PRES_TYPE };
 
 typedef struct whi_mpresence {
     uint64_t *bits;   /* nbits bits: the only part a match reads */
-    uint32_t *counts; /* members per bit */
+    /* Members per bit. A count that reaches UINT16_MAX stays there (its bit then stays set: a
+     * false positive costs a lookup, a false negative would lose a match). */
+    uint16_t *counts;
     size_t nbits;     /* 0 or a power of two */
     size_t members;
 } whi_mpresence;

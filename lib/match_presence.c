@@ -18,7 +18,7 @@ int whi_presence_alloc(whi_mpresence *out, size_t nbits)
 {
     *out = (whi_mpresence){NULL, NULL, nbits, 0};
     out->bits = whi_calloc(nbits / 64, sizeof(uint64_t));
-    out->counts = out->bits ? whi_calloc(nbits, sizeof(uint32_t)) : NULL;
+    out->counts = out->bits ? whi_calloc(nbits, sizeof(*out->counts)) : NULL;
     if (!out->counts) {
         whi_free(out->bits);
         *out = (whi_mpresence){NULL, NULL, 0, 0};
@@ -30,7 +30,7 @@ int whi_presence_alloc(whi_mpresence *out, size_t nbits)
 void whi_presence_count(whi_mpresence *p, uint64_t h, int kind, int delta)
 {
     size_t i = whi_presence_bit(p, h, kind);
-    p->counts[i] += (uint32_t)delta;
+    if (p->counts[i] != UINT16_MAX) p->counts[i] = (uint16_t)(p->counts[i] + delta);
     p->members += (size_t)(ptrdiff_t)delta;
     if (p->counts[i])
         p->bits[i / 64] |= UINT64_C(1) << (i % 64);

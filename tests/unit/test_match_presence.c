@@ -188,6 +188,34 @@ static void test_matching_without_the_filter(void **state)
     assert_int_equal(wh_mf_check(f, "p.created", -1), 2);
 }
 
+/* A bit's count stops at UINT16_MAX and the bit then stays set: more members on one bit than a
+ * count holds can only cost false positives, never a lost match. */
+static void test_full_count_keeps_its_bit(void **state)
+{
+    (void)state;
+    whi_mpresence p;
+    WH_ASSERT_OK(whi_presence_alloc(&p, 1024));
+    uint64_t h = whi_path_hash("a.b", 3);
+    size_t bit = whi_presence_bit(&p, h, WHI_PRES_END);
+    for (int i = 0; i < 70000; i++)
+        whi_presence_count(&p, h, WHI_PRES_END, +1);
+    assert_int_equal(p.counts[bit], UINT16_MAX);
+    for (int i = 0; i < 70000; i++)
+        whi_presence_count(&p, h, WHI_PRES_END, -1);
+    assert_true(whi_presence_test(&p, h, WHI_PRES_END));
+    assert_int_equal(p.members, 0);
+    /* Below the limit, counts come and go exactly. */
+    uint64_t g = whi_path_hash("c", 1);
+    whi_presence_count(&p, g, WHI_PRES_NODE, +1);
+    whi_presence_count(&p, g, WHI_PRES_NODE, +1);
+    whi_presence_count(&p, g, WHI_PRES_NODE, -1);
+    assert_true(whi_presence_test(&p, g, WHI_PRES_NODE));
+    whi_presence_count(&p, g, WHI_PRES_NODE, -1);
+    assert_int_equal(p.counts[whi_presence_bit(&p, g, WHI_PRES_NODE)],
+                     whi_presence_bit(&p, g, WHI_PRES_NODE) == bit ? UINT16_MAX : 0);
+    whi_presence_free(&p);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, wh_mf_setup, wh_mf_teardown)
@@ -197,6 +225,7 @@ int main(void)
         T(test_filter_grows_and_shrinks_with_the_trie),
         T(test_deep_and_wide_types_use_the_walk),
         T(test_matching_without_the_filter),
+        cmocka_unit_test(test_full_count_keeps_its_bit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
