@@ -70,7 +70,7 @@ static void prefetch_bytes(const void *p, size_t bytes)
     uintptr_t line = (uintptr_t)p & ~(uintptr_t)63;
     uintptr_t end = (uintptr_t)p + (bytes < WHI_NODE_LOAD ? bytes : WHI_NODE_LOAD);
     for (; line < end; line += 64)
-        prefetch((const char *)p + (line - (uintptr_t)p));
+        prefetch((const void *)line); /* the line's start may lie before p */
 }
 
 /*
@@ -138,7 +138,7 @@ static void flush(walk *w)
              * for the postings whose block is not read. */
             const char *block = read ? (const char *)p->ref : (const char *)&w->ef;
             prefetch(block);
-            prefetch(block + WHI_FILTER_LOAD - 1);
+            prefetch((const void *)((uintptr_t)block + WHI_FILTER_LOAD - 1)); /* maybe past it */
         }
     for (size_t k = 0; k < w->nlists; k++)
         take(w, w->lists[k]);
