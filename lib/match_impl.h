@@ -239,11 +239,14 @@ const char *whi_products_name(const whi_mproducts *d, uint32_t id); /* NULL: unu
 size_t whi_products_bytes(const whi_mproducts *d);
 void whi_products_free(whi_mproducts *d);
 
+/* Bits per inline product number, by WHI_TAG_MODE (the count of numbers). */
+#define WHI_INLINE_WIDTHS {0, 20, 10, 6}
+
 /* The inline form of up to three product numbers (see whi_posting), or 0 when they do not fit:
  * one number below 2^20, two below 2^10, three below 2^6. */
 static inline uint32_t whi_inline_bits(const uint32_t *ids, uint32_t k)
 {
-    static const uint32_t width[4] = {0, 20, 10, 6};
+    static const uint32_t width[4] = WHI_INLINE_WIDTHS;
     if (k < 1 || k > 3) return 0;
     uint32_t bits = k << 20;
     for (uint32_t i = 0; i < k; i++) {
@@ -251,6 +254,18 @@ static inline uint32_t whi_inline_bits(const uint32_t *ids, uint32_t k)
         bits |= ids[i] << (i * width[k]);
     }
     return bits;
+}
+
+/* The three inline numbers of a posting's tag, without branches; those it does not have (all
+ * three for WHI_TAG_MODE 0) are 0, which is never a number. */
+static inline void whi_inline_numbers(uint64_t tag, uint32_t n[3])
+{
+    static const uint32_t width[4] = WHI_INLINE_WIDTHS;
+    uint32_t s = width[WHI_TAG_MODE(tag)];
+    uint64_t mask = (UINT64_C(1) << s) - 1, payload = tag & 0xFFFFF;
+    n[0] = (uint32_t)(payload & mask);
+    n[1] = (uint32_t)(payload >> s & mask);
+    n[2] = (uint32_t)(payload >> 2 * s & mask);
 }
 
 /*

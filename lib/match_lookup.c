@@ -81,16 +81,13 @@ static void prefetch_bytes(const void *p, size_t bytes)
  */
 static inline bool inline_ok(uint64_t tag, const whi_evfilter *ef)
 {
-    static const uint32_t width[4] = {0, 20, 10, 6};
-    uint32_t mode = WHI_TAG_MODE(tag), s = width[mode];
-    uint64_t mask = (UINT64_C(1) << s) - 1, payload = tag & 0xFFFFF;
-    uint32_t n[3] = {(uint32_t)(payload & mask), (uint32_t)(payload >> s & mask),
-                     (uint32_t)(payload >> 2 * s & mask)}; /* unused ones are 0: never an eid */
+    uint32_t n[3];
+    whi_inline_numbers(tag, n);
     bool hit = false;
     for (int j = 0; j < 3; j++)
         hit |= (n[j] == ef->eid[0]) | (n[j] == ef->eid[1]) | (n[j] == ef->eid[2]) |
                (n[j] == ef->eid[3]);
-    return (mode == 0) | hit;
+    return (WHI_TAG_MODE(tag) == 0) | hit;
 }
 
 /* Append the postings of l that pass their filters: one sorted run of the result. */
@@ -361,7 +358,8 @@ void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result 
     gather(&w, whi_node_list(m->root, WHI_KEY_DEEP)); /* walk_node leaves the root's out */
     probe_all(&w, p, np);
     if (typed && m->trie.n && !(p[0].node && p[0].node->flags & WHI_NODE_MAT)) {
-        /* The filter's bit belongs to another type: the trie after all. */
+        /* No materialized node after all (the filter's bit is another type's, or the type's
+         * node holds its exact postings only): the trie's lists too. */
         trie_probes(&w, p, &np, text);
         probe_all(&w, p + first, np - first);
     }

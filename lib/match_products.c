@@ -8,11 +8,6 @@
 
 #include "match_impl.h"
 
-static void entry_free(whi_mproduct *p)
-{
-    whi_free(p);
-}
-
 /* A free number: the last one given back, or the next unused. */
 static int take_number(whi_mproducts *d, uint32_t *out)
 {
@@ -68,7 +63,7 @@ int whi_products_acquire(whi_mproducts *d, const char *name, size_t len, uint32_
     p->refs = 1;
     if (whi_hmap_put(&d->map, p->name, len, p) != WH_OK) {
         d->spare[d->nspare++] = n;
-        entry_free(p);
+        whi_free(p);
         return WH_ENOMEM;
     }
     d->by_id[n] = p;
@@ -84,7 +79,7 @@ void whi_products_release(whi_mproducts *d, uint32_t id)
     whi_hmap_remove(&d->map, p->name, p->len);
     d->by_id[id] = NULL;
     d->spare[d->nspare++] = id; /* room reserved when the number was given */
-    entry_free(p);
+    whi_free(p);
 }
 
 uint32_t whi_products_find(const whi_mproducts *d, const char *name, size_t len, uint64_t hash)
@@ -111,7 +106,7 @@ size_t whi_products_bytes(const whi_mproducts *d)
 void whi_products_free(whi_mproducts *d)
 {
     for (uint32_t i = 1; i < d->next; i++)
-        entry_free(d->by_id[i]);
+        whi_free(d->by_id[i]);
     whi_hmap_free(&d->map);
     whi_free(d->by_id);
     whi_free(d->spare);

@@ -170,10 +170,10 @@ static bool ident_passes(const whi_mfilter *f, const whi_evfilter *ef)
 
 bool whi_inline_passes(uint64_t tag, const whi_evfilter *ef)
 {
-    static const uint32_t width[4] = {0, 20, 10, 6};
-    uint32_t k = WHI_TAG_MODE(tag), w = width[k], mask = (UINT32_C(1) << w) - 1;
-    for (uint32_t j = 0; j < k; j++) {
-        uint32_t id = (uint32_t)(tag >> (j * w)) & mask;
+    uint32_t n[3];
+    whi_inline_numbers(tag, n);
+    for (uint32_t j = 0; j < WHI_TAG_MODE(tag); j++) {
+        uint32_t id = n[j];
         if (ef->many_products) { /* not numbered ahead: compare the names */
             const char *name = whi_products_name(ef->dict, id);
             if (name && whi_strvec_contains(&ef->ev->products, name)) return true;
