@@ -105,7 +105,7 @@ typedef struct whi_mnode {
     uint32_t nlit;          /* trie: children whose last segment is literal (found by lookup) */
     uint16_t keylen;        /* at most WHI_MAX_KEY */
     uint16_t flags;         /* exact nodes: WHI_NODE_MAT */
-    char key[]; /* the path / type / entity key, NUL-terminated */
+    char key[];             /* the path / type / entity key, NUL-terminated */
 } whi_mnode;
 
 /* An exact node that lists the wildcard subscriptions reaching its type too (match_mat.c). */
@@ -239,19 +239,22 @@ const char *whi_products_name(const whi_mproducts *d, uint32_t id); /* NULL: unu
 size_t whi_products_bytes(const whi_mproducts *d);
 void whi_products_free(whi_mproducts *d);
 
-/* Bits per inline product number, by WHI_TAG_MODE (the count of numbers). */
-#define WHI_INLINE_WIDTHS {0, 20, 10, 6}
+/* Bits per inline product number for k numbers (WHI_TAG_MODE k, 0 to 3): 0, 20, 10, 6, one byte
+ * each of a constant, so that decoding needs no branch and no table. */
+static inline uint32_t whi_inline_width(uint32_t k)
+{
+    return UINT32_C(0x060A1400) >> (8 * k) & 0xFF;
+}
 
 /* The inline form of up to three product numbers (see whi_posting), or 0 when they do not fit:
  * one number below 2^20, two below 2^10, three below 2^6. */
 static inline uint32_t whi_inline_bits(const uint32_t *ids, uint32_t k)
 {
-    static const uint32_t width[4] = WHI_INLINE_WIDTHS;
     if (k < 1 || k > 3) return 0;
-    uint32_t bits = k << 20;
+    uint32_t bits = k << 20, w = whi_inline_width(k);
     for (uint32_t i = 0; i < k; i++) {
-        if (ids[i] == 0 || ids[i] >> width[k]) return 0;
-        bits |= ids[i] << (i * width[k]);
+        if (ids[i] == 0 || ids[i] >> w) return 0;
+        bits |= ids[i] << (i * w);
     }
     return bits;
 }
@@ -260,8 +263,7 @@ static inline uint32_t whi_inline_bits(const uint32_t *ids, uint32_t k)
  * three for WHI_TAG_MODE 0) are 0, which is never a number. */
 static inline void whi_inline_numbers(uint64_t tag, uint32_t n[3])
 {
-    static const uint32_t width[4] = WHI_INLINE_WIDTHS;
-    uint32_t s = width[WHI_TAG_MODE(tag)];
+    uint32_t s = whi_inline_width(WHI_TAG_MODE(tag));
     uint64_t mask = (UINT64_C(1) << s) - 1, payload = tag & 0xFFFFF;
     n[0] = (uint32_t)(payload & mask);
     n[1] = (uint32_t)(payload >> s & mask);
@@ -307,11 +309,11 @@ void whi_types_free(whi_tnode *root);
 enum { WHI_PRES_NODE, WHI_PRES_END, WHI_PRES_DEEP, WHI_PRES_TYPE };
 
 typedef struct whi_mpresence {
-    uint64_t *bits;   /* nbits bits: the only part a match reads */
+    uint64_t *bits; /* nbits bits: the only part a match reads */
     /* Members per bit. A count that reaches UINT16_MAX stays there (its bit then stays set: a
      * false positive costs a lookup, a false negative would lose a match). */
     uint16_t *counts;
-    size_t nbits;     /* 0 or a power of two */
+    size_t nbits; /* 0 or a power of two */
     size_t members;
 } whi_mpresence;
 

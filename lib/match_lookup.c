@@ -350,9 +350,9 @@ void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result 
     for (size_t i = 0; i < np; i++)
         prefetch(whi_nmap_home(p[i].map, p[i].hash));
     /* A materialized exact node holds the trie's lists for its type (but the root's). */
-    bool typed = m->exact.n && (!m->trie.n || (m->presence.bits &&
-                                               whi_presence_test(&m->presence, w.hash,
-                                                                 WHI_PRES_TYPE)));
+    bool typed = m->exact.n &&
+                 (!m->trie.n ||
+                  (m->presence.bits && whi_presence_test(&m->presence, w.hash, WHI_PRES_TYPE)));
     size_t first = np;
     if (!typed) trie_probes(&w, p, &np, text);
     gather(&w, whi_node_list(m->root, WHI_KEY_DEEP)); /* walk_node leaves the root's out */

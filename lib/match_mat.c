@@ -242,8 +242,7 @@ void whi_mat_key_added(wh_matcher *m, int kind, const char *path, size_t len, co
     each_type(m, kind, path, len, e, MAT_ADDED);
 }
 
-void whi_mat_key_removed(wh_matcher *m, int kind, const char *path, size_t len,
-                         const whi_mentry *e)
+void whi_mat_key_removed(wh_matcher *m, int kind, const char *path, size_t len, const whi_mentry *e)
 {
     each_type(m, kind, path, len, e, MAT_REMOVED);
 }

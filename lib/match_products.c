@@ -96,8 +96,8 @@ const char *whi_products_name(const whi_mproducts *d, uint32_t id)
 
 size_t whi_products_bytes(const whi_mproducts *d)
 {
-    size_t total = whi_hmap_bytes(&d->map) + d->cap * sizeof(*d->by_id) +
-                   d->spare_cap * sizeof(*d->spare);
+    size_t total =
+        whi_hmap_bytes(&d->map) + d->cap * sizeof(*d->by_id) + d->spare_cap * sizeof(*d->spare);
     for (uint32_t i = 1; i < d->next; i++)
         if (d->by_id[i]) total += sizeof(whi_mproduct) + d->by_id[i]->len + 1;
     return total;

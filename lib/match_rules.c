@@ -91,7 +91,8 @@ int whi_mfilter_build(const wh_subscription *sub, whi_mfilter **out)
         text += strlen(products->v[i]) + 1;
     for (size_t i = 0; i < idents->n; i++)
         text += strlen(idents->v[i]) + 1;
-    size_t size = sizeof(whi_mfilter) + n * sizeof(uint64_t) + products->n * sizeof(uint32_t) + text;
+    size_t size =
+        sizeof(whi_mfilter) + n * sizeof(uint64_t) + products->n * sizeof(uint32_t) + text;
     whi_mfilter *f = whi_malloc(size);
     if (!f) return whi_error_oom();
     f->sub = sub;

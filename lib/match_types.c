@@ -158,8 +158,7 @@ typedef struct each {
 static void each_below(each *w, const whi_tnode *t, size_t plen, uint64_t h);
 
 /* Append kid's segment to the path and go on matching the key from pos. */
-static void each_kid(each *w, const whi_tnode *kid, size_t plen, uint64_t h, size_t pos,
-                     bool below)
+static void each_kid(each *w, const whi_tnode *kid, size_t plen, uint64_t h, size_t pos, bool below)
 {
     size_t base = plen ? plen + 1 : 0;
     if (base + kid->seglen > WH_MAX_EVENT_TYPE_LEN) return; /* no type is that long */

@@ -11,12 +11,13 @@
  *
  * Each size matches 1 000 000 events through the index, in 20 rounds of 50 000 with the sizes
  * taking turns; the best round is reported (the machine is shared: the best round is the one
- * least disturbed, and more, shorter rounds give every size more chances at a quiet stretch). Only the wh_matcher_match call is timed, on an event whose fields were just
- * read (a host matches an event it has just built; see indexed_round). The linear scan is far
- * slower, so it runs 20 000 000 / N events (20 000, 2 000 and 200, the case name says which
- * size) and its per-event time is the baseline. The index must agree with the scan: the same
- * number of matches over the whole linear sample, the same subscriptions in the same order on
- * its first 100 events (the program exits with an error otherwise).
+ * least disturbed, and more, shorter rounds give every size more chances at a quiet stretch). Only
+ * the wh_matcher_match call is timed, on an event whose fields were just read (a host matches an
+ * event it has just built; see indexed_round). The linear scan is far slower, so it runs 20 000 000
+ * / N events (20 000, 2 000 and 200, the case name says which size) and its per-event time is the
+ * baseline. The index must agree with the scan: the same number of matches over the whole linear
+ * sample, the same subscriptions in the same order on its first 100 events (the program exits with
+ * an error otherwise).
  */
 #include <stdio.h>
 #include <stdlib.h>

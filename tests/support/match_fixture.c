@@ -97,7 +97,8 @@ static void assert_copies_present(const wh_matcher *m, const whi_mnode *n)
             if (!list_reaches(t, kind, n->key)) continue;
             plist l = whi_node_list(t, kind);
             for (uint32_t j = 0; j < l.n; j++) {
-                whi_posting *p = whi_plist_find(whi_node_list(n, WHI_KEY_END), WHI_TAG_SEQ(l.v[j].tag));
+                whi_posting *p =
+                    whi_plist_find(whi_node_list(n, WHI_KEY_END), WHI_TAG_SEQ(l.v[j].tag));
                 assert_non_null(p);
                 assert_int_equal(p->tag & ~WHI_TAG_EXACT, l.v[j].tag);
                 assert_ptr_equal(p->ref, l.v[j].ref);

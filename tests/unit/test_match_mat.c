@@ -34,9 +34,9 @@ static void test_exact_node_lists_the_wildcards_reaching_it(void **state)
     wh_mf_add(f, "order.created", -1);
     wh_mf_add(f, "order.**", -1); /* after it */
     wh_mf_add(f, "*.*", 3);
-    wh_mf_add(f, "*", -1);          /* the root's: read by every match, never copied */
-    wh_mf_add(f, "order.*.x", -1);  /* one segment too many */
-    wh_mf_add(f, "refund.*", -1);   /* another type */
+    wh_mf_add(f, "*", -1);         /* the root's: read by every match, never copied */
+    wh_mf_add(f, "order.*.x", -1); /* one segment too many */
+    wh_mf_add(f, "refund.*", -1);  /* another type */
     assert_true(materialized(f->m, "order.created"));
     assert_int_equal(postings(f->m, "order.created"), 5);
     assert_int_equal(wh_mf_assert_mat(f->m), 1);

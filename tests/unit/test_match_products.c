@@ -11,8 +11,7 @@
 #include "wh_test.h"
 
 /* A subscription on type with the comma-separated products (and identifier when not NULL). */
-static wh_subscription *add_sub(wh_mf *f, const char *type, const char *products,
-                                const char *ident)
+static wh_subscription *add_sub(wh_mf *f, const char *type, const char *products, const char *ident)
 {
     assert_true(f->n < WH_MF_MAX_SUBS);
     wh_subscription *s;
@@ -226,10 +225,8 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, wh_mf_setup, wh_mf_teardown)
     const struct CMUnitTest tests[] = {
-        T(test_numbers_are_counted_and_reused),
-        T(test_inline_forms_and_the_block),
-        T(test_event_with_many_products),
-        T(test_updates_and_removals_give_numbers_back),
+        T(test_numbers_are_counted_and_reused),   T(test_inline_forms_and_the_block),
+        T(test_event_with_many_products),         T(test_updates_and_removals_give_numbers_back),
         T(test_failed_numbering_changes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
