@@ -276,24 +276,17 @@ static size_t merge2(const whi_mhit *a, size_t na, const whi_mhit *b, size_t nb,
 {
     size_t i = 0, j = 0, o = 0;
     uint64_t prev = UINT64_MAX; /* no sequence number is that large */
-    while (i < na && j < nb) {
-        bool from_b = b[j].seq < a[i].seq;
-        const whi_mhit *x = from_b ? &b[j] : &a[i];
-        out[o] = *x;
-        o += x->seq != prev;
-        prev = x->seq;
+    /* One loop of na + nb steps (both are at least 1), not a loop per run: a run's end would be
+     * a mispredicted exit. An exhausted run's index stays on its last hit, never taken again. */
+    for (size_t k = na + nb; k > 0; k--) {
+        const whi_mhit *x = &a[i < na ? i : na - 1], *y = &b[j < nb ? j : nb - 1];
+        bool from_b = (j < nb) & ((i >= na) | (y->seq < x->seq));
+        const whi_mhit *t = from_b ? y : x;
+        out[o] = *t;
+        o += t->seq != prev;
+        prev = t->seq;
         j += from_b;
         i += !from_b;
-    }
-    for (; i < na; i++) {
-        out[o] = a[i];
-        o += a[i].seq != prev;
-        prev = a[i].seq;
-    }
-    for (; j < nb; j++) {
-        out[o] = b[j];
-        o += b[j].seq != prev;
-        prev = b[j].seq;
     }
     return o;
 }
