@@ -397,6 +397,8 @@ int whi_index_init(wh_matcher *m); /* allocates the root */
 void whi_index_free(wh_matcher *m);
 /* The posting that files e (its sequence number, filter and subscription). */
 whi_posting whi_posting_of(const whi_mentry *e);
+/* Rewrite *p as e's posting after e changed, keeping its WHI_TAG_EXACT mark. */
+void whi_posting_rewrite(whi_posting *p, const whi_mentry *e);
 /* Put p in *np's list of that kind at its sequence number's place (the node may move: whoever
  * points at it follows, see whi_node_resize). WH_OK, 1 when a posting with that number is
  * there already (unchanged), or WH_ENOMEM (unchanged, no message). */
@@ -409,7 +411,11 @@ int whi_node_resize(wh_matcher *m, whi_nmap *map, whi_mnode **np, uint32_t ncap)
 /* The presence filter gained (+1) or lost (-1) a member of that kind with path hash h. */
 void whi_presence_note(wh_matcher *m, uint64_t h, int kind, int delta);
 
-/* match_mat.c: materialized exact nodes (see there). */
+/* match_mat.c: materialized exact nodes (see there), and the trie walk they are filled from. */
+typedef void (*whi_list_cb)(void *ud, plist l);
+/* Call cb for every non-empty trie list, but the root's, that reaches the type: a walk of the
+ * trie by lookups (the presence filter finds the same lists without reading the nodes). */
+void whi_trie_reaching(const wh_matcher *m, const char *type, size_t len, whi_list_cb cb, void *ud);
 /* Copy into exact node *np the trie postings that reach its type, when within the budget;
  * returns whether the node is now materialized (failure leaves it matched through the trie). */
 bool whi_mat_fill(wh_matcher *m, whi_mnode **np);

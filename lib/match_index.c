@@ -8,6 +8,13 @@
 
 /* ---- posting lists, sorted by entry sequence number, inline in their node ---- */
 
+void whi_posting_rewrite(whi_posting *p, const whi_mentry *e)
+{
+    uint64_t exact = p->tag & WHI_TAG_EXACT;
+    *p = whi_posting_of(e);
+    p->tag |= exact;
+}
+
 whi_posting whi_posting_of(const whi_mentry *e)
 {
     if (!e->filter) return (whi_posting){e->seq << 24, e->sub};
@@ -416,11 +423,7 @@ void whi_index_refresh(wh_matcher *m, int kind, const char *key, size_t len, whi
 {
     whi_mnode *n = key_node(m, kind, key, len);
     whi_posting *p = n ? whi_plist_find(whi_node_list(n, kind), e->seq) : NULL;
-    if (p) {
-        uint64_t exact = p->tag & WHI_TAG_EXACT;
-        *p = whi_posting_of(e);
-        p->tag |= exact;
-    }
+    if (p) whi_posting_rewrite(p, e);
     if (kind == WHI_KEY_END || kind == WHI_KEY_DEEP) whi_mat_key_refreshed(m, kind, key, len, e);
 }
 

@@ -51,7 +51,6 @@ typedef struct walk {
     uint64_t hash;
     plist lists[WHI_MAX_LISTS]; /* gathered, not read yet */
     size_t nlists;
-    char path[WH_MAX_EVENT_TYPE_LEN + 1]; /* a path is never longer than the type it follows */
 } walk;
 
 static void prefetch(const void *p)
@@ -147,36 +146,6 @@ static void gather(walk *w, plist l)
     if (l.n == 0) return;
     if (w->nlists == WHI_MAX_LISTS) flush(w);
     w->lists[w->nlists++] = l;
-}
-
-/*
- * The trie walk, for when the presence filter cannot be used (too many paths, or no filter):
- * at node (the path in w->path[0..plen), its hash h), with the type's segments from pos still
- * to match. The root's own list is gathered by the caller.
- */
-static void walk_node(walk *w, const whi_mnode *node, uint64_t h, size_t pos, size_t plen)
-{
-    if (pos >= w->tlen) {
-        gather(w, whi_node_list(node, WHI_KEY_END));
-        return;
-    }
-    size_t end = pos;
-    while (end < w->tlen && w->type[end] != '.')
-        end++;
-    size_t next = end < w->tlen ? end + 1 : end;
-    size_t base = plen ? plen + 1 : 0;
-    if (plen) w->path[plen] = '.';
-    if (node->star) {
-        w->path[base] = '*';
-        walk_node(w, node->star, node->star->hash, next, base + 1);
-    }
-    if (node->nlit) {
-        memcpy(w->path + base, w->type + pos, end - pos);
-        uint64_t lh = whi_path_hash_step(h, whi_hash_bytes(w->type + pos, end - pos));
-        const whi_mnode *lit = whi_nmap_get(&w->m->trie, lh, w->path, base + end - pos);
-        if (lit) walk_node(w, lit, lh, next, base + end - pos);
-    }
-    if (node != w->m->root) gather(w, whi_node_list(node, WHI_KEY_DEEP));
 }
 
 /* A trie path during the presence walk: its hash and which of its segments are '*'. */
@@ -303,13 +272,18 @@ static void hash_type(walk *w)
     w->hash = h;
 }
 
+static void gather_cb(void *ud, plist l)
+{
+    gather(ud, l);
+}
+
 /* Add the trie's lists the type reaches: as probes found through the presence filter, or
  * gathered by walking the trie (no filter, or a type too deep or too wide for it). */
 static void trie_probes(walk *w, probe *p, size_t *np, char *text)
 {
     if (!w->m->trie.n) return;
     if (!(w->m->presence.bits && presence_walk(w, p, np, text)))
-        walk_node(w, w->m->root, WHI_PATH_SEED, 0, 0);
+        whi_trie_reaching(w->m, w->type, w->tlen, gather_cb, w);
 }
 
 void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result *r)
@@ -317,7 +291,7 @@ void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result 
     size_t tlen = strlen(ev->type);
     if (tlen == 0 || tlen > WH_MAX_EVENT_TYPE_LEN)
         return; /* not a valid type (the event setters never let one through) */
-    walk w;     /* not zero-initialised as a whole: path and the arrays are scratch space */
+    walk w;     /* not zero-initialised as a whole: the arrays are scratch space */
     w.m = m;
     w.ef.ev = ev;
     w.ef.dict = &m->products;
@@ -355,7 +329,7 @@ void whi_index_collect(const wh_matcher *m, const wh_event *ev, wh_match_result 
                   (m->presence.bits && whi_presence_test(&m->presence, w.hash, WHI_PRES_TYPE)));
     size_t first = np;
     if (!typed) trie_probes(&w, p, &np, text);
-    gather(&w, whi_node_list(m->root, WHI_KEY_DEEP)); /* walk_node leaves the root's out */
+    gather(&w, whi_node_list(m->root, WHI_KEY_DEEP)); /* the trie walk leaves the root's out */
     probe_all(&w, p, np);
     if (typed && m->trie.n && !(p[0].node && p[0].node->flags & WHI_NODE_MAT)) {
         /* No materialized node after all (the filter's bit is another type's, or the type's

@@ -23,13 +23,11 @@
 
 /* ---- the trie lists that reach a type ---- */
 
-typedef void (*list_cb)(void *ud, plist l);
-
 typedef struct reach {
     const wh_matcher *m;
     const char *type;
     size_t tlen;
-    list_cb cb;
+    whi_list_cb cb;
     void *ud;
     char path[WH_MAX_EVENT_TYPE_LEN + 1]; /* a path is never longer than the type */
 } reach;
@@ -62,8 +60,7 @@ static void reach_node(reach *r, const whi_mnode *node, uint64_t h, size_t pos, 
     if (!root && node->ndeep) r->cb(r->ud, whi_node_list(node, WHI_KEY_DEEP));
 }
 
-/* Call cb for every non-empty trie list, but the root's, that reaches the type. */
-static void each_reaching(const wh_matcher *m, const char *type, size_t len, list_cb cb, void *ud)
+void whi_trie_reaching(const wh_matcher *m, const char *type, size_t len, whi_list_cb cb, void *ud)
 {
     if (!m->trie.n || len > WH_MAX_EVENT_TYPE_LEN) return;
     reach r = {m, type, len, cb, ud, {0}};
@@ -89,14 +86,14 @@ static void find_cb(void *ud, plist l)
 bool whi_mat_reaches(const wh_matcher *m, const whi_mnode *n, uint64_t seq)
 {
     find f = {seq, false};
-    each_reaching(m, n->key, n->keylen, find_cb, &f);
+    whi_trie_reaching(m, n->key, n->keylen, find_cb, &f);
     return f.found;
 }
 
 static size_t reaching_count(const wh_matcher *m, const whi_mnode *n)
 {
     size_t count = 0;
-    each_reaching(m, n->key, n->keylen, count_cb, &count);
+    whi_trie_reaching(m, n->key, n->keylen, count_cb, &count);
     return count;
 }
 
@@ -146,7 +143,7 @@ bool whi_mat_fill(wh_matcher *m, whi_mnode **np)
     gather g = {total ? whi_malloc(total * sizeof(*g.v)) : NULL, 0};
     if (total && !g.v) return false;
     gather_cb(&g, whi_node_list(n, WHI_KEY_END));
-    each_reaching(m, n->key, n->keylen, gather_cb, &g);
+    whi_trie_reaching(m, n->key, n->keylen, gather_cb, &g);
     size_t k = sort_unique(g.v, g.n);
     if (k > n->cap && whi_node_resize(m, &m->exact, np, (uint32_t)k) != WH_OK) {
         whi_free(g.v);
@@ -209,10 +206,7 @@ static void copy_refreshed(whi_mnode *n, const whi_mentry *e)
 {
     if (!(n->flags & WHI_NODE_MAT)) return;
     whi_posting *p = whi_plist_find(whi_node_list(n, WHI_KEY_END), e->seq);
-    if (!p) return;
-    uint64_t exact = p->tag & WHI_TAG_EXACT;
-    *p = whi_posting_of(e);
-    p->tag |= exact;
+    if (p) whi_posting_rewrite(p, e);
 }
 
 static void on_type(void *ud, const char *type, size_t len, uint64_t hash)

@@ -64,12 +64,18 @@ size_t wh_mf_check(wh_mf *f, const char *type, int product)
         snprintf(buf, sizeof(buf), "p%d", product);
         WH_ASSERT_OK(wh_event_add_product(e, buf));
     }
+    size_t count = wh_mf_check_event(f, e);
+    wh_event_free(e);
+    return count;
+}
+
+size_t wh_mf_check_event(wh_mf *f, const wh_event *e)
+{
     WH_ASSERT_OK(wh_matcher_match(f->m, e, f->a));
     WH_ASSERT_OK(whi_matcher_match_linear(f->m, e, f->b));
     assert_int_equal(wh_match_result_count(f->a), wh_match_result_count(f->b));
     for (size_t i = 0; i < wh_match_result_count(f->a); i++)
         assert_ptr_equal(wh_match_result_at(f->a, i), wh_match_result_at(f->b, i));
-    wh_event_free(e);
     return wh_match_result_count(f->a);
 }
 

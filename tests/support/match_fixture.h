@@ -29,6 +29,8 @@ void wh_mf_relisten(wh_mf *f, wh_subscription *s, const char *pattern);
 /* Match type (with product "p<product>" when product >= 0) through the index and the linear
  * scan: same subscriptions, same order. Returns the count. */
 size_t wh_mf_check(wh_mf *f, const char *type, int product);
+/* The same for an event of the caller's. */
+size_t wh_mf_check_event(wh_mf *f, const wh_event *e);
 /*
  * The exact nodes agree with the trie: each counts its exact postings in refs and is in the
  * type tree; a materialized one lists exactly its exact postings and every posting of a trie

@@ -688,27 +688,6 @@ static void test_index_agrees_with_linear_scan(void **state)
 
 /* ---- allocation: failures roll back; steady-state matching allocates nothing ---- */
 
-static long g_allocs, g_fail_at = -1;
-static void *cnt_malloc(size_t n, void *ud)
-{
-    (void)ud;
-    if (g_fail_at >= 0 && g_allocs++ >= g_fail_at) return NULL;
-    if (g_fail_at < 0) g_allocs++;
-    return malloc(n);
-}
-static void *cnt_realloc(void *p, size_t n, void *ud)
-{
-    (void)ud;
-    if (g_fail_at >= 0 && g_allocs++ >= g_fail_at) return NULL;
-    if (g_fail_at < 0) g_allocs++;
-    return realloc(p, n);
-}
-static void cnt_free(void *p, void *ud)
-{
-    (void)ud;
-    free(p);
-}
-
 static void test_out_of_memory_leaves_matcher_unchanged(void **state)
 {
     (void)state;
@@ -724,17 +703,13 @@ static void test_out_of_memory_leaves_matcher_unchanged(void **state)
     char before1[256], before2[256], now[256];
     matched(m, e1, before1, sizeof(before1));
     matched(m, e2, before2, sizeof(before2));
-    wh_allocator a = {WH_ALLOCATOR_VERSION, cnt_malloc, cnt_realloc, cnt_free, NULL};
 
     /* Fail the n-th allocation of an add, for every n until it succeeds. */
     int rc = WH_ENOMEM;
     for (long n = 0; rc == WH_ENOMEM; n++) {
-        g_allocs = 0;
-        g_fail_at = n;
-        WH_ASSERT_OK(wh_set_allocator(&a));
+        wh_test_alloc_begin(n);
         rc = wh_matcher_add(m, s);
-        WH_ASSERT_OK(wh_set_allocator(NULL));
-        g_fail_at = -1;
+        wh_test_alloc_end();
         if (rc == WH_ENOMEM) {
             assert_string_equal(matched(m, e1, now, sizeof(now)), before1);
             assert_string_equal(matched(m, e2, now, sizeof(now)), before2);
@@ -753,12 +728,9 @@ static void test_out_of_memory_leaves_matcher_unchanged(void **state)
     wh_event *e3 = ev_new("n.e.w");
     rc = WH_ENOMEM;
     for (long n = 0; rc == WH_ENOMEM; n++) {
-        g_allocs = 0;
-        g_fail_at = n;
-        WH_ASSERT_OK(wh_set_allocator(&a));
+        wh_test_alloc_begin(n);
         rc = wh_matcher_update(m, s);
-        WH_ASSERT_OK(wh_set_allocator(NULL));
-        g_fail_at = -1;
+        wh_test_alloc_end();
         if (rc == WH_ENOMEM) {
             /* Old keys still work (the index holds its own copies of them). */
             assert_string_equal(matched(m, e1, now, sizeof(now)), "base,s");
@@ -773,12 +745,9 @@ static void test_out_of_memory_leaves_matcher_unchanged(void **state)
     /* A result that cannot grow reports WH_ENOMEM and is left empty. */
     wh_match_result *r;
     WH_ASSERT_OK(wh_match_result_new(&r));
-    g_allocs = 0;
-    g_fail_at = 0;
-    WH_ASSERT_OK(wh_set_allocator(&a));
+    wh_test_alloc_begin(0);
     rc = wh_matcher_match(m, e1, r);
-    WH_ASSERT_OK(wh_set_allocator(NULL));
-    g_fail_at = -1;
+    wh_test_alloc_end();
     assert_int_equal(rc, WH_ENOMEM);
     assert_int_equal(wh_match_result_count(r), 0);
     wh_match_result_free(r);
@@ -804,13 +773,11 @@ static void test_steady_state_matching_does_not_allocate(void **state)
     wh_match_result *r;
     WH_ASSERT_OK(wh_match_result_new(&r));
     WH_ASSERT_OK(wh_matcher_match(f->m, e, r)); /* warms the result's capacity */
-    wh_allocator a = {WH_ALLOCATOR_VERSION, cnt_malloc, cnt_realloc, cnt_free, NULL};
-    g_allocs = 0;
-    WH_ASSERT_OK(wh_set_allocator(&a));
+    wh_test_alloc_begin(-1);
     for (int i = 0; i < 1000; i++)
         wh_matcher_match(f->m, e, r);
-    WH_ASSERT_OK(wh_set_allocator(NULL));
-    assert_int_equal(g_allocs, 0);
+    wh_test_alloc_end();
+    assert_int_equal(wh_test_allocs, 0);
     assert_int_equal(wh_match_result_count(r), 3);
     wh_match_result_free(r);
     wh_event_free(e);

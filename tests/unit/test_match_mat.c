@@ -263,25 +263,6 @@ static void test_type_tree_finds_what_a_pattern_matches(void **state)
 
 /* ---- allocation failures ---- */
 
-static long g_allocs, g_fail_at = -1;
-static void *cnt_malloc(size_t n, void *ud)
-{
-    (void)ud;
-    if (g_fail_at >= 0 && g_allocs++ >= g_fail_at) return NULL;
-    return malloc(n);
-}
-static void *cnt_realloc(void *p, size_t n, void *ud)
-{
-    (void)ud;
-    if (g_fail_at >= 0 && g_allocs++ >= g_fail_at) return NULL;
-    return realloc(p, n);
-}
-static void cnt_free(void *p, void *ud)
-{
-    (void)ud;
-    free(p);
-}
-
 /*
  * Fail the n-th allocation of adding a wildcard that reaches many exact types, and of adding an
  * exact type many wildcards reach, for every n: the add either fails with the matcher as it was,
@@ -298,7 +279,6 @@ static void test_failed_allocations_leave_a_correct_index(void **state)
     }
     for (int i = 0; i < 30; i++)
         wh_mf_add(f, i % 2 ? "t.*" : "*.v7", -1);
-    wh_allocator a = {WH_ALLOCATOR_VERSION, cnt_malloc, cnt_realloc, cnt_free, NULL};
     static const char *const NEW[] = {"t.**", "t.v99"}, *const ID[] = {"deep", "exact"};
     for (int k = 0; k < 2; k++) {
         wh_subscription *s;
@@ -308,12 +288,9 @@ static void test_failed_allocations_leave_a_correct_index(void **state)
         WH_ASSERT_OK(wh_subscription_list_add(s, WH_LIST_EVENTS, NEW[k]));
         int rc = WH_ENOMEM;
         for (long n = 0; rc == WH_ENOMEM; n++) {
-            g_allocs = 0;
-            g_fail_at = n;
-            WH_ASSERT_OK(wh_set_allocator(&a));
+            wh_test_alloc_begin(n);
             rc = wh_matcher_add(f->m, s);
-            WH_ASSERT_OK(wh_set_allocator(NULL));
-            g_fail_at = -1;
+            wh_test_alloc_end();
             wh_mf_assert_mat(f->m);
             assert_int_equal(wh_mf_check(f, "t.v7", -1), 31 + (rc == WH_OK && k == 0));
             assert_int_equal(wh_mf_check(f, "t.v99", -1), 15 + (rc == WH_OK));

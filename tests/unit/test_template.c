@@ -468,25 +468,6 @@ static void test_render_arguments(void **state)
 
 /* ---- hot path: rendering into a reused buffer allocates nothing ---- */
 
-static long g_allocs;
-static void *cnt_malloc(size_t n, void *ud)
-{
-    (void)ud;
-    g_allocs++;
-    return malloc(n);
-}
-static void *cnt_realloc(void *p, size_t n, void *ud)
-{
-    (void)ud;
-    g_allocs++;
-    return realloc(p, n);
-}
-static void cnt_free(void *p, void *ud)
-{
-    (void)ud;
-    free(p);
-}
-
 static void test_buffer_render_does_not_allocate(void **state)
 {
     (void)state;
@@ -501,17 +482,15 @@ static void test_buffer_render_does_not_allocate(void **state)
     whi_buf_clear(&b);
     WH_ASSERT_OK(whi_render_default_body_buf(e, sub, &b));
     size_t body_len = b.len;
-    wh_allocator a = {WH_ALLOCATOR_VERSION, cnt_malloc, cnt_realloc, cnt_free, NULL};
-    g_allocs = 0;
-    WH_ASSERT_OK(wh_set_allocator(&a));
+    wh_test_alloc_begin(-1);
     for (int i = 0; i < 100; i++) {
         whi_buf_clear(&b);
         whi_template_render_buf(t, e, "s", &b);
         whi_buf_clear(&b);
         whi_render_default_body_buf(e, sub, &b);
     }
-    WH_ASSERT_OK(wh_set_allocator(NULL));
-    assert_int_equal(g_allocs, 0);
+    wh_test_alloc_end();
+    assert_int_equal(wh_test_allocs, 0);
     assert_int_equal(b.len, body_len);
     /* A buffer's own limit applies to the internal variants. */
     whi_buf small = WHI_BUF_INIT;
