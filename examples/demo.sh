@@ -6,7 +6,7 @@
 # Exits 0 only if every step did what it said.
 set -uo pipefail
 build=${1:-build}
-cli=$build/examples/cli/webhooks
+cli=$build/src/cli/webhooks
 work=$(mktemp -d)
 KEY=demo-key
 pids=()
@@ -21,19 +21,21 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 say() { printf '    %s\n' "$*"; }
 die() { printf '\nDEMO FAILED: %s\n' "$*"; exit 1; }
 
-# Start a long-running subcommand on a free port; sets PORT and appends to pids.
+# Start a long-running subcommand on port 0 (the system picks a free one) and read the port
+# it printed from a fresh stderr file; sets PORT and appends to pids.
 start_server() { # name logfile args...
     local name=$1 log=$2; shift 2
-    for _ in $(seq 20); do
-        PORT=$((20000 + RANDOM % 20000))
-        "$cli" "$name" --listen 127.0.0.1:$PORT "$@" >"$log" 2>"$log.err" &
-        local pid=$!
-        for _ in $(seq 100); do
-            grep -q -e "listening on" -e "API on" "$log.err" 2>/dev/null && { pids+=("$pid"); return 0; }
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.05
-        done
-        kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    "$cli" "$name" --listen 127.0.0.1:0 "$@" >"$log" 2>"$log.err" &
+    local pid=$! line
+    for _ in $(seq 200); do
+        line=$(grep -m1 -o -E '(listening on|API on) http://127\.0\.0\.1:[0-9]+/' "$log.err")
+        if [ -n "$line" ]; then
+            PORT=$(echo "$line" | sed -E 's#.*:([0-9]+)/$#\1#')
+            pids+=("$pid")
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
     done
     die "webhooks $name did not start: $(cat "$log.err")"
 }
@@ -59,9 +61,8 @@ API_PORT=$PORT
 say "API on http://127.0.0.1:$API_PORT/, database $work/demo.db"
 
 step "Register a webhook for order.* events (POST /webhooks); the answer shows its secret once"
-say "the receiver's port is chosen first so the webhook can point at it"
-RECV_PORT=$((20000 + RANDOM % 20000))
-api POST /webhooks "{\"name\":\"ERP\",\"url\":\"http://127.0.0.1:$RECV_PORT/hooks/orders\",\"events\":[\"order.*\"],\"retry\":{\"schedule\":[2]}}"
+say "it points at a receiver not started yet; the next step points it at the real port"
+api POST /webhooks "{\"name\":\"ERP\",\"url\":\"http://127.0.0.1:9/hooks/orders\",\"events\":[\"order.*\"],\"retry\":{\"schedule\":[2]}}"
 created=$BODY
 [ "$STATUS" = 201 ] || die "POST /webhooks answered $STATUS: $created"
 ID=$(json_field id "$created")
@@ -74,14 +75,11 @@ printf '%s' "$listing" | grep -q whsec_ && die "the listing shows the secret"
 say "GET /webhooks lists it without the secret"
 
 step "Start the receiver: webhooks listen, verifying with that secret, failing its first request"
-for _ in $(seq 20); do
-    "$cli" listen --listen 127.0.0.1:$RECV_PORT --secret "$SECRET" --fail-first 1 \
-        >"$work/listen.log" 2>"$work/listen.err" &
-    lpid=$!
-    for _ in $(seq 100); do grep -q "listening on" "$work/listen.err" && break; sleep 0.05; done
-    grep -q "listening on" "$work/listen.err" && { pids+=("$lpid"); break; }
-    die "webhooks listen could not use port $RECV_PORT: $(cat "$work/listen.err")"
-done
+start_server listen "$work/listen.log" --secret "$SECRET" --fail-first 1
+RECV_PORT=$PORT
+api PATCH "/webhooks/$ID" "{\"url\":\"http://127.0.0.1:$RECV_PORT/hooks/orders\"}"
+[ "$STATUS" = 200 ] || die "PATCH /webhooks/$ID answered $STATUS: $BODY"
+say "PATCH /webhooks/$ID points the webhook at the receiver's port"
 say "receiver on http://127.0.0.1:$RECV_PORT/ (answers 500 once, then 204)"
 
 step "Emit three events (POST /events)"

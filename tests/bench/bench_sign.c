@@ -19,6 +19,7 @@
 
 #include "sign_impl.h"
 #include "wh_test.h"
+#include "encode.h"
 
 #define SECRET   "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 #define MSG_ID   "msg_p5jXN8AQM9LWM0D4loKWxJek"

@@ -13,6 +13,8 @@
 
 #include "template_impl.h"
 #include "wh_test.h"
+#include "alloc.h"
+#include "buf.h"
 
 static double now_ns(void)
 {

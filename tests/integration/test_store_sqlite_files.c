@@ -15,7 +15,7 @@
 
 #include <sqlite3.h>
 
-#include "store/sqlite_impl.h" /* WHI_SQ_SCHEMA_VERSION */
+#include "sqlite_impl.h" /* WHI_SQ_SCHEMA_VERSION */
 #include "store_conformance.h"
 #include "wh_test.h"
 #include "wh_test_files.h"

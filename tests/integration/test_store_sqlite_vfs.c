@@ -19,7 +19,7 @@
 
 #include <sqlite3.h>
 
-#include "store/sqlite_impl.h"
+#include "sqlite_impl.h"
 #include "store_conformance.h"
 #include "wh_test.h"
 #include "wh_test_files.h"

@@ -1,7 +1,7 @@
 /* Error model, version and allocator hook. */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "error.h"
 #include "wh_test.h"
 
 static void test_strerror_covers_every_code(void **state)

@@ -1,7 +1,15 @@
 /* Internal helpers: buffer, UUID v4, RFC 3339, random bytes, base64, hex, UTF-8, lists. */
 #include <stdlib.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "buf.h"
+#include "random.h"
+#include "uuid.h"
+#include "rfc3339.h"
+#include "encode.h"
+#include "text.h"
+#include "strvec.h"
+#include "json.h"
 #include "wh_test.h"
 
 static void test_buf_grows_and_detaches(void **state)

@@ -6,6 +6,7 @@
 
 #include "match_fixture.h"
 #include "wh_test.h"
+#include "compiler.h"
 
 /* ---- helpers ---- */
 

@@ -7,6 +7,7 @@
 
 #include "match_fixture.h"
 #include "wh_test.h"
+#include "hashmap.h"
 
 /* A node's lists are sorted by sequence number and fit its room. */
 static void assert_node_ok(const whi_mnode *n)

@@ -6,6 +6,7 @@
 
 #include "match_fixture.h"
 #include "wh_test.h"
+#include "hashmap.h"
 
 /* The filter's counts equal a recount of the trie and the materialized exact types, and each bit
  * is set exactly when its count is not zero. */

@@ -9,6 +9,7 @@
 
 #include "match_fixture.h"
 #include "wh_test.h"
+#include "hashmap.h"
 
 /* The fixture's subscription on type, with the comma-separated products (and identifier when
  * not NULL). */

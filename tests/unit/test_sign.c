@@ -3,7 +3,8 @@
 #include <stdlib.h>
 
 #include "event_impl.h"
-#include "internal.h"
+#include "rfc3339.h"
+#include "compiler.h"
 #include "sign_impl.h"
 #include "wh_test.h"
 

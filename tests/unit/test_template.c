@@ -7,6 +7,8 @@
 
 #include "template_impl.h"
 #include "wh_test.h"
+#include "buf.h"
+#include "rfc3339.h"
 
 /* The seed 003 commerce event: Order/create on two ids, with account and environment. */
 static wh_event *seed_event(void)

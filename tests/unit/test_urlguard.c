@@ -8,7 +8,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "internal.h"
+#include "compiler.h"
+#include "ipaddr.h"
 #include "ipaddr.h"
 #include "wh_test.h"
 

@@ -1,0 +1,358 @@
+// Tests of the Node binding (webhooks.mjs) against the shared library named by WEBHOOKS_LIB.
+// Run: WEBHOOKS_LIB=build/lib/libwebhooks.so node --test test/webhooks.test.mjs
+// (from bindings/node, after `npm ci`; ctest runs it as bindings.node).
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import * as wh from '../webhooks.mjs';
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+/** A loopback receiver (node:http on 127.0.0.1, port 0) recording every request and answering
+ *  with the status set for its path (200 by default). */
+async function startReceiver() {
+  const r = { requests: [], statuses: {} };
+  r.server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      r.requests.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks) });
+      res.writeHead(r.statuses[req.url.split('?')[0]] ?? 200, { 'content-type': 'text/plain' });
+      res.end('ok');
+    });
+  });
+  await new Promise((resolve) => r.server.listen(0, '127.0.0.1', resolve));
+  r.url = (p) => `http://127.0.0.1:${r.server.address().port}${p}`;
+  r.close = () => new Promise((resolve) => {
+    r.server.closeAllConnections();
+    r.server.close(resolve);
+  });
+  return r;
+}
+
+/** The Standard Webhooks check written with node:crypto only. */
+function verifyStandardByHand(secret, headers, body) {
+  const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+  const signed = Buffer.concat([
+    Buffer.from(`${headers['webhook-id']}.${headers['webhook-timestamp']}.`), body]);
+  const expected = crypto.createHmac('sha256', key).update(signed).digest();
+  return headers['webhook-signature'].split(' ').some((s) => {
+    const sig = Buffer.from(s.split(',')[1] ?? '', 'base64');
+    return sig.length === expected.length && crypto.timingSafeEqual(sig, expected);
+  });
+}
+
+describe('signatures', () => {
+  test('Standard Webhooks known answer', () => {
+    const body = '{"test": 2432232314}';
+    const h = wh.sign('standard', SECRET, body,
+      { msgId: 'msg_p5jXN8AQM9LWM0D4loKWxJek', timestamp: 1614265330 });
+    assert.equal(h['webhook-signature'], 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+    assert.equal(h['webhook-id'], 'msg_p5jXN8AQM9LWM0D4loKWxJek');
+    assert.equal(h['webhook-timestamp'], '1614265330');
+    assert.equal(wh.verify('standard', SECRET, h, body, { now: 1614265330 }), true);
+    assert.ok(verifyStandardByHand(SECRET, h, Buffer.from(body)));
+  });
+
+  test('GitHub known answer', () => {
+    const h = wh.sign('github', "It's a Secret to Everybody", 'Hello, World!');
+    assert.equal(h['X-Hub-Signature-256'],
+      'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17');
+    assert.ok(wh.verify('github', ["It's a Secret to Everybody"], h, Buffer.from('Hello, World!')));
+  });
+
+  test('Stripe round trip with two secrets', () => {
+    const h = wh.sign('stripe', ['whsec_new', 'whsec_old'], '{}', { timestamp: 1700000000 });
+    assert.equal(h['Stripe-Signature'].match(/v1=/g).length, 2);
+    assert.ok(wh.verify('stripe', 'whsec_old', h, '{}', { now: 1700000001 }));
+  });
+
+  test('failures throw the right error', () => {
+    const body = Buffer.from('{"test": 2432232314}');
+    const h = wh.sign('standard', SECRET, body, { msgId: 'msg_1', timestamp: 1614265330 });
+    const now = { now: 1614265330 };
+    assert.throws(() => wh.verify('standard', SECRET, h, Buffer.concat([body, Buffer.from(' ')]), now),
+      (e) => e instanceof wh.SignatureMismatchError && e instanceof wh.SignatureError && e.code === -15);
+    assert.throws(() => wh.verify('standard', SECRET, h, body, { now: 1614265330 + 3600 }),
+      wh.SignatureTooOldError);
+    assert.throws(() => wh.verify('standard', SECRET, h, body, { now: 1614265330 - 3600 }),
+      wh.SignatureTooNewError);
+    const { 'webhook-signature': _, ...missing } = h;
+    assert.throws(() => wh.verify('standard', SECRET, missing, body, now), wh.SignatureMissingError);
+    assert.throws(() => wh.verify('standard', SECRET, { ...h, 'webhook-signature': 'v1,!!!' }, body, now),
+      wh.SignatureMalformedError);
+    assert.throws(() => wh.sign('no-such-scheme', SECRET, body), wh.InvalidError);
+    assert.throws(() => wh.sign('standard', 'whsec_!!notbase64', body),
+      (e) => e instanceof wh.InvalidError && !e.message.includes('notbase64'));
+  });
+
+  test('binary bodies with NUL bytes', () => {
+    const body = Buffer.from([0x61, 0x00, 0x62, 0xff]);
+    const h = wh.sign('github', 'k', body);
+    assert.ok(wh.verify('github', 'k', h, body));
+    assert.throws(() => wh.verify('github', 'k', h, Buffer.from('a')), wh.SignatureMismatchError);
+  });
+
+  test('version', () => assert.match(wh.version(), /^\d+\.\d+\.\d+/));
+});
+
+describe('objects', () => {
+  test('subscription JSON round trip', () => {
+    const doc = {
+      name: 'Sistema ERP é', url: 'https://erp.example.com/hooks', events: ['order.*', 'invoice.paid'],
+      headers: { 'X-Source': 'shop' }, secrets: [SECRET], retry: { schedule: [600, 600, 600] },
+      metadata: { k: [1, 2] },
+    };
+    const sub = wh.Subscription.fromJson(doc);
+    assert.equal(sub.name, 'Sistema ERP é');
+    assert.deepEqual(sub.events, ['order.*', 'invoice.paid']);
+    assert.deepEqual(sub.secrets, [SECRET]);
+    assert.equal(sub.toObject().secrets, undefined);
+    const full = sub.toJson({ secrets: true });
+    const again = wh.Subscription.fromJson(full);
+    assert.deepEqual(again.toObject({ secrets: true }), JSON.parse(full));
+    assert.equal(again.id, sub.id);
+    again.close();
+    sub.close();
+    assert.ok(sub.closed);
+    assert.throws(() => sub.url, wh.StateError);
+  });
+
+  test('subscription setters and patch', () => {
+    const sub = new wh.Subscription({ url: 'https://example.com/a', events: ['a.b'], name: 'n' });
+    assert.equal(sub.url, 'https://example.com/a');
+    assert.equal(sub.status, 'active');
+    assert.match(sub.secrets[0], /^whsec_/);
+    sub.patch({ status: 'disabled', events: ['x.*'] });
+    assert.equal(sub.status, 'disabled');
+    assert.deepEqual(sub.events, ['x.*']);
+    assert.throws(() => { sub.url = 'ftp://example.com'; }, wh.InvalidError);
+    assert.equal(sub.url, 'https://example.com/a');
+    assert.throws(() => sub.setHeader('webhook-signature', 'forged'), wh.InvalidError);
+    sub.close();
+  });
+
+  test('an invalid subscription lists every problem', () => {
+    const bad = '{"name":"","url":"ftp://example.com","events":["order..x"],' +
+      '"headers":{"Webhook-Signature":"forged"}}';
+    assert.throws(() => wh.Subscription.fromJson(bad), (e) => {
+      assert.ok(e instanceof wh.InvalidError);
+      assert.equal(e.code, -1);
+      assert.equal(e.details.length, 4);
+      assert.ok(e.details.some((d) => d.startsWith('url')), e.details.join('|'));
+      assert.equal(e.codeName, 'invalid argument');
+      return true;
+    });
+    assert.throws(() => wh.Subscription.fromJson('{not json'), wh.InvalidError);
+  });
+
+  test('event', () => {
+    const ev = new wh.Event('order.created', {
+      data: { total: 9.5, name: 'café' }, entity: 'Order', action: 'create', ids: ['1', '2'],
+      attributes: { account: 'acme' }, occurredAt: 1700000000000,
+    });
+    assert.equal(ev.type, 'order.created');
+    assert.deepEqual(ev.data, { total: 9.5, name: 'café' });
+    assert.equal(ev.occurredAt, 1700000000000);
+    const d = ev.toObject();
+    assert.deepEqual(d.ids, ['1', '2']);
+    assert.deepEqual(d.attributes, { account: 'acme' });
+    const again = wh.Event.fromJson(ev.toJson());
+    assert.deepEqual(again.toObject(), d);
+    again.close();
+    ev.close();
+    assert.throws(() => new wh.Event('bad type with spaces'), wh.InvalidError);
+    assert.throws(() => new wh.Event('a.b', { data: Buffer.from('{broken') }), wh.InvalidError);
+  });
+});
+
+describe('hub', () => {
+  let recv, hub;
+  before(async () => { recv = await startReceiver(); });
+  after(async () => { await recv.close(); });
+
+  const fresh = () => {
+    hub?.close();
+    recv.requests.length = 0;
+    hub = new wh.Hub({ allowCidrs: ['127.0.0.0/8'], jitterPercent: 0, userAgent: 'node-test' });
+    return hub;
+  };
+  const add = (p, extra = {}) => hub.add({ url: recv.url(p), events: ['order.*'], secrets: [SECRET], ...extra });
+  after(() => hub?.close());
+
+  test('emit and deliver, signed', async () => {
+    fresh();
+    const subId = add('/orders');
+    const data = { id: 42, note: 'grüße' };
+    assert.equal(hub.emit('order.created', { data }), 1);
+    assert.equal(hub.emit('invoice.paid', { data: {} }), 0);
+    assert.ok(await hub.runUntil(() => recv.requests.length >= 1));
+    assert.ok(await hub.runUntilIdle());
+    const { method, url, headers, body } = recv.requests[0];
+    assert.equal(method, 'POST');
+    assert.equal(url, '/orders');
+    assert.equal(headers['user-agent'], 'node-test');
+    assert.equal(headers['content-type'], 'application/json');
+    // verified here with node:crypto, independently of the library, and with the library
+    assert.ok(verifyStandardByHand(SECRET, headers, body));
+    assert.ok(wh.verify('standard', SECRET, headers, body));
+    const sent = JSON.parse(body.toString('utf8'));
+    assert.equal(sent.type, 'order.created');
+    assert.deepEqual(sent.data, data);
+    const dl = hub.deliveries({ subscriptionId: subId });
+    assert.equal(dl.total, 1);
+    assert.equal(dl[0].status, 'succeeded');
+    assert.equal(dl[0].lastStatus, 200);
+    assert.deepEqual(Buffer.from(hub.delivery(dl[0].id).body, 'utf8'), body);
+    assert.deepEqual(hub.attempts({ deliveryId: dl[0].id }).map((a) => a.httpStatus), [200]);
+    assert.equal(hub.get(subId).toObject().lastDeliveryStatus, 200);
+  });
+
+  test('a 410 disables; log and onDisable are told', async () => {
+    fresh();
+    const disabled = [], lines = [];
+    hub.onDisable((id, reason) => disabled.push([id, reason]));
+    hub.setLog((level, msg) => lines.push([level, msg]), wh.LOG_DEBUG);
+    recv.statuses['/gone'] = 410;
+    const subId = add('/gone');
+    hub.emit('order.created', { data: {} });
+    assert.ok(await hub.runUntil(() => disabled.length > 0));
+    assert.equal(disabled[0][0], subId);
+    assert.match(disabled[0][1], /410/);
+    assert.ok(lines.length > 0);
+    assert.equal(hub.get(subId).status, 'disabled');
+    assert.equal(hub.deliveries({ subscriptionId: subId, status: 'failed' }).total, 1);
+    hub.setLog(null);
+    hub.onDisable(null);
+  });
+
+  test('a failure, then a replay with the same idempotency key', async () => {
+    fresh();
+    recv.statuses['/flaky'] = 500;
+    const subId = add('/flaky', { retry: { enabled: false } });
+    hub.emit('order.updated', { data: {} });
+    assert.ok(await hub.runUntil(() => hub.deliveries({ subscriptionId: subId, status: 'failed' }).total === 1));
+    recv.statuses['/flaky'] = 200;
+    const id = hub.deliveries({ subscriptionId: subId })[0].id;
+    hub.replay(id);
+    assert.ok(await hub.runUntil(() => hub.delivery(id).status === 'succeeded'));
+    assert.equal(recv.requests.length, 2);
+    assert.equal(new Set(recv.requests.map((r) => r.headers['webhook-id'])).size, 1);
+  });
+
+  test('emitBatch', async () => {
+    fresh();
+    add('/batch');
+    const events = [0, 1, 2].map((n) => new wh.Event('order.created', { data: { n } }));
+    assert.equal(hub.emitBatch(events), 3);
+    events.forEach((e) => e.close());
+    assert.ok(await hub.runUntil(() => recv.requests.length >= 3));
+    assert.deepEqual(recv.requests.map((r) => JSON.parse(r.body).data.n).sort(), [0, 1, 2]);
+  });
+
+  test('CRUD and errors', () => {
+    fresh();
+    const subId = add('/crud', { name: 'first' });
+    assert.throws(() => hub.add({ id: subId, url: recv.url('/x'), events: ['a.b'] }), wh.ConflictError);
+    assert.throws(() => hub.get('no-such-id'), (e) => e instanceof wh.NotFoundError && e.code === -2);
+    assert.equal(hub.patch(subId, { name: 'second' }).name, 'second');
+    assert.deepEqual(hub.subscriptions().map((s) => s.name), ['second']);
+    const secret = hub.rotateSecret(subId);
+    assert.match(secret, /^whsec_/);
+    assert.equal(hub.get(subId).secrets[0], secret);
+    hub.delete(subId);
+    assert.throws(() => hub.delete(subId), wh.NotFoundError);
+    assert.equal(hub.subscriptions().total, 0);
+    assert.throws(() => hub.add({ url: 'http://10.0.0.1/x', events: ['a.b'] }),
+      (e) => e instanceof wh.InvalidError && e.details.length > 0); // the SSRF guard
+  });
+
+  test('bad options name the key', () => {
+    assert.throws(() => new wh.Hub({ maxInFligth: 3 }),
+      (e) => e instanceof wh.InvalidError && e.message.includes('maxInFligth'));
+    assert.throws(() => new wh.Hub({ jitterPercent: 500 }), wh.InvalidError);
+  });
+
+  test('pollfds, timeout and clock', () => {
+    fresh();
+    const fds = hub.pollfds();
+    assert.ok(fds.length >= 1);
+    assert.ok(fds.every(({ fd }) => Number.isInteger(fd) && fd >= 0));
+    assert.equal(fds.at(-1).events, 1); // POLLIN on the wake-up descriptor
+    assert.equal(hub.timeoutMs(), -1);
+    add('/p');
+    hub.emit('order.created', { data: {} });
+    assert.equal(hub.timeoutMs(), 0);
+    hub.setClock(() => 1900000000000);
+    assert.equal(hub.now(), 1900000000000);
+    hub.setClock(null);
+    assert.ok(hub.now() < 1900000000000);
+  });
+
+  test('start() drives the hub in the background', async () => {
+    fresh();
+    add('/bg');
+    hub.start();
+    hub.emit('order.created', { data: { n: 1 } });
+    const end = Date.now() + 10000;
+    while (recv.requests.length < 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    hub.stop();
+    assert.equal(recv.requests.length, 1);
+  });
+});
+
+describe('sqlite store and registration API', () => {
+  test('the SQLite store keeps subscriptions', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wh-node-'));
+    try {
+      const file = path.join(dir, 'hooks.db');
+      const store = wh.Store.sqlite(file, { synchronous: 'normal' });
+      const hub = new wh.Hub(store, { allowCidrs: ['127.0.0.0/8'] });
+      const id = hub.add({ url: 'http://127.0.0.1:9/x', events: ['a.b'] });
+      assert.throws(() => store.close(), wh.StateError); // the hub still uses it
+      hub.close();
+      store.close();
+      const ro = wh.Store.sqlite(file, { readOnly: true });
+      assert.deepEqual(ro.subscriptions().map((s) => s.id), [id]);
+      ro.close();
+      assert.throws(() => wh.Store.sqlite(file, { colour: 'blue' }), wh.InvalidError);
+      assert.throws(() => wh.Store.sqlite(path.join(dir, 'absent.db'), { readOnly: true }), wh.NotFoundError);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('registration API with keys and a host auth callback', () => {
+    const hub = new wh.Hub({ allowCidrs: ['127.0.0.0/8'] });
+    const api = new wh.Api(hub);
+    try {
+      api.addKey('pk_test_1', 'user-1');
+      api.addEventType('order.created', 'Order created');
+      let r = api.handle('POST', '/webhooks', {
+        headers: { 'x-api-key': 'pk_test_1' },
+        body: JSON.stringify({ url: 'http://127.0.0.1:9/h', events: ['order.created'] }),
+      });
+      assert.equal(r.status, 201, r.body.toString());
+      assert.equal(r.header('content-type'), 'application/json');
+      const created = r.json();
+      r = api.handle('GET', '/webhooks', { query: 'limit=10', headers: [['Authorization', 'Bearer pk_test_1']] });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.json().webhooks.map((w) => w.id), [created.id]);
+      assert.equal(api.handle('GET', '/webhooks').status, 401);
+      api.setAuth((cred) => (cred === 'sess' ? { owner: 'user-2', scopes: 'webhooks:read' } : null));
+      r = api.handle('GET', '/webhooks', { headers: { 'x-api-key': 'sess' } });
+      assert.deepEqual([r.status, r.json().webhooks], [200, []]);
+      assert.equal(api.handle('GET', '/webhooks', { headers: { 'x-api-key': 'x' } }).status, 401);
+      assert.equal(api.handle('POST', '/webhooks', { headers: { 'x-api-key': 'sess' }, body: '{}' }).status, 403);
+      assert.throws(() => hub.close(), wh.StateError); // the Api still borrows it
+    } finally {
+      api.close();
+      hub.close();
+    }
+  });
+});

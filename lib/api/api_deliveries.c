@@ -1,0 +1,283 @@
+/*
+ * The delivery routes: a webhook's delivery log with the attempts of each delivery
+ * (GET /webhooks/{id}/deliveries) and replaying one delivery (POST /deliveries/{id}/retry).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api_impl.h"
+#include "validate.h"
+#include "alloc.h"
+#include "error.h"
+#include "buf.h"
+#include "json.h"
+
+/* A delivery copied out of a store callback (the store may hold its lock meanwhile). */
+typedef struct dlv_copy {
+    char *id, *subscription_id, *event_id, *event_type, *idempotency_key, *url, *last_error;
+    wh_method method;
+    wh_delivery_status status;
+    uint32_t attempts;
+    wh_time_ms next_attempt_at, created_at, updated_at;
+    int last_status;
+} dlv_copy;
+
+typedef struct dlv_list {
+    dlv_copy *v;
+    size_t n, cap;
+    int rc;
+} dlv_list;
+
+static void dlv_free(dlv_copy *d)
+{
+    whi_free(d->id);
+    whi_free(d->subscription_id);
+    whi_free(d->event_id);
+    whi_free(d->event_type);
+    whi_free(d->idempotency_key);
+    whi_free(d->url);
+    whi_free(d->last_error);
+}
+
+static void list_free(dlv_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        dlv_free(&l->v[i]);
+    whi_free(l->v);
+}
+
+/* Copy s (NULL stays NULL); false when out of memory. */
+static bool dup(char **dst, const char *s)
+{
+    *dst = whi_strdup(s);
+    return !s || *dst;
+}
+
+static int collect(const wh_delivery *d, void *ud)
+{
+    dlv_list *l = ud;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        dlv_copy *grown = whi_realloc(l->v, cap * sizeof(*grown));
+        if (!grown) {
+            l->rc = whi_error_oom();
+            return 1;
+        }
+        l->v = grown;
+        l->cap = cap;
+    }
+    dlv_copy *c = &l->v[l->n];
+    memset(c, 0, sizeof(*c));
+    bool ok = dup(&c->id, d->id) && dup(&c->subscription_id, d->subscription_id) &&
+              dup(&c->event_id, d->event_id) && dup(&c->event_type, d->event_type) &&
+              dup(&c->idempotency_key, d->idempotency_key) && dup(&c->url, d->url) &&
+              dup(&c->last_error, d->last_error);
+    if (!ok) {
+        dlv_free(c);
+        l->rc = whi_error_oom();
+        return 1;
+    }
+    c->method = d->method;
+    c->status = d->status;
+    c->attempts = d->attempts;
+    c->next_attempt_at = d->next_attempt_at;
+    c->created_at = d->created_at;
+    c->updated_at = d->updated_at;
+    c->last_status = d->last_status;
+    l->n++;
+    return 0;
+}
+
+/* ---- JSON ---- */
+
+static void put_str(whi_buf *b, const char *s, size_t len)
+{
+    if (s)
+        whi_json_escape(b, s, len, true);
+    else
+        whi_buf_puts(b, "null");
+}
+
+#define PUT_STR(b, s) put_str((b), (s), (s) ? strlen(s) : 0)
+
+/* One attempt as JSON, kept as text: the store hands attempts newest first, the log shows them
+ * oldest first. */
+typedef struct att_list {
+    char **v;
+    size_t n;
+    int rc;
+} att_list;
+
+static int attempt_json(const wh_attempt *a, void *ud)
+{
+    att_list *l = ud;
+    whi_buf b = WHI_BUF_INIT;
+    whi_buf_printf(&b, "{\"number\":%u,\"startedAt\":", (unsigned)a->number);
+    whi_api_put_time(&b, a->started_at);
+    whi_buf_printf(&b, ",\"durationMs\":%u,\"httpStatus\":", (unsigned)a->duration_ms);
+    if (a->http_status)
+        whi_buf_printf(&b, "%d", a->http_status);
+    else
+        whi_buf_puts(&b, "null");
+    whi_buf_puts(&b, ",\"error\":");
+    PUT_STR(&b, a->error);
+    whi_buf_puts(&b, ",\"response\":");
+    put_str(&b, a->response, a->response_len);
+    whi_buf_putc(&b, '}');
+    char *text = whi_buf_detach(&b, NULL);
+    if (!text || l->n == WHI_API_MAX_ATTEMPT_LOG) {
+        whi_free(text);
+        l->rc = text ? WH_OK : WH_ENOMEM;
+        return 1;
+    }
+    l->v[l->n++] = text;
+    return 0;
+}
+
+static int put_attempts(whi_buf *b, wh_store *st, const char *delivery_id)
+{
+    char *slots[WHI_API_MAX_ATTEMPT_LOG];
+    att_list l = {slots, 0, WH_OK};
+    int rc =
+        st->attempt_list(st, delivery_id, NULL, WHI_API_MAX_ATTEMPT_LOG, 1, NULL, attempt_json, &l);
+    if (rc == WH_OK) rc = l.rc;
+    whi_buf_puts(b, "[");
+    for (size_t i = l.n; i-- > 0;) {
+        whi_buf_puts(b, slots[i]);
+        if (i) whi_buf_putc(b, ',');
+        whi_free(slots[i]);
+    }
+    whi_buf_puts(b, "]");
+    return rc;
+}
+
+static int put_delivery(whi_buf *b, wh_store *st, const dlv_copy *d)
+{
+    whi_buf_puts(b, "{\"id\":");
+    PUT_STR(b, d->id);
+    whi_buf_puts(b, ",\"webhookId\":");
+    PUT_STR(b, d->subscription_id);
+    whi_buf_puts(b, ",\"eventId\":");
+    PUT_STR(b, d->event_id);
+    whi_buf_puts(b, ",\"eventType\":");
+    PUT_STR(b, d->event_type);
+    whi_buf_printf(b, ",\"status\":\"%s\",\"attempts\":%u,\"nextAttemptAt\":",
+                   wh_delivery_status_name(d->status), (unsigned)d->attempts);
+    whi_api_put_time(b, d->status == WH_DELIVERY_PENDING ? d->next_attempt_at : 0);
+    whi_buf_puts(b, ",\"lastStatus\":");
+    if (d->last_status)
+        whi_buf_printf(b, "%d", d->last_status);
+    else
+        whi_buf_puts(b, "null");
+    whi_buf_puts(b, ",\"lastError\":");
+    PUT_STR(b, d->last_error);
+    whi_buf_puts(b, ",\"idempotencyKey\":");
+    PUT_STR(b, d->idempotency_key);
+    whi_buf_printf(b, ",\"method\":\"%s\",\"url\":", wh_method_name(d->method));
+    PUT_STR(b, d->url);
+    whi_buf_puts(b, ",\"createdAt\":");
+    whi_api_put_time(b, d->created_at);
+    whi_buf_puts(b, ",\"updatedAt\":");
+    whi_api_put_time(b, d->updated_at);
+    whi_buf_puts(b, ",\"attemptLog\":");
+    int rc = put_attempts(b, st, d->id);
+    whi_buf_putc(b, '}');
+    return rc;
+}
+
+/* ---- GET /webhooks/{id}/deliveries ---- */
+
+static int delivery_query(api_ctx *c, wh_delivery_query *q)
+{
+    int rc = whi_api_paging(c, &q->limit, &q->page);
+    const char *status = NULL;
+    if (rc == WH_OK) rc = whi_api_param(c, "status", &status);
+    wh_delivery_status st;
+    if (rc == WH_OK && status && wh_delivery_status_parse(status, &st) != WH_OK)
+        rc = whi_error(WH_EINVAL, "status must be pending, in_flight, succeeded or failed");
+    if (rc == WH_OK && status) q->status = (int)st;
+    return rc == WH_OK ? WH_OK : whi_api_fail_status(c, 400);
+}
+
+int whi_api_deliveries_list(api_ctx *c)
+{
+    wh_subscription *sub;
+    if (whi_api_own_webhook(c, c->segs[1], &sub) != WH_OK) return WH_ENOTFOUND;
+    wh_subscription_free(sub);
+    wh_delivery_query q = WH_DELIVERY_QUERY_INIT;
+    if (delivery_query(c, &q) != WH_OK) return WH_EINVAL;
+    q.subscription_id = c->segs[1];
+    wh_store *st = wh_hub_store(c->api->hub);
+    dlv_list l = {NULL, 0, 0, WH_OK};
+    size_t total = 0;
+    int rc = st->delivery_list(st, &q, &total, collect, &l);
+    if (rc == WH_OK) rc = l.rc;
+    whi_buf b = WHI_BUF_INIT;
+    whi_buf_puts(&b, "{\"deliveries\":[");
+    for (size_t i = 0; rc == WH_OK && i < l.n; i++) {
+        if (i) whi_buf_putc(&b, ',');
+        rc = put_delivery(&b, st, &l.v[i]);
+    }
+    whi_buf_printf(&b, "],\"page\":%zu,\"limit\":%zu,\"total\":%zu}", q.page, q.limit, total);
+    list_free(&l);
+    size_t len = 0;
+    char *body = rc == WH_OK ? whi_buf_detach(&b, &len) : NULL;
+    whi_buf_free(&b);
+    if (rc == WH_OK && !body) rc = WH_ENOMEM;
+    return rc == WH_OK ? whi_api_reply(c, 200, body, len) : whi_api_fail(c, rc);
+}
+
+/* ---- POST /deliveries/{id}/retry ---- */
+
+/* The delivery id, if it belongs to one of the principal's webhooks, into *out; *status gets
+ * the webhook's status. */
+static int load_own_delivery(api_ctx *c, const char *id, dlv_list *out, wh_status *status)
+{
+    if (whi_check_id(id)) return WH_ENOTFOUND;
+    wh_store *st = wh_hub_store(c->api->hub);
+    int rc = st->delivery_get(st, id, collect, out);
+    if (rc == WH_OK) rc = out->rc;
+    if (rc == WH_OK && out->n != 1) rc = WH_ENOTFOUND;
+    wh_subscription *sub = NULL;
+    if (rc == WH_OK) /* the webhook's owner is the authority, not a copy in the delivery */
+        rc = whi_api_load_own(c, out->v[0].subscription_id, &sub);
+    if (rc == WH_OK) *status = wh_subscription_status(sub);
+    wh_subscription_free(sub);
+    return rc;
+}
+
+int whi_api_delivery_retry(api_ctx *c)
+{
+    const char *id = c->segs[1];
+    dlv_list l = {NULL, 0, 0, WH_OK};
+    wh_status status = WH_STATUS_ACTIVE;
+    pthread_mutex_lock(&c->api->writes);
+    int rc = load_own_delivery(c, id, &l, &status);
+    if (rc == WH_OK && status == WH_STATUS_ACTIVE) rc = wh_hub_replay(c->api->hub, id);
+    pthread_mutex_unlock(&c->api->writes);
+    list_free(&l);
+    if (rc == WH_ENOTFOUND)
+        return whi_api_error(c, 404, WH_ENOTFOUND, "no delivery with id %.64s", id);
+    if (rc == WH_OK && status != WH_STATUS_ACTIVE) /* it would only be recorded as not sent */
+        return whi_api_error(c, 409, WH_ESTATE, "the webhook of delivery %.64s is %s, not active",
+                             id, wh_status_name(status));
+    if (rc == WH_ESTATE)
+        return whi_api_error(c, 409, WH_ESTATE, "delivery %.64s is being sent right now", id);
+    if (rc != WH_OK) return whi_api_fail(c, rc);
+    /* Answer with the delivery as it is now (pending again). */
+    dlv_list now = {NULL, 0, 0, WH_OK};
+    wh_store *st = wh_hub_store(c->api->hub);
+    rc = st->delivery_get(st, id, collect, &now);
+    if (rc == WH_OK) rc = now.rc;
+    whi_buf b = WHI_BUF_INIT;
+    if (rc == WH_OK && now.n != 1) /* deleted meanwhile */
+        rc = whi_error(WH_ENOTFOUND, "no delivery with id %.64s", id);
+    if (rc == WH_OK) rc = put_delivery(&b, st, &now.v[0]);
+    list_free(&now);
+    size_t len = 0;
+    char *body = rc == WH_OK ? whi_buf_detach(&b, &len) : NULL;
+    whi_buf_free(&b);
+    if (rc == WH_OK && !body) rc = whi_error_oom();
+    return rc == WH_OK ? whi_api_reply(c, 202, body, len) : whi_api_fail(c, rc);
+}

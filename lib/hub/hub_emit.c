@@ -1,0 +1,311 @@
+/*
+ * Emit: match the event, render each matching subscription's request once, and store all the
+ * deliveries in one atomic batch before returning. A request that cannot be rendered becomes a
+ * FAILED delivery carrying the reason, so one bad template never blocks the other matches.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "event_impl.h"
+#include "hub_impl.h"
+#include "subscription_impl.h"
+#include "template_impl.h"
+#include "alloc.h"
+#include "error.h"
+#include "buf.h"
+#include "text.h"
+#include "json.h"
+
+/* A delivery being built, with the storage its strings point into. */
+typedef struct draft {
+    wh_delivery d;
+    char id[WHI_MSG_ID_LEN + 1];
+    /* copies: a reload of the cache (see drafts_commit) frees the subscription they came from */
+    char sub_id[WH_MAX_ID_LEN + 1];
+    char owner[WH_MAX_ID_LEN + 1];
+    whi_buf url, headers, body;
+    char error[320];
+} draft;
+
+static void draft_free(draft *dr)
+{
+    whi_buf_free(&dr->url);
+    whi_buf_free(&dr->headers);
+    whi_buf_free(&dr->body);
+}
+
+/* Mark the draft dead on arrival with the thread's last error as the reason. */
+static void draft_fail(draft *dr, const char *what)
+{
+    snprintf(dr->error, sizeof(dr->error), "%s: %s", what, wh_error_last()->message);
+    dr->d.status = WH_DELIVERY_FAILED;
+    dr->d.last_status = wh_error_last()->code;
+    dr->d.last_error = dr->error;
+}
+
+/* Custom headers rendered into a JSON object text. */
+static int render_headers(const hub_sub *hs, const wh_event *ev, whi_buf *out)
+{
+    const wh_subscription *s = hs->sub;
+    whi_buf value = WHI_BUF_INIT;
+    int rc = WH_OK;
+    whi_buf_putc(out, '{');
+    for (size_t i = 0; rc == WH_OK && i < s->headers.n; i++) {
+        if (!hs->headers || !hs->headers[i]) {
+            rc = whi_error(WH_ERENDER, "header %s does not compile", s->headers.v[i].name);
+            break;
+        }
+        whi_buf_clear(&value);
+        if ((rc = whi_template_render_buf(hs->headers[i], ev, s->id, &value)) != WH_OK) break;
+        if (i) whi_buf_putc(out, ',');
+        whi_json_escape(out, s->headers.v[i].name, strlen(s->headers.v[i].name), true);
+        whi_buf_putc(out, ':');
+        whi_json_escape(out, value.data ? value.data : "", value.len, true);
+    }
+    whi_buf_putc(out, '}');
+    whi_buf_free(&value);
+    return rc == WH_OK ? whi_buf_status(out) : rc;
+}
+
+static void render(wh_hub *h, const hub_sub *hs, const wh_event *ev, draft *dr)
+{
+    const wh_subscription *s = hs->sub;
+    if (!hs->url) {
+        whi_error(WH_ERENDER, "the url template does not compile");
+        draft_fail(dr, "url");
+    } else if (whi_template_render_url_buf(hs->url, ev, s->id, &dr->url) != WH_OK) {
+        draft_fail(dr, "url");
+    } else if (strstr(s->url, "{{") && wh_urlguard_check_url(h->guard, dr->url.data) != WH_OK) {
+        draft_fail(dr, "url");
+    } else if (render_headers(hs, ev, &dr->headers) != WH_OK) {
+        draft_fail(dr, "headers");
+    } else {
+        dr->body.limit = h->opts.max_body_bytes;
+        int rc = hs->body ? whi_template_render_buf(hs->body, ev, s->id, &dr->body)
+                          : whi_render_default_body_buf(ev, s, &dr->body);
+        if (rc == WH_OK) rc = whi_buf_status(&dr->body);
+        if (rc != WH_OK) draft_fail(dr, "body");
+    }
+    dr->d.url = dr->d.status == WH_DELIVERY_FAILED ? NULL : dr->url.data;
+    dr->d.headers =
+        dr->headers.data && dr->d.status != WH_DELIVERY_FAILED ? dr->headers.data : "{}";
+    dr->d.body = dr->body.data;
+    dr->d.body_len = dr->d.status == WH_DELIVERY_FAILED ? 0 : dr->body.len;
+}
+
+static int draft_init(wh_hub *h, const hub_sub *hs, const wh_event *ev, wh_time_ms now, draft *dr)
+{
+    int rc = whi_msg_id_next(dr->id, &h->id_clock);
+    if (rc != WH_OK) return rc;
+    memcpy(dr->id, "dlv_", 4);
+    const wh_subscription *s = hs->sub;
+    whi_strlcpy(dr->sub_id, s->id, sizeof(dr->sub_id));
+    whi_strlcpy(dr->owner, s->owner ? s->owner : "", sizeof(dr->owner));
+    dr->d = (wh_delivery){.version = WH_DELIVERY_VERSION,
+                          .id = dr->id,
+                          .subscription_id = s->id,
+                          .owner_id = s->owner,
+                          .event_id = ev->id,
+                          .event_type = ev->type,
+                          .idempotency_key = ev->id,
+                          .method = s->method,
+                          .event_time = ev->occurred_at,
+                          .status = WH_DELIVERY_PENDING,
+                          .next_attempt_at = now,
+                          .created_at = now,
+                          .updated_at = now};
+    render(h, hs, ev, dr);
+    return WH_OK;
+}
+
+/* Deliveries being prepared for one atomic enqueue. */
+typedef struct draft_set {
+    draft *v;
+    size_t n, cap;
+    size_t failed;
+    bool retried; /* the enqueue was retried after a reload */
+} draft_set;
+
+static int drafts_add(wh_hub *h, draft_set *ds, const hub_sub *hs, const wh_event *ev,
+                      wh_time_ms now)
+{
+    if (ds->n == ds->cap) {
+        size_t cap = ds->cap ? ds->cap * 2 : 8;
+        draft *grown = whi_realloc(ds->v, cap * sizeof(*grown));
+        if (!grown) return whi_error_oom();
+        memset(grown + ds->cap, 0, (cap - ds->cap) * sizeof(*grown));
+        ds->v = grown;
+        ds->cap = cap;
+    }
+    draft *dr = &ds->v[ds->n];
+    int rc = draft_init(h, hs, ev, now, dr);
+    if (rc != WH_OK) {
+        draft_free(dr);
+        return rc;
+    }
+    if (dr->d.status == WH_DELIVERY_FAILED) {
+        ds->failed++;
+        whi_hub_log(h, WH_LOG_WARN, "event %s to webhook %s: not renderable: %s", ev->id,
+                    hs->sub->id, dr->error);
+    }
+    ds->n++;
+    return WH_OK;
+}
+
+/* Forget drafts whose subscription is no longer in the cache. */
+static void drafts_drop_unknown(wh_hub *h, draft_set *ds)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < ds->n; i++) {
+        if (whi_hub_cache_get(h, ds->v[i].sub_id)) {
+            if (kept != i) ds->v[kept] = ds->v[i];
+            kept++;
+        } else {
+            draft_free(&ds->v[i]);
+        }
+    }
+    ds->n = kept;
+}
+
+/*
+ * Store every draft in one atomic batch. The store is thread-safe, so emits write it without
+ * the hub's lock (locked false): a run on another thread goes on leasing and sending meanwhile
+ * instead of waiting on the disk. Only the reload after a refusal takes the lock.
+ */
+static int drafts_commit(wh_hub *h, draft_set *ds, bool locked)
+{
+    if (ds->n == 0) return WH_OK;
+    const wh_delivery **batch = whi_calloc(ds->n, sizeof(*batch));
+    if (!batch) return whi_error_oom();
+    for (size_t i = 0; i < ds->n; i++) {
+        /* the array may have moved since draft_init: point into each draft's own storage */
+        ds->v[i].d.id = ds->v[i].id;
+        ds->v[i].d.subscription_id = ds->v[i].sub_id;
+        ds->v[i].d.owner_id = ds->v[i].owner[0] ? ds->v[i].owner : NULL;
+        if (ds->v[i].d.last_error) ds->v[i].d.last_error = ds->v[i].error;
+        batch[i] = &ds->v[i].d;
+    }
+    int rc = h->store->enqueue(h->store, batch, ds->n);
+    whi_free(batch);
+    if (rc == WH_ENOTFOUND && !ds->retried) {
+        /* A subscription was deleted behind our back (another process sharing the store): the
+         * enqueue refused the whole batch, so drop the gone ones and store the rest. */
+        ds->retried = true;
+        if (!locked) pthread_mutex_lock(&h->lock);
+        if ((rc = whi_hub_reload(h)) == WH_OK) drafts_drop_unknown(h, ds);
+        if (!locked) pthread_mutex_unlock(&h->lock);
+        if (rc == WH_OK) rc = drafts_commit(h, ds, locked);
+    }
+    return rc;
+}
+
+/* Wake a run asleep in poll (after the deliveries were stored without the lock). */
+static void wake(wh_hub *h)
+{
+    pthread_mutex_lock(&h->lock);
+    whi_hub_wake(h);
+    pthread_mutex_unlock(&h->lock);
+}
+
+static void drafts_free(draft_set *ds)
+{
+    for (size_t i = 0; i < ds->n; i++)
+        draft_free(&ds->v[i]);
+    whi_free(ds->v);
+}
+
+/* Add a delivery for every active subscription ev matches (of owner only, unless NULL). */
+static int drafts_match(wh_hub *h, draft_set *ds, const wh_event *ev, const char *owner,
+                        wh_time_ms now)
+{
+    int rc = wh_matcher_match(h->matcher, ev, h->result);
+    size_t n = rc == WH_OK ? wh_match_result_count(h->result) : 0;
+    for (size_t i = 0; rc == WH_OK && i < n; i++) {
+        const wh_subscription *s = wh_match_result_at(h->result, i);
+        if (owner && (!s->owner || strcmp(s->owner, owner) != 0)) continue;
+        const hub_sub *hs = whi_hub_cache_get(h, s->id);
+        if (hs) rc = drafts_add(h, ds, hs, ev, now);
+    }
+    return rc;
+}
+
+/* Emit events to the matching subscriptions (of owner, unless NULL) in one atomic enqueue. */
+static int emit_events(wh_hub *h, const wh_event *const *events, size_t count, const char *owner,
+                       size_t *queued)
+{
+    draft_set ds = {0};
+    pthread_mutex_lock(&h->lock);
+    int rc = whi_hub_refresh_if_stale(h);
+    wh_time_ms now = whi_hub_now(h);
+    for (size_t i = 0; rc == WH_OK && i < count; i++)
+        rc = drafts_match(h, &ds, events[i], owner, now);
+    pthread_mutex_unlock(&h->lock);
+    if (rc == WH_OK) rc = drafts_commit(h, &ds, false);
+    if (rc == WH_OK && ds.n) wake(h);
+    if (rc == WH_OK && queued) *queued = ds.n;
+    drafts_free(&ds);
+    return rc;
+}
+
+int whi_hub_emit_subs(wh_hub *h, const wh_event *ev, const wh_subscription *const *subs, size_t n,
+                      size_t *queued)
+{
+    draft_set ds = {0};
+    wh_time_ms now = whi_hub_now(h);
+    int rc = WH_OK;
+    for (size_t i = 0; rc == WH_OK && i < n; i++) {
+        const hub_sub *hs = whi_hub_cache_get(h, wh_subscription_id(subs[i]));
+        if (hs) rc = drafts_add(h, &ds, hs, ev, now);
+    }
+    if (rc == WH_OK) rc = drafts_commit(h, &ds, true);
+    if (queued) *queued = rc == WH_OK ? ds.n : 0;
+    drafts_free(&ds);
+    return rc;
+}
+
+int wh_hub_emit_batch(wh_hub *h, const wh_event *const *events, size_t count, size_t *queued)
+{
+    if (queued) *queued = 0;
+    if (!h || (count && !events)) return whi_error(WH_EINVAL, "hub and events must not be NULL");
+    for (size_t i = 0; i < count; i++)
+        if (!events[i]) return whi_error(WH_EINVAL, "events[%zu] is NULL", i);
+    return emit_events(h, events, count, NULL, queued);
+}
+
+int wh_hub_emit_owner(wh_hub *h, const wh_event *ev, const char *owner, size_t *queued)
+{
+    if (queued) *queued = 0;
+    if (!h || !ev || !owner) return whi_error(WH_EINVAL, "hub, event and owner must not be NULL");
+    return emit_events(h, &ev, 1, owner, queued);
+}
+
+int wh_hub_emit(wh_hub *h, const wh_event *ev, size_t *queued)
+{
+    if (!ev) {
+        if (queued) *queued = 0;
+        return whi_error(WH_EINVAL, "hub and event must not be NULL");
+    }
+    return wh_hub_emit_batch(h, &ev, 1, queued);
+}
+
+int wh_hub_emit_to(wh_hub *h, const wh_event *ev, const char *subscription_id)
+{
+    if (!h || !ev || !subscription_id)
+        return whi_error(WH_EINVAL, "hub, event and subscription id must not be NULL");
+    draft_set ds = {0};
+    pthread_mutex_lock(&h->lock);
+    int rc = whi_hub_refresh_if_stale(h);
+    hub_sub *hs = whi_hub_cache_get(h, subscription_id);
+    if (rc == WH_OK && !hs)
+        rc = whi_error(WH_ENOTFOUND, "no webhook with id %.64s", subscription_id);
+    else if (rc == WH_OK && hs->sub->status != WH_STATUS_ACTIVE)
+        rc = whi_error(WH_ESTATE, "webhook %.64s is %s, not active", subscription_id,
+                       wh_status_name(hs->sub->status));
+    if (rc == WH_OK) rc = drafts_add(h, &ds, hs, ev, whi_hub_now(h));
+    pthread_mutex_unlock(&h->lock);
+    if (rc == WH_OK) rc = drafts_commit(h, &ds, false);
+    if (rc == WH_OK) wake(h);
+    drafts_free(&ds);
+    return rc;
+}

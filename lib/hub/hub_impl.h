@@ -1,0 +1,128 @@
+/* The hub's private state, shared by hub.c, hub_subs.c, hub_emit.c, hub_run.c, hub_outcome.c. */
+#ifndef WEBHOOKS_HUB_IMPL_H
+#define WEBHOOKS_HUB_IMPL_H
+
+#include <stdbool.h>
+#include <pthread.h>
+
+#include "event_impl.h"
+#include "retry.h"
+#include "compiler.h"
+#include "hashmap.h"
+#include "webhooks/hub.h"
+#include "webhooks/match.h"
+#include "webhooks/template.h"
+#include "webhooks/urlguard.h"
+
+/* One cached subscription with what the hot path needs precompiled. */
+typedef struct hub_sub {
+    wh_subscription *sub;  /* owned; the matcher borrows it */
+    wh_template *url;      /* URL mode */
+    wh_template *body;     /* NULL: the default envelope */
+    wh_template **headers; /* one per custom header value, HEADER mode */
+    size_t inflight;       /* requests in flight to it */
+} hub_sub;
+
+/* One request in flight. */
+typedef struct hub_flight {
+    struct wh_hub *hub;
+    char *delivery_id;
+    char *subscription_id;
+    uint32_t attempt; /* number of this attempt */
+    wh_time_ms started_at;
+    uint64_t transport_id;
+    struct hub_flight *next;
+} hub_flight;
+
+/* A completed request, waiting to be recorded with the others of its round. */
+typedef struct hub_done {
+    hub_flight *flight;
+    wh_http_response resp; /* its strings point into the copies below */
+    char *error, *body, *retry_after;
+    struct hub_done *next;
+} hub_done;
+
+/* A deferred call of the host's on_disable callback (made after the lock is released). */
+typedef struct hub_notice {
+    char *subscription_id;
+    char *reason;
+    struct hub_notice *next;
+} hub_notice;
+
+struct wh_hub {
+    pthread_mutex_t lock;
+    pthread_mutex_t run_lock; /* one wh_hub_run at a time */
+    wh_hub_options opts;      /* copied; strings below are the hub's own copies */
+    char *user_agent;
+    uint32_t *default_retry; /* copy of opts.default_retry_schedule */
+    wh_store *store;
+    wh_transport *transport;
+    bool own_store, own_transport;
+    wh_urlguard *guard;
+    wh_matcher *matcher;
+    wh_match_result *result;
+    whi_id_clock id_clock; /* delivery ids sort in the order they are made (under the lock) */
+    whi_hmap subs;         /* id -> hub_sub */
+    uint64_t changes;      /* store->sub_changes() the cache reflects */
+    hub_flight *flights;
+    size_t inflight;
+    bool due_blocked;                /* the last lease left due deliveries of busy subscriptions */
+    hub_done *done_head, *done_tail; /* completions to record, oldest first */
+    hub_notice *notices;
+    int wake_fd;          /* eventfd: emit wakes a run waiting in poll */
+    bool run_waiting;     /* a run is (about to be) asleep in poll */
+    bool external_waiter; /* the host polls wake_fd itself (it asked for wh_hub_pollfds) */
+};
+
+/* hub.c */
+wh_time_ms whi_hub_now(const wh_hub *h);
+void whi_hub_log(const wh_hub *h, int level, const char *fmt, ...) WHI_PRINTF(3, 4);
+void whi_hub_wake(wh_hub *h);            /* call with the lock held */
+void whi_hub_notify_disabled(wh_hub *h); /* call without the lock: flushes notices */
+
+/* hub_subs.c: the cache (call with the lock held) */
+int whi_hub_cache_put(wh_hub *h, wh_subscription *sub); /* takes ownership, even on error */
+void whi_hub_cache_drop(wh_hub *h, const char *id);
+hub_sub *whi_hub_cache_get(const wh_hub *h, const char *id);
+void whi_hub_cache_clear(wh_hub *h);
+int whi_hub_reload(wh_hub *h);           /* rebuild the cache from the store */
+int whi_hub_refresh_if_stale(wh_hub *h); /* reload when the store changed behind our back */
+int whi_hub_check_sub(wh_hub *h, const wh_subscription *sub); /* templates + SSRF policy */
+
+/* hub_emit.c: emit ev to these subscriptions (lock held; the API's owner-scoped emit) */
+int whi_hub_emit_subs(wh_hub *h, const wh_event *ev, const wh_subscription *const *subs, size_t n,
+                      size_t *queued);
+
+/* hub_run.c: record what completed, then lease and start what is due */
+int whi_hub_start_due(wh_hub *h);
+void whi_hub_abandon_flights(wh_hub *h);
+
+/* hub_record.c: completions are queued by the transport's callback and recorded in batches */
+void whi_hub_on_done(const wh_http_response *resp, void *ud); /* takes the lock itself */
+void whi_hub_flush_done(wh_hub *h);                           /* call with the lock held */
+/* A lease to take in the same store call as the records (whi_hub_flush_done_lease). */
+typedef struct whi_hub_lease {
+    const wh_lease_request *req;
+    wh_store_delivery_cb cb;
+    void (*forget)(void *user_data); /* drop what cb received (the combined call failed) */
+    void *user_data;
+} whi_hub_lease;
+/* Record what completed, then lease: in one store call (one transaction) when the store has
+ * record_and_lease. Returns the lease's result; recording errors are logged. Lock held. */
+int whi_hub_flush_done_lease(wh_hub *h, const whi_hub_lease *lease);
+void whi_hub_flight_free(hub_flight *f);
+
+/* hub_outcome.c: what an attempt's response means */
+typedef struct whi_verdict {
+    wh_delivery_status status; /* SUCCEEDED, PENDING (retry) or FAILED */
+    wh_time_ms next_attempt_at;
+    bool disable;
+    char reason[320]; /* why the attempt failed (and, if so, that the webhook was disabled) */
+    char disable_reason[128]; /* why the subscription is disabled */
+} whi_verdict;
+
+void whi_hub_judge(const wh_hub *h, const wh_subscription *sub, uint32_t attempt,
+                   const wh_http_response *resp, wh_time_ms now, whi_verdict *v,
+                   wh_sub_stats *stats);
+
+#endif

@@ -1,0 +1,369 @@
+/* The matching rules themselves (pure predicates), result ordering, and the linear scan. */
+#include <stdbool.h>
+#include <string.h>
+
+#include "event_impl.h"
+#include "match_impl.h"
+#include "subscription_impl.h"
+#include "alloc.h"
+#include "error.h"
+#include "strvec.h"
+#include "compiler.h"
+#include "hashmap.h"
+
+/* ---- event-type patterns ---- */
+
+static size_t seg_len(const char *s)
+{
+    const char *dot = strchr(s, '.');
+    return dot ? (size_t)(dot - s) : strlen(s);
+}
+
+static bool is_seg(const char *s, size_t len, const char *what)
+{
+    return len == strlen(what) && memcmp(s, what, len) == 0;
+}
+
+int wh_event_type_matches(const char *pattern, const char *type)
+{
+    if (!pattern || !type || !*type) return 0;
+    if (strcmp(pattern, "*") == 0 || strcmp(pattern, "**") == 0) return 1;
+    const char *p = pattern, *t = type;
+    for (;;) {
+        size_t pl = seg_len(p);
+        bool plast = p[pl] == '\0';
+        if (is_seg(p, pl, "**") && plast) return *t != '\0'; /* one or more segments remain */
+        if (*t == '\0') return 0;
+        size_t tl = seg_len(t);
+        if (!is_seg(p, pl, "*") && (pl != tl || memcmp(p, t, pl) != 0)) return 0;
+        bool tlast = t[tl] == '\0';
+        if (plast || tlast) return plast && tlast;
+        p += pl + 1;
+        t += tl + 1;
+    }
+}
+
+/* ---- filters and listening ---- */
+
+static bool any_listed(const whi_strvec *have, const whi_strvec *allowed)
+{
+    for (size_t i = 0; i < have->n; i++)
+        if (whi_strvec_contains(allowed, have->v[i])) return true;
+    return false;
+}
+
+bool whi_sub_passes_filters(const wh_subscription *sub, const wh_event *ev)
+{
+    if (sub->status != WH_STATUS_ACTIVE) return false;
+    const whi_strvec *products = &sub->lists[WH_LIST_PRODUCTS];
+    if (products->n && !any_listed(&ev->products, products)) return false;
+    const whi_strvec *idents = &sub->lists[WH_LIST_IDENTIFIERS];
+    if (idents->n && !(ev->identifier && whi_strvec_contains(idents, ev->identifier))) return false;
+    if (sub->source && !(ev->source && strcmp(sub->source, ev->source) == 0)) return false;
+    return true;
+}
+
+bool whi_sub_listens(const wh_subscription *sub, const wh_event *ev)
+{
+    const whi_strvec *events = &sub->lists[WH_LIST_EVENTS];
+    for (size_t i = 0; i < events->n; i++)
+        if (wh_event_type_matches(events->v[i], ev->type)) return true;
+    if (!sub->entity || !ev->entity || strcmp(sub->entity, ev->entity) != 0) return false;
+    const whi_strvec *actions = &sub->lists[WH_LIST_ACTIONS];
+    return actions->n == 0 || (ev->action && whi_strvec_contains(actions, ev->action));
+}
+
+int wh_subscription_matches(const wh_subscription *sub, const wh_event *ev)
+{
+    if (!sub || !ev || !ev->type) return 0;
+    return whi_sub_listens(sub, ev) && whi_sub_passes_filters(sub, ev);
+}
+
+/* ---- the index's hashed filters ---- */
+
+static uint64_t str_hash(const char *s)
+{
+    return whi_hash_bytes(s, strlen(s));
+}
+
+int whi_mfilter_build(const wh_subscription *sub, whi_mfilter **out)
+{
+    *out = NULL;
+    const whi_strvec *products = &sub->lists[WH_LIST_PRODUCTS];
+    const whi_strvec *idents = &sub->lists[WH_LIST_IDENTIFIERS];
+    if (products->n == 0 && idents->n == 0 && !sub->source) return WH_OK;
+    size_t n = products->n + idents->n, text = sub->source ? strlen(sub->source) + 1 : 0;
+    for (size_t i = 0; i < products->n; i++)
+        text += strlen(products->v[i]) + 1;
+    for (size_t i = 0; i < idents->n; i++)
+        text += strlen(idents->v[i]) + 1;
+    size_t size =
+        sizeof(whi_mfilter) + n * sizeof(uint64_t) + products->n * sizeof(uint32_t) + text;
+    whi_mfilter *f = whi_malloc(size);
+    if (!f) return whi_error_oom();
+    f->sub = sub;
+    f->size = (uint32_t)size;
+    f->nproducts = (uint32_t)products->n;
+    f->nidents = (uint32_t)idents->n;
+    f->bloom = 0;
+    f->inline_bits = 0;
+    f->has_source = sub->source != NULL;
+    f->source_hash = sub->source ? str_hash(sub->source) : 0;
+    memset(whi_mfilter_pids(f), 0, products->n * sizeof(uint32_t));
+    char *t = (char *)(whi_mfilter_pids(f) + products->n);
+    for (size_t i = 0; i < n; i++) {
+        const char *v = i < products->n ? products->v[i] : idents->v[i - products->n];
+        size_t len = strlen(v);
+        f->hashes[i] = whi_hash_bytes(v, len);
+        if (i < products->n) f->bloom |= WHI_BLOOM_BIT(f->hashes[i]);
+        memcpy(t, v, len + 1);
+        t += len + 1;
+    }
+    if (sub->source) memcpy(t, sub->source, strlen(sub->source) + 1);
+    *out = f;
+    return WH_OK;
+}
+
+const char *whi_mfilter_string(const whi_mfilter *f, size_t i)
+{
+    const char *t = (const char *)(whi_mfilter_pids(f) + f->nproducts);
+    while (i--)
+        t += strlen(t) + 1;
+    return t;
+}
+
+void whi_evfilter_prepare(whi_evfilter *ef)
+{
+    const wh_event *ev = ef->ev;
+    ef->ready = true;
+    ef->many_products = ev->products.n > WHI_ARRAY_LEN(ef->products);
+    ef->nproducts = ef->many_products ? 0 : ev->products.n;
+    ef->bloom = ef->many_products ? WHI_BLOOM_ALL : 0;
+    for (size_t i = 0; i < ef->nproducts; i++) {
+        size_t len = strlen(ev->products.v[i]);
+        ef->products[i] = whi_hash_bytes(ev->products.v[i], len);
+        ef->bloom |= WHI_BLOOM_BIT(ef->products[i]);
+        ef->ids[i] = whi_products_find(ef->dict, ev->products.v[i], len, ef->products[i]);
+    }
+    ef->few = ef->nproducts <= WHI_ARRAY_LEN(ef->eid) && !ef->many_products;
+    for (size_t i = 0; i < WHI_ARRAY_LEN(ef->eid); i++)
+        ef->eid[i] = i >= ef->nproducts ? WHI_EID_NONE : ef->ids[i] ? ef->ids[i] : WHI_EID_UNKNOWN;
+    ef->ident = ev->identifier ? str_hash(ev->identifier) : 0;
+    ef->source = ev->source ? str_hash(ev->source) : 0;
+}
+
+static bool products_pass(const whi_mfilter *f, const whi_evfilter *ef)
+{
+    const whi_strvec *have = &ef->ev->products;
+    for (size_t i = 0; i < have->n; i++) {
+        /* Events with very many products are not hashed ahead: hash as we go. */
+        uint64_t h = ef->many_products ? str_hash(have->v[i]) : ef->products[i];
+        for (uint32_t j = 0; j < f->nproducts; j++)
+            if (f->hashes[j] == h && strcmp(whi_mfilter_string(f, j), have->v[i]) == 0) return true;
+    }
+    return false;
+}
+
+static bool ident_passes(const whi_mfilter *f, const whi_evfilter *ef)
+{
+    const char *ident = ef->ev->identifier;
+    if (!ident) return false;
+    for (uint32_t j = 0; j < f->nidents; j++)
+        if (f->hashes[f->nproducts + j] == ef->ident &&
+            strcmp(whi_mfilter_string(f, f->nproducts + j), ident) == 0)
+            return true;
+    return false;
+}
+
+bool whi_inline_passes(uint64_t tag, const whi_evfilter *ef)
+{
+    uint32_t n[3];
+    whi_inline_numbers(tag, n);
+    for (uint32_t j = 0; j < WHI_TAG_MODE(tag); j++) {
+        uint32_t id = n[j];
+        if (ef->many_products) { /* not numbered ahead: compare the names */
+            const char *name = whi_products_name(ef->dict, id);
+            if (name && whi_strvec_contains(&ef->ev->products, name)) return true;
+            continue;
+        }
+        for (size_t i = 0; i < ef->nproducts; i++)
+            if (ef->ids[i] == id) return true;
+    }
+    return false;
+}
+
+bool whi_mfilter_passes(const whi_mfilter *f, whi_evfilter *ef)
+{
+    if (!ef->ready) whi_evfilter_prepare(ef);
+    if (f->nproducts && !products_pass(f, ef)) return false;
+    if (f->nidents && !ident_passes(f, ef)) return false;
+    if (f->has_source &&
+        !(ef->ev->source && f->source_hash == ef->source &&
+          strcmp(whi_mfilter_string(f, f->nproducts + f->nidents), ef->ev->source) == 0))
+        return false;
+    return true;
+}
+
+/* ---- results ---- */
+
+bool whi_result_grow(wh_match_result *r)
+{
+    return whi_result_reserve(r, r->cap + 1);
+}
+
+bool whi_result_reserve(wh_match_result *r, size_t need)
+{
+    if (r->failed) return false;
+    if (need <= r->cap) return true;
+    size_t ncap = r->cap ? r->cap * 2 : 16;
+    while (ncap < need && ncap * 2 > ncap)
+        ncap *= 2;
+    if (ncap < need) {
+        r->failed = WH_ENOMEM;
+        return false;
+    }
+    whi_mhit *p = ncap > r->cap ? whi_realloc(r->v, ncap * sizeof(*p)) : NULL;
+    if (p) r->v = p;
+    whi_mhit *t = p ? whi_realloc(r->tmp, ncap * sizeof(*t)) : NULL;
+    if (!t) {
+        r->failed = WH_ENOMEM;
+        return false;
+    }
+    r->tmp = t;
+    r->cap = ncap;
+    return true;
+}
+
+/* End of the non-decreasing run of v[0..n) that starts at i. */
+static size_t run_end(const whi_mhit *v, size_t i, size_t n)
+{
+    while (i + 1 < n && v[i].seq <= v[i + 1].seq)
+        i++;
+    return i + 1;
+}
+
+/*
+ * A match appends one sorted run per posting list (a handful), so a bottom-up merge of those
+ * runs orders it in a few linear passes, without allocating (the scratch is the result's own).
+ */
+static void merge_runs(wh_match_result *r)
+{
+    whi_mhit *src = r->v, *dst = r->tmp;
+    size_t n = r->n;
+    for (;;) {
+        size_t runs = 0;
+        for (size_t i = 0; i < n; runs++) {
+            size_t mid = run_end(src, i, n);
+            size_t end = mid < n ? run_end(src, mid, n) : n;
+            size_t a = i, b = mid, o = i;
+            while (a < mid && b < end)
+                dst[o++] = src[b].seq < src[a].seq ? src[b++] : src[a++];
+            while (a < mid)
+                dst[o++] = src[a++];
+            while (b < end)
+                dst[o++] = src[b++];
+            i = end;
+        }
+        whi_mhit *t = src;
+        src = dst;
+        dst = t;
+        if (runs <= 1) break;
+    }
+    if (src != r->v) memcpy(r->v, src, n * sizeof(*src));
+}
+
+/*
+ * Merge the sorted runs a[0..na) and b[0..nb) into out, dropping a hit whose sequence number
+ * equals the one before it (an entry reached by two lists); returns the count. The loop has no
+ * branch on the data: which run a step takes from depends on the numbers, and a mispredicted
+ * branch per hit would cost more than the selects.
+ */
+static size_t merge2(const whi_mhit *a, size_t na, const whi_mhit *b, size_t nb, whi_mhit *out)
+{
+    size_t i = 0, j = 0, o = 0;
+    uint64_t prev = UINT64_MAX; /* no sequence number is that large */
+    /* One loop of na + nb steps (both are at least 1), not a loop per run: a run's end would be
+     * a mispredicted exit. An exhausted run's index stays on its last hit, never taken again. */
+    for (size_t k = na + nb; k > 0; k--) {
+        const whi_mhit *x = &a[i < na ? i : na - 1], *y = &b[j < nb ? j : nb - 1];
+        bool from_b = (j < nb) & ((i >= na) | (y->seq < x->seq));
+        const whi_mhit *t = from_b ? y : x;
+        out[o] = *t;
+        o += t->seq != prev;
+        prev = t->seq;
+        j += from_b;
+        i += !from_b;
+    }
+    return o;
+}
+
+/*
+ * Merge the recorded runs pairwise until one is left, dropping duplicates: a match records a
+ * handful (the type's list, maybe the root's, its entity's), so a pass or two.
+ */
+static void merge_recorded_runs(wh_match_result *r)
+{
+    size_t start[WHI_MAX_RUNS + 1], nruns = 0;
+    for (size_t j = 0; j < r->nruns; j++) /* drop empty runs */
+        if (r->runs[j] < (j + 1 < r->nruns ? r->runs[j + 1] : r->n)) start[nruns++] = r->runs[j];
+    start[nruns] = r->n;
+    whi_mhit *src = r->v, *dst = r->tmp;
+    while (nruns > 1) {
+        size_t o = 0, k = 0;
+        for (size_t j = 0; j < nruns; j += 2) {
+            size_t a = start[j], b = start[j + 1];
+            start[k++] = o;
+            if (j + 1 < nruns) {
+                o += merge2(src + a, b - a, src + b, start[j + 2] - b, dst + o);
+            } else { /* the odd one out */
+                memcpy(dst + o, src + a, (b - a) * sizeof(*src));
+                o += b - a;
+            }
+        }
+        start[k] = o;
+        nruns = k;
+        r->n = o;
+        whi_mhit *t = src;
+        src = dst;
+        dst = t;
+    }
+    r->v = src; /* the buffers swap roles: both are the result's own */
+    r->tmp = dst;
+}
+
+void whi_result_finish(wh_match_result *r)
+{
+    if (r->nruns <= 1) return; /* one posting list: sorted, no duplicates */
+    if (r->nruns <= WHI_MAX_RUNS) {
+        merge_recorded_runs(r);
+        return;
+    }
+    bool ordered = true;
+    for (size_t i = 1; i < r->n && ordered; i++)
+        ordered = r->v[i - 1].seq < r->v[i].seq;
+    if (ordered) return;
+    merge_runs(r);
+    size_t k = 0;
+    for (size_t i = 0; i < r->n; i++)
+        if (k == 0 || r->v[k - 1].seq != r->v[i].seq) r->v[k++] = r->v[i];
+    r->n = k;
+}
+
+int whi_matcher_match_linear(const wh_matcher *m, const wh_event *ev, wh_match_result *r)
+{
+    if (!m || !ev || !r) return whi_error(WH_EINVAL, "matcher, event and result must not be NULL");
+    r->n = 0;
+    r->failed = 0;
+    r->nruns = WHI_MAX_RUNS + 1; /* hits come in id-map order: sort generically */
+    for (size_t i = 0; i < m->ids.cap; i++) {
+        const whi_mentry *e = m->ids.slots[i].value;
+        if (e && whi_sub_listens(e->sub, ev) && whi_sub_passes_filters(e->sub, ev))
+            whi_result_push(r, e->seq, e->sub);
+    }
+    if (r->failed) {
+        r->n = 0;
+        return whi_error_oom();
+    }
+    whi_result_finish(r);
+    return WH_OK;
+}

@@ -1,0 +1,52 @@
+/*
+ * Helpers shared by the built-in stores (and usable by the hub): owned copies of deliveries and
+ * attempts, the input checks every built-in store runs, and the lease filter.
+ */
+#ifndef WEBHOOKS_STORE_IMPL_H
+#define WEBHOOKS_STORE_IMPL_H
+
+#include <stdbool.h>
+#include "hashmap.h"
+#include "webhooks/store.h"
+#include "webhooks/sys/store.h"
+
+/* Deep-copy src into dst (whose old contents are ignored): every string and the body become
+ * owned by dst. Free them with whi_delivery_clear. On failure dst is zeroed and WH_ENOMEM set. */
+int whi_delivery_copy(wh_delivery *dst, const wh_delivery *src);
+/* Free what whi_delivery_copy allocated and zero *d. */
+void whi_delivery_clear(wh_delivery *d);
+/* The same for attempts; the response is cut to WH_ATTEMPT_RESPONSE_MAX bytes and the error to
+ * WH_STORE_MAX_ERROR_LEN. */
+int whi_attempt_copy(wh_attempt *dst, const wh_attempt *src);
+void whi_attempt_clear(wh_attempt *a);
+
+/* Replace *dst with a copy of the error text s cut to WH_STORE_MAX_ERROR_LEN (NULL clears). */
+int whi_store_error_text(char **dst, const char *s);
+/* Length of s cut to at most max bytes without splitting a UTF-8 sequence. */
+size_t whi_store_cut_len(const char *s, size_t len, size_t max);
+
+/* Input checks, each WH_OK or WH_EINVAL / WH_ETOOLARGE with the field named. */
+int whi_store_check_id(const char *what, const char *id);
+int whi_delivery_check(const wh_delivery *d);
+int whi_record_check(const wh_attempt *a, const wh_outcome *o);
+int whi_stats_check(const wh_sub_stats *st);
+#define WHI_DISABLED_REASON_MAX 1024 /* as wh_subscription_set_disabled_reason */
+int whi_lease_check(const wh_lease_request *req);
+int whi_delivery_query_check(const wh_delivery_query *q);
+/* Paging arguments: page 0 is taken as 1. Returns the number of records to skip. */
+size_t whi_page_offset(size_t limit, size_t page);
+
+/* Which due deliveries a lease may take: skips excluded subscriptions and counts per
+ * subscription against max_per_subscription. */
+typedef struct whi_lease_filter {
+    whi_hmap exclude; /* keys borrowed from the request */
+    whi_hmap counts;  /* subscription id -> its count (owned, holding the key) */
+    size_t per_sub;
+} whi_lease_filter;
+
+int whi_lease_filter_init(whi_lease_filter *f, const wh_lease_request *req);
+/* Whether a delivery of subscription_id may be taken; counts it when so. WH_ENOMEM. */
+int whi_lease_filter_take(whi_lease_filter *f, const char *subscription_id, bool *take);
+void whi_lease_filter_free(whi_lease_filter *f);
+
+#endif

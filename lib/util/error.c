@@ -1,0 +1,163 @@
+/*
+ * The thread's last error. Storage is fixed-size and thread-local so that reporting an error,
+ * even WH_ENOMEM, never allocates and never fails.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "compiler.h"
+
+#define MAX_DETAILS 32
+#define MESSAGE_LEN 512
+#define DETAIL_LEN  256
+
+typedef struct error_state {
+    wh_error pub;
+    char message[MESSAGE_LEN];
+    char details[MAX_DETAILS][DETAIL_LEN];
+    const char *detail_ptrs[MAX_DETAILS];
+    size_t dropped; /* details beyond MAX_DETAILS - 1, counted in a summary in the last slot */
+    size_t count;
+} error_state;
+
+static _Thread_local error_state g_err;
+
+static void refresh_public(void)
+{
+    for (size_t i = 0; i < g_err.count; i++)
+        g_err.detail_ptrs[i] = g_err.details[i];
+    if (g_err.dropped) {
+        snprintf(g_err.details[MAX_DETAILS - 1], DETAIL_LEN, "(%zu more problems not listed)",
+                 g_err.dropped);
+        g_err.detail_ptrs[MAX_DETAILS - 1] = g_err.details[MAX_DETAILS - 1];
+    }
+    g_err.pub.message = g_err.message;
+    g_err.pub.details = g_err.detail_ptrs;
+    g_err.pub.details_count = g_err.dropped ? MAX_DETAILS : g_err.count;
+}
+
+void whi_error_begin(void)
+{
+    g_err.count = 0;
+    g_err.dropped = 0;
+}
+
+void whi_error_detail(const char *fmt, ...)
+{
+    if (g_err.count >= MAX_DETAILS - 1) {
+        g_err.dropped++;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g_err.details[g_err.count], DETAIL_LEN, fmt, ap);
+    va_end(ap);
+    g_err.count++;
+}
+
+size_t whi_error_detail_count(void)
+{
+    return g_err.count + g_err.dropped;
+}
+
+WHI_PRINTF(2, 0) static int set_message(int code, const char *fmt, va_list ap)
+{
+    g_err.pub.code = code;
+    vsnprintf(g_err.message, MESSAGE_LEN, fmt, ap);
+    refresh_public();
+    return code;
+}
+
+int whi_error_finish(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_message(code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int whi_error(int code, const char *fmt, ...)
+{
+    whi_error_begin();
+    va_list ap;
+    va_start(ap, fmt);
+    set_message(code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int whi_error_oom(void)
+{
+    return whi_error(WH_ENOMEM, "out of memory");
+}
+
+void wh_error_clear(void)
+{
+    whi_error_begin();
+    g_err.pub.code = WH_OK;
+    g_err.message[0] = '\0';
+    refresh_public();
+}
+
+const wh_error *wh_error_last(void)
+{
+    if (!g_err.pub.message) refresh_public();
+    return &g_err.pub;
+}
+
+int wh_error_last_code(void)
+{
+    return wh_error_last()->code;
+}
+
+const char *wh_error_last_message(void)
+{
+    return wh_error_last()->message;
+}
+
+size_t wh_error_last_details_count(void)
+{
+    return wh_error_last()->details_count;
+}
+
+const char *wh_error_last_detail(size_t i)
+{
+    const wh_error *e = wh_error_last();
+    return i < e->details_count ? e->details[i] : NULL;
+}
+
+const char *wh_strerror(int code)
+{
+    static const char *const text[] = {
+        "success",
+        "invalid argument",
+        "not found",
+        "conflict",
+        "out of memory",
+        "unauthorized",
+        "forbidden",
+        "too large",
+        "I/O error",
+        "invalid state",
+        "unsupported",
+        "timed out",
+        "template rendering failed",
+        "signature header missing",
+        "signature header malformed",
+        "signature mismatch",
+        "signature timestamp too old",
+        "signature timestamp too new",
+        "stored data corrupt",
+        "storage full",
+        "storage read-only",
+        "stored data from a newer version",
+        "destination refused by policy",
+        "resource busy",
+        "transport failure",
+    };
+    if (code > 0 || (size_t)(-(long)code) >= WHI_ARRAY_LEN(text)) return "unknown error";
+    return text[-code];
+}

@@ -1,0 +1,98 @@
+/* JSON helpers over cJSON: bounded parsing with positioned errors, printing, escaping. */
+#include <stdbool.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "error.h"
+#include "buf.h"
+#include "text.h"
+#include "json.h"
+
+#define DEFAULT_MAX_JSON (16u * 1024 * 1024)
+
+int whi_json_parse(const char *text, size_t len, size_t max_len, cJSON **out)
+{
+    *out = NULL;
+    if (!text) return whi_error(WH_EINVAL, "JSON: no input");
+    if (len > (max_len ? max_len : DEFAULT_MAX_JSON))
+        return whi_error(WH_ETOOLARGE, "JSON: %zu bytes is over the limit of %zu", len,
+                         max_len ? max_len : DEFAULT_MAX_JSON);
+    /* cJSON does not check string contents; reject invalid UTF-8 up front, once. */
+    if (!whi_utf8_valid(text, len)) return whi_error(WH_EINVAL, "JSON: input is not valid UTF-8");
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    if (!root) {
+        size_t at = end && end >= text ? (size_t)(end - text) : 0;
+        return whi_error(WH_EINVAL, "JSON: syntax error at byte %zu", at);
+    }
+    /* Anything but whitespace after the value is an error. */
+    for (const char *p = end; p && p < text + len; p++)
+        if (!strchr(" \t\r\n", *p)) {
+            cJSON_Delete(root);
+            return whi_error(WH_EINVAL, "JSON: unexpected data at byte %zu", (size_t)(p - text));
+        }
+    *out = root;
+    return WH_OK;
+}
+
+char *whi_json_print(const cJSON *item)
+{
+    /* cJSON allocates through its hooks, which route to our allocator when the host set one;
+     * otherwise both are the C library's malloc, so whi_free is right either way. */
+    return cJSON_PrintUnformatted(item);
+}
+
+int whi_json_minify_copy(const char *text, size_t len, char **out)
+{
+    cJSON *root;
+    int rc = whi_json_parse(text, len, 0, &root);
+    if (rc != WH_OK) return rc;
+    *out = whi_json_print(root);
+    cJSON_Delete(root);
+    return *out ? WH_OK : whi_error_oom();
+}
+
+void whi_json_escape(whi_buf *b, const char *s, size_t len, bool quotes)
+{
+    static const char H[] = "0123456789abcdef";
+    if (quotes) whi_buf_putc(b, '"');
+    size_t run = 0; /* start of the pending run of bytes copied as they are */
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t n = c < 0x80 ? 1 : whi_utf8_seq_len(s + i, len - i);
+        if (c >= 0x20 && c != '"' && c != '\\' && n != 0) {
+            i += n;
+            continue;
+        }
+        whi_buf_append(b, s + run, i - run);
+        if (n == 0) {
+            whi_buf_puts(b, "\\ufffd"); /* invalid UTF-8 byte */
+        } else if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char)c};
+            whi_buf_append(b, e, 2);
+        } else if (c == '\n') {
+            whi_buf_puts(b, "\\n");
+        } else if (c == '\r') {
+            whi_buf_puts(b, "\\r");
+        } else if (c == '\t') {
+            whi_buf_puts(b, "\\t");
+        } else {
+            char e[6] = {'\\', 'u', '0', '0', H[c >> 4], H[c & 15]};
+            whi_buf_append(b, e, 6);
+        }
+        i += 1;
+        run = i;
+    }
+    whi_buf_append(b, s + run, len - run);
+    if (quotes) whi_buf_putc(b, '"');
+}
+
+const cJSON *whi_json_field(const cJSON *obj, const char *const *names)
+{
+    for (; *names; names++) {
+        const cJSON *item = cJSON_GetObjectItem(obj, *names);
+        if (item) return item;
+    }
+    return NULL;
+}

@@ -1,0 +1,30 @@
+/*
+ * JSON helpers over cJSON: parsing with byte offsets in the error, printing, escaping.
+ *
+ * Part of lib/util: generic helpers that know nothing of webhooks. Private to the library
+ * (not installed); every symbol is hidden and prefixed whi_.
+ */
+#ifndef WHI_UTIL_JSON_H
+#define WHI_UTIL_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "webhooks/common.h"
+#include "buf.h"
+
+struct cJSON;
+/* Parse text of len bytes (need not be NUL-terminated); WH_EINVAL with the byte offset of the
+ * problem, WH_ETOOLARGE past max_len (0: 16 MiB). */
+int whi_json_parse(const char *text, size_t len, size_t max_len, struct cJSON **out);
+/* Print unformatted into a new string (free with whi_free). */
+char *whi_json_print(const struct cJSON *item);
+/* Validate JSON text and return it minified (free with whi_free). */
+int whi_json_minify_copy(const char *text, size_t len, char **out);
+/* The first member of obj named by one of names (NULL-terminated list, matched
+ * case-insensitively, so seed 003's PascalCase fields are accepted), or NULL. */
+const struct cJSON *whi_json_field(const struct cJSON *obj, const char *const *names);
+/* Append s as a JSON string literal (with quotes) or, with quotes false, as string content. */
+void whi_json_escape(whi_buf *b, const char *s, size_t len, bool quotes);
+
+#endif /* WHI_UTIL_JSON_H */

@@ -1,0 +1,248 @@
+/*
+ * webhooks serve: a complete webhook host built only from the public API. libmicrohttpd serves
+ * the registration API (wh_api) at /, and the main thread runs the hub's delivery loop over the
+ * SQLite store (or memory). SIGINT/SIGTERM stop it cleanly: the HTTP server drains, requests in
+ * flight are given back to the queue, and the store is closed: nothing accepted is lost.
+ */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_http.h"
+
+#define MAX_KEYS  32
+#define MAX_CIDRS 32
+
+void cmd_serve_usage(FILE *out)
+{
+    fputs("Usage: webhooks serve [--listen 127.0.0.1:8080] [--db webhooks.db | --db :memory:]\n"
+          "                      [--api-key KEY:OWNER:SCOPE,SCOPE ...] [--allow-network CIDR ...]\n"
+          "                      [--reveal-secrets] [--catalogue FILE] [--quiet]\n"
+          "\n"
+          "Run the webhook registration API (README \"REST API reference\") over HTTP and deliver\n"
+          "the events it receives. Runs until SIGINT or SIGTERM.\n"
+          "\n"
+          "  --listen ADDR:PORT    where the API listens (default 127.0.0.1:8080)\n"
+          "  --db PATH             SQLite database (default webhooks.db; created with mode 0600);\n"
+          "                        :memory: keeps everything in memory (lost on exit)\n"
+          "  --api-key SPEC        KEY:OWNER:SCOPES, scopes among webhooks:read, webhooks:write,\n"
+          "                        events:write (or *); repeat for several keys\n"
+          "  --allow-network CIDR  let deliveries reach this otherwise refused range (e.g.\n"
+          "                        127.0.0.0/8 for local receivers); repeat\n"
+          "  --reveal-secrets      show secrets in every webhook response, not only at creation\n"
+          "  --catalogue FILE      event types, entities and relations to accept (JSON, in the\n"
+          "                        shape GET /event-types answers)\n"
+          "  --quiet               log only warnings and errors\n"
+          "  -h, --help            show this help\n",
+          out);
+}
+
+typedef struct serve_args {
+    struct sockaddr_in addr;
+    const char *db;
+    const char *keys[MAX_KEYS];
+    size_t nkeys;
+    const char *cidrs[MAX_CIDRS];
+    size_t ncidrs;
+    bool reveal, quiet;
+    const char *catalogue;
+} serve_args;
+
+enum { O_LISTEN, O_DB, O_KEY, O_ALLOW, O_REVEAL, O_CATALOGUE, O_QUIET, O_HELP };
+static const cli_option OPTIONS[] = {
+    [O_LISTEN] = {"listen", true},
+    [O_DB] = {"db", true},
+    [O_KEY] = {"api-key", true},
+    [O_ALLOW] = {"allow-network", true},
+    [O_REVEAL] = {"reveal-secrets", false},
+    [O_CATALOGUE] = {"catalogue", true},
+    [O_QUIET] = {"quiet", false},
+    [O_HELP] = {"help", false},
+};
+
+static int parse(int argc, char **argv, serve_args *a)
+{
+    const char *cmd = "serve", *v;
+    cli_parser p;
+    cli_parser_init(&p, argc, argv);
+    int k, rc = cli_parse_listen(cmd, "127.0.0.1:8080", &a->addr);
+    a->db = "webhooks.db";
+    while (rc == 0 &&
+           (k = cli_next(&p, OPTIONS, sizeof(OPTIONS) / sizeof(OPTIONS[0]), &v)) != CLI_END) {
+        if (k == CLI_BAD) return CLI_EXIT_USAGE;
+        if (k == CLI_POSITIONAL) return cli_usage_error(cmd, "unexpected argument '%s'", v);
+        if (k == O_HELP) {
+            cmd_serve_usage(stdout);
+            return -1;
+        }
+        if (k == O_LISTEN)
+            rc = cli_parse_listen(cmd, v, &a->addr);
+        else if (k == O_DB)
+            a->db = v;
+        else if (k == O_KEY)
+            a->nkeys < MAX_KEYS ? (void)(a->keys[a->nkeys++] = v)
+                                : (void)(rc = cli_usage_error(cmd, "too many --api-key"));
+        else if (k == O_ALLOW)
+            a->ncidrs < MAX_CIDRS ? (void)(a->cidrs[a->ncidrs++] = v)
+                                  : (void)(rc = cli_usage_error(cmd, "too many --allow-network"));
+        else if (k == O_REVEAL)
+            a->reveal = true;
+        else if (k == O_CATALOGUE)
+            a->catalogue = v;
+        else if (k == O_QUIET)
+            a->quiet = true;
+    }
+    if (rc == 0 && a->nkeys == 0)
+        fprintf(stderr, "webhooks serve: no --api-key given: every request will answer 401\n");
+    return rc;
+}
+
+/* ---- HTTP glue: one wh_api_request per HTTP request ---- */
+
+static enum MHD_Result send_answer(struct MHD_Connection *conn, wh_api_response *r)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        r->body_len, r->body ? r->body : (void *)"", MHD_RESPMEM_MUST_COPY);
+    for (size_t i = 0; resp && i < r->header_count; i++)
+        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+    enum MHD_Result ok = resp ? MHD_queue_response(conn, (unsigned)r->status, resp) : MHD_NO;
+    if (resp) MHD_destroy_response(resp);
+    return ok;
+}
+
+static enum MHD_Result handle(struct MHD_Connection *conn, wh_api *api, const char *url,
+                              const char *method, const cli_upload *u)
+{
+    cli_values headers, args; /* MHD splits and decodes the query: pass it on as it is */
+    cli_values_get(conn, MHD_HEADER_KIND, &headers);
+    cli_values_get(conn, MHD_GET_ARGUMENT_KIND, &args);
+    wh_api_request req = WH_API_REQUEST_INIT;
+    req.method = method;
+    req.path = url;
+    req.header_names = headers.names;
+    req.header_values = headers.values;
+    req.header_count = headers.n;
+    req.query_names = args.names;
+    req.query_values = args.values;
+    req.query_count = args.n;
+    req.body = u->body;
+    req.body_len = u->len;
+    req.body_too_large = u->too_big;
+    wh_api_response resp = WH_API_RESPONSE_INIT;
+    wh_api_handle(api, &req, &resp);
+    if (!resp.status) resp.status = 500;
+    enum MHD_Result ok = send_answer(conn, &resp);
+    wh_api_response_free(&resp);
+    return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *size, void **state)
+{
+    wh_api *api = cls;
+    (void)version;
+    cli_upload *u;
+    enum MHD_Result result;
+    /* Past the API's limit the body is not kept: the API answers 413. */
+    if (!cli_upload_feed(state, data, size, wh_api_max_body(api), &u, &result)) return result;
+    return handle(conn, api, url, method, u);
+}
+
+/* ---- the host ---- */
+
+static void log_line(int level, const char *message, void *ud)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    (void)ud;
+    fprintf(stderr, "webhooks serve: %s: %s\n", names[level & 3], message);
+}
+
+static int open_hub(const serve_args *a, wh_hub **hub)
+{
+    wh_store *store = NULL;
+    int rc = strcmp(a->db, ":memory:") == 0 ? wh_store_memory_new(&store)
+                                            : wh_store_sqlite_open(&store, a->db);
+    if (rc != WH_OK) return rc;
+    wh_hub_options o = WH_HUB_OPTIONS_INIT;
+    o.store = store;
+    o.own_store = 1;
+    o.allow_cidrs = a->cidrs;
+    o.allow_cidr_count = a->ncidrs;
+    o.log = log_line;
+    o.log_level = a->quiet ? WH_LOG_WARN : WH_LOG_INFO;
+    rc = wh_hub_new(hub, &o);
+    if (rc != WH_OK) wh_store_free(store);
+    return rc;
+}
+
+static int load_catalogue(wh_api *api, const char *path)
+{
+    unsigned char *json;
+    size_t len;
+    if (cli_read_body("serve", path, &json, &len) != 0) return WH_EINVAL;
+    int rc = wh_api_catalogue_load_json(api, (const char *)json, len);
+    free(json);
+    return rc;
+}
+
+static int open_api(const serve_args *a, wh_hub *hub, wh_api **api)
+{
+    wh_api_options o = WH_API_OPTIONS_INIT;
+    o.reveal_secrets = a->reveal;
+    o.log = log_line;
+    int rc = wh_api_new(api, hub, &o);
+    for (size_t i = 0; rc == WH_OK && i < a->nkeys; i++)
+        rc = wh_api_add_key_spec(*api, a->keys[i]);
+    if (rc == WH_OK && a->catalogue) rc = load_catalogue(*api, a->catalogue);
+    return rc;
+}
+
+static int fail(const char *what)
+{
+    const wh_error *e = wh_error_last();
+    fprintf(stderr, "webhooks serve: %s: %s\n", what, e->message);
+    for (size_t i = 0; i < e->details_count; i++)
+        fprintf(stderr, "  - %s\n", e->details[i]);
+    return CLI_EXIT_USAGE;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    serve_args a;
+    memset(&a, 0, sizeof(a));
+    int rc = parse(argc, argv, &a);
+    if (rc != 0) return rc < 0 ? CLI_EXIT_OK : rc;
+    wh_hub *hub = NULL;
+    wh_api *api = NULL;
+    if (open_hub(&a, &hub) != WH_OK) return fail("cannot start the hub");
+    if (open_api(&a, hub, &api) != WH_OK) {
+        rc = fail("cannot set up the API");
+        goto out;
+    }
+    cli_install_stop_signals();
+    struct MHD_Daemon *d =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                         on_request, api, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a.addr,
+                         MHD_OPTION_THREAD_POOL_SIZE, 4u, MHD_OPTION_NOTIFY_COMPLETED,
+                         cli_upload_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
+    if (!d) {
+        fprintf(stderr, "webhooks serve: cannot listen on %s:%d\n", inet_ntoa(a.addr.sin_addr),
+                ntohs(a.addr.sin_port));
+        rc = CLI_EXIT_USAGE;
+        goto out;
+    }
+    fprintf(stderr, "webhooks serve: API on http://%s:%d/ (store: %s)\n",
+            inet_ntoa(a.addr.sin_addr), cli_bound_port(d, ntohs(a.addr.sin_port)), a.db);
+    while (!cli_stop_requested())
+        if (wh_hub_run(hub, 200) != WH_OK) log_line(WH_LOG_ERROR, wh_error_last()->message, NULL);
+    fprintf(stderr, "webhooks serve: stopping\n");
+    MHD_stop_daemon(d); /* no API request is in progress after this */
+    rc = CLI_EXIT_OK;
+out:
+    wh_api_free(api);
+    wh_hub_free(hub); /* deliveries in flight go back to the queue; the store is closed */
+    return rc;
+}

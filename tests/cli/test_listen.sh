@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `webhooks listen` for real on 127.0.0.1: signed requests verify, unsigned ones do not,
+# --fail-first and --status shape the answers, SIGTERM stops it cleanly.
+set -uo pipefail
+bin=$1
+S=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+out=$(mktemp)
+fails=0
+check() { if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1: got '$2', want '$3'"; fails=$((fails + 1)); fi; }
+
+. "$(dirname "$0")/lib.sh"
+start() { wh_start "$bin" listen "$out" 0 --secret $S "$@" || exit 1; }
+stop() { kill -TERM $PID; wait $PID; STATUS=$?; }
+
+body='{"id":"evt_9","type":"order.created","timestamp":"2026-01-01T00:00:00.000Z","data":{}}'
+args=()
+while IFS= read -r line; do args+=(-H "$line"); done < <(printf '%s' "$body" | "$bin" sign --secret $S --id evt_9)
+post() { curl -s -o /dev/null -w "%{http_code}" -X POST "$@" --data-binary "$body" "http://127.0.0.1:$PORT/hook"; }
+
+start --fail-first 1
+check "first answer with --fail-first 1" "$(post "${args[@]}")" 500
+check "second answer" "$(post "${args[@]}")" 204
+check "unsigned request still answered" "$(post -H 'webhook-id: x')" 204
+stop
+check "exit status on SIGTERM" "$STATUS" 0
+check "line 1" "$(sed -n 1p "$out")" "1 verified order.created evt_9 -> 500"
+check "line 2" "$(sed -n 2p "$out")" "2 verified order.created evt_9 -> 204"
+check "line 3 says why" "$(sed -n 3p "$out" | cut -c1-10)" "3 INVALID "
+
+start --status 410
+check "--status 410" "$(post "${args[@]}")" 410
+stop
+
+check "--help exits 0" "$("$bin" listen --help >/dev/null; echo $?)" 0
+check "no secret is a usage error" "$("$bin" listen 2>/dev/null; echo $?)" 2
+check "bad address is a usage error" "$("$bin" listen --secret $S --listen nowhere 2>/dev/null; echo $?)" 2
+rm -f "$out" "$out".err.*
+echo "$fails failures"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `webhooks serve` for real: the REST API over HTTP with an API key, deliveries that keep failing
+# while the server is stopped with SIGTERM, and a restart over the same SQLite file that delivers
+# them all: nothing accepted is lost across a clean stop.
+set -uo pipefail
+bin=$1
+work=$(mktemp -d)
+S=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+KEY=k1
+fails=0
+pids=()
+trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
+check() { if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1: got '$2', want '$3'"; fails=$((fails + 1)); fi; }
+
+. "$(dirname "$0")/lib.sh"
+start() { # name port log args... (port 0: any free one); sets PID and PORT
+    local name=$1 port=$2 log=$3; shift 3
+    wh_start "$bin" "$name" "$log" "$port" "$@" || exit 1
+    pids+=("$PID")
+}
+api() { curl -s -o "$work/body" -w '%{http_code}' -X "$1" -H "x-api-key: $KEY" \
+        -H 'Content-Type: application/json' ${3:+--data-binary "$3"} "http://127.0.0.1:$API$2"; }
+wait_lines() { # file pattern count
+    for _ in $(seq 200); do [ "$(grep -c "$2" "$1")" -ge "$3" ] && return 0; sleep 0.05; done; return 1
+}
+stop() { kill -TERM "$1"; wait "$1"; STATUS=$?; }
+
+serve_args=(--db "$work/hooks.db" --api-key "$KEY:bob:*" --allow-network 127.0.0.0/8 --quiet)
+start listen 0 "$work/recv1" --secret $S --status 500
+L1=$PID RECV=$PORT
+start serve 0 "$work/serve1" "${serve_args[@]}"
+S1=$PID API=$PORT
+
+check "401 without a key" "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$API/webhooks)" 401
+check "create" "$(api POST /webhooks "{\"url\":\"http://127.0.0.1:$RECV/in\",\"events\":[\"a.*\"],\"secrets\":[\"$S\"],\"retry\":{\"schedule\":[1,1,1,1,1,1,1,1,1,1]}}")" 201
+for i in 1 2 3; do check "emit $i" "$(api POST /events "{\"id\":\"evt_$i\",\"type\":\"a.b\"}")" 202; done
+wait_lines "$work/recv1" "verified a.b" 3 || echo "FAIL: the first attempts did not arrive"
+stop $S1
+check "serve exits 0 on SIGTERM" "$STATUS" 0
+stop $L1
+
+# A healthy receiver, and the server again over the same file: the three are delivered.
+# The webhook names the receiver's port, so the new receiver takes the same one.
+start listen $RECV "$work/recv2" --secret $S
+L2=$PID
+start serve 0 "$work/serve2" "${serve_args[@]}"
+S2=$PID API=$PORT
+wait_lines "$work/recv2" "verified a.b evt_.* -> 204" 3 || echo "FAIL: not delivered after the restart"
+for i in 1 2 3; do
+    check "evt_$i delivered after the restart" "$(grep -c "verified a.b evt_$i -> 204" "$work/recv2")" 1
+done
+check "webhooks survive the restart" "$(api GET /webhooks)" 200
+check "one webhook listed" "$(grep -o '"total":[0-9]*' "$work/body")" '"total":1'
+kill -INT $S2; wait $S2
+check "serve exits 0 on SIGINT" "$?" 0
+stop $L2
+check "database file mode" "$(stat -c %a "$work/hooks.db")" 600
+echo "$fails failures"
+[ "$fails" -eq 0 ]
