@@ -38,14 +38,12 @@ int main(int argc, char **argv)
 
     /* 2. The hub, owning the store. The SSRF guard refuses private addresses such as
      *    127.0.0.1 unless allowed: this demo's receiver runs on loopback. */
-    static const char *const allow[] = {"127.0.0.0/8"};
-    wh_hub_options opts = WH_HUB_OPTIONS_INIT;
-    opts.store = store;
-    opts.own_store = 1;
-    opts.allow_cidrs = allow;
-    opts.allow_cidr_count = 1;
+    wh_hub_options *opts;
     wh_hub *hub;
-    if (wh_hub_new(&hub, &opts) != WH_OK) return fail("create the hub");
+    if (wh_hub_options_new(&opts) != WH_OK || wh_hub_options_set_store(opts, store, 1) != WH_OK ||
+        wh_hub_options_allow_cidr(opts, "127.0.0.0/8") != WH_OK || wh_hub_new(&hub, opts) != WH_OK)
+        return fail("create the hub");
+    wh_hub_options_free(opts); /* the hub keeps its own copy */
 
     /* 3. One webhook, registered in code (hosts usually take them from their users as JSON:
      *    wh_subscription_from_json, or the registration API). A secret is generated. */

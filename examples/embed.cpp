@@ -27,6 +27,7 @@ template <typename T, void (*Free)(T *)> struct Deleter {
     }
 };
 using Hub = std::unique_ptr<wh_hub, Deleter<wh_hub, wh_hub_free>>;
+using HubOptions = std::unique_ptr<wh_hub_options, Deleter<wh_hub_options, wh_hub_options_free>>;
 using Subscription =
     std::unique_ptr<wh_subscription, Deleter<wh_subscription, wh_subscription_free>>;
 using Event = std::unique_ptr<wh_event, Deleter<wh_event, wh_event_free>>;
@@ -75,13 +76,13 @@ int run(const std::string &url)
     wh_store *raw_store = nullptr;
     check(wh_store_sqlite_open(&raw_store, (dir.path / "webhooks.db").c_str()));
     Store store(raw_store);
-    static const char *const allow[] = {"127.0.0.0/8"}; // the demo receiver is on loopback
-    wh_hub_options opts = WH_HUB_OPTIONS_INIT;
-    opts.store = store.get();
-    opts.allow_cidrs = allow;
-    opts.allow_cidr_count = 1;
+    wh_hub_options *raw_opts = nullptr;
+    check(wh_hub_options_new(&raw_opts));
+    HubOptions opts(raw_opts);
+    check(wh_hub_options_set_store(opts.get(), store.get(), 0));
+    check(wh_hub_options_allow_cidr(opts.get(), "127.0.0.0/8")); // the demo receiver: loopback
     wh_hub *raw_hub = nullptr;
-    check(wh_hub_new(&raw_hub, &opts));
+    check(wh_hub_new(&raw_hub, opts.get()));
     Hub hub(raw_hub);
 
     // 2. One webhook, registered in code.

@@ -40,12 +40,11 @@ static int ignore(const wh_delivery *d, void *ud)
 /* How many deliveries have status (the store's listing gives the total). */
 static size_t count(wh_hub *hub, wh_delivery_status status)
 {
-    wh_store *st = wh_hub_store(hub);
     wh_delivery_query q = WH_DELIVERY_QUERY_INIT;
     q.status = (int)status;
     q.limit = 1;
     size_t total = 0;
-    return st->delivery_list(st, &q, &total, ignore, NULL) == WH_OK ? total : 0;
+    return wh_store_delivery_list(wh_hub_store(hub), &q, &total, ignore, NULL) == WH_OK ? total : 0;
 }
 
 static int64_t now_ms(void)
@@ -58,19 +57,19 @@ static int64_t now_ms(void)
 int main(int argc, char **argv)
 {
     const char *url = argc > 1 ? argv[1] : "http://127.0.0.1:8080/hooks";
-    static const char *const allow[] = {"127.0.0.0/8"}; /* the demo receiver is on loopback */
-    wh_hub_options opts = WH_HUB_OPTIONS_INIT;          /* a memory store and libcurl */
-    opts.allow_cidrs = allow;
-    opts.allow_cidr_count = 1;
+    wh_hub_options *opts; /* defaults: a memory store and libcurl */
     wh_hub *hub;
     wh_subscription *sub;
-    if (wh_hub_new(&hub, &opts) != WH_OK || wh_subscription_new(&sub) != WH_OK ||
+    if (wh_hub_options_new(&opts) != WH_OK ||
+        wh_hub_options_allow_cidr(opts, "127.0.0.0/8") != WH_OK || /* the receiver: loopback */
+        wh_hub_new(&hub, opts) != WH_OK || wh_subscription_new(&sub) != WH_OK ||
         wh_subscription_set_url(sub, url) != WH_OK ||
         wh_subscription_list_add(sub, WH_LIST_EVENTS, "tick.*") != WH_OK ||
         wh_subscription_set_retry_preset(sub, "none") != WH_OK || /* fail fast in a demo */
         wh_hub_subscription_add(hub, sub) != WH_OK)
         return fail("set up the hub");
     wh_subscription_free(sub);
+    wh_hub_options_free(opts);
 
     /* The host's own task: a timer every 10 ms. */
     int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

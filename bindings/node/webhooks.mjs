@@ -53,6 +53,7 @@ const AuthCb = koffi.proto('int wh_api_auth_cb(const char *credential, void *own
 
 const c = {
   strerror: fn('const char *wh_strerror(int code)'),
+  errorName: fn('const char *wh_error_name(int code)'),
   errCode: fn('int wh_error_last_code(void)'),
   errMessage: fn('const char *wh_error_last_message(void)'),
   errCount: fn('size_t wh_error_last_details_count(void)'),
@@ -111,7 +112,9 @@ const c = {
     'size_t body_len, int64_t now, int64_t tolerance_s)'),
 
   storeMemoryNew: fn('int wh_store_memory_new(_Out_ void **out)'),
-  storeSqliteOpenJson: fn('int wh_store_sqlite_open_json(_Out_ void **out, const char *path, const char *options)'),
+  storeSqliteNew: fn('int wh_store_sqlite_new(_Out_ void **out, const char *path, void *options)'),
+  sqliteOptsNew: fn('int wh_sqlite_options_new(_Out_ void **out)'),
+  sqliteOptsFree: fn('void wh_sqlite_options_free(void *o)'),
   storeFree: fn('void wh_store_free(void *s)'),
   storeSubList: fn('int wh_store_subscription_list_json(void *s, const char *owner, unsigned int flags, ' +
     'size_t limit, size_t page, _Out_ void **out)'),
@@ -122,11 +125,16 @@ const c = {
     'const char *sub_id, size_t limit, size_t page, _Out_ void **out)'),
   storePurge: fn('int wh_store_purge(void *s, int64_t older_than, _Out_ size_t *removed)'),
 
-  hubNewJson: fn('int wh_hub_new_json(_Out_ void **out, void *store, int own_store, const char *options)'),
+  hubNew: fn('int wh_hub_new(_Out_ void **out, void *options)'),
   hubFree: fn('void wh_hub_free(void *hub)'),
-  hubSetLog: fn('int wh_hub_set_log(void *hub, void *cb, int level, void *ud)'),
-  hubSetOnDisable: fn('int wh_hub_set_on_disable(void *hub, void *cb, void *ud)'),
-  hubSetClock: fn('int wh_hub_set_clock(void *hub, void *cb, void *ud)'),
+  hubOptsNew: fn('int wh_hub_options_new(_Out_ void **out)'),
+  hubOptsFree: fn('void wh_hub_options_free(void *o)'),
+  hubOptsStore: fn('int wh_hub_options_set_store(void *o, void *store, int own)'),
+  hubOptsLog: fn('int wh_hub_options_set_log(void *o, void *cb, int level, void *ud)'),
+  hubOptsOnDisable: fn('int wh_hub_options_set_on_disable(void *o, void *cb, void *ud)'),
+  hubOptsClock: fn('int wh_hub_options_set_clock(void *o, void *cb, void *ud)'),
+  hubOptsAllowCidr: fn('int wh_hub_options_allow_cidr(void *o, const char *cidr)'),
+  hubOptsRetry: fn('int wh_hub_options_set_default_retry_schedule(void *o, const uint32_t *delays, size_t n)'),
   hubEmit: fn('int wh_hub_emit(void *hub, void *ev, _Out_ size_t *queued)'),
   hubEmitBatch: fn('int wh_hub_emit_batch(void *hub, void **events, size_t count, _Out_ size_t *queued)'),
   hubEmitTo: fn('int wh_hub_emit_to(void *hub, void *ev, const char *sub_id)'),
@@ -145,7 +153,7 @@ const c = {
   hubStore: fn('void *wh_hub_store(void *hub)'),
   hubNow: fn('int64_t wh_hub_now(void *hub)'),
 
-  apiNew: fn('int wh_api_new(_Out_ void **out, void *hub, void *options)'),
+  apiNew: fn('int wh_api_new(_Out_ void **out, void *hub)'),
   apiFree: fn('void wh_api_free(void *api)'),
   apiAddKey: fn('int wh_api_add_key(void *api, const char *key, const char *owner, unsigned int scopes)'),
   apiRemoveKey: fn('int wh_api_remove_key(void *api, const char *key)'),
@@ -175,6 +183,9 @@ export class WebhooksError extends Error {
 
   /** The fixed text of the code (wh_strerror), e.g. "invalid argument". */
   get codeName() { return c.strerror(this.code); }
+
+  /** The code's name in the C headers (wh_error_name), e.g. "WH_EINVAL". */
+  get errorName() { return c.errorName(this.code); }
 }
 export class InvalidError extends WebhooksError {}
 export class NotFoundError extends WebhooksError {}
@@ -488,9 +499,16 @@ export class Store extends Handle {
 
   /** Open or create a SQLite store. Options: busyTimeoutMs, synchronous ("full" or "normal"),
    *  maxPageCount, readOnly. */
-  static sqlite(file, options = null) {
+  static sqlite(file, options = {}) {
+    const o = [null];
+    check(c.sqliteOptsNew(o));
     const out = [null];
-    check(c.storeSqliteOpenJson(out, String(file), options ? JSON.stringify(options) : null));
+    try {
+      applyOptions(o[0], SQLITE_SETTERS, options ?? {}, 'SQLite store');
+      check(c.storeSqliteNew(out, String(file), o[0]));
+    } finally {
+      c.sqliteOptsFree(o[0]);
+    }
     return new Store(out[0]);
   }
 
@@ -540,6 +558,47 @@ export class Store extends Handle {
   }
 }
 
+// ---- options objects: one C setter per option ----
+
+const setter = (name, type) => fn(`int wh_${name}(void *o, ${type} v)`);
+const flag = (v) => (v ? 1 : 0);
+const SQLITE_SETTERS = {
+  busyTimeoutMs: [setter('sqlite_options_set_busy_timeout_ms', 'int'), Number],
+  synchronous: [setter('sqlite_options_set_synchronous', 'int'),
+    (v) => ({ full: 0, normal: 1 })[v] ?? -1],
+  maxPageCount: [setter('sqlite_options_set_max_page_count', 'uint32_t'), Number],
+  readOnly: [setter('sqlite_options_set_read_only', 'int'), flag],
+};
+const HUB_SETTERS = {
+  maxInFlight: [setter('hub_options_set_max_in_flight', 'size_t'), Number],
+  maxInFlightPerSubscription: [setter('hub_options_set_max_in_flight_per_subscription', 'size_t'), Number],
+  connectTimeoutMs: [setter('hub_options_set_connect_timeout_ms', 'uint32_t'), Number],
+  totalTimeoutMs: [setter('hub_options_set_total_timeout_ms', 'uint32_t'), Number],
+  maxResponseBytes: [setter('hub_options_set_max_response_bytes', 'size_t'), Number],
+  maxBodyBytes: [setter('hub_options_set_max_body_bytes', 'size_t'), Number],
+  leaseMs: [setter('hub_options_set_lease_ms', 'uint32_t'), Number],
+  sharedQueue: [setter('hub_options_set_shared_queue', 'int'), flag],
+  userAgent: [setter('hub_options_set_user_agent', 'const char *'), (v) => v],
+  jitterPercent: [setter('hub_options_set_jitter_percent', 'int'), Number],
+  retryAfterCapS: [setter('hub_options_set_retry_after_cap_s', 'uint32_t'), Number],
+  disableAfterFailures: [setter('hub_options_set_disable_after_failures', 'uint32_t'), Number],
+  disableAfterMs: [setter('hub_options_set_disable_after_ms', 'int64_t'), Number],
+  defaultRetryOff: [setter('hub_options_set_default_retry_off', 'int'), flag],
+  requireHttps: [setter('hub_options_set_require_https', 'int'), flag],
+  caFile: [setter('hub_options_set_ca_file', 'const char *'), (v) => v],
+  maxIdleConnections: [setter('hub_options_set_max_idle_connections', 'size_t'), Number],
+};
+
+/** Call one setter per option on the options object o; an unknown name throws. */
+function applyOptions(o, setters, options, what) {
+  const unknown = Object.keys(options).filter((k) => !(k in setters)).sort();
+  if (unknown.length) throw new InvalidError(-1, `unknown ${what} option: ${unknown.join(', ')}`);
+  for (const [name, value] of Object.entries(options)) {
+    const [set, convert] = setters[name];
+    check(set(o, convert(value)));
+  }
+}
+
 // ---- the hub ----
 
 function asSubscription(value) {
@@ -554,17 +613,40 @@ export class Hub extends Handle {
   #timer = null;
   users = new Set();
 
-  /** new Hub(options) or new Hub(store, options). Options are wh_hub_options' members in
-   *  camelCase: maxInFlight, maxInFlightPerSubscription, connectTimeoutMs, totalTimeoutMs,
-   *  maxResponseBytes, maxBodyBytes, retryAfterCapS, disableAfterFailures, disableAfterMs,
-   *  jitterPercent, userAgent, allowCidrs, requireHttps, leaseMs, sharedQueue,
-   *  defaultRetrySchedule, defaultRetryOff, caFile, maxIdleConnections. Without a store, a
+  /** new Hub(options) or new Hub(store, options). Options are the wh_hub_options_set_*
+   *  setters' names in camelCase: maxInFlight, maxInFlightPerSubscription, connectTimeoutMs,
+   *  totalTimeoutMs, maxResponseBytes, maxBodyBytes, retryAfterCapS, disableAfterFailures,
+   *  disableAfterMs, jitterPercent, userAgent, allowCidrs (an array), requireHttps, leaseMs,
+   *  sharedQueue, defaultRetrySchedule (an array of seconds), defaultRetryOff, caFile,
+   *  maxIdleConnections. Callbacks: log(level, message) with logLevel,
+   *  onDisable(subscriptionId, reason), clock() -> ms since the epoch. Without a store, a
    *  memory store owned by the hub is used. */
   constructor(store = null, options = {}) {
     if (store !== null && !(store instanceof Store)) [store, options] = [null, store];
+    const { allowCidrs = [], defaultRetrySchedule = null, log = null, logLevel = LOG_INFO,
+      onDisable = null, clock = null, ...rest } = options ?? {};
+    const callbacks = Hub.#makeCallbacks(log, onDisable, clock);
+    const o = [null];
+    check(c.hubOptsNew(o));
     const out = [null];
-    check(c.hubNewJson(out, store ? store.ptr : null, 0, JSON.stringify(options)));
+    try {
+      applyOptions(o[0], HUB_SETTERS, rest, 'hub');
+      for (const cidr of allowCidrs) check(c.hubOptsAllowCidr(o[0], cidr));
+      if (defaultRetrySchedule !== null)
+        check(c.hubOptsRetry(o[0], new Uint32Array(defaultRetrySchedule), defaultRetrySchedule.length));
+      if (store) check(c.hubOptsStore(o[0], store.ptr, 0));
+      check(c.hubOptsLog(o[0], callbacks.log, logLevel, null));
+      check(c.hubOptsOnDisable(o[0], callbacks.disable, null));
+      check(c.hubOptsClock(o[0], callbacks.clock, null));
+      check(c.hubNew(out, o[0]));
+    } catch (e) {
+      for (const cb of Object.values(callbacks)) if (cb) koffi.unregister(cb);
+      throw e;
+    } finally {
+      c.hubOptsFree(o[0]);
+    }
     super(out[0], 'hub');
+    this.#callbacks = callbacks;
     if (store) {
       this.#store = store;
       store.users.add(this);
@@ -727,41 +809,20 @@ export class Hub extends Handle {
     this.#timer = null;
   }
 
-  // ---- callbacks ----
-  #setCallback(key, proto, js, install) {
-    const cb = js ? koffi.register(js, koffi.pointer(proto)) : null;
-    try {
-      check(install(cb));
-    } catch (e) {
-      if (cb) koffi.unregister(cb);
-      throw e;
-    }
-    if (this.#callbacks[key]) koffi.unregister(this.#callbacks[key]);
-    this.#callbacks[key] = cb;
-  }
-
-  /** callback(level, message). It runs with the hub's lock held: it must not call the hub. */
-  setLog(callback, level = LOG_INFO) {
-    const js = callback && ((lvl, message) => {
-      try { callback(lvl, message); } catch (e) { console.error(e); }
-    });
-    this.#setCallback('log', LogCb, js, (cb) => c.hubSetLog(this.ptr, cb, level, null));
-  }
-
-  /** callback(subscriptionId, reason) when the hub disables a subscription. */
-  onDisable(callback) {
-    const js = callback && ((id, reason) => {
-      try { callback(id, reason); } catch (e) { console.error(e); }
-    });
-    this.#setCallback('disable', DisableCb, js, (cb) => c.hubSetOnDisable(this.ptr, cb, null));
-  }
-
-  /** clock() -> ms since the epoch (null: the system clock again). */
-  setClock(clock) {
-    const js = clock && (() => {
-      try { return Number(clock()); } catch (e) { console.error(e); return Date.now(); }
-    });
-    this.#setCallback('clock', ClockCb, js, (cb) => c.hubSetClock(this.ptr, cb, null));
+  // ---- callbacks (registered for the hub's life) ----
+  static #makeCallbacks(log, onDisable, clock) {
+    const reg = (js, proto) => (js ? koffi.register(js, koffi.pointer(proto)) : null);
+    return {
+      log: reg(log && ((lvl, message) => {
+        try { log(lvl, message); } catch (e) { console.error(e); }
+      }), LogCb),
+      disable: reg(onDisable && ((id, reason) => {
+        try { onDisable(id, reason); } catch (e) { console.error(e); }
+      }), DisableCb),
+      clock: reg(clock && (() => {
+        try { return Number(clock()); } catch (e) { console.error(e); return Date.now(); }
+      }), ClockCb),
+    };
   }
 }
 
@@ -781,7 +842,7 @@ export class Api extends Handle {
 
   constructor(hub, { revealSecrets = false, serverIds = false } = {}) {
     const out = [null];
-    check(c.apiNew(out, hub.ptr, null));
+    check(c.apiNew(out, hub.ptr));
     super(out[0], 'api');
     this.#hub = hub;
     hub.users.add(this);

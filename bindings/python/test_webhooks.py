@@ -242,8 +242,11 @@ class TestHub(unittest.TestCase):
 
     def test_failure_disables_and_callbacks_fire(self):
         disabled, lines = [], []
-        self.hub.on_disable(lambda sid, reason: disabled.append((sid, reason)))
-        self.hub.set_log(lambda level, msg: lines.append((level, msg)), webhooks.LOG_DEBUG)
+        self.hub.close()
+        self.hub = webhooks.Hub(allow_cidrs=["127.0.0.0/8"],
+                                on_disable=lambda sid, reason: disabled.append((sid, reason)),
+                                log=lambda level, msg: lines.append((level, msg)),
+                                log_level=webhooks.LOG_DEBUG)
         self.recv.statuses["/gone"] = 410
         sub_id = self.add("/gone")
         self.hub.emit("order.created", {})
@@ -253,7 +256,6 @@ class TestHub(unittest.TestCase):
         self.assertTrue(lines)
         self.assertEqual(self.hub.get(sub_id).status, "disabled")
         self.assertEqual(self.hub.deliveries(sub_id, status="failed").total, 1)
-        self.hub.set_log(None)
 
     def test_retry_then_replay(self):
         self.recv.statuses["/flaky"] = 500
@@ -307,9 +309,13 @@ class TestHub(unittest.TestCase):
     def test_bad_hub_options_name_the_key(self):
         with self.assertRaises(webhooks.InvalidError) as cm:
             webhooks.Hub(max_in_fligth=3)
-        self.assertIn("maxInFligth", str(cm.exception))
-        with self.assertRaises(webhooks.InvalidError):
+        self.assertIn("max_in_fligth", str(cm.exception))
+        with self.assertRaises(webhooks.InvalidError) as cm:
             webhooks.Hub(jitter_percent=500)
+        self.assertIn("jitter_percent", str(cm.exception))
+        self.assertEqual(cm.exception.code_name, "WH_EINVAL")
+        with self.assertRaises(webhooks.InvalidError):
+            webhooks.Hub(allow_cidrs=["300.1.1.1"])
 
     def test_pollfds_and_timeout(self):
         fds = self.hub.pollfds()
@@ -322,10 +328,14 @@ class TestHub(unittest.TestCase):
         self.assertEqual(self.hub.timeout_ms(), 0)
 
     def test_clock_injection(self):
-        self.hub.set_clock(lambda: 1900000000000)
-        self.assertEqual(self.hub.now(), 1900000000000)
-        self.hub.set_clock(None)
+        with webhooks.Hub(clock=lambda: 1900000000000) as hub:
+            self.assertEqual(hub.now(), 1900000000000)
         self.assertLess(self.hub.now(), 1900000000000)
+
+    def test_default_retry_schedule(self):
+        with webhooks.Hub(allow_cidrs=["127.0.0.0/8"], default_retry_schedule=[7, 8, 9]) as hub:
+            sub_id = hub.add({"url": self.recv.url("/r"), "events": ["a.b"]})
+            self.assertEqual(hub.get(sub_id).to_dict()["retry"]["schedule"], [7, 8, 9])
 
 
 class TestSqliteAndApi(unittest.TestCase):

@@ -94,6 +94,7 @@ AUTH_CB = _c.CFUNCTYPE(_i, _s, _p, _sz, _c.POINTER(_u), _p)
 
 # common.h
 _strerror = _fn("wh_strerror", _s, _i)
+_error_name = _fn("wh_error_name", _s, _i)
 _err_code = _fn("wh_error_last_code", _i)
 _err_message = _fn("wh_error_last_message", _s)
 _err_count = _fn("wh_error_last_details_count", _sz)
@@ -155,7 +156,16 @@ _verify = _fn("wh_verify", _i, _i, _c.POINTER(_s), _sz, _c.POINTER(_s), _c.POINT
               _s, _sz, _i64, _i64)
 # store.h
 _store_memory_new = _fn("wh_store_memory_new", _i, _pp)
-_store_sqlite_open_json = _fn("wh_store_sqlite_open_json", _i, _pp, _s, _s)
+_store_sqlite_new = _fn("wh_store_sqlite_new", _i, _pp, _s, _p)
+_sqlite_opts_new = _fn("wh_sqlite_options_new", _i, _pp)
+_sqlite_opts_free = _fn("wh_sqlite_options_free", None, _p)
+_SQLITE_SETTERS = {  # option name -> (setter, how the Python value becomes the C argument)
+    "busy_timeout_ms": (_fn("wh_sqlite_options_set_busy_timeout_ms", _i, _p, _i), int),
+    "synchronous": (_fn("wh_sqlite_options_set_synchronous", _i, _p, _i),
+                    lambda v: {"full": 0, "normal": 1}.get(v, -1)),
+    "max_page_count": (_fn("wh_sqlite_options_set_max_page_count", _i, _p, _c.c_uint32), int),
+    "read_only": (_fn("wh_sqlite_options_set_read_only", _i, _p, _i), lambda v: 1 if v else 0),
+}
 _store_free = _fn("wh_store_free", None, _p)
 _store_sub_list = _fn("wh_store_subscription_list_json", _i, _p, _s, _u, _sz, _sz, _pp)
 _store_dlv_list = _fn("wh_store_delivery_list_json", _i, _p, _s, _i, _sz, _sz, _pp)
@@ -163,11 +173,47 @@ _store_dlv_get = _fn("wh_store_delivery_get_json", _i, _p, _s, _pp)
 _store_att_list = _fn("wh_store_attempt_list_json", _i, _p, _s, _s, _sz, _sz, _pp)
 _store_purge = _fn("wh_store_purge", _i, _p, _i64, _c.POINTER(_sz))
 # hub.h
-_hub_new_json = _fn("wh_hub_new_json", _i, _pp, _p, _i, _s)
+_hub_new = _fn("wh_hub_new", _i, _pp, _p)
 _hub_free = _fn("wh_hub_free", None, _p)
-_hub_set_log = _fn("wh_hub_set_log", _i, _p, LOG_CB, _i, _p)
-_hub_set_on_disable = _fn("wh_hub_set_on_disable", _i, _p, DISABLE_CB, _p)
-_hub_set_clock = _fn("wh_hub_set_clock", _i, _p, CLOCK_CB, _p)
+_hub_opts_new = _fn("wh_hub_options_new", _i, _pp)
+_hub_opts_free = _fn("wh_hub_options_free", None, _p)
+_hub_opts_store = _fn("wh_hub_options_set_store", _i, _p, _p, _i)
+_hub_opts_log = _fn("wh_hub_options_set_log", _i, _p, LOG_CB, _i, _p)
+_hub_opts_on_disable = _fn("wh_hub_options_set_on_disable", _i, _p, DISABLE_CB, _p)
+_hub_opts_clock = _fn("wh_hub_options_set_clock", _i, _p, CLOCK_CB, _p)
+
+
+def _hub_setter(name, argtype, convert=int):
+    return (_fn("wh_hub_options_" + name, _i, _p, argtype), convert)
+
+
+def _retry_schedule(delays):
+    delays = [int(d) for d in delays]
+    return ((_c.c_uint32 * max(len(delays), 1))(*delays), len(delays))
+
+
+_HUB_SETTERS = {  # option name -> (setter, how the Python value becomes the C arguments)
+    "max_in_flight": _hub_setter("set_max_in_flight", _sz),
+    "max_in_flight_per_subscription": _hub_setter("set_max_in_flight_per_subscription", _sz),
+    "connect_timeout_ms": _hub_setter("set_connect_timeout_ms", _c.c_uint32),
+    "total_timeout_ms": _hub_setter("set_total_timeout_ms", _c.c_uint32),
+    "max_response_bytes": _hub_setter("set_max_response_bytes", _sz),
+    "max_body_bytes": _hub_setter("set_max_body_bytes", _sz),
+    "lease_ms": _hub_setter("set_lease_ms", _c.c_uint32),
+    "shared_queue": _hub_setter("set_shared_queue", _i, lambda v: 1 if v else 0),
+    "user_agent": _hub_setter("set_user_agent", _s, lambda v: _enc(v)),
+    "jitter_percent": _hub_setter("set_jitter_percent", _i),
+    "retry_after_cap_s": _hub_setter("set_retry_after_cap_s", _c.c_uint32),
+    "disable_after_failures": _hub_setter("set_disable_after_failures", _c.c_uint32),
+    "disable_after_ms": _hub_setter("set_disable_after_ms", _i64),
+    "default_retry_off": _hub_setter("set_default_retry_off", _i, lambda v: 1 if v else 0),
+    "require_https": _hub_setter("set_require_https", _i, lambda v: 1 if v else 0),
+    "ca_file": _hub_setter("set_ca_file", _s, lambda v: _enc(v)),
+    "max_idle_connections": _hub_setter("set_max_idle_connections", _sz),
+}
+_hub_opts_allow_cidr = _fn("wh_hub_options_allow_cidr", _i, _p, _s)
+_hub_opts_retry = _fn("wh_hub_options_set_default_retry_schedule", _i, _p,
+                      _c.POINTER(_c.c_uint32), _sz)
 _hub_emit = _fn("wh_hub_emit", _i, _p, _p, _c.POINTER(_sz))
 _hub_emit_batch = _fn("wh_hub_emit_batch", _i, _p, _c.POINTER(_p), _sz, _c.POINTER(_sz))
 _hub_emit_to = _fn("wh_hub_emit_to", _i, _p, _p, _s)
@@ -187,7 +233,7 @@ _hub_replay_since = _fn("wh_hub_replay_since", _i, _p, _s, _i64, _c.POINTER(_sz)
 _hub_store = _fn("wh_hub_store", _p, _p)
 _hub_now = _fn("wh_hub_now", _i64, _p)
 # api.h (the registration API)
-_api_new = _fn("wh_api_new", _i, _pp, _p, _p)
+_api_new = _fn("wh_api_new", _i, _pp, _p)
 _api_free = _fn("wh_api_free", None, _p)
 _api_add_key = _fn("wh_api_add_key", _i, _p, _s, _s, _u)
 _api_remove_key = _fn("wh_api_remove_key", _i, _p, _s)
@@ -223,6 +269,11 @@ class WebhooksError(Exception):
     def name(self):
         """The fixed text of the code, e.g. "invalid argument"."""
         return error_name(self.code)
+
+    @property
+    def code_name(self):
+        """The code's name in the C headers, e.g. "WH_EINVAL"."""
+        return _error_name(self.code).decode()
 
 
 class InvalidError(WebhooksError, ValueError): pass                   # noqa: E701  WH_EINVAL
@@ -283,6 +334,20 @@ def _check(rc):
     if rc != 0:
         raise _error(rc)
     return rc
+
+
+def _unknown_options(what, names):
+    return InvalidError(-1, "unknown %s option: %s" % (what, ", ".join(sorted(names))))
+
+
+def _apply_options(obj, setters, options, what):
+    """Call one setter per option on the options object obj; unknown names raise."""
+    unknown = set(options) - set(setters)
+    if unknown:
+        raise _unknown_options(what, unknown)
+    for name, value in options.items():
+        setter, convert = setters[name]
+        _check(setter(obj, convert(value)))
 
 
 def _closed(what):
@@ -597,9 +662,14 @@ class Store(_Handle):
     def sqlite(cls, path, **options):
         """Open or create a SQLite store. Options: busy_timeout_ms, synchronous ("full" or
         "normal"), max_page_count, read_only."""
-        out = _p()
-        doc = _json.dumps({_camel(k): v for k, v in options.items()}) if options else None
-        _check(_store_sqlite_open_json(_c.byref(out), _enc(os.fspath(path)), _enc(doc)))
+        opts = _p()
+        _check(_sqlite_opts_new(_c.byref(opts)))
+        try:
+            _apply_options(opts, _SQLITE_SETTERS, options, "SQLite store")
+            out = _p()
+            _check(_store_sqlite_new(_c.byref(out), _enc(os.fspath(path)), opts))
+        finally:
+            _sqlite_opts_free(opts)
         return cls(out.value)
 
     def close(self):
@@ -655,22 +725,42 @@ def _as_subscription(value):
 
 
 class Hub(_Handle):
-    """The delivery engine (wh_hub). Options are wh_hub_options' members in snake_case:
+    """The delivery engine (wh_hub). Options are the wh_hub_options_set_* setters' names:
     max_in_flight, max_in_flight_per_subscription, connect_timeout_ms, total_timeout_ms,
     max_response_bytes, max_body_bytes, retry_after_cap_s, disable_after_failures,
-    disable_after_ms, jitter_percent, user_agent, allow_cidrs, require_https, lease_ms,
-    shared_queue, default_retry_schedule, default_retry_off, ca_file, max_idle_connections.
-    With no store, a memory store is used."""
+    disable_after_ms, jitter_percent, user_agent, allow_cidrs (a list), require_https,
+    lease_ms, shared_queue, default_retry_schedule (a list of seconds), default_retry_off,
+    ca_file, max_idle_connections. Callbacks: log(level, message) with log_level,
+    on_disable(subscription_id, reason), clock() -> ms since the epoch. With no store, a
+    memory store is used."""
 
     _free_fn = staticmethod(_hub_free)
     _what = "hub"
 
-    def __init__(self, store=None, **options):
-        doc = _json.dumps({_camel(k): v for k, v in options.items()})
+    def __init__(self, store=None, log=None, log_level=LOG_INFO, on_disable=None, clock=None,
+                 **options):
+        self._callbacks = self._make_callbacks(log, on_disable, clock)
+        opts = _p()
+        _check(_hub_opts_new(_c.byref(opts)))
         out = _p()
-        _check(_hub_new_json(_c.byref(out), store._h if store else None, 0, _enc(doc)))
+        try:
+            cidrs = options.pop("allow_cidrs", ())
+            schedule = options.pop("default_retry_schedule", None)
+            _apply_options(opts, _HUB_SETTERS, options, "hub")
+            for cidr in cidrs:
+                _check(_hub_opts_allow_cidr(opts, _enc(cidr)))
+            if schedule is not None:
+                _check(_hub_opts_retry(opts, *_retry_schedule(schedule)))
+            if store is not None:
+                _check(_hub_opts_store(opts, store._h, 0))
+            cbs = self._callbacks
+            _check(_hub_opts_log(opts, cbs["log"], log_level, None))
+            _check(_hub_opts_on_disable(opts, cbs["disable"], None))
+            _check(_hub_opts_clock(opts, cbs["clock"], None))
+            _check(_hub_new(_c.byref(out), opts))
+        finally:
+            _hub_opts_free(opts)
         super().__init__(out.value)
-        self._callbacks = {}
         self._users = set()
         if store is None:
             self._store = Store(_hub_store(out.value), _owner=self)
@@ -823,41 +913,32 @@ class Hub(_Handle):
         """The hub's clock, ms since the Unix epoch."""
         return _hub_now(self._h)
 
-    # ---- callbacks (each kept alive here while set) ----
-    def set_log(self, callback, level=LOG_INFO):
-        """callback(level, message); called with the hub's lock held: it must not call the
-        hub. None turns logging off."""
-        def trampoline(lvl, message, _ud):
+    # ---- callbacks (each kept alive here for the hub's life) ----
+    @staticmethod
+    def _make_callbacks(log, on_disable, clock):
+        def log_trampoline(lvl, message, _ud):
             try:
-                callback(lvl, message.decode("utf-8", "replace"))
+                log(lvl, message.decode("utf-8", "replace"))
             except Exception:
                 traceback.print_exc(file=sys.stderr)
-        cb = LOG_CB(trampoline) if callback else LOG_CB()
-        _check(_hub_set_log(self._h, cb, level, None))
-        self._callbacks["log"] = cb
 
-    def on_disable(self, callback):
-        """callback(subscription_id, reason) when the hub disables a subscription."""
-        def trampoline(sub_id, reason, _ud):
+        def disable_trampoline(sub_id, reason, _ud):
             try:
-                callback(_dec(sub_id), _dec(reason))
+                on_disable(_dec(sub_id), _dec(reason))
             except Exception:
                 traceback.print_exc(file=sys.stderr)
-        cb = DISABLE_CB(trampoline) if callback else DISABLE_CB()
-        _check(_hub_set_on_disable(self._h, cb, None))
-        self._callbacks["disable"] = cb
 
-    def set_clock(self, clock):
-        """clock() -> ms since the epoch (None: the system clock again)."""
-        def trampoline(_ud):
+        def clock_trampoline(_ud):
             try:
                 return int(clock())
             except Exception:
                 traceback.print_exc(file=sys.stderr)
                 return int(time.time() * 1000)
-        cb = CLOCK_CB(trampoline) if clock else CLOCK_CB()
-        _check(_hub_set_clock(self._h, cb, None))
-        self._callbacks["clock"] = cb
+        return {
+            "log": LOG_CB(log_trampoline) if log else LOG_CB(),
+            "disable": DISABLE_CB(disable_trampoline) if on_disable else DISABLE_CB(),
+            "clock": CLOCK_CB(clock_trampoline) if clock else CLOCK_CB(),
+        }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -902,7 +983,7 @@ class Api(_Handle):
 
     def __init__(self, hub, reveal_secrets=False, server_ids=False):
         out = _p()
-        _check(_api_new(_c.byref(out), hub._h, None))
+        _check(_api_new(_c.byref(out), hub._h))
         super().__init__(out.value)
         self._hub = hub
         hub._users.add(id(self))

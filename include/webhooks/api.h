@@ -92,43 +92,34 @@ typedef int (*wh_api_auth_cb)(const char *credential, char *owner, size_t owner_
 #define WH_API_DEFAULT_PAGE_LIMIT     20
 #define WH_API_DEFAULT_MAX_PAGE_LIMIT 100
 
-#define WH_API_OPTIONS_VERSION 1
-typedef struct wh_api_options {
-    unsigned int version; /* WH_API_OPTIONS_VERSION */
-    wh_api_auth_cb auth;  /* NULL: only the key table authenticates */
-    void *auth_user_data;
-    int reveal_secrets;           /* non-zero: every webhook response shows its secrets */
-    size_t max_body_bytes;        /* larger request bodies get 413 (0: 1 MiB) */
-    unsigned int allowed_methods; /* WH_API_METHOD_BIT mask of the delivery methods a webhook may
-                                     use (0: all); another method gets 400 naming it */
-    size_t default_page_limit;    /* limit when the query gives none (0: 20) */
-    size_t max_page_limit;        /* largest limit accepted (0: 100); larger gets 400 */
-    wh_time_ms secret_overlap_ms; /* how long rotated-out secrets keep signing (0: 24 h) */
-    int server_ids;               /* non-zero: ids are always generated, and an "id" in a
-                                     POST /webhooks body gets 400 (default: a client may choose
-                                     its webhook's id; ids are global, so an id another owner
-                                     holds answers 409) */
-    wh_log_cb log;                /* told the cause of every 500 (never sent to the client) */
-    void *log_user_data;
-} wh_api_options;
-
-#define WH_API_OPTIONS_INIT                                                                        \
-    {                                                                                              \
-        WH_API_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, NULL, NULL                        \
-    }
-
 /*
- * Create an API over hub (opts NULL: all defaults). The hub is BORROWED: it must outlive the
- * API. *out is owned by the caller: free with wh_api_free. WH_EINVAL for a NULL hub, an
- * unknown options version or a bad option (a default limit above the max, a max limit above
- * 10 000, a negative overlap), WH_ENOMEM.
+ * Create an API over hub, with every setting at its default (change them with the setters
+ * below). The hub is BORROWED: it must outlive the API. *out is owned by the caller: free with
+ * wh_api_free. WH_EINVAL for a NULL hub, WH_ENOMEM.
  */
-WH_EXTERN int wh_api_new(wh_api **out, wh_hub *hub, const wh_api_options *opts);
+WH_EXTERN int wh_api_new(wh_api **out, wh_hub *hub);
 /* Free the API (keys are wiped). No request may be in progress. NULL is a no-op. */
 WH_EXTERN void wh_api_free(wh_api *api);
 
-/* Setters for bindings that cannot fill structs; the same meaning and limits as the options.
- * Each returns WH_OK or WH_EINVAL (NULL api, bad value) and may be called at any time. */
+/*
+ * Settings, each with a setter that may be called at any time, also while requests are served
+ * (a request sees the settings either before or after a change, never half of it). Each returns
+ * WH_OK, or WH_EINVAL for a NULL api or a bad value (the setting then keeps its old value).
+ *   auth             the host's authentication callback, asked when no key of the table matches
+ *                    (default NULL: only the key table authenticates)
+ *   reveal_secrets   non-zero: every webhook response shows its secrets (default 0: only the
+ *                    answers to create and rotate do)
+ *   max_body         larger request bodies get 413 (default and 0: 1 MiB)
+ *   allowed_methods  WH_API_METHOD_BIT mask of the delivery methods a webhook may use (default
+ *                    and 0: all); another method gets 400 naming it
+ *   page_limits      the limit when a query gives none (0: 20) and the largest accepted (0: 100,
+ *                    at most 10 000; a larger one in a query gets 400); default <= max
+ *   secret_overlap   how long rotated-out secrets keep signing (0: 24 h; negative: WH_EINVAL)
+ *   server_ids       non-zero: ids are always generated, and an "id" in a POST /webhooks body
+ *                    gets 400 (default 0: a client may choose its webhook's id; ids are global,
+ *                    so an id another owner holds answers 409)
+ *   log              told the cause of every 500 (never sent to the client; default none)
+ */
 WH_EXTERN int wh_api_set_auth(wh_api *api, wh_api_auth_cb cb, void *user_data);
 WH_EXTERN int wh_api_set_reveal_secrets(wh_api *api, int reveal);
 WH_EXTERN int wh_api_set_max_body(wh_api *api, size_t max_body_bytes);
@@ -149,9 +140,6 @@ WH_EXTERN size_t wh_api_max_body(const wh_api *api);
  * without control characters. WH_EINVAL, WH_ENOMEM.
  */
 WH_EXTERN int wh_api_add_key(wh_api *api, const char *key, const char *owner, unsigned int scopes);
-/* "KEY:OWNER:SCOPE,SCOPE" (the CLI's --api-key): split at the first two ':' (so KEY and OWNER
- * cannot hold ':'; the scopes may), scopes as wh_api_scopes_parse. WH_EINVAL naming the part. */
-WH_EXTERN int wh_api_add_key_spec(wh_api *api, const char *spec);
 /* Revoke a key. WH_ENOTFOUND when it is not in the table. */
 WH_EXTERN int wh_api_remove_key(wh_api *api, const char *key);
 

@@ -4,7 +4,7 @@
  * Error model: every fallible function returns WH_OK (0) or a negative WH_E* code. Codes are
  * never renumbered. wh_strerror() gives fixed text for a code; wh_error_last() gives the calling
  * thread's last detailed error: a message plus one detail per problem (for instance one per
- * invalid field), like seed 003's Message / Details.
+ * invalid field).
  */
 #ifndef WEBHOOKS_COMMON_H
 #define WEBHOOKS_COMMON_H
@@ -62,6 +62,9 @@ enum {
 /* Fixed English text for an error code; unknown codes give "unknown error". Never NULL; a
  * static string (never freed, valid for the life of the process). */
 WH_EXTERN const char *wh_strerror(int code);
+/* The code's name as written in this header ("WH_ENOTFOUND"), so that bindings and logs name
+ * errors without copying their numbers; "WH_EUNKNOWN" for an unknown code. A static string. */
+WH_EXTERN const char *wh_error_name(int code);
 
 /*
  * The last error of the calling thread, set by any failing library call. Fields are borrowed:

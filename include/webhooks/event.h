@@ -89,6 +89,13 @@ WH_EXTERN const char *wh_event_relation_name(const wh_event *ev, size_t i);
 WH_EXTERN wh_time_ms wh_event_occurred_at(const wh_event *ev);
 WH_EXTERN int wh_event_set_occurred_at(wh_event *ev, wh_time_ms at);
 
+/* 1 when the event type matches the pattern, else 0 (also for NULL). Patterns are
+ * dot-separated and case-sensitive: a segment "*" stands for exactly one segment ("order.*"
+ * matches "order.created", not "order" nor "order.row.created"); a last segment "**" for one or
+ * more ("order.**" matches "order.created" and "order.row.created", not "order"); "*" or "**"
+ * alone match every type; anything else only the exact name. */
+WH_EXTERN int wh_event_type_matches(const char *pattern, const char *event_type);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,8 +20,8 @@
 #include "webhooks/common.h"
 #include "webhooks/event.h"
 #include "webhooks/subscription.h"
-#include "webhooks/sys/store.h"
-#include "webhooks/sys/transport.h"
+#include "webhooks/store.h"
+#include "webhooks/transport.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,60 +44,97 @@ typedef wh_time_ms (*wh_clock_cb)(void *user_data);
  * the hub's lock held, so it may call the hub. */
 typedef void (*wh_disable_cb)(const char *subscription_id, const char *reason, void *user_data);
 
-#define WH_HUB_OPTIONS_VERSION 1
-typedef struct wh_hub_options {
-    unsigned int version;    /* WH_HUB_OPTIONS_VERSION */
-    wh_store *store;         /* NULL: a memory store (owned by the hub) */
-    int own_store;           /* non-zero: wh_hub_free frees store */
-    wh_transport *transport; /* NULL: the libcurl transport (owned by the hub) */
-    int own_transport;       /* non-zero: wh_hub_free frees transport */
-    wh_clock_cb clock;       /* NULL: the system's wall clock */
-    void *clock_user_data;
-    wh_log_cb log; /* NULL: no logging */
-    void *log_user_data;
-    int log_level; /* most verbose level passed to log (WH_LOG_INFO) */
-    wh_disable_cb on_disable;
-    void *on_disable_user_data;
-    size_t max_in_flight;                  /* requests in flight in all (64) */
-    size_t max_in_flight_per_subscription; /* requests in flight to one subscription (8) */
-    uint32_t connect_timeout_ms;           /* default connect timeout (10 000) */
-    uint32_t total_timeout_ms;             /* default whole-request timeout (30 000) */
-    size_t max_response_bytes;  /* response body read at most (64 KiB); more is dropped */
-    size_t max_body_bytes;      /* rendered body limit (1 MiB) */
-    uint32_t retry_after_cap_s; /* longest Retry-After honoured (3600) */
-    uint32_t
-        disable_after_failures;     /* consecutive failed attempts before disabling (20; 0 never) */
-    wh_time_ms disable_after_ms;    /* failing for longer than this disables (5 days; 0 never) */
-    int jitter_percent;             /* retry delay jitter, +/- percent (20; 0 none; max 100) */
-    const char *user_agent;         /* NULL: "libwebhooks/<version>" */
-    const char *const *allow_cidrs; /* SSRF guard: ranges allowed despite the defaults */
-    size_t allow_cidr_count;
-    int require_https; /* refuse http:// endpoints */
-    uint32_t lease_ms; /* how long a leased delivery is ours (0: total timeout + 30 s) */
-    int shared_queue;  /* non-zero: other workers share the store, so leases left
-                          by a previous run are not reclaimed at start */
-    /* The retry policy given to subscriptions added without one of their own (no "retry" in
-     * their JSON, no retry setter called): default_retry_count delays (seconds) from
-     * default_retry_schedule, or retries off with default_retry_off. Count 0 and not off: the
-     * library's default (the Standard Webhooks schedule). */
-    const uint32_t *default_retry_schedule;
-    size_t default_retry_count;
-    int default_retry_off;
-} wh_hub_options;
+/*
+ * The hub's options: an opaque object with one setter per option, so that C hosts and bindings
+ * configure a hub the same way, without struct layouts. Create with wh_hub_options_new (every
+ * option at its default), set what differs, pass to wh_hub_new, then free with
+ * wh_hub_options_free (an options object may be freed or reused once the hub exists; the hub
+ * keeps its own copy). Every setter returns WH_OK, or WH_EINVAL for a NULL object or a value out
+ * of range, leaving the option unchanged (the message names the option and its range). Strings
+ * are copied.
+ */
+typedef struct wh_hub_options wh_hub_options;
 
-#define WH_HUB_OPTIONS_INIT                                                                        \
-    {                                                                                              \
-        WH_HUB_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL, WH_LOG_INFO, NULL, NULL, \
-            64, 8, 10000, 30000, 65536, 1024 * 1024, 3600, 20, 5LL * 24 * 3600 * 1000, 20, NULL,   \
-            NULL, 0, 0, 0, 0, NULL, 0, 0                                                           \
-    }
+WH_EXTERN int wh_hub_options_new(wh_hub_options **out);
+WH_EXTERN void wh_hub_options_free(wh_hub_options *opts); /* NULL is a no-op */
+
+/* ---- the ports ---- */
+/* The store (default NULL: a memory store the hub makes and owns). own non-zero: wh_hub_free
+ * frees it. Borrowed until then: it must outlive the hub. */
+WH_EXTERN int wh_hub_options_set_store(wh_hub_options *opts, wh_store *store, int own);
+/* The transport (default NULL: a libcurl transport the hub makes and owns, configured with the
+ * timeouts below, wh_hub_options_set_ca_file and _set_max_idle_connections). own as for the
+ * store. */
+WH_EXTERN int wh_hub_options_set_transport(wh_hub_options *opts, wh_transport *transport, int own);
+/* For the libcurl transport the hub makes itself (ignored when a transport is set): an extra CA
+ * bundle (PEM file) to trust (default NULL: the system's only), and connections kept open for
+ * reuse (default 256, 0..1 000 000). */
+WH_EXTERN int wh_hub_options_set_ca_file(wh_hub_options *opts, const char *path);
+WH_EXTERN int wh_hub_options_set_max_idle_connections(wh_hub_options *opts, size_t n);
+
+/* ---- callbacks (NULL cb turns one off) ---- */
+/* The hub's clock (default: the system's wall clock), e.g. to move time in tests. */
+WH_EXTERN int wh_hub_options_set_clock(wh_hub_options *opts, wh_clock_cb cb, void *user_data);
+/* Logging (default: none), up to level (WH_LOG_ERROR..WH_LOG_DEBUG; default WH_LOG_INFO). The
+ * callback runs with the hub's lock held: it must not call the hub. */
+WH_EXTERN int wh_hub_options_set_log(wh_hub_options *opts, wh_log_cb cb, int level,
+                                     void *user_data);
+/* Told when the hub disables a subscription (default: nobody). */
+WH_EXTERN int wh_hub_options_set_on_disable(wh_hub_options *opts, wh_disable_cb cb,
+                                            void *user_data);
+
+/* ---- delivery limits ---- */
+/* Requests in flight in all (default 64; 1..1 000 000) and to one subscription (default 8;
+ * 1..1 000 000). */
+WH_EXTERN int wh_hub_options_set_max_in_flight(wh_hub_options *opts, size_t n);
+WH_EXTERN int wh_hub_options_set_max_in_flight_per_subscription(wh_hub_options *opts, size_t n);
+/* Timeouts of a request whose subscription sets none: connecting (default 10 000 ms) and the
+ * whole request (default 30 000 ms); 1 ms .. 1 hour. */
+WH_EXTERN int wh_hub_options_set_connect_timeout_ms(wh_hub_options *opts, uint32_t ms);
+WH_EXTERN int wh_hub_options_set_total_timeout_ms(wh_hub_options *opts, uint32_t ms);
+/* Response body read at most (default 64 KiB; 1 byte .. 64 MiB); the rest is dropped. */
+WH_EXTERN int wh_hub_options_set_max_response_bytes(wh_hub_options *opts, size_t n);
+/* Rendered body limit (default 1 MiB; 1 byte .. WH_STORE_MAX_BODY_LEN). */
+WH_EXTERN int wh_hub_options_set_max_body_bytes(wh_hub_options *opts, size_t n);
+/* How long a leased delivery is this hub's (default 0: the total timeout + 30 s). */
+WH_EXTERN int wh_hub_options_set_lease_ms(wh_hub_options *opts, uint32_t ms);
+/* Non-zero: other workers share the store, so leases left by a previous run are not reclaimed
+ * when the hub starts (default 0: they are, as after a crash of the only worker). */
+WH_EXTERN int wh_hub_options_set_shared_queue(wh_hub_options *opts, int shared);
+/* The User-Agent header (default NULL: "libwebhooks/<version>"); no CR, LF or NUL. */
+WH_EXTERN int wh_hub_options_set_user_agent(wh_hub_options *opts, const char *user_agent);
+
+/* ---- retries and disabling ---- */
+/* The retry policy of subscriptions added without one of their own (no "retry" in their JSON,
+ * no retry setter called): count delays in seconds (1..WH_MAX_RETRY_STEPS, each at most
+ * WH_MAX_RETRY_DELAY_S), copied; count 0: the library's default (the Standard Webhooks
+ * schedule). */
+WH_EXTERN int wh_hub_options_set_default_retry_schedule(wh_hub_options *opts,
+                                                        const uint32_t *delays_s, size_t count);
+/* Non-zero: subscriptions without a policy of their own are not retried (default 0). */
+WH_EXTERN int wh_hub_options_set_default_retry_off(wh_hub_options *opts, int off);
+/* Retry delay jitter, +/- percent (default 20; 0..100). */
+WH_EXTERN int wh_hub_options_set_jitter_percent(wh_hub_options *opts, int percent);
+/* Longest Retry-After honoured, in seconds (default 3600). */
+WH_EXTERN int wh_hub_options_set_retry_after_cap_s(wh_hub_options *opts, uint32_t s);
+/* Consecutive failed attempts before a subscription is disabled (default 20; 0: never). */
+WH_EXTERN int wh_hub_options_set_disable_after_failures(wh_hub_options *opts, uint32_t n);
+/* Failing for longer than this disables it (default 5 days; 0: never; negative: WH_EINVAL). */
+WH_EXTERN int wh_hub_options_set_disable_after_ms(wh_hub_options *opts, wh_time_ms ms);
+
+/* ---- the SSRF guard (webhooks/urlguard.h) ---- */
+/* Allow a range the guard refuses by default ("127.0.0.0/8", "10.1.2.3", "fd00::/8"). WH_EINVAL
+ * for a malformed range. */
+WH_EXTERN int wh_hub_options_allow_cidr(wh_hub_options *opts, const char *cidr);
+/* Non-zero: refuse http:// endpoints (default 0). */
+WH_EXTERN int wh_hub_options_set_require_https(wh_hub_options *opts, int on);
 
 /*
- * Create a hub (opts NULL: all defaults). Loads every subscription from the store into its
- * index and, unless opts->shared_queue, makes deliveries left in flight by a crashed run due
- * again. *out is owned by the caller: free with wh_hub_free. Strings in opts are copied.
- * WH_EINVAL for a bad option (e.g. an invalid CIDR), a store error, WH_ENOMEM. On failure the
- * store and transport passed in are not freed, whatever own_store / own_transport say.
+ * Create a hub (opts NULL: all defaults; opts is read during the call only). Loads every
+ * subscription from the store into its index and, unless the queue is shared, makes deliveries
+ * left in flight by a crashed run due again. *out is owned by the caller: free with wh_hub_free.
+ * WH_EINVAL, a store error, WH_ENOMEM. On failure the store and transport set in opts are not
+ * freed, whatever their ownership flag says.
  */
 WH_EXTERN int wh_hub_new(wh_hub **out, const wh_hub_options *opts);
 /* Stop: requests in flight are abandoned and their deliveries given back to the queue (nothing
@@ -175,32 +212,7 @@ WH_EXTERN wh_store *wh_hub_store(wh_hub *hub);
 /* The hub's clock now. */
 WH_EXTERN wh_time_ms wh_hub_now(wh_hub *hub);
 
-/* ---- for bindings: the options and callbacks without structs ---- */
-/*
- * wh_hub_new with its options as a JSON object (NULL or "" for the defaults), for bindings that
- * cannot fill wh_hub_options. Keys are the members' camelCase names, with the same meaning,
- * defaults and limits: maxInFlight, maxInFlightPerSubscription, connectTimeoutMs,
- * totalTimeoutMs, maxResponseBytes, maxBodyBytes, retryAfterCapS, disableAfterFailures,
- * disableAfterMs, jitterPercent (whole numbers >= 0), userAgent (string or null), allowCidrs
- * (array of strings), requireHttps, sharedQueue (booleans), leaseMs, defaultRetrySchedule
- * (array of delays in seconds), defaultRetryOff (boolean). Two more configure the
- * built-in libcurl transport (see wh_curl_options): caFile (a PEM file) and
- * maxIdleConnections. store: NULL for a memory store owned by the hub; own_store non-zero makes
- * wh_hub_free free store. The callbacks are set with the setters below.
- * *out is owned by the caller: free with wh_hub_free. WH_EINVAL for malformed JSON, an unknown
- * key, a wrong type or a bad value (one detail per problem, the message names the first), and
- * the errors of wh_hub_new. On any error *out is NULL and the caller still owns store.
- */
-WH_EXTERN int wh_hub_new_json(wh_hub **out, wh_store *store, int own_store,
-                              const char *options_json);
-/* Setters for the callbacks of wh_hub_options (NULL cb turns one off). Meant for setup, before
- * wh_hub_run is first called; they take the hub's lock, so a call already under way may still
- * use the previous callback. The log callback runs with the hub's lock held: it must not call
- * the hub. level: WH_LOG_ERROR..WH_LOG_DEBUG, the most verbose level passed (else WH_EINVAL). */
-WH_EXTERN int wh_hub_set_log(wh_hub *hub, wh_log_cb cb, int level, void *user_data);
-WH_EXTERN int wh_hub_set_on_disable(wh_hub *hub, wh_disable_cb cb, void *user_data);
-/* Replace the hub's clock (NULL: the system's wall clock again), e.g. to move time in tests. */
-WH_EXTERN int wh_hub_set_clock(wh_hub *hub, wh_clock_cb cb, void *user_data);
+/* ---- for bindings ---- */
 /* wh_hub_pollfds as two int arrays: fds[i] and events[i] (the poll(2) bits POLLIN / POLLOUT,
  * 1 and 4 on Linux) for i < min(max, *count). fds and events may be NULL when max is 0 (to ask
  * for the count). */

@@ -5,20 +5,7 @@
  * the cost of matching one event grows with the number of subscriptions it reaches, not with
  * the number indexed. It is pure: no I/O, no clock, no locks.
  *
- * Rules (README "Matching"):
- * - Only subscriptions whose status is active match; disabled and waiting_config never do.
- * - A subscription listens through its event-type patterns (WH_LIST_EVENTS) and/or through its
- *   entity plus actions. When it has both, an event that matches either way is received.
- *   - Patterns are dot-separated and case-sensitive. A segment "*" stands for exactly one
- *     segment ("order.*" matches "order.created", not "order" nor "order.row.created"); a last
- *     segment "**" stands for one or more segments ("order.**" matches "order.created" and
- *     "order.row.created", not "order"). "*" or "**" alone match every type.
- *   - Entity plus actions (seed 003): the event's entity equals the subscription's entity
- *     (case-sensitive) and the event's action is one of its actions; no actions means every
- *     action of that entity. Actions without an entity never match.
- * - Filters, each applied only when set, must all hold: products (at least one of the event's
- *   product ids is listed; an event without products fails), event identifiers (the event's
- *   identifier is listed), source (equal, case-sensitive).
+ * It matches by the rules of wh_subscription_matches (webhooks/subscription.h).
  *
  * Threading: one writer, many readers. wh_matcher_match does not modify the matcher, so any
  * number of threads may match at the same time, each with its own wh_match_result. Changes
@@ -85,12 +72,6 @@ WH_EXTERN const wh_subscription *wh_match_result_at(const wh_match_result *r, si
  * WH_EINVAL for a NULL argument; WH_ENOMEM when r could not grow (r is then empty).
  */
 WH_EXTERN int wh_matcher_match(const wh_matcher *m, const wh_event *ev, wh_match_result *r);
-
-/* 1 when sub receives ev by the rules above (no index involved), else 0 (also for NULL). */
-WH_EXTERN int wh_subscription_matches(const wh_subscription *sub, const wh_event *ev);
-/* 1 when the event type matches the pattern ("order.*", "order.**", "*", or an exact name),
- * else 0 (also for NULL). */
-WH_EXTERN int wh_event_type_matches(const char *pattern, const char *event_type);
 
 #ifdef __cplusplus
 }

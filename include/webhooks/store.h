@@ -1,9 +1,11 @@
 /*
- * The built-in stores: where subscriptions, the delivery queue and the attempt log are kept.
+ * Stores: where subscriptions, the delivery queue and the attempt log are kept.
  *
- * Both return a wh_store (webhooks/sys/store.h) to hand to the hub; free it with wh_store_free
- * once nothing uses it any more. Both are safe to call from several threads at once.
+ * A host creates a store, hands it to the hub (wh_hub_options_set_store) and reads its records
+ * back with the typed functions below; it never calls a store's members itself. Writing a store
+ * of one's own is the business of webhooks/sys/store.h, for backend implementers only.
  *
+ * The built-in stores are safe to call from several threads at once.
  * - The memory store keeps everything in the process and loses it on exit, by design: for tests,
  *   demos and hosts that keep their own durable copy.
  * - The SQLite store keeps everything in one database file (WAL mode, one transaction per
@@ -21,23 +23,31 @@
 #define WEBHOOKS_STORE_H
 
 #include "webhooks/common.h"
-#include "webhooks/sys/store.h"
+#include "webhooks/delivery.h"
+#include "webhooks/subscription.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* A store: opaque to hosts (its layout is in webhooks/sys/store.h, for implementers). */
+typedef struct wh_store wh_store;
 
 #define WH_STORE_MAX_URL_LEN     (64 * 1024)
 #define WH_STORE_MAX_HEADERS_LEN (1024 * 1024)
 #define WH_STORE_MAX_BODY_LEN    (32 * 1024 * 1024)
 #define WH_STORE_MAX_ERROR_LEN   1024
 
-/*
- * A new, empty memory store in *out (free with wh_store_free). WH_ENOMEM, WH_EIO (a mutex
- * could not be created).
- */
+/* Free a store (closing its files or connections); NULL is a no-op. Only once nothing uses it:
+ * a hub given the store with ownership frees it itself. */
+WH_EXTERN void wh_store_free(wh_store *store);
+
+/* ---- the memory store ---- */
+/* A new, empty memory store in *out (free with wh_store_free). WH_ENOMEM, WH_EIO (a mutex
+ * could not be created). */
 WH_EXTERN int wh_store_memory_new(wh_store **out);
 
+/* ---- the SQLite store ---- */
 /* How the SQLite store syncs each committed transaction to disk. */
 typedef enum wh_sqlite_sync {
     WH_SQLITE_SYNC_FULL = 0,  /* every commit is on disk before the call returns (default) */
@@ -45,22 +55,26 @@ typedef enum wh_sqlite_sync {
                                  power loss; faster */
 } wh_sqlite_sync;
 
-#define WH_SQLITE_OPTIONS_VERSION 1
-typedef struct wh_sqlite_options {
-    unsigned int version;       /* WH_SQLITE_OPTIONS_VERSION */
-    int busy_timeout_ms;        /* how long to wait for another process's lock (default 5000);
-                                   0: fail at once with WH_EBUSY; negative: WH_EINVAL */
-    wh_sqlite_sync synchronous; /* WH_SQLITE_SYNC_FULL by default */
-    uint32_t max_page_count;    /* cap on the file's size in pages (4 KiB); 0: unlimited.
-                                   Past it writes fail with WH_EFULL. */
-    int read_only;              /* non-zero: open read-only; every write fails with
-                                   WH_EREADONLY, and the file is never created or upgraded */
-} wh_sqlite_options;
+/* The SQLite store's options: an opaque object with one setter per option, so that bindings
+ * need no struct layout. Create with wh_sqlite_options_new (every option at its default), set
+ * what differs, pass to wh_store_sqlite_new, free with wh_sqlite_options_free (it may be freed
+ * or reused once the store is open). Setters return WH_EINVAL for a NULL object or a bad value,
+ * leaving the option unchanged. */
+typedef struct wh_sqlite_options wh_sqlite_options;
 
-#define WH_SQLITE_OPTIONS_INIT                                                                     \
-    {                                                                                              \
-        WH_SQLITE_OPTIONS_VERSION, 5000, WH_SQLITE_SYNC_FULL, 0, 0                                 \
-    }
+WH_EXTERN int wh_sqlite_options_new(wh_sqlite_options **out);
+WH_EXTERN void wh_sqlite_options_free(wh_sqlite_options *opts); /* NULL is a no-op */
+/* How long to wait for another process's lock, in ms (default 5000); 0: fail at once with
+ * WH_EBUSY; negative: WH_EINVAL. */
+WH_EXTERN int wh_sqlite_options_set_busy_timeout_ms(wh_sqlite_options *opts, int ms);
+/* WH_SQLITE_SYNC_FULL (default) or WH_SQLITE_SYNC_NORMAL. */
+WH_EXTERN int wh_sqlite_options_set_synchronous(wh_sqlite_options *opts, wh_sqlite_sync sync);
+/* Cap on the file's size in pages of 4 KiB (default 0: unlimited). Past it writes fail with
+ * WH_EFULL. */
+WH_EXTERN int wh_sqlite_options_set_max_page_count(wh_sqlite_options *opts, uint32_t pages);
+/* Non-zero: open read-only (default 0). Every write then fails with WH_EREADONLY, and the file
+ * is never created or upgraded. */
+WH_EXTERN int wh_sqlite_options_set_read_only(wh_sqlite_options *opts, int read_only);
 
 /*
  * Open (creating it with mode 0600 when absent, unless read-only) the SQLite database at path
@@ -68,35 +82,47 @@ typedef struct wh_sqlite_options {
  * be NULL for the defaults; it is read during the call only. The schema is created or upgraded
  * to this version of the library on open.
  * Errors (with the SQLite message in wh_error_last()):
- * WH_EINVAL (NULL or empty path, ":memory:", bad options), WH_ENOTFOUND (read-only and no such
- * file), WH_ECORRUPT (not a SQLite file, a damaged one, or another application's database),
+ * WH_EINVAL (NULL or empty path, ":memory:"), WH_ENOTFOUND (read-only and no such file),
+ * WH_ECORRUPT (not a SQLite file, a damaged one, or another application's database),
  * WH_EVERSION (written by a newer libwebhooks with a schema this one does not know),
  * WH_EREADONLY (the file or its directory cannot be written, or a read-only open of a file that
  * needs an upgrade), WH_EBUSY (another process held a lock past the busy timeout), WH_EFULL,
  * WH_EIO, WH_ENOMEM. On error nothing was written to an existing file.
  */
 WH_EXTERN int wh_store_sqlite_new(wh_store **out, const char *path, const wh_sqlite_options *opts);
-
-/* wh_store_sqlite_new with the default options, for bindings that cannot fill a struct. */
+/* wh_store_sqlite_new with the default options. */
 WH_EXTERN int wh_store_sqlite_open(wh_store **out, const char *path);
 
-/* Flags of wh_store_sqlite_open_flags. */
-#define WH_SQLITE_FLAG_READ_ONLY   0x1u /* as wh_sqlite_options.read_only */
-#define WH_SQLITE_FLAG_SYNC_NORMAL 0x2u /* synchronous = WH_SQLITE_SYNC_NORMAL */
-
-/* wh_store_sqlite_new with the default options changed by flags (WH_SQLITE_FLAG_*); unknown flags
- * give WH_EINVAL. */
-WH_EXTERN int wh_store_sqlite_open_flags(wh_store **out, const char *path, unsigned int flags);
-
+/* ---- reading a store's records ---- */
 /*
- * wh_store_sqlite_new with the options as a JSON object (NULL or "" for the defaults), for
- * bindings: {"busyTimeoutMs":5000, "synchronous":"full"|"normal", "maxPageCount":0,
- * "readOnly":false}. WH_EINVAL for malformed JSON or an unknown or bad key (one detail per
- * problem); otherwise as wh_store_sqlite_new.
+ * Each function checks its arguments (WH_EINVAL for a NULL store or callback) and calls the
+ * store. Records reach cb borrowed for the call only; cb returning non-zero stops the listing
+ * early (the function then returns WH_OK). cb may run while the store holds its lock: it must
+ * not call the same store (copy what it needs). Paging: page numbers start at 1 (0 is taken as
+ * 1), limit 0 means all; *total (may be NULL) receives the number of matching records
+ * regardless of paging. A filter that matches nothing lists nothing (not an error).
  */
-WH_EXTERN int wh_store_sqlite_open_json(wh_store **out, const char *path, const char *options_json);
+/* Subscriptions of owner (NULL: every owner), oldest first (createdAt, then id). */
+typedef int (*wh_store_sub_cb)(const wh_subscription *sub, void *user_data);
+WH_EXTERN int wh_store_subscription_list(wh_store *s, const char *owner, size_t limit, size_t page,
+                                         size_t *total, wh_store_sub_cb cb, void *user_data);
+/* The delivery with this id, handed to cb. WH_ENOTFOUND. */
+WH_EXTERN int wh_store_delivery_get(wh_store *s, const char *delivery_id, wh_store_delivery_cb cb,
+                                    void *user_data);
+/* Deliveries matching q (NULL: every delivery), newest first (created_at, then id). */
+WH_EXTERN int wh_store_delivery_list(wh_store *s, const wh_delivery_query *q, size_t *total,
+                                     wh_store_delivery_cb cb, void *user_data);
+/* Attempts of one delivery or of one subscription (exactly one of the two ids non-NULL, else
+ * WH_EINVAL), newest first. */
+WH_EXTERN int wh_store_attempt_list(wh_store *s, const char *delivery_id,
+                                    const char *subscription_id, size_t limit, size_t page,
+                                    size_t *total, wh_store_attempt_cb cb, void *user_data);
+/* Delete finished deliveries last updated before older_than (ms since epoch) with their
+ * attempts, and attempts started before it. *removed (may be NULL) gets how many deliveries
+ * went. */
+WH_EXTERN int wh_store_purge(wh_store *s, wh_time_ms older_than, size_t *removed);
 
-/* ---- a store's records as JSON, for bindings (the vtable's members need struct layouts) ---- */
+/* ---- the same as JSON text, for bindings that cannot take callbacks with struct arguments ---- */
 /*
  * Each call runs one member of s and writes the result as one JSON document into *json_out,
  * NUL-terminated and owned by the caller: free with wh_free (NULL on error). Listings have the
@@ -110,7 +136,7 @@ WH_EXTERN int wh_store_sqlite_open_json(wh_store **out, const char *path, const 
 WH_EXTERN int wh_store_subscription_list_json(wh_store *s, const char *owner, unsigned int flags,
                                               size_t limit, size_t page, char **json_out);
 /* {"deliveries":[...]}: deliveries of subscription_id (NULL: any) with status (-1: any, else a
- * wh_delivery_status), newest first. Each delivery: id, subscriptionId, ownerId, eventId,
+ * wh_delivery_status), newest first. Each delivery: id, webhookId, ownerId, eventId,
  * eventType, idempotencyKey, method, url, status ("pending", "in_flight", "succeeded",
  * "failed"), attempts, lastStatus (HTTP status, negative WH_E* code, or null), lastError,
  * nextAttemptAt, leaseUntil, eventTime, createdAt, updatedAt, bodyLength. */
@@ -122,17 +148,12 @@ WH_EXTERN int wh_store_delivery_list_json(wh_store *s, const char *subscription_
 WH_EXTERN int wh_store_delivery_get_json(wh_store *s, const char *delivery_id, char **json_out);
 /* {"attempts":[...]}: the attempt log of one delivery or of one subscription (exactly one of
  * the two ids non-NULL, else WH_EINVAL), newest first. Each attempt: deliveryId,
- * subscriptionId, number, startedAt, durationMs, httpStatus (null when no response), errorCode
+ * webhookId, number, startedAt, durationMs, httpStatus (null when no response), errorCode
  * (a WH_E* code, null for none), error, and the first bytes of the response as "response" or,
  * when not UTF-8 text, "responseBase64". */
 WH_EXTERN int wh_store_attempt_list_json(wh_store *s, const char *delivery_id,
                                          const char *subscription_id, size_t limit, size_t page,
                                          char **json_out);
-/* Delete finished deliveries last updated before older_than (ms since epoch) with their
- * attempts, and attempts started before it (the purge member). *removed (may be NULL) gets how
- * many deliveries went. */
-WH_EXTERN int wh_store_purge(wh_store *s, wh_time_ms older_than, size_t *removed);
-
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@
 #define WEBHOOKS_SUBSCRIPTION_H
 
 #include "webhooks/common.h"
+#include "webhooks/event.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -257,6 +258,29 @@ WH_EXTERN int wh_scheme_parse(const char *name, wh_scheme *out);
 WH_EXTERN int wh_secret_generate(char **out);
 /* Check a secret's form ("whsec_" + base64 of 24..64 bytes). WH_OK or WH_EINVAL with the reason. */
 WH_EXTERN int wh_secret_check(const char *secret);
+
+/* ---- matching ---- */
+/*
+ * 1 when sub receives ev, else 0 (also for NULL). A wh_matcher (webhooks/match.h) applies the
+ * same rules to many subscriptions at once through an index.
+ *
+ * The rules:
+ * - Only subscriptions whose status is active match; disabled and waiting_config never do.
+ * - A subscription listens through its event-type patterns (WH_LIST_EVENTS) and/or through its
+ *   entity plus actions. When it has both, an event that matches either way is received.
+ *   - Patterns are dot-separated and case-sensitive. A segment "*" stands for exactly one
+ *     segment ("order.*" matches "order.created", not "order" nor "order.row.created"); a last
+ *     segment "**" stands for one or more segments ("order.**" matches "order.created" and
+ *     "order.row.created", not "order"). "*" or "**" alone match every type.
+ *   - Entity plus actions: the event's entity equals the subscription's entity
+ *     (case-sensitive) and the event's action is one of its actions; no actions means every
+ *     action of that entity. Actions without an entity never match.
+ * - Filters, each applied only when set, must all hold: products (at least one of the event's
+ *   product ids is listed; an event without products fails), event identifiers (the event's
+ *   identifier is listed), source (equal, case-sensitive).
+ *
+ */
+WH_EXTERN int wh_subscription_matches(const wh_subscription *sub, const wh_event *ev);
 
 #ifdef __cplusplus
 }

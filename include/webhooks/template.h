@@ -99,18 +99,6 @@ WH_EXTERN int wh_template_render(const wh_template *t, const wh_event *ev,
 WH_EXTERN int wh_template_render_url(const wh_template *t, const wh_event *ev,
                                      const char *subscription_id, char **out, size_t *len);
 
-/*
- * The default body, used when a subscription has no body template:
- *   {"id":<event id>,"type":<event type>,"timestamp":<occurredAt, RFC 3339>,"data":<payload>}
- * followed, for each name in sub's WH_LIST_RELATIONS (in that order) that the event carries
- * (exact, case-sensitive name), by "<name>":<relation JSON>. Relation names id, type,
- * timestamp and data are skipped so no key repeats. sub may be NULL (no relations).
- * *out is NUL-terminated, owned by the caller (free with wh_free); *len may be NULL.
- * WH_EINVAL for NULL ev/out, WH_ENOMEM.
- */
-WH_EXTERN int wh_render_default_body(const wh_event *ev, const wh_subscription *sub, char **out,
-                                     size_t *len);
-
 #ifdef __cplusplus
 }
 #endif

@@ -19,8 +19,6 @@
 /* Fill in defaults and check ranges; WH_EINVAL names the bad option. */
 static int normalise(wh_api_options *o)
 {
-    if (o->version != WH_API_OPTIONS_VERSION)
-        return whi_error(WH_EINVAL, "unknown wh_api_options version %u", o->version);
     if (!o->max_body_bytes) o->max_body_bytes = WH_API_DEFAULT_MAX_BODY;
     if (!o->max_page_limit) o->max_page_limit = WH_API_DEFAULT_MAX_PAGE_LIMIT;
     if (!o->default_page_limit)
@@ -39,13 +37,13 @@ static int normalise(wh_api_options *o)
     return WH_OK;
 }
 
-int wh_api_new(wh_api **out, wh_hub *hub, const wh_api_options *opts)
+int wh_api_new(wh_api **out, wh_hub *hub)
 {
     if (!out) return whi_error(WH_EINVAL, "out must not be NULL");
     *out = NULL;
     if (!hub) return whi_error(WH_EINVAL, "hub must not be NULL");
-    wh_api_options o = WH_API_OPTIONS_INIT;
-    if (opts) o = *opts;
+    wh_api_options o;
+    memset(&o, 0, sizeof(o));
     int rc = normalise(&o);
     if (rc != WH_OK) return rc;
     wh_api *api = whi_calloc(1, sizeof(*api));

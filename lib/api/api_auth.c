@@ -149,25 +149,6 @@ int wh_api_remove_key(wh_api *api, const char *key)
     return rc;
 }
 
-int wh_api_add_key_spec(wh_api *api, const char *spec)
-{
-    if (!api || !spec) return whi_error(WH_EINVAL, "api and spec must not be NULL");
-    const char *c1 = strchr(spec, ':');
-    const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-    if (!c1 || !c2) return whi_error(WH_EINVAL, "an API key spec is KEY:OWNER:SCOPE,SCOPE");
-    char *key = whi_strndup(spec, (size_t)(c1 - spec));
-    char *owner = whi_strndup(c1 + 1, (size_t)(c2 - c1 - 1));
-    unsigned int scopes = 0;
-    int rc = key && owner ? wh_api_scopes_parse(c2 + 1, &scopes) : whi_error_oom();
-    if (rc == WH_OK && scopes == 0)
-        rc = whi_error(WH_EINVAL, "an API key spec needs at least one scope");
-    if (rc == WH_OK) rc = wh_api_add_key(api, key, owner, scopes);
-    if (key) mbedtls_platform_zeroize(key, strlen(key));
-    whi_free(key);
-    whi_free(owner);
-    return rc;
-}
-
 void whi_api_keys_free(wh_api *api)
 {
     for (size_t i = 0; i < api->nkeys; i++)

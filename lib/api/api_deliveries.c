@@ -7,51 +7,27 @@
 #include <string.h>
 
 #include "api_impl.h"
+#include "record_json.h"
+#include "store_impl.h"
 #include "validate.h"
 #include "alloc.h"
 #include "error.h"
 #include "buf.h"
 #include "json.h"
 
-/* A delivery copied out of a store callback (the store may hold its lock meanwhile). */
-typedef struct dlv_copy {
-    char *id, *subscription_id, *event_id, *event_type, *idempotency_key, *url, *last_error;
-    wh_method method;
-    wh_delivery_status status;
-    uint32_t attempts;
-    wh_time_ms next_attempt_at, created_at, updated_at;
-    int last_status;
-} dlv_copy;
-
+/* Deliveries copied out of a store callback (the store may hold its lock meanwhile, and each
+ * delivery's attempts are read after the listing). */
 typedef struct dlv_list {
-    dlv_copy *v;
+    wh_delivery *v;
     size_t n, cap;
     int rc;
 } dlv_list;
 
-static void dlv_free(dlv_copy *d)
-{
-    whi_free(d->id);
-    whi_free(d->subscription_id);
-    whi_free(d->event_id);
-    whi_free(d->event_type);
-    whi_free(d->idempotency_key);
-    whi_free(d->url);
-    whi_free(d->last_error);
-}
-
 static void list_free(dlv_list *l)
 {
     for (size_t i = 0; i < l->n; i++)
-        dlv_free(&l->v[i]);
+        whi_delivery_clear(&l->v[i]);
     whi_free(l->v);
-}
-
-/* Copy s (NULL stays NULL); false when out of memory. */
-static bool dup(char **dst, const char *s)
-{
-    *dst = whi_strdup(s);
-    return !s || *dst;
 }
 
 static int collect(const wh_delivery *d, void *ud)
@@ -59,7 +35,7 @@ static int collect(const wh_delivery *d, void *ud)
     dlv_list *l = ud;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
-        dlv_copy *grown = whi_realloc(l->v, cap * sizeof(*grown));
+        wh_delivery *grown = whi_realloc(l->v, cap * sizeof(*grown));
         if (!grown) {
             l->rc = whi_error_oom();
             return 1;
@@ -67,39 +43,12 @@ static int collect(const wh_delivery *d, void *ud)
         l->v = grown;
         l->cap = cap;
     }
-    dlv_copy *c = &l->v[l->n];
-    memset(c, 0, sizeof(*c));
-    bool ok = dup(&c->id, d->id) && dup(&c->subscription_id, d->subscription_id) &&
-              dup(&c->event_id, d->event_id) && dup(&c->event_type, d->event_type) &&
-              dup(&c->idempotency_key, d->idempotency_key) && dup(&c->url, d->url) &&
-              dup(&c->last_error, d->last_error);
-    if (!ok) {
-        dlv_free(c);
-        l->rc = whi_error_oom();
-        return 1;
-    }
-    c->method = d->method;
-    c->status = d->status;
-    c->attempts = d->attempts;
-    c->next_attempt_at = d->next_attempt_at;
-    c->created_at = d->created_at;
-    c->updated_at = d->updated_at;
-    c->last_status = d->last_status;
+    if ((l->rc = whi_delivery_copy(&l->v[l->n], d)) != WH_OK) return 1;
     l->n++;
     return 0;
 }
 
 /* ---- JSON ---- */
-
-static void put_str(whi_buf *b, const char *s, size_t len)
-{
-    if (s)
-        whi_json_escape(b, s, len, true);
-    else
-        whi_buf_puts(b, "null");
-}
-
-#define PUT_STR(b, s) put_str((b), (s), (s) ? strlen(s) : 0)
 
 /* One attempt as JSON, kept as text: the store hands attempts newest first, the log shows them
  * oldest first. */
@@ -113,18 +62,7 @@ static int attempt_json(const wh_attempt *a, void *ud)
 {
     att_list *l = ud;
     whi_buf b = WHI_BUF_INIT;
-    whi_buf_printf(&b, "{\"number\":%u,\"startedAt\":", (unsigned)a->number);
-    whi_api_put_time(&b, a->started_at);
-    whi_buf_printf(&b, ",\"durationMs\":%u,\"httpStatus\":", (unsigned)a->duration_ms);
-    if (a->http_status)
-        whi_buf_printf(&b, "%d", a->http_status);
-    else
-        whi_buf_puts(&b, "null");
-    whi_buf_puts(&b, ",\"error\":");
-    PUT_STR(&b, a->error);
-    whi_buf_puts(&b, ",\"response\":");
-    put_str(&b, a->response, a->response_len);
-    whi_buf_putc(&b, '}');
+    whi_attempt_json(&b, a);
     char *text = whi_buf_detach(&b, NULL);
     if (!text || l->n == WHI_API_MAX_ATTEMPT_LOG) {
         whi_free(text);
@@ -139,8 +77,8 @@ static int put_attempts(whi_buf *b, wh_store *st, const char *delivery_id)
 {
     char *slots[WHI_API_MAX_ATTEMPT_LOG];
     att_list l = {slots, 0, WH_OK};
-    int rc =
-        st->attempt_list(st, delivery_id, NULL, WHI_API_MAX_ATTEMPT_LOG, 1, NULL, attempt_json, &l);
+    int rc = wh_store_attempt_list(st, delivery_id, NULL, WHI_API_MAX_ATTEMPT_LOG, 1, NULL,
+                                   attempt_json, &l);
     if (rc == WH_OK) rc = l.rc;
     whi_buf_puts(b, "[");
     for (size_t i = l.n; i-- > 0;) {
@@ -152,34 +90,11 @@ static int put_attempts(whi_buf *b, wh_store *st, const char *delivery_id)
     return rc;
 }
 
-static int put_delivery(whi_buf *b, wh_store *st, const dlv_copy *d)
+/* A delivery as the record writer shows it, with its attempts oldest first. */
+static int put_delivery(whi_buf *b, wh_store *st, const wh_delivery *d)
 {
-    whi_buf_puts(b, "{\"id\":");
-    PUT_STR(b, d->id);
-    whi_buf_puts(b, ",\"webhookId\":");
-    PUT_STR(b, d->subscription_id);
-    whi_buf_puts(b, ",\"eventId\":");
-    PUT_STR(b, d->event_id);
-    whi_buf_puts(b, ",\"eventType\":");
-    PUT_STR(b, d->event_type);
-    whi_buf_printf(b, ",\"status\":\"%s\",\"attempts\":%u,\"nextAttemptAt\":",
-                   wh_delivery_status_name(d->status), (unsigned)d->attempts);
-    whi_api_put_time(b, d->status == WH_DELIVERY_PENDING ? d->next_attempt_at : 0);
-    whi_buf_puts(b, ",\"lastStatus\":");
-    if (d->last_status)
-        whi_buf_printf(b, "%d", d->last_status);
-    else
-        whi_buf_puts(b, "null");
-    whi_buf_puts(b, ",\"lastError\":");
-    PUT_STR(b, d->last_error);
-    whi_buf_puts(b, ",\"idempotencyKey\":");
-    PUT_STR(b, d->idempotency_key);
-    whi_buf_printf(b, ",\"method\":\"%s\",\"url\":", wh_method_name(d->method));
-    PUT_STR(b, d->url);
-    whi_buf_puts(b, ",\"createdAt\":");
-    whi_api_put_time(b, d->created_at);
-    whi_buf_puts(b, ",\"updatedAt\":");
-    whi_api_put_time(b, d->updated_at);
+    whi_buf_putc(b, '{');
+    whi_delivery_json_members(b, d, false);
     whi_buf_puts(b, ",\"attemptLog\":");
     int rc = put_attempts(b, st, d->id);
     whi_buf_putc(b, '}');
@@ -211,7 +126,7 @@ int whi_api_deliveries_list(api_ctx *c)
     wh_store *st = wh_hub_store(c->api->hub);
     dlv_list l = {NULL, 0, 0, WH_OK};
     size_t total = 0;
-    int rc = st->delivery_list(st, &q, &total, collect, &l);
+    int rc = wh_store_delivery_list(st, &q, &total, collect, &l);
     if (rc == WH_OK) rc = l.rc;
     whi_buf b = WHI_BUF_INIT;
     whi_buf_puts(&b, "{\"deliveries\":[");
@@ -236,7 +151,7 @@ static int load_own_delivery(api_ctx *c, const char *id, dlv_list *out, wh_statu
 {
     if (whi_check_id(id)) return WH_ENOTFOUND;
     wh_store *st = wh_hub_store(c->api->hub);
-    int rc = st->delivery_get(st, id, collect, out);
+    int rc = wh_store_delivery_get(st, id, collect, out);
     if (rc == WH_OK) rc = out->rc;
     if (rc == WH_OK && out->n != 1) rc = WH_ENOTFOUND;
     wh_subscription *sub = NULL;
@@ -268,7 +183,7 @@ int whi_api_delivery_retry(api_ctx *c)
     /* Answer with the delivery as it is now (pending again). */
     dlv_list now = {NULL, 0, 0, WH_OK};
     wh_store *st = wh_hub_store(c->api->hub);
-    rc = st->delivery_get(st, id, collect, &now);
+    rc = wh_store_delivery_get(st, id, collect, &now);
     if (rc == WH_OK) rc = now.rc;
     whi_buf b = WHI_BUF_INIT;
     if (rc == WH_OK && now.n != 1) /* deleted meanwhile */

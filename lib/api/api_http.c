@@ -383,17 +383,6 @@ int whi_api_fail(api_ctx *c, int rc)
     }
 }
 
-void whi_api_put_time(whi_buf *b, wh_time_ms at)
-{
-    if (!at) {
-        whi_buf_puts(b, "null");
-        return;
-    }
-    char t[WHI_RFC3339_MAX];
-    whi_rfc3339_format(at, 0, t);
-    whi_buf_printf(b, "\"%s\"", t);
-}
-
 static void ctx_free(api_ctx *c)
 {
     for (size_t i = 0; i < c->nsegs; i++)

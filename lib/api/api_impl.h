@@ -11,6 +11,21 @@
 #include "hashmap.h"
 #include "webhooks/api.h"
 
+/* The API's settings (set with wh_api_set_*), every default filled in. */
+typedef struct wh_api_options {
+    wh_api_auth_cb auth;
+    void *auth_user_data;
+    int reveal_secrets;
+    size_t max_body_bytes;
+    unsigned int allowed_methods;
+    size_t default_page_limit;
+    size_t max_page_limit;
+    wh_time_ms secret_overlap_ms;
+    int server_ids;
+    wh_log_cb log;
+    void *log_user_data;
+} wh_api_options;
+
 struct cJSON;
 
 #define WHI_API_KEY_MAX         4096 /* longest credential accepted */
@@ -118,8 +133,6 @@ int whi_api_fail(api_ctx *c, int rc);
 int whi_api_error(api_ctx *c, int status, int code, const char *fmt, ...) WHI_PRINTF(4, 5);
 /* Build the response from the context (headers, body) into resp; frees the context. */
 int whi_api_finish(api_ctx *c, wh_api_response *resp);
-/* Append an RFC 3339 UTC time, or null for 0. */
-void whi_api_put_time(whi_buf *b, wh_time_ms at);
 
 /* api_auth.c */
 /* Find the principal of the request: WH_OK, or the answer (401/500) is set. */

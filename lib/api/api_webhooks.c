@@ -117,7 +117,7 @@ int whi_api_webhooks_list(api_ctx *c)
     whi_buf_puts(&b, "{\"webhooks\":[");
     list_ctx l = {&b, c->opts.reveal_secrets ? WH_JSON_SECRETS : 0, 0, WH_OK};
     wh_store *st = wh_hub_store(c->api->hub);
-    rc = st->sub_list(st, c->owner, limit, page, &total, list_one, &l);
+    rc = wh_store_subscription_list(st, c->owner, limit, page, &total, list_one, &l);
     if (rc == WH_OK) rc = l.rc;
     whi_buf_printf(&b, "],\"page\":%zu,\"limit\":%zu,\"total\":%zu}", page, limit, total);
     size_t len = 0;
@@ -332,7 +332,7 @@ static int reply_rotated(api_ctx *c, const wh_subscription *sub, const char *sec
     whi_buf_puts(&b, ",\"secret\":");
     whi_json_escape(&b, secret, strlen(secret), true);
     whi_buf_puts(&b, ",\"previousSecretsExpireAt\":");
-    whi_api_put_time(&b, previous_expiry(sub));
+    whi_json_time(&b, previous_expiry(sub));
     whi_buf_putc(&b, '}');
     size_t len = 0;
     char *body = whi_buf_detach(&b, &len);
@@ -415,7 +415,7 @@ int whi_api_webhook_test(api_ctx *c)
         wh_delivery_query q = WH_DELIVERY_QUERY_INIT;
         q.subscription_id = c->segs[1];
         q.since = queued_at;
-        st->delivery_list(st, &q, NULL, find_delivery, &f);
+        wh_store_delivery_list(st, &q, NULL, find_delivery, &f);
         whi_buf b = WHI_BUF_INIT;
         whi_buf_puts(&b, "{\"id\":");
         whi_json_escape(&b, wh_event_id(ev), strlen(wh_event_id(ev)), true);

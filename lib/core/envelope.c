@@ -5,6 +5,7 @@
 #include "event_impl.h"
 #include "subscription_impl.h"
 #include "template_impl.h"
+#include "webhooks/envelope.h"
 #include "error.h"
 #include "buf.h"
 #include "rfc3339.h"
@@ -47,7 +48,7 @@ int whi_render_default_body_buf(const wh_event *ev, const wh_subscription *sub, 
     return b->failed ? whi_error_oom() : WH_OK;
 }
 
-int wh_render_default_body(const wh_event *ev, const wh_subscription *sub, char **out, size_t *len)
+int wh_envelope_render(const wh_event *ev, const wh_subscription *sub, char **out, size_t *len)
 {
     if (out) *out = NULL;
     if (!ev || !out) return whi_error(WH_EINVAL, "event and out must not be NULL");

@@ -57,59 +57,24 @@ void whi_hub_notify_disabled(wh_hub *h)
     }
 }
 
-/* Fill defaults for zero members and check the rest. */
-static int check_options(wh_hub_options *o)
-{
-    wh_hub_options d = WH_HUB_OPTIONS_INIT;
-    if (o->version < 1)
-        return whi_error(WH_EINVAL, "hub options: version must be set (WH_HUB_OPTIONS_INIT)");
-    if (!o->max_in_flight) o->max_in_flight = d.max_in_flight;
-    if (!o->max_in_flight_per_subscription)
-        o->max_in_flight_per_subscription = d.max_in_flight_per_subscription;
-    if (!o->connect_timeout_ms) o->connect_timeout_ms = d.connect_timeout_ms;
-    if (!o->total_timeout_ms) o->total_timeout_ms = d.total_timeout_ms;
-    if (!o->max_response_bytes) o->max_response_bytes = d.max_response_bytes;
-    if (!o->max_body_bytes) o->max_body_bytes = d.max_body_bytes;
-    if (!o->lease_ms) o->lease_ms = o->total_timeout_ms + 30000;
-    if (o->jitter_percent < 0 || o->jitter_percent > 100)
-        return whi_error(WH_EINVAL, "hub options: jitter_percent must be 0..100");
-    if (o->allow_cidr_count && !o->allow_cidrs)
-        return whi_error(WH_EINVAL, "hub options: allow_cidrs is NULL");
-    if (o->default_retry_count > WH_MAX_RETRY_STEPS ||
-        (o->default_retry_count && !o->default_retry_schedule))
-        return whi_error(WH_EINVAL, "hub options: default_retry_schedule must hold 1..%d delays",
-                         WH_MAX_RETRY_STEPS);
-    for (size_t i = 0; i < o->default_retry_count; i++)
-        if (o->default_retry_schedule[i] > WH_MAX_RETRY_DELAY_S)
-            return whi_error(WH_EINVAL, "hub options: retry delays must be 0..%d seconds",
-                             WH_MAX_RETRY_DELAY_S);
-    return WH_OK;
-}
-
-/* Keep the hub's own copy of the default retry schedule. */
-static int copy_default_retry(wh_hub *h)
-{
-    size_t n = h->opts.default_retry_count;
-    if (n && !(h->default_retry = whi_malloc(n * sizeof(uint32_t)))) return whi_error_oom();
-    if (n) memcpy(h->default_retry, h->opts.default_retry_schedule, n * sizeof(uint32_t));
-    h->opts.default_retry_schedule = h->default_retry;
-    return WH_OK;
-}
-
-static int setup_guard(wh_hub *h)
-{
-    int rc = wh_urlguard_new(&h->guard);
-    for (size_t i = 0; rc == WH_OK && i < h->opts.allow_cidr_count; i++)
-        rc = wh_urlguard_allow_cidr(h->guard, h->opts.allow_cidrs[i]);
-    if (rc == WH_OK) rc = wh_urlguard_set_require_https(h->guard, h->opts.require_https);
-    h->opts.allow_cidrs = NULL; /* the guard keeps its own copy */
-    h->opts.allow_cidr_count = 0;
-    return rc;
-}
-
 static int connect_check(const struct sockaddr *addr, size_t len, void *ud)
 {
     return wh_urlguard_check_sockaddr(ud, addr, len);
+}
+
+/* The libcurl transport the hub makes when given none. */
+static int make_transport(wh_hub *h)
+{
+    wh_curl_options *co;
+    int rc = wh_curl_options_new(&co);
+    if (rc == WH_OK) rc = wh_curl_options_set_connect_timeout_ms(co, h->opts.connect_timeout_ms);
+    if (rc == WH_OK) rc = wh_curl_options_set_total_timeout_ms(co, h->opts.total_timeout_ms);
+    if (rc == WH_OK)
+        rc = wh_curl_options_set_max_idle_connections(co, h->opts.max_idle_connections);
+    if (rc == WH_OK && h->opts.ca_file) rc = wh_curl_options_set_ca_file(co, h->opts.ca_file);
+    if (rc == WH_OK) rc = wh_transport_curl_new(&h->transport, co);
+    wh_curl_options_free(co);
+    return rc;
 }
 
 static int setup_ports(wh_hub *h)
@@ -120,14 +85,9 @@ static int setup_ports(wh_hub *h)
     if (!h->store && (rc = wh_store_memory_new(&h->store)) != WH_OK) return rc;
     h->transport = h->opts.transport;
     h->own_transport = h->opts.own_transport || !h->transport;
-    if (!h->transport) {
-        wh_curl_options co = WH_CURL_OPTIONS_INIT;
-        co.connect_timeout_ms = h->opts.connect_timeout_ms;
-        co.total_timeout_ms = h->opts.total_timeout_ms;
-        if ((rc = wh_transport_curl_new(&h->transport, &co)) != WH_OK) return rc;
-    }
+    if (!h->transport && (rc = make_transport(h)) != WH_OK) return rc;
     if (h->transport->set_connect_check)
-        rc = h->transport->set_connect_check(h->transport, connect_check, h->guard);
+        rc = h->transport->set_connect_check(h->transport, connect_check, h->opts.guard);
     h->opts.store = NULL;
     h->opts.transport = NULL;
     return rc;
@@ -135,21 +95,17 @@ static int setup_ports(wh_hub *h)
 
 static int setup(wh_hub *h, const wh_hub_options *opts)
 {
-    wh_hub_options d = WH_HUB_OPTIONS_INIT;
-    h->opts = opts ? *opts : d;
-    int rc = check_options(&h->opts);
-    if (rc == WH_OK) rc = copy_default_retry(h);
+    int rc = opts ? whi_hub_options_copy(&h->opts, opts) : whi_hub_options_init(&h->opts);
     if (rc != WH_OK) return rc;
-    char ua[64];
-    snprintf(ua, sizeof(ua), "libwebhooks/%s", WH_VERSION_STRING);
-    if (!(h->user_agent = whi_strdup(h->opts.user_agent ? h->opts.user_agent : ua)))
-        return whi_error_oom();
-    if (!whi_header_value_ok(h->user_agent))
-        return whi_error(WH_EINVAL, "hub options: user_agent must not contain CR, LF or NUL");
-    h->opts.user_agent = h->user_agent;
+    if (!h->opts.lease_ms) h->opts.lease_ms = h->opts.total_timeout_ms + 30000;
+    if (!h->opts.user_agent) {
+        char ua[64];
+        snprintf(ua, sizeof(ua), "libwebhooks/%s", WH_VERSION_STRING);
+        if ((rc = whi_str_replace(&h->opts.user_agent, ua)) != WH_OK) return rc;
+    }
     if ((h->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
         return whi_error(WH_EIO, "hub: cannot create an eventfd");
-    if ((rc = setup_guard(h)) != WH_OK || (rc = setup_ports(h)) != WH_OK) return rc;
+    if ((rc = setup_ports(h)) != WH_OK) return rc;
     if ((rc = wh_matcher_new(&h->matcher)) != WH_OK ||
         (rc = wh_match_result_new(&h->result)) != WH_OK)
         return rc;
@@ -192,7 +148,6 @@ void wh_hub_free(wh_hub *h)
     wh_matcher_free(h->matcher);
     wh_match_result_free(h->result);
     if (h->store && h->own_store) wh_store_free(h->store);
-    wh_urlguard_free(h->guard);
     while (h->notices) {
         hub_notice *n = h->notices;
         h->notices = n->next;
@@ -201,8 +156,7 @@ void wh_hub_free(wh_hub *h)
         whi_free(n);
     }
     if (h->wake_fd >= 0) close(h->wake_fd);
-    whi_free(h->user_agent);
-    whi_free(h->default_retry);
+    whi_hub_options_clear(&h->opts);
     pthread_mutex_destroy(&h->lock);
     pthread_mutex_destroy(&h->run_lock);
     whi_free(h);

@@ -76,7 +76,8 @@ static void render(wh_hub *h, const hub_sub *hs, const wh_event *ev, draft *dr)
         draft_fail(dr, "url");
     } else if (whi_template_render_url_buf(hs->url, ev, s->id, &dr->url) != WH_OK) {
         draft_fail(dr, "url");
-    } else if (strstr(s->url, "{{") && wh_urlguard_check_url(h->guard, dr->url.data) != WH_OK) {
+    } else if (strstr(s->url, "{{") &&
+               wh_urlguard_check_url(h->opts.guard, dr->url.data) != WH_OK) {
         draft_fail(dr, "url");
     } else if (render_headers(hs, ev, &dr->headers) != WH_OK) {
         draft_fail(dr, "headers");

@@ -6,10 +6,13 @@
 #include <pthread.h>
 
 #include "event_impl.h"
+#include "hub_options.h"
 #include "retry.h"
 #include "compiler.h"
 #include "hashmap.h"
 #include "webhooks/hub.h"
+#include "webhooks/sys/store.h"
+#include "webhooks/sys/transport.h"
 #include "webhooks/match.h"
 #include "webhooks/template.h"
 #include "webhooks/urlguard.h"
@@ -52,13 +55,10 @@ typedef struct hub_notice {
 struct wh_hub {
     pthread_mutex_t lock;
     pthread_mutex_t run_lock; /* one wh_hub_run at a time */
-    wh_hub_options opts;      /* copied; strings below are the hub's own copies */
-    char *user_agent;
-    uint32_t *default_retry; /* copy of opts.default_retry_schedule */
+    wh_hub_options opts;      /* the hub's own copy (strings and guard included) */
     wh_store *store;
     wh_transport *transport;
     bool own_store, own_transport;
-    wh_urlguard *guard;
     wh_matcher *matcher;
     wh_match_result *result;
     whi_id_clock id_clock; /* delivery ids sort in the order they are made (under the lock) */

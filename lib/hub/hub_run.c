@@ -140,7 +140,7 @@ static int build_headers(wh_hub *h, const hub_sub *hs, const wh_delivery *d, wh_
     const cJSON *item;
     cJSON_ArrayForEach(item, custom) has_ct |= whi_strcasecmp(item->string, "Content-Type") == 0;
     if (!has_ct) add_line(rt, "Content-Type", "application/json");
-    add_line(rt, "User-Agent", h->user_agent);
+    add_line(rt, "User-Agent", h->opts.user_agent);
     whi_signed sig;
     int rc = whi_sign_subscription(&sig, hs->sub, d->idempotency_key, now / 1000, d->body,
                                    d->body_len, now);
@@ -432,5 +432,30 @@ int wh_hub_pollfds(wh_hub *h, wh_pollfd *fds, size_t max, size_t *count)
     if (h->transport->pollfds)
         h->transport->pollfds(h->transport, max ? fds + 1 : NULL, max ? max - 1 : 0, &n, &tto);
     if (count) *count = n + 1;
+    return WH_OK;
+}
+
+/* wh_hub_pollfds as two int arrays, for bindings that cannot mirror wh_pollfd. */
+int wh_hub_pollfds_flat(wh_hub *hub, int *fds, int *events, size_t max, size_t *count)
+{
+    if (!hub || (max && (!fds || !events)))
+        return whi_error(WH_EINVAL, "hub, fds and events must not be NULL");
+    /* Ask for the count first so the scratch array is only as large as needed. */
+    size_t need = 0;
+    int rc = wh_hub_pollfds(hub, NULL, 0, &need);
+    if (rc != WH_OK) return rc;
+    size_t n = need < max ? need : max;
+    wh_pollfd *tmp = n ? whi_calloc(n, sizeof(*tmp)) : NULL;
+    if (n && !tmp) return whi_error_oom();
+    if (n && (rc = wh_hub_pollfds(hub, tmp, n, &need)) != WH_OK) {
+        whi_free(tmp);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        fds[i] = tmp[i].fd;
+        events[i] = tmp[i].events;
+    }
+    whi_free(tmp);
+    if (count) *count = need;
     return WH_OK;
 }

@@ -56,7 +56,8 @@ int whi_hub_check_sub(wh_hub *h, const wh_subscription *sub)
     int rc = wh_subscription_validate(sub);
     if (rc != WH_OK) return rc;
     /* A URL with placeholders in its host is checked after rendering, at delivery time. */
-    if (sub->url && !strstr(sub->url, "{{") && wh_urlguard_check_url(h->guard, sub->url) != WH_OK) {
+    if (sub->url && !strstr(sub->url, "{{") &&
+        wh_urlguard_check_url(h->opts.guard, sub->url) != WH_OK) {
         char why[256];
         whi_strlcpy(why, wh_error_last()->message, sizeof(why));
         whi_error_begin();
@@ -218,7 +219,7 @@ static int apply_default_retry(const wh_hub *h, wh_subscription *sub)
     if (!sub->retry_enabled_set && h->opts.default_retry_off)
         rc = wh_subscription_set_retry_enabled(sub, 0);
     if (rc == WH_OK && !sub->retry_schedule_set && h->opts.default_retry_count)
-        rc = wh_subscription_set_retry_schedule(sub, h->opts.default_retry_schedule,
+        rc = wh_subscription_set_retry_schedule(sub, h->opts.default_retry,
                                                 h->opts.default_retry_count);
     return rc;
 }

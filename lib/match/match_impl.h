@@ -29,6 +29,7 @@
 
 #include <stdbool.h>
 #include "hashmap.h"
+#include "rules.h"
 #include "webhooks/match.h"
 
 typedef struct whi_mentry whi_mentry;
@@ -460,8 +461,6 @@ bool whi_mfilter_passes(const whi_mfilter *f, whi_evfilter *ef);
 bool whi_inline_passes(uint64_t tag, const whi_evfilter *ef);
 /* The i-th string kept in f (products, then identifiers, then the source). */
 const char *whi_mfilter_string(const whi_mfilter *f, size_t i);
-bool whi_sub_passes_filters(const wh_subscription *sub, const wh_event *ev);
-bool whi_sub_listens(const wh_subscription *sub, const wh_event *ev);
 /* Grow r's capacity (sets r->failed on ENOMEM and returns false). */
 bool whi_result_grow(wh_match_result *r);
 /* Grow r's capacity to at least need hits (the same on failure). */

@@ -1,4 +1,5 @@
-/* The matching rules themselves (pure predicates), result ordering, and the linear scan. */
+/* The index's hashed filters, result ordering, and the linear scan (the rules are in
+ * lib/core/rules.c). */
 #include <stdbool.h>
 #include <string.h>
 
@@ -10,74 +11,6 @@
 #include "strvec.h"
 #include "compiler.h"
 #include "hashmap.h"
-
-/* ---- event-type patterns ---- */
-
-static size_t seg_len(const char *s)
-{
-    const char *dot = strchr(s, '.');
-    return dot ? (size_t)(dot - s) : strlen(s);
-}
-
-static bool is_seg(const char *s, size_t len, const char *what)
-{
-    return len == strlen(what) && memcmp(s, what, len) == 0;
-}
-
-int wh_event_type_matches(const char *pattern, const char *type)
-{
-    if (!pattern || !type || !*type) return 0;
-    if (strcmp(pattern, "*") == 0 || strcmp(pattern, "**") == 0) return 1;
-    const char *p = pattern, *t = type;
-    for (;;) {
-        size_t pl = seg_len(p);
-        bool plast = p[pl] == '\0';
-        if (is_seg(p, pl, "**") && plast) return *t != '\0'; /* one or more segments remain */
-        if (*t == '\0') return 0;
-        size_t tl = seg_len(t);
-        if (!is_seg(p, pl, "*") && (pl != tl || memcmp(p, t, pl) != 0)) return 0;
-        bool tlast = t[tl] == '\0';
-        if (plast || tlast) return plast && tlast;
-        p += pl + 1;
-        t += tl + 1;
-    }
-}
-
-/* ---- filters and listening ---- */
-
-static bool any_listed(const whi_strvec *have, const whi_strvec *allowed)
-{
-    for (size_t i = 0; i < have->n; i++)
-        if (whi_strvec_contains(allowed, have->v[i])) return true;
-    return false;
-}
-
-bool whi_sub_passes_filters(const wh_subscription *sub, const wh_event *ev)
-{
-    if (sub->status != WH_STATUS_ACTIVE) return false;
-    const whi_strvec *products = &sub->lists[WH_LIST_PRODUCTS];
-    if (products->n && !any_listed(&ev->products, products)) return false;
-    const whi_strvec *idents = &sub->lists[WH_LIST_IDENTIFIERS];
-    if (idents->n && !(ev->identifier && whi_strvec_contains(idents, ev->identifier))) return false;
-    if (sub->source && !(ev->source && strcmp(sub->source, ev->source) == 0)) return false;
-    return true;
-}
-
-bool whi_sub_listens(const wh_subscription *sub, const wh_event *ev)
-{
-    const whi_strvec *events = &sub->lists[WH_LIST_EVENTS];
-    for (size_t i = 0; i < events->n; i++)
-        if (wh_event_type_matches(events->v[i], ev->type)) return true;
-    if (!sub->entity || !ev->entity || strcmp(sub->entity, ev->entity) != 0) return false;
-    const whi_strvec *actions = &sub->lists[WH_LIST_ACTIONS];
-    return actions->n == 0 || (ev->action && whi_strvec_contains(actions, ev->action));
-}
-
-int wh_subscription_matches(const wh_subscription *sub, const wh_event *ev)
-{
-    if (!sub || !ev || !ev->type) return 0;
-    return whi_sub_listens(sub, ev) && whi_sub_passes_filters(sub, ev);
-}
 
 /* ---- the index's hashed filters ---- */
 

@@ -2,8 +2,8 @@
  * The store's listings as JSON text, for bindings: the wh_store vtable's members are function
  * pointers inside a struct, which ctypes or koffi cannot call without mirroring its layout, and
  * their results arrive through callbacks with struct arguments. These wrappers call the members
- * and hand back one JSON document (free with wh_free). Also wh_store_purge, and the SQLite
- * store's options as JSON.
+ * and hand back one JSON document (free with wh_free), written by record_json.c like every other
+ * JSON view of these records.
  *
  * The JSON is written inside the store's callbacks (which may hold the store's lock), so it only
  * builds text there and never calls the store back.
@@ -12,126 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "alloc.h"
 #include "error.h"
 #include "buf.h"
-#include "rfc3339.h"
-#include "encode.h"
-#include "text.h"
-#include "problems.h"
-#include "json.h"
-#include "webhooks/store.h"
-
-/* ---- JSON pieces ---- */
-
-static void put_time(whi_buf *b, wh_time_ms at)
-{
-    if (!at) {
-        whi_buf_puts(b, "null");
-        return;
-    }
-    char t[WHI_RFC3339_MAX];
-    whi_rfc3339_format(at, 0, t);
-    whi_buf_printf(b, "\"%s\"", t);
-}
-
-static void put_str(whi_buf *b, const char *s)
-{
-    if (s)
-        whi_json_escape(b, s, strlen(s), true);
-    else
-        whi_buf_puts(b, "null");
-}
-
-/* Bytes as a JSON string when they are valid UTF-8 without NUL, else base64 under key64. */
-static void put_bytes(whi_buf *b, const char *key, const char *key64, const char *s, size_t len)
-{
-    if (!s) len = 0;
-    if (whi_utf8_valid(s ? s : "", len) && (!len || !memchr(s, '\0', len))) {
-        whi_buf_printf(b, ",\"%s\":", key);
-        whi_json_escape(b, s ? s : "", len, true);
-        return;
-    }
-    whi_buf_printf(b, ",\"%s\":\"", key64);
-    size_t n = whi_base64_encoded_len(len);
-    if (whi_buf_reserve(b, n + 1) != WH_OK) return;
-    b->len += whi_base64_encode(s, len, b->data + b->len); /* writes its NUL too */
-    whi_buf_putc(b, '"');
-}
-
-static void put_status(whi_buf *b, const char *key, int status)
-{
-    if (status)
-        whi_buf_printf(b, ",\"%s\":%d", key, status);
-    else
-        whi_buf_printf(b, ",\"%s\":null", key);
-}
-
-/* The fields every delivery shows; wh_store_delivery_get_json adds headers and body. */
-static void put_delivery(whi_buf *b, const wh_delivery *d, bool full)
-{
-    whi_buf_puts(b, "{\"id\":");
-    put_str(b, d->id);
-    whi_buf_puts(b, ",\"subscriptionId\":");
-    put_str(b, d->subscription_id);
-    whi_buf_puts(b, ",\"ownerId\":");
-    put_str(b, d->owner_id);
-    whi_buf_puts(b, ",\"eventId\":");
-    put_str(b, d->event_id);
-    whi_buf_puts(b, ",\"eventType\":");
-    put_str(b, d->event_type);
-    whi_buf_puts(b, ",\"idempotencyKey\":");
-    put_str(b, d->idempotency_key);
-    const char *method = wh_method_name(d->method), *status = wh_delivery_status_name(d->status);
-    whi_buf_printf(b, ",\"method\":\"%s\",\"url\":", method ? method : "?");
-    put_str(b, d->url);
-    whi_buf_printf(b, ",\"status\":\"%s\",\"attempts\":%u", status ? status : "?",
-                   (unsigned)d->attempts);
-    put_status(b, "lastStatus", d->last_status);
-    whi_buf_puts(b, ",\"lastError\":");
-    put_str(b, d->last_error);
-    whi_buf_puts(b, ",\"nextAttemptAt\":");
-    put_time(b, d->status == WH_DELIVERY_PENDING ? d->next_attempt_at : 0);
-    whi_buf_puts(b, ",\"leaseUntil\":");
-    put_time(b, d->status == WH_DELIVERY_IN_FLIGHT ? d->lease_until : 0);
-    whi_buf_puts(b, ",\"eventTime\":");
-    put_time(b, d->event_time);
-    whi_buf_puts(b, ",\"createdAt\":");
-    put_time(b, d->created_at);
-    whi_buf_puts(b, ",\"updatedAt\":");
-    put_time(b, d->updated_at);
-    whi_buf_printf(b, ",\"bodyLength\":%zu", d->body_len);
-    if (full) {
-        /* Stored headers are a JSON object's text; anything else is shown as a string. */
-        cJSON *h = d->headers ? cJSON_Parse(d->headers) : NULL;
-        if (cJSON_IsObject(h))
-            whi_buf_printf(b, ",\"headers\":%s", d->headers);
-        else
-            whi_buf_puts(b, ",\"headers\":{}");
-        cJSON_Delete(h);
-        put_bytes(b, "body", "bodyBase64", d->body, d->body_len);
-    }
-    whi_buf_putc(b, '}');
-}
-
-static void put_attempt(whi_buf *b, const wh_attempt *a)
-{
-    whi_buf_puts(b, "{\"deliveryId\":");
-    put_str(b, a->delivery_id);
-    whi_buf_puts(b, ",\"subscriptionId\":");
-    put_str(b, a->subscription_id);
-    whi_buf_printf(b, ",\"number\":%u,\"startedAt\":", (unsigned)a->number);
-    put_time(b, a->started_at);
-    whi_buf_printf(b, ",\"durationMs\":%u", (unsigned)a->duration_ms);
-    put_status(b, "httpStatus", a->http_status);
-    put_status(b, "errorCode", a->error_code);
-    whi_buf_puts(b, ",\"error\":");
-    put_str(b, a->error);
-    put_bytes(b, "response", "responseBase64", a->response, a->response_len);
-    whi_buf_putc(b, '}');
-}
+#include "record_json.h"
+#include "webhooks/sys/store.h"
 
 /* ---- listings ---- */
 
@@ -163,7 +48,9 @@ static int on_delivery(const wh_delivery *d, void *ud)
 {
     list_ctx *l = ud;
     comma(l);
-    put_delivery(l->b, d, l->flags != 0);
+    whi_buf_putc(l->b, '{');
+    whi_delivery_json_members(l->b, d, l->flags != 0);
+    whi_buf_putc(l->b, '}');
     return 0;
 }
 
@@ -171,7 +58,7 @@ static int on_attempt(const wh_attempt *a, void *ud)
 {
     list_ctx *l = ud;
     comma(l);
-    put_attempt(l->b, a);
+    whi_attempt_json(l->b, a);
     return 0;
 }
 
@@ -257,70 +144,4 @@ int wh_store_attempt_list_json(wh_store *s, const char *delivery_id, const char 
     size_t total = 0;
     rc = s->attempt_list(s, delivery_id, subscription_id, limit, page, &total, on_attempt, &l);
     return finish(&b, rc, page, limit, total, json_out);
-}
-
-int wh_store_purge(wh_store *s, wh_time_ms older_than, size_t *removed)
-{
-    if (removed) *removed = 0;
-    if (!s) return whi_error(WH_EINVAL, "store must not be NULL");
-    return s->purge(s, older_than, removed);
-}
-
-/* ---- the SQLite store's options ---- */
-
-static void sqlite_option(const cJSON *item, wh_sqlite_options *o, whi_problems *p)
-{
-    const char *k = item->string;
-    double d = cJSON_IsNumber(item) ? item->valuedouble : -1;
-    bool whole = cJSON_IsNumber(item) && d >= 0 && d <= 4294967295.0 && d == (double)(uint64_t)d;
-    if (!strcmp(k, "busyTimeoutMs")) {
-        if (whole && d <= 2147483647.0)
-            o->busy_timeout_ms = (int)d;
-        else
-            whi_problem(p, "busyTimeoutMs: must be a whole number from 0 to 2147483647");
-    } else if (!strcmp(k, "maxPageCount")) {
-        if (whole && d <= 4294967295.0)
-            o->max_page_count = (uint32_t)d;
-        else
-            whi_problem(p, "maxPageCount: must be a whole number from 0 to 4294967295");
-    } else if (!strcmp(k, "readOnly")) {
-        if (cJSON_IsBool(item))
-            o->read_only = cJSON_IsTrue(item);
-        else
-            whi_problem(p, "readOnly: must be true or false");
-    } else if (!strcmp(k, "synchronous")) {
-        const char *v = cJSON_IsString(item) ? item->valuestring : "";
-        if (!strcmp(v, "full") || !strcmp(v, "normal"))
-            o->synchronous = v[0] == 'f' ? WH_SQLITE_SYNC_FULL : WH_SQLITE_SYNC_NORMAL;
-        else
-            whi_problem(p, "synchronous: must be \"full\" or \"normal\"");
-    } else {
-        whi_problem(p, "%s: unknown option", k);
-    }
-}
-
-int wh_store_sqlite_open_json(wh_store **out, const char *path, const char *options_json)
-{
-    if (out) *out = NULL;
-    wh_sqlite_options o = WH_SQLITE_OPTIONS_INIT;
-    if (!options_json || !options_json[0]) return wh_store_sqlite_new(out, path, &o);
-    cJSON *root;
-    int rc = whi_json_parse(options_json, strlen(options_json), 0, &root);
-    if (rc != WH_OK) return rc;
-    whi_problems p = {0};
-    if (!cJSON_IsObject(root)) {
-        whi_problem(&p, "the JSON document must be an object");
-    } else {
-        const cJSON *item;
-        cJSON_ArrayForEach(item, root) sqlite_option(item, &o, &p);
-    }
-    cJSON_Delete(root);
-    if (p.count) {
-        char msg[320];
-        snprintf(msg, sizeof(msg), "SQLite store options: %s%s",
-                 p.list.n ? p.list.v[0] : "out of memory",
-                 p.count > 1 ? " (and more: see the details)" : "");
-        return whi_problems_fail(&p, WH_EINVAL, msg);
-    }
-    return wh_store_sqlite_new(out, path, &o);
 }

@@ -3,6 +3,7 @@
  * even WH_ENOMEM, never allocates and never fails.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -129,35 +130,50 @@ const char *wh_error_last_detail(size_t i)
     return i < e->details_count ? e->details[i] : NULL;
 }
 
+/* One row per code, in the order of their values (0, -1, -2, ...): the name bindings show and the
+ * fixed text, from one table so that the two never disagree. */
+static const struct {
+    const char *name;
+    const char *text;
+} ERRORS[] = {
+    {"WH_OK", "success"},
+    {"WH_EINVAL", "invalid argument"},
+    {"WH_ENOTFOUND", "not found"},
+    {"WH_ECONFLICT", "conflict"},
+    {"WH_ENOMEM", "out of memory"},
+    {"WH_EUNAUTHORIZED", "unauthorized"},
+    {"WH_EFORBIDDEN", "forbidden"},
+    {"WH_ETOOLARGE", "too large"},
+    {"WH_EIO", "I/O error"},
+    {"WH_ESTATE", "invalid state"},
+    {"WH_EUNSUPPORTED", "unsupported"},
+    {"WH_ETIMEOUT", "timed out"},
+    {"WH_ERENDER", "template rendering failed"},
+    {"WH_ESIG_MISSING", "signature header missing"},
+    {"WH_ESIG_MALFORMED", "signature header malformed"},
+    {"WH_ESIG_MISMATCH", "signature mismatch"},
+    {"WH_ESIG_TOO_OLD", "signature timestamp too old"},
+    {"WH_ESIG_TOO_NEW", "signature timestamp too new"},
+    {"WH_ECORRUPT", "stored data corrupt"},
+    {"WH_EFULL", "storage full"},
+    {"WH_EREADONLY", "storage read-only"},
+    {"WH_EVERSION", "stored data from a newer version"},
+    {"WH_EREFUSED", "destination refused by policy"},
+    {"WH_EBUSY", "resource busy"},
+    {"WH_ETRANSPORT", "transport failure"},
+};
+
+static bool known(int code)
+{
+    return code <= 0 && (size_t)(-(long)code) < WHI_ARRAY_LEN(ERRORS);
+}
+
 const char *wh_strerror(int code)
 {
-    static const char *const text[] = {
-        "success",
-        "invalid argument",
-        "not found",
-        "conflict",
-        "out of memory",
-        "unauthorized",
-        "forbidden",
-        "too large",
-        "I/O error",
-        "invalid state",
-        "unsupported",
-        "timed out",
-        "template rendering failed",
-        "signature header missing",
-        "signature header malformed",
-        "signature mismatch",
-        "signature timestamp too old",
-        "signature timestamp too new",
-        "stored data corrupt",
-        "storage full",
-        "storage read-only",
-        "stored data from a newer version",
-        "destination refused by policy",
-        "resource busy",
-        "transport failure",
-    };
-    if (code > 0 || (size_t)(-(long)code) >= WHI_ARRAY_LEN(text)) return "unknown error";
-    return text[-code];
+    return known(code) ? ERRORS[-code].text : "unknown error";
+}
+
+const char *wh_error_name(int code)
+{
+    return known(code) ? ERRORS[-code].name : "WH_EUNKNOWN";
 }

@@ -8,6 +8,8 @@
 #include "buf.h"
 #include "text.h"
 #include "json.h"
+#include "encode.h"
+#include "rfc3339.h"
 
 #define DEFAULT_MAX_JSON (16u * 1024 * 1024)
 
@@ -86,6 +88,40 @@ void whi_json_escape(whi_buf *b, const char *s, size_t len, bool quotes)
     }
     whi_buf_append(b, s + run, len - run);
     if (quotes) whi_buf_putc(b, '"');
+}
+
+void whi_json_str(whi_buf *b, const char *s)
+{
+    if (s)
+        whi_json_escape(b, s, strlen(s), true);
+    else
+        whi_buf_puts(b, "null");
+}
+
+void whi_json_time(whi_buf *b, wh_time_ms at)
+{
+    if (!at) {
+        whi_buf_puts(b, "null");
+        return;
+    }
+    char t[WHI_RFC3339_MAX];
+    whi_rfc3339_format(at, 0, t);
+    whi_buf_printf(b, "\"%s\"", t);
+}
+
+void whi_json_bytes(whi_buf *b, const char *key, const char *key64, const char *s, size_t len)
+{
+    if (!s) len = 0;
+    if (whi_utf8_valid(s ? s : "", len) && (!len || !memchr(s, '\0', len))) {
+        whi_buf_printf(b, "\"%s\":", key);
+        whi_json_escape(b, s ? s : "", len, true);
+        return;
+    }
+    whi_buf_printf(b, "\"%s\":\"", key64);
+    size_t n = whi_base64_encoded_len(len);
+    if (whi_buf_reserve(b, n + 1) != WH_OK) return;
+    b->len += whi_base64_encode(s, len, b->data + b->len); /* writes its NUL too */
+    whi_buf_putc(b, '"');
 }
 
 const cJSON *whi_json_field(const cJSON *obj, const char *const *names)

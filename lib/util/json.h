@@ -26,5 +26,12 @@ int whi_json_minify_copy(const char *text, size_t len, char **out);
 const struct cJSON *whi_json_field(const struct cJSON *obj, const char *const *names);
 /* Append s as a JSON string literal (with quotes) or, with quotes false, as string content. */
 void whi_json_escape(whi_buf *b, const char *s, size_t len, bool quotes);
+/* s as a JSON string literal, or null for NULL. */
+void whi_json_str(whi_buf *b, const char *s);
+/* A time as an RFC 3339 UTC string literal, or null for 0 (no time). */
+void whi_json_time(whi_buf *b, wh_time_ms at);
+/* "key":"<bytes>" when the bytes are valid UTF-8 without NUL, else "key64":"<base64>": the one
+ * way every record shows a body or a response. */
+void whi_json_bytes(whi_buf *b, const char *key, const char *key64, const char *s, size_t len);
 
 #endif /* WHI_UTIL_JSON_H */

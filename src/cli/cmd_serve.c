@@ -166,14 +166,15 @@ static int open_hub(const serve_args *a, wh_hub **hub)
     int rc = strcmp(a->db, ":memory:") == 0 ? wh_store_memory_new(&store)
                                             : wh_store_sqlite_open(&store, a->db);
     if (rc != WH_OK) return rc;
-    wh_hub_options o = WH_HUB_OPTIONS_INIT;
-    o.store = store;
-    o.own_store = 1;
-    o.allow_cidrs = a->cidrs;
-    o.allow_cidr_count = a->ncidrs;
-    o.log = log_line;
-    o.log_level = a->quiet ? WH_LOG_WARN : WH_LOG_INFO;
-    rc = wh_hub_new(hub, &o);
+    wh_hub_options *o = NULL;
+    rc = wh_hub_options_new(&o);
+    if (rc == WH_OK) rc = wh_hub_options_set_store(o, store, 1);
+    for (size_t i = 0; rc == WH_OK && i < a->ncidrs; i++)
+        rc = wh_hub_options_allow_cidr(o, a->cidrs[i]);
+    if (rc == WH_OK)
+        rc = wh_hub_options_set_log(o, log_line, a->quiet ? WH_LOG_WARN : WH_LOG_INFO, NULL);
+    if (rc == WH_OK) rc = wh_hub_new(hub, o);
+    wh_hub_options_free(o);
     if (rc != WH_OK) wh_store_free(store);
     return rc;
 }
@@ -188,14 +189,39 @@ static int load_catalogue(wh_api *api, const char *path)
     return rc;
 }
 
+/* --api-key KEY:OWNER:SCOPES: split at the first two ':' (so KEY and OWNER cannot hold ':'; the
+ * scopes may, as in "webhooks:read"), scopes as wh_api_scopes_parse. */
+static int add_key_spec(wh_api *api, const char *spec)
+{
+    const char *c1 = strchr(spec, ':');
+    const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c1 || !c2) {
+        fprintf(stderr, "webhooks serve: --api-key wants KEY:OWNER:SCOPE,SCOPE\n");
+        return WH_EINVAL;
+    }
+    char *key = strndup(spec, (size_t)(c1 - spec));
+    char *owner = strndup(c1 + 1, (size_t)(c2 - c1 - 1));
+    unsigned int scopes = 0;
+    int rc = key && owner ? wh_api_scopes_parse(c2 + 1, &scopes) : WH_ENOMEM;
+    if (rc == WH_OK && scopes == 0) {
+        fprintf(stderr, "webhooks serve: --api-key needs at least one scope\n");
+        rc = WH_EINVAL;
+    } else if (rc == WH_OK) {
+        rc = wh_api_add_key(api, key, owner, scopes);
+    }
+    if (key) explicit_bzero(key, strlen(key)); /* the key is a credential */
+    free(key);
+    free(owner);
+    return rc;
+}
+
 static int open_api(const serve_args *a, wh_hub *hub, wh_api **api)
 {
-    wh_api_options o = WH_API_OPTIONS_INIT;
-    o.reveal_secrets = a->reveal;
-    o.log = log_line;
-    int rc = wh_api_new(api, hub, &o);
+    int rc = wh_api_new(api, hub);
+    if (rc == WH_OK) rc = wh_api_set_reveal_secrets(*api, a->reveal);
+    if (rc == WH_OK) rc = wh_api_set_log(*api, log_line, NULL);
     for (size_t i = 0; rc == WH_OK && i < a->nkeys; i++)
-        rc = wh_api_add_key_spec(*api, a->keys[i]);
+        rc = add_key_spec(*api, a->keys[i]);
     if (rc == WH_OK && a->catalogue) rc = load_catalogue(*api, a->catalogue);
     return rc;
 }

@@ -21,6 +21,7 @@
 #include <webhooks.h>
 
 #include "bench_util.h"
+#include "wh_test_files.h"
 
 #define EVENTS     20000
 #define CONNS      16
@@ -141,16 +142,16 @@ static int count_one(const wh_delivery *d, void *ud)
  * hub until every delivery is done; deliveries per second (0 on failure). The store is freed. */
 static double hub_rate(const char *url, wh_store *store, int batch)
 {
-    static const char *const allow[] = {"127.0.0.0/8"};
-    wh_hub_options o = WH_HUB_OPTIONS_INIT;
-    o.store = store;
-    o.own_store = 1;
-    o.allow_cidrs = allow;
-    o.allow_cidr_count = 1;
-    o.max_in_flight = CONNS;
-    o.max_in_flight_per_subscription = CONNS;
+    wh_hub_options *o;
     wh_hub *hub;
-    if (wh_hub_new(&hub, &o) != WH_OK) return 0;
+    int rc = wh_hub_options_new(&o);
+    if (rc == WH_OK) rc = wh_hub_options_set_store(o, store, 1);
+    if (rc == WH_OK) rc = wh_hub_options_allow_cidr(o, "127.0.0.0/8");
+    if (rc == WH_OK) rc = wh_hub_options_set_max_in_flight(o, CONNS);
+    if (rc == WH_OK) rc = wh_hub_options_set_max_in_flight_per_subscription(o, CONNS);
+    if (rc == WH_OK) rc = wh_hub_new(&hub, o);
+    wh_hub_options_free(o);
+    if (rc != WH_OK) return 0;
     char json[512];
     snprintf(json, sizeof(json), "{\"url\":\"%s\",\"events\":[\"order.created\"]}", url);
     wh_subscription *sub;
@@ -166,7 +167,6 @@ static double hub_rate(const char *url, wh_store *store, int batch)
         wh_event_set_data(evs[k], g_body, BODY_BYTES);
     }
     double t0 = bench_now_s();
-    int rc = WH_OK;
     for (int i = 0; rc == WH_OK && i < EVENTS; i += batch) {
         for (int k = 0; k < batch; k++) {
             char id[32];
@@ -189,7 +189,7 @@ static double hub_rate(const char *url, wh_store *store, int batch)
     wh_delivery_query q = WH_DELIVERY_QUERY_INIT;
     q.status = WH_DELIVERY_SUCCEEDED;
     size_t done = 0;
-    store->delivery_list(store, &q, &done, count_one, NULL);
+    wh_store_delivery_list(store, &q, &done, count_one, NULL);
     wh_hub_free(hub);
     if (done != EVENTS) {
         fprintf(stderr, "bench: only %zu of %d delivered\n", done, EVENTS);
@@ -204,7 +204,7 @@ static wh_store *sqlite_store(const char *dir, const char *name, bool normal)
     char path[256];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     wh_store *st = NULL;
-    if (wh_store_sqlite_open_flags(&st, path, normal ? WH_SQLITE_FLAG_SYNC_NORMAL : 0) != WH_OK)
+    if (wh_test_sqlite_open(&st, path, normal ? WH_TEST_SQLITE_SYNC_NORMAL : 0) != WH_OK)
         fprintf(stderr, "bench: %s\n", wh_error_last()->message);
     return st;
 }

@@ -17,6 +17,7 @@
 
 #include "wh_test_files.h"
 #include <webhooks.h>
+#include <webhooks/sys/store.h> /* the store's members, measured one by one */
 
 #define SUBS     10
 #define BODY_LEN 400
@@ -53,9 +54,8 @@ static wh_store *new_store(int sqlite, int normal)
     wh_store *s;
     char path[PATH_MAX + 32];
     snprintf(path, sizeof(path), "%s/bench-%d.db", g_dir, g_files++);
-    int rc = !sqlite
-                 ? wh_store_memory_new(&s)
-                 : wh_store_sqlite_open_flags(&s, path, normal ? WH_SQLITE_FLAG_SYNC_NORMAL : 0);
+    int rc = !sqlite ? wh_store_memory_new(&s)
+                     : wh_test_sqlite_open(&s, path, normal ? WH_TEST_SQLITE_SYNC_NORMAL : 0);
     if (rc != WH_OK) die("open");
     for (int i = 0; i < SUBS; i++) {
         wh_subscription *sub;

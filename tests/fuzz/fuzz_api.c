@@ -147,17 +147,15 @@ static void world_start(world *w, unsigned flags)
     memset(w, 0, sizeof(*w));
     wh_store *store;
     FUZZ_CHECK(wh_store_memory_new(&store) == WH_OK);
-    static const char *const allow[] = {"127.0.0.0/8"};
-    wh_hub_options o = WH_HUB_OPTIONS_INIT;
-    o.store = store;
-    o.own_store = 1;
-    o.transport = stub_new();
-    o.own_transport = 1;
-    o.clock = fixed_clock;
-    o.allow_cidrs = allow;
-    o.allow_cidr_count = 1;
-    o.jitter_percent = 0;
-    FUZZ_CHECK(wh_hub_new(&w->hub, &o) == WH_OK);
+    wh_hub_options *o;
+    FUZZ_CHECK(wh_hub_options_new(&o) == WH_OK);
+    FUZZ_CHECK(wh_hub_options_set_store(o, store, 1) == WH_OK);
+    FUZZ_CHECK(wh_hub_options_set_transport(o, stub_new(), 1) == WH_OK);
+    FUZZ_CHECK(wh_hub_options_set_clock(o, fixed_clock, NULL) == WH_OK);
+    FUZZ_CHECK(wh_hub_options_allow_cidr(o, "127.0.0.0/8") == WH_OK);
+    FUZZ_CHECK(wh_hub_options_set_jitter_percent(o, 0) == WH_OK);
+    FUZZ_CHECK(wh_hub_new(&w->hub, o) == WH_OK);
+    wh_hub_options_free(o);
     add_webhook(w->hub, "{\"id\":\"alice-1\",\"ownerId\":\"alice\",\"url\":\"http://127.0.0.1/"
                         "fail\",\"events\":[\"order.*\"],\"retry\":false}");
     add_webhook(w->hub, "{\"id\":\"bob-1\",\"ownerId\":\"bob\",\"url\":\"http://127.0.0.1/ok\","
@@ -173,12 +171,12 @@ static void world_start(world *w, unsigned flags)
     secret_of(w->hub, "alice-1", w->secret_a);
     secret_of(w->hub, "bob-1", w->secret_b);
 
-    wh_api_options ao = WH_API_OPTIONS_INIT;
-    ao.reveal_secrets = flags & 1;
-    ao.allowed_methods = flags & 4 ? WH_API_METHOD_BIT(WH_METHOD_POST) : 0;
-    ao.server_ids = (flags & 8) != 0;
-    ao.max_body_bytes = flags & 64 ? 100 : 0;
-    FUZZ_CHECK(wh_api_new(&w->api, w->hub, &ao) == WH_OK);
+    FUZZ_CHECK(wh_api_new(&w->api, w->hub) == WH_OK);
+    FUZZ_CHECK(wh_api_set_reveal_secrets(w->api, flags & 1) == WH_OK);
+    FUZZ_CHECK(wh_api_set_allowed_methods(w->api, flags & 4 ? WH_API_METHOD_BIT(WH_METHOD_POST)
+                                                            : 0) == WH_OK);
+    FUZZ_CHECK(wh_api_set_server_ids(w->api, (flags & 8) != 0) == WH_OK);
+    FUZZ_CHECK(wh_api_set_max_body(w->api, flags & 64 ? 100 : 0) == WH_OK);
     FUZZ_CHECK(wh_api_add_key(w->api, "ka", "alice", WH_SCOPE_ALL) == WH_OK);
     FUZZ_CHECK(wh_api_add_key(w->api, "kb", "bob", WH_SCOPE_ALL) == WH_OK);
     FUZZ_CHECK(wh_api_add_key(w->api, "kr", "alice", WH_SCOPE_WEBHOOKS_READ) == WH_OK);

@@ -58,7 +58,7 @@ static void check_envelope(const wh_event *ev)
                                             wh_event_relation_name(ev, i)) == WH_OK);
     char *body;
     size_t len;
-    FUZZ_CHECK(wh_render_default_body(ev, sub, &body, &len) == WH_OK);
+    FUZZ_CHECK(wh_envelope_render(ev, sub, &body, &len) == WH_OK);
     cJSON *doc = cJSON_ParseWithLength(body, len);
     FUZZ_CHECK(doc != NULL && cJSON_IsObject(doc));
     cJSON_Delete(doc);

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include <webhooks.h>
+#include <webhooks/sys/store.h> /* tests reach the ports directly */
+#include <webhooks/sys/transport.h>
 
 #define FUZZ_CHECK(cond)                                                                           \
     do {                                                                                           \

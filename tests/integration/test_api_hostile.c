@@ -14,7 +14,7 @@
 static int setup(void **state)
 {
     api_fixture *f = calloc(1, sizeof(*f));
-    api_fixture_start(f, NULL);
+    api_fixture_start(f);
     *state = f;
     return 0;
 }

@@ -58,21 +58,24 @@ static int child_register(wh_hub *hub, const char *base)
 
 static int child_main(const char *db, const char *base, int first)
 {
-    wh_sqlite_options so = WH_SQLITE_OPTIONS_INIT;
-    so.synchronous = WH_SQLITE_SYNC_NORMAL;
+    wh_sqlite_options *so;
     wh_store *store;
-    if (wh_store_sqlite_new(&store, db, &so) != WH_OK) {
+    int rc = wh_sqlite_options_new(&so);
+    if (rc == WH_OK) rc = wh_sqlite_options_set_synchronous(so, WH_SQLITE_SYNC_NORMAL);
+    if (rc == WH_OK) rc = wh_store_sqlite_new(&store, db, so);
+    wh_sqlite_options_free(so);
+    if (rc != WH_OK) {
         fprintf(stderr, "child: %s\n", wh_error_last()->message);
         return 2;
     }
-    static const char *const allow[] = {"127.0.0.0/8"};
-    wh_hub_options o = WH_HUB_OPTIONS_INIT;
-    o.store = store;
-    o.own_store = 1;
-    o.allow_cidrs = allow;
-    o.allow_cidr_count = 1;
-    wh_hub *hub;
-    if (wh_hub_new(&hub, &o) != WH_OK || child_register(hub, base) != 0) {
+    wh_hub_options *o;
+    wh_hub *hub = NULL;
+    rc = wh_hub_options_new(&o);
+    if (rc == WH_OK) rc = wh_hub_options_set_store(o, store, 1);
+    if (rc == WH_OK) rc = wh_hub_options_allow_cidr(o, "127.0.0.0/8");
+    if (rc == WH_OK) rc = wh_hub_new(&hub, o);
+    wh_hub_options_free(o);
+    if (rc != WH_OK || child_register(hub, base) != 0) {
         fprintf(stderr, "child: %s\n", wh_error_last()->message);
         return 2;
     }

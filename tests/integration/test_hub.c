@@ -229,9 +229,11 @@ static void test_auto_disable_after_consecutive_failures(void **state)
 {
     hub_fixture *fx = *state;
     hub_fixture_stop(fx);
-    wh_hub_options o = WH_HUB_OPTIONS_INIT;
-    o.disable_after_failures = 3;
-    hub_fixture_start(fx, &o);
+    wh_hub_options *o;
+    WH_ASSERT_OK(wh_hub_options_new(&o));
+    WH_ASSERT_OK(wh_hub_options_set_disable_after_failures(o, 3));
+    hub_fixture_start(fx, o);
+    wh_hub_options_free(o);
     wh_receiver_set_status(fx->recv, "/err", 500);
     char id[64];
     hub_fixture_add(fx, "{\"url\":\"RECV/err\",\"events\":[\"a.b\"],\"retry\":false}", id,
@@ -256,9 +258,11 @@ static void test_auto_disable_after_failing_too_long(void **state)
 {
     hub_fixture *fx = *state;
     hub_fixture_stop(fx);
-    wh_hub_options o = WH_HUB_OPTIONS_INIT;
-    o.disable_after_ms = 3600 * 1000; /* an hour */
-    hub_fixture_start(fx, &o);
+    wh_hub_options *o;
+    WH_ASSERT_OK(wh_hub_options_new(&o));
+    WH_ASSERT_OK(wh_hub_options_set_disable_after_ms(o, 3600 * 1000)); /* an hour */
+    hub_fixture_start(fx, o);
+    wh_hub_options_free(o);
     wh_receiver_set_status(fx->recv, "/err", 500);
     char id[64];
     hub_fixture_add(
@@ -405,11 +409,11 @@ static void test_ssrf_guard_refuses_loopback_by_name_and_literal(void **state)
 {
     hub_fixture *fx = *state;
     hub_fixture_stop(fx);
-    wh_hub_options o = WH_HUB_OPTIONS_INIT;
-    static const char *const only_docs[] = {"192.0.2.0/24"}; /* anything but loopback */
-    o.allow_cidrs = only_docs;
-    o.allow_cidr_count = 1;
-    hub_fixture_start(fx, &o);
+    wh_hub_options *o;
+    WH_ASSERT_OK(wh_hub_options_new(&o));
+    WH_ASSERT_OK(wh_hub_options_allow_cidr(o, "192.0.2.0/24")); /* anything but loopback */
+    hub_fixture_start_guarded(fx, o);
+    wh_hub_options_free(o);
     /* A literal loopback address is refused at registration. */
     wh_subscription *sub;
     const char *lit = "{\"url\":\"http://127.0.0.1:9/x\",\"events\":[\"a.b\"]}";
@@ -519,12 +523,12 @@ static void test_free_gives_in_flight_deliveries_back(void **state)
     wh_receiver_rule rule = WH_RECEIVER_RULE_INIT;
     rule.reply.hold = true;
     wh_receiver_set(fx->recv, "/hold", &rule);
-    static const char *const allow[] = {"127.0.0.0/8"};
-    wh_hub_options o = WH_HUB_OPTIONS_INIT;
-    o.store = store;
-    o.allow_cidrs = allow;
-    o.allow_cidr_count = 1;
-    WH_ASSERT_OK(wh_hub_new(&fx->hub, &o));
+    wh_hub_options *o;
+    WH_ASSERT_OK(wh_hub_options_new(&o));
+    WH_ASSERT_OK(wh_hub_options_set_store(o, store, 0));
+    WH_ASSERT_OK(wh_hub_options_allow_cidr(o, "127.0.0.0/8"));
+    WH_ASSERT_OK(wh_hub_new(&fx->hub, o));
+    wh_hub_options_free(o);
     fx->store = store;
     char id[64];
     hub_fixture_add(fx, "{\"url\":\"RECV/hold\",\"events\":[\"a.b\"]}", id, sizeof(id));
@@ -540,8 +544,11 @@ static void test_free_gives_in_flight_deliveries_back(void **state)
     /* A new hub over the same store sends it. */
     wh_receiver_set_status(fx->recv, "/hold", 200);
     wh_receiver_release(fx->recv);
-    o.own_store = 1;
-    WH_ASSERT_OK(wh_hub_new(&fx->hub, &o));
+    WH_ASSERT_OK(wh_hub_options_new(&o));
+    WH_ASSERT_OK(wh_hub_options_set_store(o, store, 1));
+    WH_ASSERT_OK(wh_hub_options_allow_cidr(o, "127.0.0.0/8"));
+    WH_ASSERT_OK(wh_hub_new(&fx->hub, o));
+    wh_hub_options_free(o);
     for (int i = 0; i < 300 && hub_fixture_count(fx, id, WH_DELIVERY_SUCCEEDED) < 1; i++)
         wh_hub_run(fx->hub, 10);
     assert_int_equal(hub_fixture_count(fx, id, WH_DELIVERY_SUCCEEDED), 1);
@@ -689,10 +696,11 @@ static void test_hub_default_retry_policy(void **state)
     hub_fixture *fx = *state;
     hub_fixture_stop(fx);
     static const uint32_t seed003[] = {600, 600, 600};
-    wh_hub_options o = WH_HUB_OPTIONS_INIT;
-    o.default_retry_schedule = seed003;
-    o.default_retry_count = 3;
-    hub_fixture_start(fx, &o);
+    wh_hub_options *o;
+    WH_ASSERT_OK(wh_hub_options_new(&o));
+    WH_ASSERT_OK(wh_hub_options_set_default_retry_schedule(o, seed003, 3));
+    hub_fixture_start(fx, o);
+    wh_hub_options_free(o);
     char plain[64], own[64];
     hub_fixture_add(fx, "{\"url\":\"RECV/p\",\"events\":[\"a.b\"]}", plain, sizeof(plain));
     hub_fixture_add(fx, "{\"url\":\"RECV/o\",\"events\":[\"a.b\"],\"retry\":{\"schedule\":[5]}}",
@@ -723,12 +731,14 @@ static void test_hub_default_retry_policy(void **state)
     WH_ASSERT_OK(wh_hub_subscription_get(fx->hub, own, &sub));
     assert_int_equal(wh_subscription_retry_count(sub), 3);
     wh_subscription_free(sub);
-    /* a bad default is refused when the hub is made */
-    wh_hub *bad;
+    /* a bad default is refused by its setter, which keeps the old one */
     static const uint32_t too_far[] = {8 * 24 * 3600};
-    o.default_retry_schedule = too_far;
-    o.default_retry_count = 1;
-    assert_int_equal(wh_hub_new(&bad, &o), WH_EINVAL);
+    WH_ASSERT_OK(wh_hub_options_new(&o));
+    assert_int_equal(wh_hub_options_set_default_retry_schedule(o, too_far, 1), WH_EINVAL);
+    assert_non_null(strstr(wh_error_last_message(), "retry delays"));
+    assert_int_equal(wh_hub_options_set_default_retry_schedule(o, NULL, 1), WH_EINVAL);
+    assert_int_equal(wh_hub_options_set_default_retry_schedule(o, too_far, 33), WH_EINVAL);
+    wh_hub_options_free(o);
 }
 
 int main(void)

@@ -79,13 +79,13 @@ static void emit_while_running(wh_store *store)
 {
     wh_receiver *recv = wh_receiver_start();
     assert_non_null(recv);
-    static const char *const allow[] = {"127.0.0.0/8"};
-    wh_hub_options o = WH_HUB_OPTIONS_INIT;
-    o.store = store;
-    o.allow_cidrs = allow;
-    o.allow_cidr_count = 1;
+    wh_hub_options *o;
+    WH_ASSERT_OK(wh_hub_options_new(&o));
+    WH_ASSERT_OK(wh_hub_options_set_store(o, store, 0));
+    WH_ASSERT_OK(wh_hub_options_allow_cidr(o, "127.0.0.0/8"));
     wh_hub *hub;
-    WH_ASSERT_OK(wh_hub_new(&hub, &o));
+    WH_ASSERT_OK(wh_hub_new(&hub, o));
+    wh_hub_options_free(o);
     char url[160], json[256];
     wh_receiver_url(recv, "/t", url, sizeof(url));
     snprintf(json, sizeof(json), "{\"url\":\"%s\",\"events\":[\"order.*\"]}", url);
@@ -140,7 +140,7 @@ static void test_sqlite_store(void **state)
     wh_tmpdir_new(dir, sizeof(dir));
     snprintf(path, sizeof(path), "%s/threads.db", dir);
     wh_store *store;
-    WH_ASSERT_OK(wh_store_sqlite_open_flags(&store, path, WH_SQLITE_FLAG_SYNC_NORMAL));
+    WH_ASSERT_OK(wh_test_sqlite_open(&store, path, WH_TEST_SQLITE_SYNC_NORMAL));
     emit_while_running(store);
     wh_store_free(store);
     wh_sqlite_assert_intact(path);

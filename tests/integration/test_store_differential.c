@@ -261,7 +261,7 @@ static void test_memory_and_sqlite_agree(void **state)
     if (seed) g_rng = strtoull(seed, NULL, 10) * 0x9e3779b97f4a7c15ULL + 1;
     op_ctx c = {.s = {NULL, NULL}, .now = 1000};
     WH_ASSERT_OK(wh_store_memory_new(&c.s[0]));
-    WH_ASSERT_OK(wh_store_sqlite_open_flags(&c.s[1], path, WH_SQLITE_FLAG_SYNC_NORMAL));
+    WH_ASSERT_OK(wh_test_sqlite_open(&c.s[1], path, WH_TEST_SQLITE_SYNC_NORMAL));
     for (int i = 0; i < OPS; i++) {
         c.now += rnd(8);
         one_op(&c);

@@ -263,28 +263,28 @@ static void test_open_arguments(void **state)
 {
     (void)state;
     wh_store *s = (wh_store *)1;
-    wh_sqlite_options o = WH_SQLITE_OPTIONS_INIT;
-    assert_int_equal(wh_store_sqlite_new(&s, NULL, &o), WH_EINVAL);
+    wh_sqlite_options *o;
+    WH_ASSERT_OK(wh_sqlite_options_new(&o));
+    assert_int_equal(wh_store_sqlite_new(&s, NULL, o), WH_EINVAL);
     assert_null(s);
-    assert_int_equal(wh_store_sqlite_new(&s, "", &o), WH_EINVAL);
-    assert_int_equal(wh_store_sqlite_new(&s, ":memory:", &o), WH_EINVAL);
-    assert_int_equal(wh_store_sqlite_new(NULL, "x.db", &o), WH_EINVAL);
-    o.busy_timeout_ms = -1;
-    assert_int_equal(wh_store_sqlite_new(&s, "x.db", &o), WH_EINVAL);
-    o = (wh_sqlite_options)WH_SQLITE_OPTIONS_INIT;
-    o.synchronous = (wh_sqlite_sync)7;
-    assert_int_equal(wh_store_sqlite_new(&s, "x.db", &o), WH_EINVAL);
-    o = (wh_sqlite_options)WH_SQLITE_OPTIONS_INIT;
-    o.version = 0;
-    assert_int_equal(wh_store_sqlite_new(&s, "x.db", &o), WH_EINVAL);
-    assert_int_equal(wh_store_sqlite_open_flags(&s, "x.db", 0x80), WH_EINVAL);
+    assert_int_equal(wh_store_sqlite_new(&s, "", o), WH_EINVAL);
+    assert_int_equal(wh_store_sqlite_new(&s, ":memory:", o), WH_EINVAL);
+    assert_int_equal(wh_store_sqlite_new(NULL, "x.db", o), WH_EINVAL);
+    /* A bad option is refused by its setter, which leaves the option as it was. */
+    assert_int_equal(wh_sqlite_options_set_busy_timeout_ms(o, -1), WH_EINVAL);
+    assert_non_null(strstr(wh_error_last_message(), "busy_timeout_ms"));
+    assert_int_equal(wh_sqlite_options_set_synchronous(o, (wh_sqlite_sync)7), WH_EINVAL);
+    assert_int_equal(wh_sqlite_options_set_busy_timeout_ms(NULL, 1), WH_EINVAL);
+    assert_int_equal(wh_sqlite_options_new(NULL), WH_EINVAL);
+    wh_sqlite_options_free(o);
+    wh_sqlite_options_free(NULL);
     assert_false(wh_file_exists("x.db"));
     char path[PATH_MAX + 32];
     path_in_dir(path, sizeof(path), "no-such-dir/x.db");
     assert_int_equal(wh_store_sqlite_open(&s, path), WH_EIO);
     assert_non_null(strstr(wh_error_last()->message, "no-such-dir"));
     path_in_dir(path, sizeof(path), "normal.db");
-    WH_ASSERT_OK(wh_store_sqlite_open_flags(&s, path, WH_SQLITE_FLAG_SYNC_NORMAL));
+    WH_ASSERT_OK(wh_test_sqlite_open(&s, path, WH_TEST_SQLITE_SYNC_NORMAL));
     wh_sc_put_sub(s, "s", NULL, 1);
     wh_store_free(s);
 }

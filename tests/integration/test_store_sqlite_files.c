@@ -64,7 +64,7 @@ static void assert_db_intact(const char *p)
 {
     wh_sqlite_assert_intact(p);
     wh_store *s;
-    WH_ASSERT_OK(wh_store_sqlite_open_flags(&s, p, WH_SQLITE_FLAG_READ_ONLY));
+    WH_ASSERT_OK(wh_test_sqlite_open(&s, p, WH_TEST_SQLITE_READ_ONLY));
     wh_subscription *sub;
     WH_ASSERT_OK(s->sub_get(s, "s", &sub));
     assert_string_equal(wh_subscription_owner(sub), "owner");
@@ -102,7 +102,7 @@ static void test_newer_schema_is_refused(void **state)
     assert_refused(p.v, WH_EVERSION, "newer");
     assert_non_null(strstr(wh_error_last()->message, "99"));
     wh_store *s;
-    assert_int_equal(wh_store_sqlite_open_flags(&s, p.v, WH_SQLITE_FLAG_READ_ONLY), WH_EVERSION);
+    assert_int_equal(wh_test_sqlite_open(&s, p.v, WH_TEST_SQLITE_READ_ONLY), WH_EVERSION);
     char sql[64];
     snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", WHI_SQ_SCHEMA_VERSION);
     wh_sqlite_exec(p.v, sql);
@@ -177,7 +177,7 @@ static void test_version_1_file_is_upgraded(void **state)
     downgrade_to_v1(p.v);
     assert_int_equal(wh_sqlite_int(p.v, "SELECT count(*) FROM deliveries WHERE status = 1"), 1);
     /* a read-only store never upgrades a file */
-    assert_int_equal(wh_store_sqlite_open_flags(&s, p.v, WH_SQLITE_FLAG_READ_ONLY), WH_EREADONLY);
+    assert_int_equal(wh_test_sqlite_open(&s, p.v, WH_TEST_SQLITE_READ_ONLY), WH_EREADONLY);
     assert_int_equal(wh_sqlite_int(p.v, "PRAGMA user_version"), 1);
     WH_ASSERT_OK(wh_store_sqlite_open(&s, p.v));
     assert_int_equal(wh_sqlite_int(p.v, "PRAGMA user_version"), WHI_SQ_SCHEMA_VERSION);
@@ -276,7 +276,7 @@ static void test_empty_file_gets_the_schema(void **state)
     path p = path_of("empty.db");
     write_file(p.v, "", 0);
     wh_store *s;
-    assert_int_equal(wh_store_sqlite_open_flags(&s, p.v, WH_SQLITE_FLAG_READ_ONLY), WH_EREADONLY);
+    assert_int_equal(wh_test_sqlite_open(&s, p.v, WH_TEST_SQLITE_READ_ONLY), WH_EREADONLY);
     assert_non_null(strstr(wh_error_last()->message, "read-only"));
     WH_ASSERT_OK(wh_store_sqlite_open(&s, p.v));
     wh_sc_put_sub(s, "s", "owner", 1);
@@ -335,7 +335,7 @@ static void test_read_only_file(void **state)
     make_db(p.v);
     assert_int_equal(chmod(p.v, 0400), 0);
     wh_store *s;
-    WH_ASSERT_OK(wh_store_sqlite_open_flags(&s, p.v, WH_SQLITE_FLAG_READ_ONLY));
+    WH_ASSERT_OK(wh_test_sqlite_open(&s, p.v, WH_TEST_SQLITE_READ_ONLY));
     uint64_t changes = s->sub_changes(s);
     assert_writes_refused(s);
     assert_true(s->sub_changes(s) == changes);
@@ -351,8 +351,7 @@ static void test_read_only_file(void **state)
     assert_int_equal(chmod(p.v, 0600), 0);
     assert_db_intact(p.v);
     path missing = path_of("missing.db");
-    assert_int_equal(wh_store_sqlite_open_flags(&s, missing.v, WH_SQLITE_FLAG_READ_ONLY),
-                     WH_ENOTFOUND);
+    assert_int_equal(wh_test_sqlite_open(&s, missing.v, WH_TEST_SQLITE_READ_ONLY), WH_ENOTFOUND);
     assert_false(wh_file_exists(missing.v));
 }
 
@@ -361,10 +360,12 @@ static void test_full_disk(void **state)
     (void)state;
     path p = path_of("full.db");
     make_db(p.v);
-    wh_sqlite_options o = WH_SQLITE_OPTIONS_INIT;
-    o.max_page_count = 48; /* 192 KiB */
+    wh_sqlite_options *o;
+    WH_ASSERT_OK(wh_sqlite_options_new(&o));
+    WH_ASSERT_OK(wh_sqlite_options_set_max_page_count(o, 48)); /* 192 KiB */
     wh_store *s;
-    WH_ASSERT_OK(wh_store_sqlite_new(&s, p.v, &o));
+    WH_ASSERT_OK(wh_store_sqlite_new(&s, p.v, o));
+    wh_sqlite_options_free(o);
     static char body[3000];
     memset(body, 'b', sizeof(body));
     char ids[5][32];
@@ -417,10 +418,12 @@ static void test_locked_by_another_process(void **state)
     (void)state;
     path p = path_of("busy.db");
     make_db(p.v);
-    wh_sqlite_options o = WH_SQLITE_OPTIONS_INIT;
-    o.busy_timeout_ms = 0;
+    wh_sqlite_options *o;
+    WH_ASSERT_OK(wh_sqlite_options_new(&o));
+    WH_ASSERT_OK(wh_sqlite_options_set_busy_timeout_ms(o, 0));
     wh_store *s;
-    WH_ASSERT_OK(wh_store_sqlite_new(&s, p.v, &o));
+    WH_ASSERT_OK(wh_store_sqlite_new(&s, p.v, o));
+    wh_sqlite_options_free(o);
     sqlite3 *other; /* another process's connection, holding the write lock */
     assert_int_equal(sqlite3_open(p.v, &other), SQLITE_OK);
     assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);

@@ -103,10 +103,12 @@ static int teardown(void **state)
 
 static wh_store *open_store(const char *path, wh_sqlite_sync sync)
 {
-    wh_sqlite_options o = WH_SQLITE_OPTIONS_INIT;
-    o.synchronous = sync;
+    wh_sqlite_options *o;
+    WH_ASSERT_OK(wh_sqlite_options_new(&o));
+    WH_ASSERT_OK(wh_sqlite_options_set_synchronous(o, sync));
     wh_store *s = NULL;
-    WH_ASSERT_OK(wh_store_sqlite_new(&s, path, &o));
+    WH_ASSERT_OK(wh_store_sqlite_new(&s, path, o));
+    wh_sqlite_options_free(o);
     return s;
 }
 
@@ -320,9 +322,7 @@ static void test_commit_survives_kill(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         wh_store *c = NULL;
-        wh_sqlite_options o = WH_SQLITE_OPTIONS_INIT;
-        o.synchronous = WH_SQLITE_SYNC_NORMAL;
-        if (wh_store_sqlite_new(&c, f->path, &o) != WH_OK) _exit(1);
+        if (wh_test_sqlite_open(&c, f->path, WH_TEST_SQLITE_SYNC_NORMAL) != WH_OK) _exit(1);
         for (int i = 0; i < 20; i++)
             if (enqueue(c, "k", i * 10, 10, 900) != WH_OK) _exit(1);
         raise(SIGKILL);

@@ -7,11 +7,11 @@
 #include "api_fixture.h"
 #include "wh_test.h"
 
-void api_fixture_start(api_fixture *f, const wh_api_options *opts)
+void api_fixture_start(api_fixture *f)
 {
     memset(f, 0, sizeof(*f));
     hub_fixture_start(&f->hub, NULL);
-    WH_ASSERT_OK(wh_api_new(&f->api, f->hub.hub, opts));
+    WH_ASSERT_OK(wh_api_new(&f->api, f->hub.hub));
     WH_ASSERT_OK(wh_api_add_key(f->api, KEY_ALICE, "alice", WH_SCOPE_ALL));
     WH_ASSERT_OK(wh_api_add_key(f->api, KEY_BOB, "bob", WH_SCOPE_ALL));
     WH_ASSERT_OK(wh_api_add_key(f->api, KEY_ALICE_READ, "alice", WH_SCOPE_WEBHOOKS_READ));

@@ -25,8 +25,8 @@ typedef struct api_fixture {
     cJSON *json;          /* its body parsed, or NULL */
 } api_fixture;
 
-/* Start the hub fixture and an API with opts (NULL: defaults) and the keys above. */
-void api_fixture_start(api_fixture *f, const wh_api_options *opts);
+/* Start the hub fixture and an API with default settings and the keys above. */
+void api_fixture_start(api_fixture *f);
 void api_fixture_stop(api_fixture *f);
 
 /*

@@ -20,28 +20,33 @@ static void fixture_disabled(const char *id, const char *reason, void *ud)
     snprintf(fx->disabled_reason, sizeof(fx->disabled_reason), "%s", reason);
 }
 
-void hub_fixture_start(hub_fixture *fx, const wh_hub_options *opts)
+static void start(hub_fixture *fx, wh_hub_options *opts, int loopback)
 {
     memset(fx, 0, sizeof(*fx));
     fx->now = 1800000000000LL;
     fx->recv = wh_receiver_start();
     assert_non_null(fx->recv);
     WH_ASSERT_OK(wh_store_memory_new(&fx->store));
-    wh_hub_options o = WH_HUB_OPTIONS_INIT;
-    if (opts) o = *opts;
-    static const char *const allow[] = {"127.0.0.0/8"};
-    if (!o.allow_cidrs) {
-        o.allow_cidrs = allow;
-        o.allow_cidr_count = 1;
-    }
-    o.store = fx->store;
-    o.own_store = 1;
-    o.clock = fixture_clock;
-    o.clock_user_data = fx;
-    o.on_disable = fixture_disabled;
-    o.on_disable_user_data = fx;
-    o.jitter_percent = 0; /* exact schedules; jitter has its own unit test */
-    WH_ASSERT_OK(wh_hub_new(&fx->hub, &o));
+    wh_hub_options *o = opts;
+    if (!o) WH_ASSERT_OK(wh_hub_options_new(&o));
+    if (loopback) WH_ASSERT_OK(wh_hub_options_allow_cidr(o, "127.0.0.0/8"));
+    WH_ASSERT_OK(wh_hub_options_set_store(o, fx->store, 1));
+    WH_ASSERT_OK(wh_hub_options_set_clock(o, fixture_clock, fx));
+    WH_ASSERT_OK(wh_hub_options_set_on_disable(o, fixture_disabled, fx));
+    /* exact schedules; jitter has its own unit test */
+    WH_ASSERT_OK(wh_hub_options_set_jitter_percent(o, 0));
+    WH_ASSERT_OK(wh_hub_new(&fx->hub, o));
+    if (o != opts) wh_hub_options_free(o);
+}
+
+void hub_fixture_start(hub_fixture *fx, wh_hub_options *opts)
+{
+    start(fx, opts, 1);
+}
+
+void hub_fixture_start_guarded(hub_fixture *fx, wh_hub_options *opts)
+{
+    start(fx, opts, 0);
 }
 
 void hub_fixture_stop(hub_fixture *fx)

@@ -4,6 +4,8 @@
 #define WH_TEST_HUB_FIXTURE_H
 
 #include <webhooks.h>
+#include <webhooks/sys/store.h> /* tests reach the ports directly */
+#include <webhooks/sys/transport.h>
 
 #include "receiver.h"
 
@@ -17,9 +19,12 @@ typedef struct hub_fixture {
     char disabled_reason[256];
 } hub_fixture;
 
-/* Start a receiver and a hub (allowing 127.0.0.0/8) with opts adjusted by the caller (may be
- * NULL). Jitter is off so schedules are exact. Asserts on failure. */
-void hub_fixture_start(hub_fixture *fx, const wh_hub_options *opts);
+/* Start a receiver and a hub (allowing 127.0.0.0/8) with the caller's options (NULL: defaults).
+ * The fixture sets the store, clock, on_disable callback and jitter (off, so schedules are
+ * exact) on opts itself; the caller still frees opts. Asserts on failure. */
+void hub_fixture_start(hub_fixture *fx, wh_hub_options *opts);
+/* The same without allowing 127.0.0.0/8: the SSRF guard's defaults hold. */
+void hub_fixture_start_guarded(hub_fixture *fx, wh_hub_options *opts);
 void hub_fixture_stop(hub_fixture *fx);
 /* cmocka setup and teardown: a fixture started with default options in *state, then stopped
  * and freed. */

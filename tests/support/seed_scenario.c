@@ -6,11 +6,11 @@
 #include "seed_scenario.h"
 #include "wh_test.h"
 
-api_fixture *seed_start(const wh_api_options *opts)
+api_fixture *seed_start(void)
 {
     api_fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    api_fixture_start(f, opts);
+    api_fixture_start(f);
     return f;
 }
 

@@ -22,9 +22,8 @@ typedef struct seed_hook {
     char secret[128];
 } seed_hook;
 
-/* Start an api_fixture with opts (NULL: defaults); the fixture is calloc'ed (free with
- * seed_stop). */
-api_fixture *seed_start(const wh_api_options *opts);
+/* Start an api_fixture with default settings; the fixture is calloc'ed (free with seed_stop). */
+api_fixture *seed_start(void);
 void seed_stop(api_fixture *f);
 
 /* POST /webhooks with key (x-api-key) and json ("RECV" becomes the receiver's base URL);

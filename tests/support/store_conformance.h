@@ -14,6 +14,8 @@
 #define WH_STORE_CONFORMANCE_H
 
 #include <webhooks.h>
+#include <webhooks/sys/store.h> /* tests reach the ports directly */
+#include <webhooks/sys/transport.h>
 
 typedef int (*wh_store_factory)(wh_store **out, void *user_data);
 

@@ -11,6 +11,8 @@
 #include <cmocka.h>
 
 #include <webhooks.h>
+#include <webhooks/sys/store.h> /* tests reach the ports directly */
+#include <webhooks/sys/transport.h>
 
 /* Assert a call returns WH_OK, printing the library's last error when it does not. */
 #define WH_ASSERT_OK(expr)                                                                         \

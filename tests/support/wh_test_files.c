@@ -97,3 +97,15 @@ int64_t wh_sqlite_int(const char *path, const char *sql)
     sqlite3_close(db);
     return v;
 }
+
+int wh_test_sqlite_open(wh_store **out, const char *path, unsigned int flags)
+{
+    wh_sqlite_options *o;
+    WH_ASSERT_OK(wh_sqlite_options_new(&o));
+    if (flags & WH_TEST_SQLITE_READ_ONLY) WH_ASSERT_OK(wh_sqlite_options_set_read_only(o, 1));
+    if (flags & WH_TEST_SQLITE_SYNC_NORMAL)
+        WH_ASSERT_OK(wh_sqlite_options_set_synchronous(o, WH_SQLITE_SYNC_NORMAL));
+    int rc = wh_store_sqlite_new(out, path, o);
+    wh_sqlite_options_free(o);
+    return rc;
+}

@@ -22,4 +22,11 @@ void wh_sqlite_exec(const char *path, const char *sql);
  * that there is a row). */
 int64_t wh_sqlite_int(const char *path, const char *sql);
 
+/* Open the SQLite store at path with a few options changed (WH_TEST_SQLITE_* flags), through
+ * wh_sqlite_options. Returns what wh_store_sqlite_new returns. */
+#define WH_TEST_SQLITE_READ_ONLY   0x1u
+#define WH_TEST_SQLITE_SYNC_NORMAL 0x2u
+struct wh_store;
+int wh_test_sqlite_open(struct wh_store **out, const char *path, unsigned int flags);
+
 #endif

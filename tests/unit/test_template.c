@@ -462,8 +462,8 @@ static void test_render_arguments(void **state)
     assert_int_equal(wh_template_render(t, NULL, NULL, 0, &out, NULL), WH_EINVAL);
     assert_int_equal(wh_template_render(t, e, NULL, 0, NULL, NULL), WH_EINVAL);
     assert_int_equal(wh_template_render_url(t, e, NULL, NULL, NULL), WH_EINVAL);
-    assert_int_equal(wh_render_default_body(NULL, NULL, &out, NULL), WH_EINVAL);
-    assert_int_equal(wh_render_default_body(e, NULL, NULL, NULL), WH_EINVAL);
+    assert_int_equal(wh_envelope_render(NULL, NULL, &out, NULL), WH_EINVAL);
+    assert_int_equal(wh_envelope_render(e, NULL, NULL, NULL), WH_EINVAL);
     wh_template_free(t);
     wh_event_free(e);
 }
@@ -521,7 +521,7 @@ static void test_default_envelope(void **state)
     char *out;
     size_t len;
     /* No subscription: no relations. */
-    WH_ASSERT_OK(wh_render_default_body(e, NULL, &out, &len));
+    WH_ASSERT_OK(wh_envelope_render(e, NULL, &out, &len));
     assert_string_equal(out, "{\"id\":\"msg_1\",\"type\":\"order.created\","
                              "\"timestamp\":\"2023-11-14T22:13:20.123Z\","
                              "\"data\":{\"total\":12.5,\"items\":[1,2]}}");
@@ -534,7 +534,7 @@ static void test_default_envelope(void **state)
     WH_ASSERT_OK(wh_subscription_list_add(sub, WH_LIST_RELATIONS, "MISSING"));
     WH_ASSERT_OK(wh_subscription_list_add(sub, WH_LIST_RELATIONS, "data"));
     WH_ASSERT_OK(wh_subscription_list_add(sub, WH_LIST_RELATIONS, "COMPANY"));
-    WH_ASSERT_OK(wh_render_default_body(e, sub, &out, &len));
+    WH_ASSERT_OK(wh_envelope_render(e, sub, &out, &len));
     assert_string_equal(out, "{\"id\":\"msg_1\",\"type\":\"order.created\","
                              "\"timestamp\":\"2023-11-14T22:13:20.123Z\","
                              "\"data\":{\"total\":12.5,\"items\":[1,2]},"
@@ -547,7 +547,7 @@ static void test_default_envelope(void **state)
     /* The default payload is null. */
     wh_event *bare;
     WH_ASSERT_OK(wh_event_new(&bare, "a.b"));
-    WH_ASSERT_OK(wh_render_default_body(bare, sub, &out, NULL));
+    WH_ASSERT_OK(wh_envelope_render(bare, sub, &out, NULL));
     doc = cJSON_Parse(out);
     assert_non_null(doc);
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(doc, "data")));

@@ -176,10 +176,10 @@ describe('hub', () => {
   before(async () => { recv = await startReceiver(); });
   after(async () => { await recv.close(); });
 
-  const fresh = () => {
+  const fresh = (extra = {}) => {
     hub?.close();
     recv.requests.length = 0;
-    hub = new wh.Hub({ allowCidrs: ['127.0.0.0/8'], jitterPercent: 0, userAgent: 'node-test' });
+    hub = new wh.Hub({ allowCidrs: ['127.0.0.0/8'], jitterPercent: 0, userAgent: 'node-test', ...extra });
     return hub;
   };
   const add = (p, extra = {}) => hub.add({ url: recv.url(p), events: ['order.*'], secrets: [SECRET], ...extra });
@@ -214,10 +214,12 @@ describe('hub', () => {
   });
 
   test('a 410 disables; log and onDisable are told', async () => {
-    fresh();
     const disabled = [], lines = [];
-    hub.onDisable((id, reason) => disabled.push([id, reason]));
-    hub.setLog((level, msg) => lines.push([level, msg]), wh.LOG_DEBUG);
+    fresh({
+      onDisable: (id, reason) => disabled.push([id, reason]),
+      log: (level, msg) => lines.push([level, msg]),
+      logLevel: wh.LOG_DEBUG,
+    });
     recv.statuses['/gone'] = 410;
     const subId = add('/gone');
     hub.emit('order.created', { data: {} });
@@ -227,8 +229,6 @@ describe('hub', () => {
     assert.ok(lines.length > 0);
     assert.equal(hub.get(subId).status, 'disabled');
     assert.equal(hub.deliveries({ subscriptionId: subId, status: 'failed' }).total, 1);
-    hub.setLog(null);
-    hub.onDisable(null);
   });
 
   test('a failure, then a replay with the same idempotency key', async () => {
@@ -275,7 +275,10 @@ describe('hub', () => {
   test('bad options name the key', () => {
     assert.throws(() => new wh.Hub({ maxInFligth: 3 }),
       (e) => e instanceof wh.InvalidError && e.message.includes('maxInFligth'));
-    assert.throws(() => new wh.Hub({ jitterPercent: 500 }), wh.InvalidError);
+    assert.throws(() => new wh.Hub({ jitterPercent: 500 }),
+      (e) => e instanceof wh.InvalidError && e.message.includes('jitter_percent') &&
+        e.errorName === 'WH_EINVAL');
+    assert.throws(() => new wh.Hub({ allowCidrs: ['300.1.1.1'] }), wh.InvalidError);
   });
 
   test('pollfds, timeout and clock', () => {
@@ -288,9 +291,9 @@ describe('hub', () => {
     add('/p');
     hub.emit('order.created', { data: {} });
     assert.equal(hub.timeoutMs(), 0);
-    hub.setClock(() => 1900000000000);
-    assert.equal(hub.now(), 1900000000000);
-    hub.setClock(null);
+    const clocked = new wh.Hub({ clock: () => 1900000000000 });
+    assert.equal(clocked.now(), 1900000000000);
+    clocked.close();
     assert.ok(hub.now() < 1900000000000);
   });
 

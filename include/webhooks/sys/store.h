@@ -1,12 +1,15 @@
 /*
  * The store port: where subscriptions, the delivery queue and the attempt log live.
  *
- * For implementers of storage backends (PostgreSQL, a KV store, ...). The hub talks to storage
- * only through this vtable; the library ships a memory store and a SQLite store
- * (webhooks/store.h). Stability: members are only ever added at the end, with `version` raised;
- * a store built against an older version keeps working.
+ * For implementers of storage backends only (a KV store, another database, a test double):
+ * hosts never include this header, and webhooks.h does not. The hub talks to storage only
+ * through this vtable; hosts read a store through the typed functions of webhooks/store.h. The
+ * library ships memory and SQLite stores (webhooks/store.h), and an installed conformance suite
+ * (docs/store-authors.md) that checks a new store against every rule below. Stability: members are
+ * only ever added at the end, with `version` raised; a store built against an older version keeps
+ * working.
  *
- * Rules every store follows (tests/integration/store_conformance.c checks them):
+ * Rules every store follows (the conformance suite checks them):
  * - Every member returns WH_OK or a negative WH_E* code and sets wh_error_last() on failure.
  * - A failed call changes nothing (each call is atomic).
  * - Objects passed in are borrowed for the call only: copy what you keep.
@@ -25,64 +28,13 @@
 #define WEBHOOKS_SYS_STORE_H
 
 #include "webhooks/common.h"
+#include "webhooks/delivery.h"
+#include "webhooks/store.h"
 #include "webhooks/subscription.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef enum wh_delivery_status {
-    WH_DELIVERY_PENDING = 0,   /* waiting for its next attempt at next_attempt_at */
-    WH_DELIVERY_IN_FLIGHT = 1, /* leased by a worker until lease_until */
-    WH_DELIVERY_SUCCEEDED = 2, /* a 2xx answer was received */
-    WH_DELIVERY_FAILED = 3     /* dead: retries exhausted, not renderable, or refused; replayable */
-} wh_delivery_status;
-
-/* One event to one subscription, with its request rendered once at emit time. */
-#define WH_DELIVERY_VERSION 1
-typedef struct wh_delivery {
-    unsigned int version; /* WH_DELIVERY_VERSION */
-    const char *id;       /* unique, 1..255 bytes of [A-Za-z0-9._~:-] */
-    const char *subscription_id;
-    const char *owner_id; /* the subscription's owner, or NULL */
-    const char *event_id;
-    const char *event_type;
-    const char *idempotency_key; /* webhook-id / x-Idempotency-Key: the same for every attempt */
-    wh_method method;
-    const char *url;     /* rendered URL, or NULL when rendering failed */
-    const char *headers; /* rendered custom headers as a JSON object text, e.g. "{}" */
-    const char *body;    /* rendered body bytes (may be NULL when body_len is 0) */
-    size_t body_len;
-    wh_time_ms event_time; /* when the event happened (x-timestamp) */
-    wh_delivery_status status;
-    uint32_t attempts;          /* attempts made so far */
-    wh_time_ms next_attempt_at; /* PENDING: when it is due */
-    wh_time_ms lease_until;     /* IN_FLIGHT: when the lease expires */
-    wh_time_ms created_at;
-    wh_time_ms updated_at;
-    int last_status;        /* last HTTP status, a negative WH_E* code, or 0 (none yet) */
-    const char *last_error; /* why the last attempt failed (or why it is FAILED), or NULL */
-} wh_delivery;
-
-/* One HTTP attempt of a delivery, appended to the attempt log. */
-#define WH_ATTEMPT_VERSION      1
-#define WH_ATTEMPT_RESPONSE_MAX 4096
-typedef struct wh_attempt {
-    unsigned int version; /* WH_ATTEMPT_VERSION */
-    const char *delivery_id;
-    /* Read: the delivery's subscription. Record: may be NULL or name the delivery's subscription
-     * (a hint the store may use to skip a read); the attempt is filed under the delivery's own
-     * subscription either way. */
-    const char *subscription_id;
-    uint32_t number; /* 1 for the first attempt of the delivery */
-    wh_time_ms started_at;
-    uint32_t duration_ms;
-    int http_status;      /* 0 when no response was received */
-    int error_code;       /* WH_OK, or WH_ETIMEOUT / WH_ETRANSPORT / WH_EREFUSED / ... */
-    const char *error;    /* human-readable reason, or NULL */
-    const char *response; /* the first bytes of the response body (at most 4 KiB) */
-    size_t response_len;
-} wh_attempt;
 
 /* Delivery statistics of a subscription, and an optional automatic disable. */
 typedef struct wh_sub_stats {
@@ -112,26 +64,6 @@ typedef struct wh_lease_request {
     const char *const *exclude;  /* subscription ids to skip (busy ones), or NULL */
     size_t exclude_count;
 } wh_lease_request;
-
-/* Which deliveries a listing shows. */
-typedef struct wh_delivery_query {
-    const char *subscription_id; /* NULL: any */
-    int status;                  /* -1: any, else a wh_delivery_status */
-    wh_time_ms since;            /* created_at >= since; 0: any */
-    size_t limit;                /* 0: all */
-    size_t page;                 /* from 1 */
-} wh_delivery_query;
-
-#define WH_DELIVERY_QUERY_INIT                                                                     \
-    {                                                                                              \
-        NULL, -1, 0, 0, 1                                                                          \
-    }
-
-typedef int (*wh_store_sub_cb)(const wh_subscription *sub, void *user_data);
-typedef int (*wh_store_delivery_cb)(const wh_delivery *delivery, void *user_data);
-typedef int (*wh_store_attempt_cb)(const wh_attempt *attempt, void *user_data);
-
-typedef struct wh_store wh_store;
 
 /* 1: every member up to record_batch. 2: record_and_lease. The hub reads a member only when the
  * store's version has it, so a store built against an older header keeps working. */
@@ -245,20 +177,19 @@ struct wh_store {
                             const wh_lease_request *req, wh_store_delivery_cb cb, void *user_data);
 };
 
-/* A wh_store with every member NULL, for implementers to fill in. */
+/* A wh_store with its version set and every member NULL, for implementers to fill in:
+ * `wh_store s = WH_STORE_INIT;` (members not named are zero). */
+#if defined(__cplusplus) && __cplusplus < 202002L
 #define WH_STORE_INIT                                                                              \
     {                                                                                              \
-        WH_STORE_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,  \
-            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL                 \
+        WH_STORE_VERSION                                                                           \
     }
-
-/* Free a store through its vtable; NULL is a no-op. */
-WH_EXTERN void wh_store_free(wh_store *store);
-
-/* Names of delivery statuses as used in JSON: "pending", "in_flight", "succeeded", "failed"
- * (static strings, never freed; NULL for an unknown status). */
-WH_EXTERN const char *wh_delivery_status_name(wh_delivery_status status);
-WH_EXTERN int wh_delivery_status_parse(const char *name, wh_delivery_status *out);
+#else
+#define WH_STORE_INIT                                                                              \
+    {                                                                                              \
+        .version = WH_STORE_VERSION                                                                \
+    }
+#endif
 
 #ifdef __cplusplus
 }

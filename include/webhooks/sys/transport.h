@@ -1,8 +1,9 @@
 /*
  * The transport port: asynchronous HTTP for the hub.
  *
- * For implementers of HTTP backends (the host's own HTTP stack, a message queue, a test fake).
- * The library ships a libcurl-multi transport (webhooks/transport.h). Stability: members are
+ * For implementers of HTTP backends only (the host's own HTTP stack, a message queue, a test
+ * fake): hosts never include this header, and webhooks.h does not. The library ships a
+ * libcurl-multi transport (webhooks/transport.h). Stability: members are
  * only added at the end, with `version` raised.
  *
  * Model: the hub starts requests; the transport runs them concurrently and, from inside
@@ -15,6 +16,7 @@
 #define WEBHOOKS_SYS_TRANSPORT_H
 
 #include "webhooks/common.h"
+#include "webhooks/transport.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -55,13 +57,6 @@ typedef struct wh_http_response {
  * call only. */
 typedef void (*wh_http_done_cb)(const wh_http_response *resp, void *user_data);
 
-typedef struct wh_pollfd {
-    int fd;
-    short events; /* POLLIN and/or POLLOUT */
-} wh_pollfd;
-
-typedef struct wh_transport wh_transport;
-
 #define WH_TRANSPORT_VERSION 1
 
 struct wh_transport {
@@ -88,9 +83,6 @@ struct wh_transport {
     /* Release everything (must provide); pending callbacks are not called. */
     void (*free)(wh_transport *t);
 };
-
-/* Free a transport through its vtable; NULL is a no-op. */
-WH_EXTERN void wh_transport_free(wh_transport *transport);
 
 #ifdef __cplusplus
 }

@@ -174,15 +174,9 @@ static int check_options(const char *path, const wh_sqlite_options *o)
     if (!path || !*path || strcmp(path, ":memory:") == 0)
         return whi_error(WH_EINVAL, "sqlite store: path must name a file (for a store in "
                                     "memory use wh_store_memory_new)");
-    if (o->version < 1)
-        return whi_error(WH_EINVAL, "sqlite options: version must be WH_SQLITE_OPTIONS_VERSION");
     if (!sqlite3_threadsafe())
         return whi_error(WH_EUNSUPPORTED, "sqlite store: the SQLite library was built without "
                                           "thread support (SQLITE_THREADSAFE=0)");
-    if (o->busy_timeout_ms < 0)
-        return whi_error(WH_EINVAL, "sqlite options: busy_timeout_ms must not be negative");
-    if (o->synchronous != WH_SQLITE_SYNC_FULL && o->synchronous != WH_SQLITE_SYNC_NORMAL)
-        return whi_error(WH_EINVAL, "sqlite options: synchronous must be FULL or NORMAL");
     return WH_OK;
 }
 
@@ -266,7 +260,8 @@ static void fill_vtable(sq_store *q)
 
 int wh_store_sqlite_new(wh_store **out, const char *path, const wh_sqlite_options *opts)
 {
-    static const wh_sqlite_options defaults = WH_SQLITE_OPTIONS_INIT;
+    wh_sqlite_options defaults;
+    whi_sq_options_defaults(&defaults);
     if (!out) return whi_error(WH_EINVAL, "out must not be NULL");
     *out = NULL;
     const wh_sqlite_options *o = opts ? opts : &defaults;
@@ -290,15 +285,4 @@ int wh_store_sqlite_new(wh_store **out, const char *path, const wh_sqlite_option
 int wh_store_sqlite_open(wh_store **out, const char *path)
 {
     return wh_store_sqlite_new(out, path, NULL);
-}
-
-int wh_store_sqlite_open_flags(wh_store **out, const char *path, unsigned int flags)
-{
-    wh_sqlite_options o = WH_SQLITE_OPTIONS_INIT;
-    if (out) *out = NULL;
-    if (flags & ~(WH_SQLITE_FLAG_READ_ONLY | WH_SQLITE_FLAG_SYNC_NORMAL))
-        return whi_error(WH_EINVAL, "sqlite store: unknown flags 0x%x", flags);
-    o.read_only = (flags & WH_SQLITE_FLAG_READ_ONLY) != 0;
-    if (flags & WH_SQLITE_FLAG_SYNC_NORMAL) o.synchronous = WH_SQLITE_SYNC_NORMAL;
-    return wh_store_sqlite_new(out, path, &o);
 }

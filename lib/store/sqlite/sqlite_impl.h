@@ -18,6 +18,16 @@
 #include "store_impl.h"
 #include "subscription_impl.h"
 
+/* The options object of webhooks/store.h. */
+struct wh_sqlite_options {
+    int busy_timeout_ms;
+    wh_sqlite_sync synchronous;
+    uint32_t max_page_count;
+    int read_only;
+};
+
+void whi_sq_options_defaults(wh_sqlite_options *o);
+
 /* Every statement, prepared once at open (SQL in sqlite_schema.c). */
 typedef enum sq_stmt_id {
     SQ_BEGIN_WRITE,

@@ -247,7 +247,7 @@ static void tp_free(wh_transport *t)
     whi_free(tp->pool);
     if (tp->multi) curl_multi_cleanup(tp->multi);
     whi_free(tp->socks);
-    whi_free(tp->ca_file);
+    whi_free(tp->opts.ca_file);
     whi_free(tp);
     whi_free(t);
 }
@@ -270,10 +270,6 @@ int wh_transport_curl_new(wh_transport **out, const wh_curl_options *opts)
 {
     if (!out) return whi_error(WH_EINVAL, "out must not be NULL");
     *out = NULL;
-    wh_curl_options defaults = WH_CURL_OPTIONS_INIT;
-    if (opts && opts->version < 1)
-        return whi_error(WH_EINVAL,
-                         "transport: options version must be set (WH_CURL_OPTIONS_INIT)");
     pthread_once(&g_curl_once, curl_global);
     if (g_curl_init != CURLE_OK) return whi_error(WH_EIO, "transport: curl_global_init failed");
     wh_transport *t = whi_calloc(1, sizeof(*t));
@@ -285,14 +281,15 @@ int wh_transport_curl_new(wh_transport **out, const wh_curl_options *opts)
     }
     *t = (wh_transport){WH_TRANSPORT_VERSION, tp,        tp_start,     tp_perform,
                         tp_pollfds,           tp_cancel, tp_set_check, tp_free};
-    tp->opts = opts ? *opts : defaults;
-    tp->opts.connect_timeout_ms = tp->opts.connect_timeout_ms ? tp->opts.connect_timeout_ms : 10000;
-    tp->opts.total_timeout_ms = tp->opts.total_timeout_ms ? tp->opts.total_timeout_ms : 30000;
+    if (opts)
+        tp->opts = *opts;
+    else
+        whi_curl_options_defaults(&tp->opts);
+    tp->opts.ca_file = NULL;
     tp->timer_at = -1;
     int rc = setup_multi(tp);
-    if (rc == WH_OK && tp->opts.ca_file && !(tp->ca_file = whi_strdup(tp->opts.ca_file)))
+    if (rc == WH_OK && opts && opts->ca_file && !(tp->opts.ca_file = whi_strdup(opts->ca_file)))
         rc = whi_error_oom();
-    tp->opts.ca_file = NULL;
     if (rc != WH_OK) {
         tp_free(t);
         return rc;

@@ -6,7 +6,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
-#include "webhooks/transport.h"
+#include "webhooks/sys/transport.h"
 
 typedef struct curl_req curl_req;
 
@@ -36,11 +36,20 @@ typedef struct curl_sock {
     short events;
 } curl_sock;
 
+/* The options object of webhooks/transport.h (the transport keeps a copy). */
+struct wh_curl_options {
+    char *ca_file; /* owned */
+    uint32_t connect_timeout_ms;
+    uint32_t total_timeout_ms;
+    size_t max_idle_connections;
+};
+
+void whi_curl_options_defaults(wh_curl_options *o);
+
 struct curl_tp {
     CURLM *multi;
-    wh_curl_options opts;
-    char *ca_file;
-    curl_sock *socks; /* what libcurl asked us to watch */
+    wh_curl_options opts; /* its ca_file is the transport's own copy */
+    curl_sock *socks;     /* what libcurl asked us to watch */
     size_t nsocks, capsocks;
     int64_t timer_at;   /* monotonic ms when libcurl wants a timeout action; -1: none */
     curl_req *active;   /* started, not yet completed */

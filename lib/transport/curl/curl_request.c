@@ -128,7 +128,7 @@ int whi_curl_req_setup(curl_tp *tp, curl_req *r, const wh_http_request *req)
     rc |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, r);
     rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
     rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-    if (tp->ca_file) rc |= curl_easy_setopt(e, CURLOPT_CAINFO, tp->ca_file);
+    if (tp->opts.ca_file) rc |= curl_easy_setopt(e, CURLOPT_CAINFO, tp->opts.ca_file);
     if (rc != CURLE_OK) return whi_error(WH_EINVAL, "transport: invalid request options");
     r->keep = req->keep_response_bytes;
     r->max = req->max_response_bytes ? req->max_response_bytes : SIZE_MAX;

@@ -29,7 +29,7 @@ static const char SEED_WEBHOOK[] =
 
 static int setup(void **state)
 {
-    api_fixture *f = seed_start(NULL);
+    api_fixture *f = seed_start();
     /* the host's catalogue: the seed's event (custom id 3) and one more */
     WH_ASSERT_OK(wh_api_catalogue_add_type(f->api, "purchase_approved", "Compra aprovada", "3"));
     const char cat[] = "{\"eventTypes\":[{\"name\":\"refund\",\"displayName\":\"Reembolso\"}]}";

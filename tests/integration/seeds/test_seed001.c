@@ -32,9 +32,8 @@ static const char CAMERAS[] = "{\"name\":\"Monitor de c\xc3\xa2meras\","
 
 static int setup(void **state)
 {
-    wh_api_options o = WH_API_OPTIONS_INIT;
-    o.reveal_secrets = 1;
-    api_fixture *f = seed_start(&o);
+    api_fixture *f = seed_start();
+    WH_ASSERT_OK(wh_api_set_reveal_secrets(f->api, 1));
     WH_ASSERT_OK(wh_api_add_key(f->api, PK_A, USER_A, WH_SCOPE_ALL));
     WH_ASSERT_OK(wh_api_add_key(f->api, PK_B, USER_B, WH_SCOPE_ALL));
     WH_ASSERT_OK(wh_api_add_key(f->api, PK_A_WRITE, USER_A, WH_SCOPE_WEBHOOKS_WRITE));

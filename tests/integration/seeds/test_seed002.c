@@ -28,9 +28,8 @@ static const char FUNNEL[] = "{\"lifecycle_stage\":\"Lead\",\"opportunity\":fals
 
 static int setup(void **state)
 {
-    wh_api_options o = WH_API_OPTIONS_INIT;
-    o.allowed_methods = WH_API_METHOD_BIT(WH_METHOD_POST);
-    api_fixture *f = seed_start(&o);
+    api_fixture *f = seed_start();
+    WH_ASSERT_OK(wh_api_set_allowed_methods(f->api, WH_API_METHOD_BIT(WH_METHOD_POST)));
     const char cat[] = "{\"eventTypes\":[\"WEBHOOK.CONVERTED\",\"WEBHOOK.MARKED_OPPORTUNITY\","
                        "\"crm_deal_created\",\"crm_deal_updated\",\"crm_deal_deleted\"],"
                        "\"entities\":[{\"name\":\"CONTACT\",\"actions\":[]}],"

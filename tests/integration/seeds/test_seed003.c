@@ -32,7 +32,7 @@ static const char SYNC[] =
 
 static int setup(void **state)
 {
-    api_fixture *f = seed_start(NULL);
+    api_fixture *f = seed_start();
     const char cat[] =
         "{\"entities\":["
         "{\"name\":\"Brand\",\"actions\":[\"create\",\"update\",\"delete\"]},"

@@ -30,7 +30,7 @@ static const char *const CHANNEL_EVENTS[] = {"incoming_whatsapp_message",
 
 static int setup(void **state)
 {
-    api_fixture *f = seed_start(NULL);
+    api_fixture *f = seed_start();
     WH_ASSERT_OK(wh_api_add_key(f->api, API_KEY, "account-77", WH_SCOPE_ALL));
     for (size_t i = 0; i < NCHANNEL_EVENTS; i++)
         WH_ASSERT_OK(wh_api_catalogue_add_type(f->api, CHANNEL_EVENTS[i], NULL, NULL));
