@@ -14,12 +14,6 @@
 
 #define NAMES(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-/* Emit ev to the owner's matching webhooks only, in one atomic enqueue. */
-int whi_api_emit_owner(wh_hub *hub, const wh_event *ev, const char *owner, size_t *queued)
-{
-    return wh_hub_emit_owner(hub, ev, owner, queued);
-}
-
 int whi_api_events_post(api_ctx *c)
 {
     wh_event *ev = NULL;
@@ -29,7 +23,7 @@ int whi_api_events_post(api_ctx *c)
         rc = wh_event_set_occurred_at(ev, wh_hub_now(c->api->hub));
     if (rc == WH_OK) rc = whi_api_check_event(c->api, ev);
     size_t queued = 0;
-    if (rc == WH_OK) rc = whi_api_emit_owner(c->api->hub, ev, c->owner, &queued);
+    if (rc == WH_OK) rc = wh_hub_emit_owner(c->api->hub, ev, c->owner, &queued);
     if (rc != WH_OK) {
         wh_event_free(ev);
         return whi_api_fail(c, rc);

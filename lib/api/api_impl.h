@@ -169,7 +169,5 @@ int whi_api_delivery_retry(api_ctx *c);
 
 /* api_events.c */
 int whi_api_events_post(api_ctx *c);
-/* Emit ev to the matching webhooks of one owner only. */
-int whi_api_emit_owner(wh_hub *hub, const wh_event *ev, const char *owner, size_t *queued);
 
 #endif

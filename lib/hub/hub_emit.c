@@ -249,22 +249,6 @@ static int emit_events(wh_hub *h, const wh_event *const *events, size_t count, c
     return rc;
 }
 
-int whi_hub_emit_subs(wh_hub *h, const wh_event *ev, const wh_subscription *const *subs, size_t n,
-                      size_t *queued)
-{
-    draft_set ds = {0};
-    wh_time_ms now = whi_hub_now(h);
-    int rc = WH_OK;
-    for (size_t i = 0; rc == WH_OK && i < n; i++) {
-        const hub_sub *hs = whi_hub_cache_get(h, wh_subscription_id(subs[i]));
-        if (hs) rc = drafts_add(h, &ds, hs, ev, now);
-    }
-    if (rc == WH_OK) rc = drafts_commit(h, &ds, true);
-    if (queued) *queued = rc == WH_OK ? ds.n : 0;
-    drafts_free(&ds);
-    return rc;
-}
-
 int wh_hub_emit_batch(wh_hub *h, const wh_event *const *events, size_t count, size_t *queued)
 {
     if (queued) *queued = 0;

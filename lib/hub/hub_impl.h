@@ -89,10 +89,6 @@ int whi_hub_reload(wh_hub *h);           /* rebuild the cache from the store */
 int whi_hub_refresh_if_stale(wh_hub *h); /* reload when the store changed behind our back */
 int whi_hub_check_sub(wh_hub *h, const wh_subscription *sub); /* templates + SSRF policy */
 
-/* hub_emit.c: emit ev to these subscriptions (lock held; the API's owner-scoped emit) */
-int whi_hub_emit_subs(wh_hub *h, const wh_event *ev, const wh_subscription *const *subs, size_t n,
-                      size_t *queued);
-
 /* hub_run.c: record what completed, then lease and start what is due */
 int whi_hub_start_due(wh_hub *h);
 void whi_hub_abandon_flights(wh_hub *h);

@@ -46,15 +46,6 @@ uint32_t whi_hmap_hash(const char *key, size_t len)
     return hash32(key, len);
 }
 
-void whi_hmap_prefetch(const whi_hmap *m, uint32_t h)
-{
-#if defined(__GNUC__)
-    if (m->cap) __builtin_prefetch(&m->slots[h & (m->cap - 1)]);
-#else
-    (void)m, (void)h;
-#endif
-}
-
 static size_t find_slot(const whi_hmap *m, const char *key, size_t len, uint32_t h)
 {
     size_t mask = m->cap - 1;

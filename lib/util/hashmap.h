@@ -34,10 +34,9 @@ uint64_t whi_hash_bytes(const void *key, size_t len);
 
 /* The value stored under key, or NULL. */
 void *whi_hmap_get(const whi_hmap *m, const char *key, size_t len);
-/* For hot paths that look up several keys at once: hash them, prefetch their slots, then look
- * them up with the hash, so the cache misses overlap instead of queueing. */
+/* For hot paths that look up several keys at once: hash them first, then look them up with the
+ * hash (whi_hmap_peek lets a caller prefetch a value before its real lookup). */
 uint32_t whi_hmap_hash(const char *key, size_t len);
-void whi_hmap_prefetch(const whi_hmap *m, uint32_t hash);
 void *whi_hmap_get_hashed(const whi_hmap *m, const char *key, size_t len, uint32_t hash);
 /* The value of the first entry with that hash, key not compared: only a hint, for prefetching
  * the value before the real lookup compares its key. */

@@ -80,6 +80,30 @@ int cli_parse_int(const char *cmd, const char *flag, const char *s, int64_t min,
 /* standard | github | stripe: 0 or CLI_EXIT_USAGE. */
 int cli_parse_scheme(const char *cmd, const char *s, wh_scheme *out);
 
+/* ---- the options sign and verify share (cli_signing.c) ---- */
+/* A command's option table starts with these three, in this order; its own follow from
+ * CLI_SIGNING_OWN. */
+enum { CLI_SIGNING_HELP, CLI_SIGNING_SCHEME, CLI_SIGNING_SECRET, CLI_SIGNING_OWN };
+#define CLI_SIGNING_OPTIONS                                                                        \
+    {"help", false}, {"scheme", true},                                                             \
+    {                                                                                              \
+        "secret", true                                                                             \
+    }
+
+typedef struct cli_signing {
+    void (*usage)(FILE *out); /* printed for --help */
+    wh_scheme scheme;
+    const char *secrets[WH_SIGN_MAX_SECRETS];
+    size_t nsecrets;
+    const char *file; /* NULL: standard input */
+} cli_signing;
+
+/* Parse argv into s, handing the command's own options (k >= CLI_SIGNING_OWN) to own, which
+ * returns 0 to go on or an exit code. Returns 0, -1 after --help, or an exit code. At least one
+ * --secret is required. */
+int cli_signing_parse(int argc, char **argv, const cli_option *opts, size_t nopts, cli_signing *s,
+                      int (*own)(cli_parser *p, int k, const char *v, void *ud), void *ud);
+
 /* ---- long-running commands (cli_net.c) ---- */
 struct sockaddr_in;
 /* SIGINT and SIGTERM set a flag instead of killing the process; SIGPIPE is ignored. */

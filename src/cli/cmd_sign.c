@@ -26,71 +26,36 @@ void cmd_sign_usage(FILE *out)
           out);
 }
 
-enum { O_SCHEME, O_SECRET, O_ID, O_TIMESTAMP, O_HELP };
-static const cli_option OPTIONS[] = {
-    [O_SCHEME] = {"scheme", true},       [O_SECRET] = {"secret", true}, [O_ID] = {"id", true},
-    [O_TIMESTAMP] = {"timestamp", true}, [O_HELP] = {"help", false},
-};
+enum { O_ID = CLI_SIGNING_OWN, O_TIMESTAMP };
+static const cli_option OPTIONS[] = {CLI_SIGNING_OPTIONS, {"id", true}, {"timestamp", true}};
 
 typedef struct sign_args {
-    wh_scheme scheme;
-    const char *secrets[WH_SIGN_MAX_SECRETS];
-    size_t nsecrets;
+    cli_signing s;
     const char *id;
     int64_t timestamp; /* 0: now */
-    const char *file;
 } sign_args;
 
-/* Fill *a from argv: 0 to go on, -1 after --help, or an exit code. */
-static int parse(int argc, char **argv, sign_args *a)
+static int own_option(cli_parser *p, int k, const char *v, void *ud)
 {
-    cli_parser p;
-    cli_parser_init(&p, argc, argv);
-    const char *v;
-    int k, rc = 0;
-    while (rc == 0 &&
-           (k = cli_next(&p, OPTIONS, sizeof(OPTIONS) / sizeof(OPTIONS[0]), &v)) != CLI_END) {
-        switch (k) {
-        case O_HELP:
-            cmd_sign_usage(stdout);
-            return -1;
-        case O_SCHEME:
-            rc = cli_parse_scheme(p.cmd, v, &a->scheme);
-            break;
-        case O_SECRET:
-            if (a->nsecrets == WH_SIGN_MAX_SECRETS)
-                return cli_usage_error(p.cmd, "at most %d --secret", WH_SIGN_MAX_SECRETS);
-            a->secrets[a->nsecrets++] = v;
-            break;
-        case O_ID:
-            a->id = v;
-            break;
-        case O_TIMESTAMP:
-            rc = cli_parse_int(p.cmd, "--timestamp", v, 1, INT64_MAX, &a->timestamp);
-            break;
-        case CLI_POSITIONAL:
-            if (a->file)
-                return cli_usage_error(p.cmd, "more than one FILE ('%s', '%s')", a->file, v);
-            a->file = v;
-            break;
-        default:
-            return CLI_EXIT_USAGE;
-        }
+    sign_args *a = ud;
+    if (k == O_ID) {
+        a->id = v;
+        return 0;
     }
-    if (rc == 0 && a->nsecrets == 0) rc = cli_usage_error(p.cmd, "--secret is required");
-    return rc;
+    return cli_parse_int(p->cmd, "--timestamp", v, 1, INT64_MAX, &a->timestamp);
 }
 
 int cmd_sign(int argc, char **argv)
 {
-    sign_args a = {.scheme = WH_SCHEME_STANDARD};
-    int rc = parse(argc, argv, &a);
+    sign_args a = {.s = {.usage = cmd_sign_usage, .scheme = WH_SCHEME_STANDARD}};
+    int rc = cli_signing_parse(argc, argv, OPTIONS, sizeof(OPTIONS) / sizeof(OPTIONS[0]), &a.s,
+                               own_option, &a);
     if (rc != 0) return rc < 0 ? CLI_EXIT_OK : rc;
     unsigned char *body;
     size_t len;
-    if ((rc = cli_read_body(argv[0], a.file, &body, &len)) != 0) return rc;
+    if ((rc = cli_read_body(argv[0], a.s.file, &body, &len)) != 0) return rc;
     wh_headers *h = NULL;
-    int err = wh_sign(&h, a.scheme, a.secrets, a.nsecrets, a.id, a.timestamp, body, len);
+    int err = wh_sign(&h, a.s.scheme, a.s.secrets, a.s.nsecrets, a.id, a.timestamp, body, len);
     free(body);
     if (err != WH_OK) {
         fprintf(stderr, "webhooks sign: %s\n", wh_error_last_message());

@@ -26,23 +26,17 @@ void cmd_verify_usage(FILE *out)
           out);
 }
 
-enum { O_SCHEME, O_SECRET, O_HEADER, O_TOLERANCE, O_NOW, O_HELP };
+enum { O_HEADER = CLI_SIGNING_OWN, O_TOLERANCE, O_NOW };
 static const cli_option OPTIONS[] = {
-    [O_SCHEME] = {"scheme", true}, [O_SECRET] = {"secret", true},
-    [O_HEADER] = {"header", true}, [O_TOLERANCE] = {"tolerance", true},
-    [O_NOW] = {"now", true},       [O_HELP] = {"help", false},
-};
+    CLI_SIGNING_OPTIONS, {"header", true}, {"tolerance", true}, {"now", true}};
 
 typedef struct verify_args {
-    wh_scheme scheme;
-    const char *secrets[WH_SIGN_MAX_SECRETS];
-    size_t nsecrets;
+    cli_signing s;
     char **names; /* nheaders entries each, owned */
     char **values;
     size_t nheaders;
     int64_t tolerance; /* 0: the library's default */
     int64_t now;       /* 0: the clock */
-    const char *file;
 } verify_args;
 
 static bool is_space(char c)
@@ -87,52 +81,26 @@ static void free_args(verify_args *a)
     free(a->values);
 }
 
+static int own_option(cli_parser *p, int k, const char *v, void *ud)
+{
+    verify_args *a = ud;
+    if (k == O_HEADER) return add_header(a, p->cmd, v);
+    if (k == O_TOLERANCE)
+        return cli_parse_int(p->cmd, "--tolerance", v, 1, INT64_MAX, &a->tolerance);
+    return cli_parse_int(p->cmd, "--now", v, 1, INT64_MAX, &a->now);
+}
+
 /* Fill *a from argv: 0 to go on, -1 after --help, or an exit code. */
 static int parse(int argc, char **argv, verify_args *a)
 {
-    cli_parser p;
-    cli_parser_init(&p, argc, argv);
     /* At most one header per argument, so argc entries always suffice. */
     a->names = calloc((size_t)argc, sizeof(char *));
     a->values = calloc((size_t)argc, sizeof(char *));
-    if (!a->names || !a->values) return cli_usage_error(p.cmd, "out of memory");
-    const char *v;
-    int k, rc = 0;
-    while (rc == 0 &&
-           (k = cli_next(&p, OPTIONS, sizeof(OPTIONS) / sizeof(OPTIONS[0]), &v)) != CLI_END) {
-        switch (k) {
-        case O_HELP:
-            cmd_verify_usage(stdout);
-            return -1;
-        case O_SCHEME:
-            rc = cli_parse_scheme(p.cmd, v, &a->scheme);
-            break;
-        case O_SECRET:
-            if (a->nsecrets == WH_SIGN_MAX_SECRETS)
-                return cli_usage_error(p.cmd, "at most %d --secret", WH_SIGN_MAX_SECRETS);
-            a->secrets[a->nsecrets++] = v;
-            break;
-        case O_HEADER:
-            rc = add_header(a, p.cmd, v);
-            break;
-        case O_TOLERANCE:
-            rc = cli_parse_int(p.cmd, "--tolerance", v, 1, INT64_MAX, &a->tolerance);
-            break;
-        case O_NOW:
-            rc = cli_parse_int(p.cmd, "--now", v, 1, INT64_MAX, &a->now);
-            break;
-        case CLI_POSITIONAL:
-            if (a->file)
-                return cli_usage_error(p.cmd, "more than one FILE ('%s', '%s')", a->file, v);
-            a->file = v;
-            break;
-        default:
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (rc == 0 && a->nsecrets == 0) rc = cli_usage_error(p.cmd, "--secret is required");
+    if (!a->names || !a->values) return cli_usage_error(argv[0], "out of memory");
+    int rc = cli_signing_parse(argc, argv, OPTIONS, sizeof(OPTIONS) / sizeof(OPTIONS[0]), &a->s,
+                               own_option, a);
     if (rc == 0 && a->nheaders == 0)
-        rc = cli_usage_error(p.cmd, "--header is required (the signature headers received)");
+        rc = cli_usage_error(argv[0], "--header is required (the signature headers received)");
     return rc;
 }
 
@@ -146,10 +114,10 @@ static int run(const verify_args *a, const char *cmd)
 {
     unsigned char *body;
     size_t len;
-    int rc = cli_read_body(cmd, a->file, &body, &len);
+    int rc = cli_read_body(cmd, a->s.file, &body, &len);
     if (rc != 0) return rc;
     int err =
-        wh_verify(a->scheme, a->secrets, a->nsecrets, (const char *const *)a->names,
+        wh_verify(a->s.scheme, a->s.secrets, a->s.nsecrets, (const char *const *)a->names,
                   (const char *const *)a->values, a->nheaders, body, len, a->now, a->tolerance);
     free(body);
     if (err == WH_OK) {
@@ -171,7 +139,7 @@ static int run(const verify_args *a, const char *cmd)
 
 int cmd_verify(int argc, char **argv)
 {
-    verify_args a = {.scheme = WH_SCHEME_STANDARD};
+    verify_args a = {.s = {.usage = cmd_verify_usage, .scheme = WH_SCHEME_STANDARD}};
     int rc = parse(argc, argv, &a);
     if (rc == 0)
         rc = run(&a, argv[0]);
