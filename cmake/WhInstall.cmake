@@ -1,8 +1,9 @@
 # Installation: headers, both libraries, the CMake package and webhooks.pc.
 include(CMakePackageConfigHelpers)
 
+# webhooks/conformance.h goes with the conformance kit (conformance/CMakeLists.txt).
 install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        FILES_MATCHING PATTERN "*.h")
+        FILES_MATCHING PATTERN "*.h" PATTERN "conformance.h" EXCLUDE)
 install(FILES ${PROJECT_BINARY_DIR}/include/webhooks/version.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/webhooks)
 install(TARGETS webhooks webhooks_static EXPORT webhooksTargets

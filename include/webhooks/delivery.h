@@ -94,6 +94,17 @@ typedef int (*wh_store_attempt_cb)(const wh_attempt *attempt, void *user_data);
 WH_EXTERN const char *wh_delivery_status_name(wh_delivery_status status);
 WH_EXTERN int wh_delivery_status_parse(const char *name, wh_delivery_status *out);
 
+/* ---- copies a caller keeps (records reach callbacks borrowed) ---- */
+/* Deep-copy src into dst, whose old contents are ignored: every string and the body become owned
+ * by dst. Free them with wh_delivery_clear. WH_ENOMEM (dst is then zeroed), WH_EINVAL for NULL. */
+WH_EXTERN int wh_delivery_copy(wh_delivery *dst, const wh_delivery *src);
+/* Free what wh_delivery_copy allocated and zero *d; NULL is a no-op. */
+WH_EXTERN void wh_delivery_clear(wh_delivery *d);
+/* The same for attempts; the copy's response is cut to WH_ATTEMPT_RESPONSE_MAX bytes and its
+ * error to 1024 bytes. */
+WH_EXTERN int wh_attempt_copy(wh_attempt *dst, const wh_attempt *src);
+WH_EXTERN void wh_attempt_clear(wh_attempt *a);
+
 #ifdef __cplusplus
 }
 #endif

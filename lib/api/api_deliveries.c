@@ -26,7 +26,7 @@ typedef struct dlv_list {
 static void list_free(dlv_list *l)
 {
     for (size_t i = 0; i < l->n; i++)
-        whi_delivery_clear(&l->v[i]);
+        wh_delivery_clear(&l->v[i]);
     whi_free(l->v);
 }
 
@@ -43,7 +43,7 @@ static int collect(const wh_delivery *d, void *ud)
         l->v = grown;
         l->cap = cap;
     }
-    if ((l->rc = whi_delivery_copy(&l->v[l->n], d)) != WH_OK) return 1;
+    if ((l->rc = wh_delivery_copy(&l->v[l->n], d)) != WH_OK) return 1;
     l->n++;
     return 0;
 }

@@ -69,8 +69,9 @@ static void free_str(const char **s)
     *s = NULL;
 }
 
-int whi_delivery_copy(wh_delivery *dst, const wh_delivery *src)
+int wh_delivery_copy(wh_delivery *dst, const wh_delivery *src)
 {
+    if (!dst || !src) return whi_error(WH_EINVAL, "dst and src must not be NULL");
     *dst = *src;
     dst->version = WH_DELIVERY_VERSION;
     char *err = NULL;
@@ -84,14 +85,15 @@ int whi_delivery_copy(wh_delivery *dst, const wh_delivery *src)
     dst->body = NULL;
     if (ok && src->body_len && !(dst->body = whi_strndup(src->body, src->body_len))) ok = false;
     if (!ok) {
-        whi_delivery_clear(dst);
+        wh_delivery_clear(dst);
         return whi_error_oom();
     }
     return WH_OK;
 }
 
-void whi_delivery_clear(wh_delivery *d)
+void wh_delivery_clear(wh_delivery *d)
 {
+    if (!d) return;
     const char **strs[] = {&d->id,         &d->subscription_id, &d->owner_id, &d->event_id,
                            &d->event_type, &d->idempotency_key, &d->url,      &d->headers,
                            &d->body,       &d->last_error};
@@ -100,8 +102,9 @@ void whi_delivery_clear(wh_delivery *d)
     memset(d, 0, sizeof(*d));
 }
 
-int whi_attempt_copy(wh_attempt *dst, const wh_attempt *src)
+int wh_attempt_copy(wh_attempt *dst, const wh_attempt *src)
 {
+    if (!dst || !src) return whi_error(WH_EINVAL, "dst and src must not be NULL");
     *dst = *src;
     dst->version = WH_ATTEMPT_VERSION;
     char *err = NULL;
@@ -116,14 +119,15 @@ int whi_attempt_copy(wh_attempt *dst, const wh_attempt *src)
     if (ok && dst->response_len && !(dst->response = whi_strndup(src->response, dst->response_len)))
         ok = false;
     if (!ok) {
-        whi_attempt_clear(dst);
+        wh_attempt_clear(dst);
         return whi_error_oom();
     }
     return WH_OK;
 }
 
-void whi_attempt_clear(wh_attempt *a)
+void wh_attempt_clear(wh_attempt *a)
 {
+    if (!a) return;
     free_str(&a->delivery_id);
     free_str(&a->subscription_id);
     free_str(&a->error);

@@ -10,16 +10,6 @@
 #include "webhooks/store.h"
 #include "webhooks/sys/store.h"
 
-/* Deep-copy src into dst (whose old contents are ignored): every string and the body become
- * owned by dst. Free them with whi_delivery_clear. On failure dst is zeroed and WH_ENOMEM set. */
-int whi_delivery_copy(wh_delivery *dst, const wh_delivery *src);
-/* Free what whi_delivery_copy allocated and zero *d. */
-void whi_delivery_clear(wh_delivery *d);
-/* The same for attempts; the response is cut to WH_ATTEMPT_RESPONSE_MAX bytes and the error to
- * WH_STORE_MAX_ERROR_LEN. */
-int whi_attempt_copy(wh_attempt *dst, const wh_attempt *src);
-void whi_attempt_clear(wh_attempt *a);
-
 /* Replace *dst with a copy of the error text s cut to WH_STORE_MAX_ERROR_LEN (NULL clears). */
 int whi_store_error_text(char **dst, const char *s);
 /* Length of s cut to at most max bytes without splitting a UTF-8 sequence. */

@@ -10,7 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "store_conformance.h"
+#include <webhooks/conformance.h>
+#include "store_limits.h"
 #include "wh_test.h"
 #include "wh_test_files.h"
 

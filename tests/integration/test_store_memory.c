@@ -1,5 +1,6 @@
 /* The memory store: the conformance suite and the built-in stores' limits. */
-#include "store_conformance.h"
+#include <webhooks/conformance.h>
+#include "store_limits.h"
 #include "wh_test.h"
 
 static int make_memory(wh_store **out, void *user_data)

@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "store_conformance.h"
+#include <webhooks/conformance.h>
+#include "store_limits.h"
 #include "wh_test.h"
 #include "wh_test_files.h"
 
@@ -101,8 +102,8 @@ static void test_everything_survives_reopen(void **state)
     wh_time_ms at;
     WH_ASSERT_OK(s->next_due(s, &at));
     assert_int_equal(at, 21);
-    wh_sc_delivery_clear(&d1);
-    wh_sc_delivery_clear(&d1_before);
+    wh_delivery_clear(&d1);
+    wh_delivery_clear(&d1_before);
     wh_free(before);
     wh_free(after);
     wh_store_free(s);
@@ -132,7 +133,7 @@ static void test_lease_survives_reopen(void **state)
     wh_sc_get(s, "x", &d);
     assert_int_equal(d.status, WH_DELIVERY_IN_FLIGHT);
     assert_int_equal(d.lease_until, 500);
-    wh_sc_delivery_clear(&d);
+    wh_delivery_clear(&d);
     size_t n = 0;
     WH_ASSERT_OK(s->recover(s, &n));
     assert_int_equal(n, 1);
@@ -202,7 +203,7 @@ static void test_payloads_and_attempts_go_with_their_deliveries(void **state)
     wh_sc_get(s, "k2", &d); /* the one left still reads whole */
     assert_string_equal(d.url, "https://example.com/hooks");
     assert_int_equal(d.body_len, 7);
-    wh_sc_delivery_clear(&d);
+    wh_delivery_clear(&d);
     wh_store_free(s);
     wh_sqlite_assert_intact(path);
 }

@@ -16,7 +16,8 @@
 #include <sqlite3.h>
 
 #include "sqlite_impl.h" /* WHI_SQ_SCHEMA_VERSION */
-#include "store_conformance.h"
+#include <webhooks/conformance.h>
+#include "store_limits.h"
 #include "wh_test.h"
 #include "wh_test_files.h"
 
@@ -194,7 +195,7 @@ static void test_version_1_file_is_upgraded(void **state)
     assert_string_equal(d.headers, "{}");
     assert_int_equal(d.body_len, 7);
     assert_memory_equal(d.body, "{\"a\":1}", 7);
-    wh_sc_delivery_clear(&d);
+    wh_delivery_clear(&d);
     assert_int_equal(wh_sqlite_int(p.v, "SELECT count(*) FROM deliveries WHERE body IS NOT NULL"),
                      0);
     /* the attempt now names its delivery by seq, and goes with it */

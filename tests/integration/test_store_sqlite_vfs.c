@@ -20,7 +20,8 @@
 #include <sqlite3.h>
 
 #include "sqlite_impl.h"
-#include "store_conformance.h"
+#include <webhooks/conformance.h>
+#include "store_limits.h"
 #include "wh_test.h"
 #include "wh_test_files.h"
 
@@ -241,7 +242,7 @@ static void test_large_transaction(void **state)
     wh_sc_get(s, "big299", &got);
     assert_int_equal(got.body_len, 2048);
     assert_memory_equal(got.body, g_body, 2048);
-    wh_sc_delivery_clear(&got);
+    wh_delivery_clear(&got);
     wh_store_free(s);
     wh_sqlite_assert_intact(f->path);
 }
@@ -264,7 +265,7 @@ static void test_data_reads_back_after_reopen(void **state)
     wh_delivery got;
     wh_sc_get(s, "d0", &got);
     assert_int_equal(got.body_len, 50);
-    wh_sc_delivery_clear(&got);
+    wh_delivery_clear(&got);
     wh_store_free(s);
 }
 

@@ -17,6 +17,10 @@ cmake -S "$consumer" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/
 cmake --build "$work/cmake-build" >/dev/null
 LD_LIBRARY_PATH=$libdir "$work/cmake-build/consumer"
 "$work/cmake-build/consumer_static"
+echo "== the store conformance kit (webhooks::conformance) against the memory store"
+LD_LIBRARY_PATH=$libdir "$work/cmake-build/store_test" >"$work/kit.log" 2>&1 || { cat "$work/kit.log"; exit 1; }
+grep -E '\[  PASSED  \] [0-9]+ test' "$work/kit.log"
+test -f "$prefix/include/webhooks/conformance.h"
 
 echo "== pkg-config consumer"
 export PKG_CONFIG_PATH=$libdir/pkgconfig

@@ -5,11 +5,12 @@
  */
 #include <stdlib.h>
 
-#include "store_conformance_impl.h"
+#include "store_limits.h"
+#include "wh_test.h"
 
 static void test_oversized_delivery_fields_are_refused(void **state)
 {
-    wh_store *s = SC_STORE(state);
+    wh_store *s = wh_sc_store(state);
     wh_sc_put_sub(s, "s1", NULL, 1);
     wh_sc_put_delivery(s, "keep", "s1", 1, 1);
     size_t big = WH_STORE_MAX_HEADERS_LEN + 1;
@@ -48,9 +49,16 @@ static void test_oversized_delivery_fields_are_refused(void **state)
     assert_int_equal(wh_sc_status(s, "keep"), WH_DELIVERY_PENDING);
 }
 
+/* Keep a copy of the one attempt listed. */
+static int copy_attempt(const wh_attempt *a, void *user_data)
+{
+    WH_ASSERT_OK(wh_attempt_copy(user_data, a));
+    return 1;
+}
+
 static void test_long_errors_and_responses_are_cut(void **state)
 {
-    wh_store *s = SC_STORE(state);
+    wh_store *s = wh_sc_store(state);
     wh_sc_put_sub(s, "s1", NULL, 1);
     wh_sc_put_delivery(s, "cut", "s1", 1, 1);
     char *err = malloc(5001), *resp = malloc(10000);
@@ -66,20 +74,19 @@ static void test_long_errors_and_responses_are_cut(void **state)
     wh_delivery d;
     wh_sc_get(s, "cut", &d);
     assert_int_equal(strlen(d.last_error), WH_STORE_MAX_ERROR_LEN - 1); /* é not split */
-    wh_sc_delivery_clear(&d);
-    sc_attempts as = {0};
-    WH_ASSERT_OK(s->attempt_list(s, "cut", NULL, 0, 1, NULL, sc_collect_attempt, &as));
-    assert_int_equal(as.n, 1);
-    assert_int_equal(as.a[0].response_len, WH_ATTEMPT_RESPONSE_MAX);
-    assert_int_equal(strlen(as.a[0].error), WH_STORE_MAX_ERROR_LEN - 1);
-    sc_attempts_free(&as);
+    wh_delivery_clear(&d);
+    wh_attempt got = {0};
+    WH_ASSERT_OK(s->attempt_list(s, "cut", NULL, 0, 1, NULL, copy_attempt, &got));
+    assert_int_equal(got.response_len, WH_ATTEMPT_RESPONSE_MAX);
+    assert_int_equal(strlen(got.error), WH_STORE_MAX_ERROR_LEN - 1);
+    wh_attempt_clear(&got);
     free(err);
     free(resp);
 }
 
 static void test_oversized_disabled_reason_changes_nothing(void **state)
 {
-    wh_store *s = SC_STORE(state);
+    wh_store *s = wh_sc_store(state);
     wh_sc_put_sub(s, "s1", NULL, 1);
     wh_sc_put_delivery(s, "dr", "s1", 1, 1);
     char reason[2000];
@@ -96,30 +103,12 @@ static void test_oversized_disabled_reason_changes_nothing(void **state)
     wh_subscription_free(sub);
 }
 
-static int setup(void **state)
-{
-    sc_ctx *c = *state;
-    return c->make(&c->store, c->user_data) == WH_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    sc_ctx *c = *state;
-    wh_store_free(c->store);
-    c->store = NULL;
-    return 0;
-}
-
 int wh_store_limits_run(const char *name, wh_store_factory make, void *user_data)
 {
-    sc_ctx ctx = {make, user_data, NULL};
-    struct CMUnitTest tests[] = {
-        cmocka_unit_test_prestate_setup_teardown(test_oversized_delivery_fields_are_refused, setup,
-                                                 teardown, &ctx),
-        cmocka_unit_test_prestate_setup_teardown(test_long_errors_and_responses_are_cut, setup,
-                                                 teardown, &ctx),
-        cmocka_unit_test_prestate_setup_teardown(test_oversized_disabled_reason_changes_nothing,
-                                                 setup, teardown, &ctx),
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_oversized_delivery_fields_are_refused),
+        cmocka_unit_test(test_long_errors_and_responses_are_cut),
+        cmocka_unit_test(test_oversized_disabled_reason_changes_nothing),
     };
-    return _cmocka_run_group_tests(name, tests, sizeof(tests) / sizeof(tests[0]), NULL, NULL);
+    return wh_store_cases_run(name, tests, sizeof(tests) / sizeof(tests[0]), make, user_data);
 }

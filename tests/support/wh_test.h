@@ -11,17 +11,9 @@
 #include <cmocka.h>
 
 #include <webhooks.h>
-#include <webhooks/sys/store.h> /* tests reach the ports directly */
+#include <webhooks/conformance.h> /* WH_ASSERT_OK */
+#include <webhooks/sys/store.h>   /* tests reach the ports directly */
 #include <webhooks/sys/transport.h>
-
-/* Assert a call returns WH_OK, printing the library's last error when it does not. */
-#define WH_ASSERT_OK(expr)                                                                         \
-    do {                                                                                           \
-        int wh_rc_ = (expr);                                                                       \
-        if (wh_rc_ != WH_OK)                                                                       \
-            print_error("%s -> %d: %s\n", #expr, wh_rc_, wh_error_last()->message);                \
-        assert_int_equal(wh_rc_, WH_OK);                                                           \
-    } while (0)
 
 /* CLOCK_MONOTONIC in milliseconds, for bounding test loops in real time. */
 int64_t wh_test_now_ms(void);

@@ -21,7 +21,7 @@ typedef struct mem_attempt {
 } mem_attempt;
 
 typedef struct mem_delivery {
-    wh_delivery d;     /* owned copy (whi_delivery_copy) */
+    wh_delivery d;     /* owned copy (wh_delivery_copy) */
     uint64_t seq;      /* order of enqueueing: the tie-breaker of the due order */
     wh_time_ms due_at; /* next_attempt_at (PENDING) or lease_until (IN_FLIGHT) */
     size_t heap_pos;   /* index in the due heap, MEM_NOT_QUEUED when finished */

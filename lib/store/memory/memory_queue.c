@@ -16,9 +16,9 @@ void whi_mem_delivery_free(mem_delivery *d)
 {
     if (!d) return;
     for (size_t i = 0; i < d->natt; i++)
-        whi_attempt_clear(&d->att[i].a);
+        wh_attempt_clear(&d->att[i].a);
     whi_free(d->att);
-    whi_delivery_clear(&d->d);
+    wh_delivery_clear(&d->d);
     whi_free(d);
 }
 
@@ -45,7 +45,7 @@ size_t whi_mem_deliveries_drop(mem_store *m, bool (*drop)(const mem_delivery *, 
 static mem_delivery *new_record(const wh_delivery *src)
 {
     mem_delivery *d = whi_calloc(1, sizeof(*d));
-    if (!d || whi_delivery_copy(&d->d, src) != WH_OK) {
+    if (!d || wh_delivery_copy(&d->d, src) != WH_OK) {
         whi_free(d);
         return NULL;
     }

@@ -28,7 +28,7 @@ static int record_prepare(mem_store *m, mem_delivery *d, const wh_attempt *a, co
     int rc = reserve_attempt(d);
     if (rc == WH_OK) rc = whi_mheap_reserve(m, 1);
     if (rc == WH_OK) rc = whi_store_error_text(err, o->error);
-    if (rc == WH_OK) rc = whi_attempt_copy(copy, &own);
+    if (rc == WH_OK) rc = wh_attempt_copy(copy, &own);
     wh_subscription *sub =
         whi_hmap_get(&m->subs, d->d.subscription_id, strlen(d->d.subscription_id));
     if (rc == WH_OK && o->stats && sub) rc = whi_mem_apply_stats(m, sub, o->stats);
@@ -41,7 +41,7 @@ static int record_locked(mem_store *m, mem_delivery *d, const wh_attempt *a, con
     char *err = NULL;
     int rc = record_prepare(m, d, a, o, &copy, &err);
     if (rc != WH_OK) {
-        whi_attempt_clear(&copy);
+        wh_attempt_clear(&copy);
         whi_free(err);
         return rc;
     }
@@ -172,7 +172,7 @@ static void prune_attempts(mem_delivery *d, wh_time_ms older_than)
     size_t kept = 0;
     for (size_t i = 0; i < d->natt; i++) {
         if (d->att[i].a.started_at < older_than)
-            whi_attempt_clear(&d->att[i].a);
+            wh_attempt_clear(&d->att[i].a);
         else
             d->att[kept++] = d->att[i];
     }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_conformance_impl.h"
+#include "conformance_impl.h"
 
 static void lease_one(wh_store *s, const char *id, wh_time_ms now)
 {
@@ -37,7 +37,7 @@ static void test_record_success(void **state)
     assert_int_equal(d.lease_until, 0);
     assert_int_equal(d.updated_at, 1050);
     assert_string_equal(d.idempotency_key, "ok");
-    wh_sc_delivery_clear(&d);
+    wh_delivery_clear(&d);
     sc_attempts as = {0};
     size_t total = 0;
     WH_ASSERT_OK(s->attempt_list(s, "ok", NULL, 0, 1, &total, sc_collect_attempt, &as));
@@ -76,7 +76,7 @@ static void test_record_retry(void **state)
     assert_int_equal(d.attempts, 1);
     assert_int_equal(d.last_status, 500);
     assert_string_equal(d.last_error, "failed");
-    wh_sc_delivery_clear(&d);
+    wh_delivery_clear(&d);
     wh_time_ms at;
     WH_ASSERT_OK(s->next_due(s, &at));
     assert_int_equal(at, 5000);
@@ -128,7 +128,7 @@ static void test_record_without_stats_and_transport_error(void **state)
     assert_int_equal(d.last_status, WH_ETIMEOUT);
     assert_string_equal(d.last_error, "timed out after 30 s");
     assert_int_equal(d.updated_at, 30100);
-    wh_sc_delivery_clear(&d);
+    wh_delivery_clear(&d);
     wh_subscription *sub;
     WH_ASSERT_OK(s->sub_get(s, "s1", &sub));
     assert_int_equal(wh_subscription_last_delivery_at(sub), 77);
@@ -195,7 +195,7 @@ static void test_record_batch(void **state)
     assert_int_equal(d.status, WH_DELIVERY_PENDING);
     assert_int_equal(d.next_attempt_at, 500);
     assert_string_equal(d.last_error, "HTTP 503");
-    wh_sc_delivery_clear(&d);
+    wh_delivery_clear(&d);
     assert_int_equal(wh_sc_status(s, "b3"), WH_DELIVERY_SUCCEEDED);
     size_t total = 0;
     sc_attempts list = {0};
@@ -372,7 +372,7 @@ static void test_replay_keeps_the_idempotency_key(void **state)
     assert_int_equal(got.next_attempt_at, 9000);
     assert_int_equal(got.attempts, 3);
     assert_string_equal(got.idempotency_key, "evt-key-1");
-    wh_sc_delivery_clear(&got);
+    wh_delivery_clear(&got);
     lease_one(s, "rp", 9000);
     assert_int_equal(s->replay(s, "rp", 9500), WH_ESTATE);
     assert_int_equal(s->replay(s, "nope", 9500), WH_ENOTFOUND);
@@ -403,7 +403,7 @@ static void test_replay_since(void **state)
     wh_sc_get(s, "c300", &d);
     assert_int_equal(d.next_attempt_at, 7000);
     assert_string_equal(d.idempotency_key, "c300");
-    wh_sc_delivery_clear(&d);
+    wh_delivery_clear(&d);
     assert_int_equal(s->replay_since(s, "nosub", 0, 1, &n), WH_ENOTFOUND);
     WH_ASSERT_OK(s->replay_since(s, "s1", 200, 7000, NULL));
 }

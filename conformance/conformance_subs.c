@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "store_conformance_impl.h"
+#include "conformance_impl.h"
 
 /* A subscription with every field set, numeric id, time offsets and expiring secrets. */
 static const char FULL_JSON[] =

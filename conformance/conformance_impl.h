@@ -2,8 +2,9 @@
 #ifndef WH_STORE_CONFORMANCE_IMPL_H
 #define WH_STORE_CONFORMANCE_IMPL_H
 
-#include "store_conformance.h"
-#include "wh_test.h"
+#include <string.h>
+
+#include "webhooks/conformance.h"
 
 typedef struct sc_ctx {
     wh_store_factory make;

@@ -1,9 +1,9 @@
-/* The store conformance suite: runner and helpers (the cases are in store_conformance_*.c). */
+/* The store conformance kit: runner and helpers (the cases are in conformance_*.c). */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "store_conformance_impl.h"
-#include "store_impl.h"
+#include "conformance_impl.h"
+#include <string.h>
 
 wh_subscription *wh_sc_sub(const char *id, const char *owner, wh_time_ms created)
 {
@@ -55,7 +55,7 @@ void wh_sc_put_delivery(wh_store *s, const char *id, const char *sub_id, wh_time
 
 static int copy_one(const wh_delivery *d, void *user_data)
 {
-    WH_ASSERT_OK(whi_delivery_copy(user_data, d));
+    WH_ASSERT_OK(wh_delivery_copy(user_data, d));
     return 0;
 }
 
@@ -63,11 +63,6 @@ void wh_sc_get(wh_store *s, const char *id, wh_delivery *out)
 {
     memset(out, 0, sizeof(*out));
     WH_ASSERT_OK(s->delivery_get(s, id, copy_one, out));
-}
-
-void wh_sc_delivery_clear(wh_delivery *d)
-{
-    whi_delivery_clear(d);
 }
 
 int wh_sc_ignore_delivery(const wh_delivery *d, void *user_data)
@@ -119,14 +114,14 @@ int sc_collect(const wh_delivery *d, void *user_data)
 {
     sc_got *g = user_data;
     assert_true(g->n < SC_MAX);
-    WH_ASSERT_OK(whi_delivery_copy(&g->d[g->n++], d));
+    WH_ASSERT_OK(wh_delivery_copy(&g->d[g->n++], d));
     return g->stop_after && g->n >= g->stop_after;
 }
 
 void sc_got_free(sc_got *g)
 {
     for (size_t i = 0; i < g->n; i++)
-        whi_delivery_clear(&g->d[i]);
+        wh_delivery_clear(&g->d[i]);
     g->n = 0;
 }
 
@@ -141,14 +136,14 @@ int sc_collect_attempt(const wh_attempt *a, void *user_data)
 {
     sc_attempts *as = user_data;
     assert_true(as->n < SC_MAX);
-    WH_ASSERT_OK(whi_attempt_copy(&as->a[as->n++], a));
+    WH_ASSERT_OK(wh_attempt_copy(&as->a[as->n++], a));
     return 0;
 }
 
 void sc_attempts_free(sc_attempts *as)
 {
     for (size_t i = 0; i < as->n; i++)
-        whi_attempt_clear(&as->a[i]);
+        wh_attempt_clear(&as->a[i]);
     as->n = 0;
 }
 
@@ -194,4 +189,21 @@ int wh_store_conformance_run(const char *name, wh_store_factory make, void *user
     int failed = _cmocka_run_group_tests(name, all, n, NULL, NULL);
     free(all);
     return failed;
+}
+
+int wh_store_cases_run(const char *name, const struct CMUnitTest *tests, size_t count,
+                       wh_store_factory make, void *user_data)
+{
+    sc_ctx ctx = {make, user_data, NULL};
+    struct CMUnitTest *all = calloc(count ? count : 1, sizeof(*all));
+    if (!all) return 1;
+    size_t n = add_tests(all, 0, tests, count, &ctx);
+    int failed = _cmocka_run_group_tests(name, all, n, NULL, NULL);
+    free(all);
+    return failed;
+}
+
+wh_store *wh_sc_store(void **state)
+{
+    return SC_STORE(state);
 }

@@ -1,5 +1,5 @@
 /* Store conformance: the delivery queue (enqueue, lease, release, recover, next_due). */
-#include "store_conformance_impl.h"
+#include "conformance_impl.h"
 
 static const char BODY[] = {'{', '"', 'b', '"', ':', 0, 1, (char)0xff, '}'};
 
@@ -52,7 +52,7 @@ static void test_enqueue_roundtrip_every_field(void **state)
     assert_int_equal(got.updated_at, 1100);
     assert_int_equal(got.last_status, 503);
     assert_string_equal(got.last_error, "previous failure");
-    wh_sc_delivery_clear(&got);
+    wh_delivery_clear(&got);
     /* NULL optional fields stay NULL. */
     wh_delivery bare = wh_sc_delivery("msg_2", "s1", 10, 10);
     bare.url = bare.headers = bare.body = bare.owner_id = NULL;
@@ -65,7 +65,7 @@ static void test_enqueue_roundtrip_every_field(void **state)
     assert_null(got.owner_id);
     assert_int_equal(got.body_len, 0);
     assert_null(got.last_error);
-    wh_sc_delivery_clear(&got);
+    wh_delivery_clear(&got);
 }
 
 static void test_enqueue_is_atomic(void **state)
@@ -148,7 +148,7 @@ static void test_lease_due_only_in_order(void **state)
     assert_int_equal(got.status, WH_DELIVERY_IN_FLIGHT);
     assert_int_equal(got.lease_until, 800);
     assert_int_equal(got.next_attempt_at, 200);
-    wh_sc_delivery_clear(&got);
+    wh_delivery_clear(&got);
     assert_int_equal(wh_sc_status(s, "d1000"), WH_DELIVERY_PENDING);
     sc_got_free(&g);
     /* Leased ones are not leased again before their lease ends. */
@@ -215,7 +215,7 @@ static void test_lease_expired_is_taken_again(void **state)
     assert_int_equal(d.status, WH_DELIVERY_IN_FLIGHT);
     assert_int_equal(d.lease_until, 200);
     assert_int_equal(d.updated_at, 1); /* a lease does not change updated_at */
-    wh_sc_delivery_clear(&d);
+    wh_delivery_clear(&d);
     WH_ASSERT_OK(sc_lease(s, 199, 300, 10, 0, NULL, 0, &g));
     assert_int_equal(g.n, 1);
     wh_time_ms at;
@@ -287,7 +287,7 @@ static void test_release(void **state)
     assert_int_equal(got.lease_until, 0);
     assert_int_equal(got.next_attempt_at, 50);
     assert_int_equal(got.attempts, 0);
-    wh_sc_delivery_clear(&got);
+    wh_delivery_clear(&got);
     WH_ASSERT_OK(sc_lease(s, 100, 1000, 10, 0, NULL, 0, &g)); /* due again at once */
     assert_int_equal(g.n, 2);
     sc_got_free(&g);
