@@ -1,6 +1,6 @@
 /*
- * The registration API: an HTTP-agnostic handler that gives a host's users the webhook REST API
- * of the seed documents (README "REST API reference"), to mount in whatever HTTP server the host
+ * The registration API: an HTTP-agnostic handler that gives a host's users a webhook REST API
+ * (its reference: docs/rest-api.md), to mount in whatever HTTP server the host
  * already runs. No sockets inside: the host passes method, path (below its own mount point),
  * query string, headers and body, and gets status, headers and body back.
  *
@@ -51,11 +51,10 @@ typedef struct wh_api wh_api;
 
 /* ---- scopes ---- */
 #define WH_SCOPE_WEBHOOKS_READ 0x1u /* "webhooks:read": list and read webhooks and deliveries */
-#define WH_SCOPE_WEBHOOKS_WRITE                                                                    \
-    0x2u                           /* "webhooks:write": create, change, delete, rotate, test,      \
-                                      retry */
-#define WH_SCOPE_EVENTS_WRITE 0x4u /* "events:write": POST /events */
-#define WH_SCOPE_ALL          0x7u
+/* "webhooks:write": create, change, delete, rotate, test, retry */
+#define WH_SCOPE_WEBHOOKS_WRITE 0x2u
+#define WH_SCOPE_EVENTS_WRITE   0x4u /* "events:write": POST /events */
+#define WH_SCOPE_ALL            0x7u
 
 /*
  * Parse a scope list: names separated by commas and/or spaces ("webhooks:read,webhooks:write",
@@ -156,7 +155,7 @@ WH_EXTERN int wh_api_remove_key(wh_api *api, const char *key);
  * A refusal is 400 with one detail per value, naming it. Matching is case-sensitive.
  */
 /* Register an event type (exact name, no wildcards) with a display name (1..255 bytes of UTF-8,
- * NULL: none) and the host's own identifier for it (seed 000's numeric event id; 1..255 bytes,
+ * NULL: none) and the host's own identifier for it (a numeric event id, say; 1..255 bytes,
  * NULL: none). Registering a name again replaces its display name and custom id. */
 WH_EXTERN int wh_api_catalogue_add_type(wh_api *api, const char *name, const char *display_name,
                                         const char *custom_id);
@@ -165,7 +164,7 @@ WH_EXTERN int wh_api_catalogue_add_type(wh_api *api, const char *name, const cha
  * entity again replaces its actions. */
 WH_EXTERN int wh_api_catalogue_add_entity(wh_api *api, const char *entity,
                                           const char *const *actions, size_t n);
-/* Register a relation a webhook may include (seed 002's COMPANY, CONTACT_FUNNEL). */
+/* Register a relation a webhook may include ("COMPANY", "CONTACT_FUNNEL"). */
 WH_EXTERN int wh_api_catalogue_add_relation(wh_api *api, const char *relation);
 /*
  * Load a catalogue in the shape GET /event-types answers (every member optional):
@@ -186,28 +185,28 @@ WH_EXTERN int wh_api_catalogue_clear(wh_api *api);
 
 #define WH_API_REQUEST_VERSION 1
 typedef struct wh_api_request {
-    unsigned int version;             /* WH_API_REQUEST_VERSION */
-    const char *method;               /* "GET", "POST", ... (case-sensitive, as HTTP says) */
-    const char *path;                 /* below the mount point: "/webhooks/abc". A "?query"
-                                         in it is used when query is NULL. Segments are
-                                         percent-decoded (ids never hold '%', so a path the
-                                         server decoded already works too); one trailing '/'
-                                         is ignored. */
+    unsigned int version; /* WH_API_REQUEST_VERSION */
+    const char *method;   /* "GET", "POST", ... (case-sensitive, as HTTP says) */
+    /* below the mount point: "/webhooks/abc". A "?query" in it is used when query is NULL.
+     * Segments are percent-decoded (ids never hold '%', so a path the server decoded already
+     * works too); one trailing '/' is ignored. */
+    const char *path;
     const char *query;                /* without '?': "limit=10&page=2", or NULL */
     const char *const *header_names;  /* header_count names (case-insensitive), or NULL */
     const char *const *header_values; /* header_count values */
     size_t header_count;
     const char *body; /* body_len bytes (need not be NUL-terminated) */
     size_t body_len;
-    int body_too_large;     /* non-zero: the host stopped reading a body longer than
-                               wh_api_max_body (body may be NULL): answers 413 */
-    const char *auth_owner; /* non-NULL: the host authenticated the request itself
-                               (a session): this owner and auth_scopes are used and
-                               credential headers are ignored */
+    /* non-zero: the host stopped reading a body longer than wh_api_max_body (body may be NULL):
+     * answers 413 */
+    int body_too_large;
+    /* non-NULL: the host authenticated the request itself (a session): this owner and
+     * auth_scopes are used and credential headers are ignored */
+    const char *auth_owner;
     unsigned int auth_scopes;
-    const char *const *query_names;  /* query parameters already split and decoded, for
-                                        servers that hand them so (libmicrohttpd), or NULL;
-                                        used together with query */
+    /* query parameters already split and decoded, for servers that hand them so (libmicrohttpd),
+     * or NULL; used together with query */
+    const char *const *query_names;
     const char *const *query_values; /* query_count values (NULL counts as "") */
     size_t query_count;
 } wh_api_request;
@@ -225,16 +224,16 @@ typedef struct wh_api_header {
 
 #define WH_API_RESPONSE_VERSION 1
 typedef struct wh_api_response {
-    unsigned int version;   /* set by the caller: WH_API_RESPONSE_VERSION (WH_API_RESPONSE_INIT) */
-    int status;             /* HTTP status: 200, 201, 202, 204, 400, ... */
-    wh_api_header *headers; /* header_count entries owned by the response: always
-                               Content-Type (for a body) and Cache-Control: no-store; Allow
-                               with 405 and OPTIONS; WWW-Authenticate with 401 and 403;
-                               Retry-After with 503 */
+    unsigned int version; /* set by the caller: WH_API_RESPONSE_VERSION (WH_API_RESPONSE_INIT) */
+    int status;           /* HTTP status: 200, 201, 202, 204, 400, ... */
+    /* header_count entries owned by the response: always Content-Type (for a body) and
+     * Cache-Control: no-store; Allow with 405 and OPTIONS; WWW-Authenticate with 401 and 403;
+     * Retry-After with 503 */
+    wh_api_header *headers;
     size_t header_count;
-    char *body; /* body_len bytes of JSON plus a NUL, owned by the response; NULL
-                   when there is no body (204). A caller may take it (set
-                   resp->body to NULL) and free it later with wh_free. */
+    /* body_len bytes of JSON plus a NUL, owned by the response; NULL when there is no body
+     * (204). A caller may take it (set resp->body to NULL) and free it later with wh_free. */
+    char *body;
     size_t body_len;
 } wh_api_response;
 

@@ -1,7 +1,7 @@
 /*
  * Events: what the host emits. An event has a type ("order.created"), and optionally an entity
- * and action (seed 003), a list of ids, string attributes for templates, product ids, an
- * identifier (seed 002), a source, a JSON payload and named JSON relations.
+ * and action ("Order", "create"), a list of ids, string attributes for templates, product
+ * ids, an identifier, a source, a JSON payload and named JSON relations.
  *
  * Setters validate and copy; on error they return a negative WH_E* code, set wh_error_last() and
  * leave the event unchanged. Returned strings are borrowed until the field next changes or the
@@ -30,8 +30,8 @@ WH_EXTERN int wh_event_new(wh_event **out, const char *type);
 WH_EXTERN void wh_event_free(wh_event *ev); /* NULL is a no-op */
 WH_EXTERN int wh_event_clone(wh_event **out, const wh_event *ev);
 
-/* Parse from JSON (every field but "type" optional; see README). One detail per problem;
- * on error *out is NULL. Unknown fields are ignored. */
+/* Parse from JSON (every field but "type" optional; the fields: docs/subscriptions.md). One detail
+ * per problem; on error *out is NULL. Unknown fields are ignored. */
 WH_EXTERN int wh_event_from_json(wh_event **out, const char *json, size_t len);
 /* Serialise to compact JSON; *out owned by the caller (wh_free), *len may be NULL. */
 WH_EXTERN int wh_event_to_json(const wh_event *ev, char **out, size_t *len);
@@ -41,12 +41,13 @@ WH_EXTERN const char *wh_event_id(const wh_event *ev);
 WH_EXTERN int wh_event_set_id(wh_event *ev, const char *id);
 WH_EXTERN const char *wh_event_type(const wh_event *ev);
 WH_EXTERN int wh_event_set_type(wh_event *ev, const char *type);
-/* entity and action (seed 003): NULL for none. */
+/* entity and action ("Order", "create"): NULL for none. */
 WH_EXTERN const char *wh_event_entity(const wh_event *ev);
 WH_EXTERN int wh_event_set_entity(wh_event *ev, const char *entity);
 WH_EXTERN const char *wh_event_action(const wh_event *ev);
 WH_EXTERN int wh_event_set_action(wh_event *ev, const char *action);
-/* identifier (seed 002 event identifier) and source ("MKT", "CRM"): NULL for none. */
+/* identifier (a host's own name for the event, "CONVERSION") and source ("MKT", "CRM"): NULL
+ * for none. */
 WH_EXTERN const char *wh_event_identifier(const wh_event *ev);
 WH_EXTERN int wh_event_set_identifier(wh_event *ev, const char *identifier);
 WH_EXTERN const char *wh_event_source(const wh_event *ev);
@@ -59,7 +60,7 @@ WH_EXTERN const char *wh_event_id_at(const wh_event *ev, size_t i);
 /* The ids joined by commas, as {{id}} renders them (borrowed; "" when none). */
 WH_EXTERN const char *wh_event_ids_joined(const wh_event *ev);
 
-/* product ids (seed 000 product filter). */
+/* product ids (what a subscription's product filter is checked against). */
 WH_EXTERN int wh_event_add_product(wh_event *ev, const char *product_id);
 WH_EXTERN size_t wh_event_product_count(const wh_event *ev);
 WH_EXTERN const char *wh_event_product_at(const wh_event *ev, size_t i);
@@ -77,7 +78,7 @@ WH_EXTERN const char *wh_event_attribute_value(const wh_event *ev, size_t i);
  * default. WH_ETOOLARGE over 8 MiB. */
 WH_EXTERN int wh_event_set_data(wh_event *ev, const char *json, size_t len);
 WH_EXTERN const char *wh_event_data(const wh_event *ev);
-/* Named relations (seed 002 include_relations): JSON sections added to the body only for
+/* Named relations: JSON sections added to the body only for
  * subscriptions that include them. A NULL json removes one. */
 WH_EXTERN int wh_event_set_relation(wh_event *ev, const char *name, const char *json, size_t len);
 WH_EXTERN const char *wh_event_relation(const wh_event *ev, const char *name); /* NULL: absent */

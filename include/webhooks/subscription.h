@@ -1,7 +1,8 @@
 /*
  * Subscriptions: one registered webhook endpoint and everything about how it is delivered to.
  *
- * A wh_subscription holds every field of the five seed APIs (see README "Subscription fields").
+ * A wh_subscription holds every field of the webhook APIs libwebhooks serves (their JSON:
+ * docs/subscriptions.md).
  * Every setter validates its input: on error it returns a negative WH_E* code, sets
  * wh_error_last(), and leaves the subscription unchanged. Strings passed in are copied.
  * Strings returned are borrowed: valid until the same field is next changed or the
@@ -20,10 +21,9 @@ extern "C" {
 typedef struct wh_subscription wh_subscription;
 
 typedef enum wh_status {
-    WH_STATUS_ACTIVE = 0,   /* receives deliveries */
-    WH_STATUS_DISABLED = 1, /* by the owner, or automatically (see disabled reason) */
-    WH_STATUS_WAITING_CONFIG =
-        2 /* registered but not deliverable yet (seed 000); url may be absent */
+    WH_STATUS_ACTIVE = 0,        /* receives deliveries */
+    WH_STATUS_DISABLED = 1,      /* by the owner, or automatically (see disabled reason) */
+    WH_STATUS_WAITING_CONFIG = 2 /* registered but not deliverable yet; url may be absent */
 } wh_status;
 
 typedef enum wh_method {
@@ -45,10 +45,10 @@ typedef enum wh_scheme {
 /* The string lists a subscription holds. An empty filter list means "no filter". */
 typedef enum wh_sub_list {
     WH_LIST_EVENTS = 0,      /* event-type patterns: "order.created", "order.*", "order.**", "*" */
-    WH_LIST_ACTIONS = 1,     /* actions of the entity (seed 003); empty: every action */
-    WH_LIST_PRODUCTS = 2,    /* product-id filter (seed 000) */
-    WH_LIST_IDENTIFIERS = 3, /* event-identifier filter (seed 002) */
-    WH_LIST_RELATIONS = 4    /* include-relations: payload sections to add (seed 002) */
+    WH_LIST_ACTIONS = 1,     /* actions of the entity; empty: every action */
+    WH_LIST_PRODUCTS = 2,    /* product-id filter */
+    WH_LIST_IDENTIFIERS = 3, /* event-identifier filter */
+    WH_LIST_RELATIONS = 4    /* include-relations: payload sections to add */
 } wh_sub_list;
 
 /* Limits enforced by validation. */
@@ -83,12 +83,12 @@ WH_EXTERN void wh_subscription_free(wh_subscription *sub); /* NULL is a no-op */
 WH_EXTERN int wh_subscription_clone(wh_subscription **out, const wh_subscription *sub);
 
 /*
- * Parse a subscription from JSON (len bytes; see README for the fields). Absent fields take the
- * defaults of wh_subscription_new (id and secret generated). Every problem is reported as one
+ * Parse a subscription from JSON (len bytes; the fields: docs/subscriptions.md). Absent fields take
+ * the defaults of wh_subscription_new (id and secret generated). Every problem is reported as one
  * detail of a single WH_EINVAL; on error *out is NULL. Unknown fields are ignored.
- * Accepted aliases from the seeds: "enabled"/"active" (bool) for status, "serverUrl" for url,
- * "userId" for ownerId, "event_type"... (see README). A numeric "id" is kept as its decimal text
- * and written back as a number.
+ * Accepted aliases: "enabled"/"active" (bool) for status, "serverUrl" for url,
+ * "userId" for ownerId, "event_type"... (docs/subscriptions.md). A numeric "id" is kept as its
+ * decimal text and written back as a number.
  */
 WH_EXTERN int wh_subscription_from_json(wh_subscription **out, const char *json, size_t len);
 /*
@@ -112,7 +112,7 @@ WH_EXTERN int wh_subscription_validate(const wh_subscription *sub);
 /* id: 1..255 bytes of [A-Za-z0-9._~:-] (it appears in URL paths). */
 WH_EXTERN const char *wh_subscription_id(const wh_subscription *sub);
 WH_EXTERN int wh_subscription_set_id(wh_subscription *sub, const char *id);
-/* owner: the principal that owns it (seed 001 userId, seed 002 platform_account_id); NULL: none. */
+/* owner: the principal that owns it (a user or account id); NULL: none. */
 WH_EXTERN const char *wh_subscription_owner(const wh_subscription *sub);
 WH_EXTERN int wh_subscription_set_owner(wh_subscription *sub, const char *owner);
 /* name: 1..255 bytes of valid UTF-8; NULL until set. */
@@ -137,10 +137,10 @@ WH_EXTERN const char *wh_subscription_disabled_reason(const wh_subscription *sub
 WH_EXTERN int wh_subscription_set_disabled_reason(wh_subscription *sub, const char *reason);
 
 /* ---- what it listens to ---- */
-/* entity (seed 003, e.g. "Order"): NULL for none. Actions are the WH_LIST_ACTIONS list. */
+/* entity (e.g. "Order"): NULL for none. Actions are the WH_LIST_ACTIONS list. */
 WH_EXTERN const char *wh_subscription_entity(const wh_subscription *sub);
 WH_EXTERN int wh_subscription_set_entity(wh_subscription *sub, const char *entity);
-/* source filter (seed 002, e.g. "MKT"): NULL for none. */
+/* source filter (e.g. "MKT"): NULL for none. */
 WH_EXTERN const char *wh_subscription_source(const wh_subscription *sub);
 WH_EXTERN int wh_subscription_set_source(wh_subscription *sub, const char *source);
 
@@ -164,7 +164,7 @@ WH_EXTERN const char *wh_subscription_header_name(const wh_subscription *sub, si
 WH_EXTERN const char *wh_subscription_header_value(const wh_subscription *sub, size_t i);
 /* True when name may not be set by a subscription (case-insensitive). */
 WH_EXTERN int wh_header_is_reserved(const char *name);
-/* Body template (seed 003 Body), or NULL for the default JSON envelope. */
+/* Body template, or NULL for the default JSON envelope (webhooks/envelope.h). */
 WH_EXTERN const char *wh_subscription_body(const wh_subscription *sub);
 WH_EXTERN int wh_subscription_set_body(wh_subscription *sub, const char *body);
 
@@ -224,7 +224,7 @@ WH_EXTERN uint32_t wh_subscription_total_timeout_ms(const wh_subscription *sub);
 WH_EXTERN int wh_subscription_set_timeouts(wh_subscription *sub, uint32_t connect_ms,
                                            uint32_t total_ms);
 
-/* ---- host metadata (seed 000 "fields"): an arbitrary JSON object, compact text ---- */
+/* ---- host metadata: an arbitrary JSON object, compact text ---- */
 WH_EXTERN const char *wh_subscription_metadata(const wh_subscription *sub); /* "{}" by default */
 WH_EXTERN int wh_subscription_set_metadata(wh_subscription *sub, const char *json, size_t len);
 

@@ -1,10 +1,11 @@
 /*
- * Templates: {{placeholder}} strings compiled once and rendered per event (seed 003's Url, Body
- * and Headers), and the default JSON envelope used when a subscription has no body template.
+ * Templates: {{placeholder}} strings compiled once and rendered per event (a subscription's URL,
+ * body and header values). The body sent when a subscription has no body template is the
+ * envelope of webhooks/envelope.h.
  * Pure: no I/O. A compiled wh_template is immutable, so any number of threads may render the
  * same template at the same time.
  *
- * Syntax (README "Templates"):
+ * Syntax:
  * - "{{name}}" inserts a value; spaces or tabs may surround the name ("{{ entity }}"). Names are
  *   1..64 bytes of [A-Za-z0-9_.-].
  * - "\{{" writes a literal "{{" (the backslash is dropped). Every other byte, including other
@@ -14,12 +15,12 @@
  *   mode also CR, LF or NUL in the literal text.
  *
  * Names:
- *   entity, action          the event's entity and action (seed 003)
- *   id                      the event's ids joined by commas (seed 003 "comma separated list")
+ *   entity, action          the event's entity and action
+ *   id                      the event's ids joined by commas
  *   event.id, event.type    the event's id and type
  *   timestamp               occurredAt, RFC 3339 in the offset the event was given with
  *   subscription.id         the id passed to the render call
- *   account, environment    the event's attributes of those names (seed 003)
+ *   account, environment    the event's attributes of those names
  *   anything else           the event's attribute of that name (paymentName, orderRowId, ...)
  * The built-in names above (all but account and environment) always take their value from the
  * event field, never from an attribute of the same name. A value that is absent (no entity, no

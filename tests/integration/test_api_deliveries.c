@@ -313,6 +313,32 @@ static void test_delivery_log_and_retry(void **state)
     assert_int_equal(dnum(cJSON_GetArrayItem(log, 1), "number"), 2);
     assert_int_equal(dnum(cJSON_GetArrayItem(log, 1), "httpStatus"), 200);
     assert_string_equal(dstr(cJSON_GetArrayItem(log, 1), "response"), "went wrong");
+    /* the same fields as the store's JSON (one writer): webhookId, never subscriptionId */
+    assert_string_equal(dstr(d, "webhookId"), id);
+    assert_string_equal(dstr(cJSON_GetArrayItem(log, 0), "webhookId"), id);
+    assert_string_equal(dstr(cJSON_GetArrayItem(log, 0), "deliveryId"), dlv);
+    assert_null(cJSON_GetObjectItem(d, "subscriptionId"));
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItem(d, "bodyLength")));
+}
+
+/* A response that is not UTF-8 text is shown in base64, as in every other view of attempts. */
+static void test_binary_response_in_base64(void **state)
+{
+    api_fixture *f = *state;
+    char id[64], path[160];
+    wh_receiver_rule rule = WH_RECEIVER_RULE_INIT;
+    rule.reply.status = 200;
+    rule.reply.body = "\xff\xfe\0bin";
+    rule.reply.body_len = 6;
+    wh_receiver_set(f->hub.recv, "/bin", &rule);
+    api_create(f, KEY_ALICE, "{\"url\":\"RECV/bin\",\"events\":[\"a.b\"]}", id, sizeof(id));
+    assert_int_equal(api_call(f, "POST", "/events", KEY_ALICE, "{\"type\":\"a.b\"}"), 202);
+    run_until_status(f, id, WH_DELIVERY_SUCCEEDED);
+    snprintf(path, sizeof(path), "/webhooks/%s/deliveries", id);
+    assert_int_equal(api_call(f, "GET", path, KEY_ALICE, NULL), 200);
+    const cJSON *a = cJSON_GetArrayItem(cJSON_GetObjectItem(first_delivery(f), "attemptLog"), 0);
+    assert_null(cJSON_GetObjectItem(a, "response"));
+    assert_string_equal(dstr(a, "responseBase64"), "//4AYmlu");
 }
 
 static void test_delivery_log_pages_newest_first(void **state)
@@ -382,6 +408,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_test_event_goes_to_one_webhook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_test_answer_names_its_delivery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delivery_log_and_retry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_binary_response_in_base64, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delivery_log_pages_newest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_while_in_flight_is_409, setup, teardown),
     };

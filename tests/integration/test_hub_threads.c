@@ -1,5 +1,5 @@
 /*
- * The threading model of the README: application threads emit while one thread runs the hub.
+ * The threading model of docs/threading.md: application threads emit while one thread runs the hub.
  * Emits match and render under the hub's lock but write the store without it, so this checks
  * that every event emitted from several threads at once is stored once and delivered once,
  * with the memory store and with the SQLite store (a real file), against a receiver on

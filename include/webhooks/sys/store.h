@@ -56,8 +56,9 @@ typedef struct wh_outcome {
 
 /* Which due deliveries a worker takes. */
 typedef struct wh_lease_request {
-    wh_time_ms now;              /* due: PENDING with next_attempt_at <= now, or IN_FLIGHT with
-                                    lease_until <= now (an expired lease of a crashed worker) */
+    /* due: PENDING with next_attempt_at <= now, or IN_FLIGHT with lease_until <= now (an expired
+     * lease of a crashed worker) */
+    wh_time_ms now;
     wh_time_ms lease_until;      /* the lease given to what is taken */
     size_t max;                  /* at most this many in all (> 0) */
     size_t max_per_subscription; /* at most this many of one subscription; 0: no limit */
