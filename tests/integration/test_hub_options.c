@@ -10,54 +10,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "hub_helpers.h"
 #include "receiver.h"
 #include "wh_test.h"
 
-#define SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-
 /* ---- helpers ---- */
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Register a subscription to "order.*" at the receiver's path; returns its id in id. */
-static void add_sub(wh_hub *hub, wh_receiver *r, const char *path, char *id, size_t n)
-{
-    char url[256], json[512];
-    wh_receiver_url(r, path, url, sizeof(url));
-    snprintf(json, sizeof(json),
-             "{\"url\":\"%s\",\"events\":[\"order.*\"],\"secrets\":[\"" SECRET "\"],"
-             "\"retry\":{\"enabled\":false}}",
-             url);
-    wh_subscription *sub;
-    WH_ASSERT_OK(wh_subscription_from_json(&sub, json, strlen(json)));
-    WH_ASSERT_OK(wh_hub_subscription_add(hub, sub));
-    snprintf(id, n, "%s", wh_subscription_id(sub));
-    wh_subscription_free(sub);
-}
-
-static void emit(wh_hub *hub, const char *type)
-{
-    wh_event *ev;
-    WH_ASSERT_OK(wh_event_new(&ev, type));
-    WH_ASSERT_OK(wh_hub_emit(hub, ev, NULL));
-    wh_event_free(ev);
-}
-
-/* Run until nothing is in flight or due, at most max_ms. */
-static void run_idle(wh_hub *hub, int max_ms)
-{
-    int64_t end = mono_ms() + max_ms;
-    do
-        WH_ASSERT_OK(wh_hub_run(hub, 20));
-    while ((wh_hub_in_flight(hub) || wh_hub_timeout_ms(hub) == 0) && mono_ms() < end);
-    for (int i = 0; i < 5; i++) /* record what just completed */
-        WH_ASSERT_OK(wh_hub_run(hub, 0));
-}
 
 static wh_hub_options *loopback_options(void)
 {
@@ -107,10 +64,10 @@ static void test_defaults_and_options(void **state)
     wh_receiver *r = wh_receiver_start();
     assert_non_null(r);
     char id[64];
-    add_sub(hub, r, "/ua", id, sizeof(id));
-    emit(hub, "order.created");
-    int64_t end = mono_ms() + 5000;
-    while (wh_receiver_count(r) < 1 && mono_ms() < end)
+    wh_test_add_order_sub(hub, r, "/ua", id, sizeof(id));
+    wh_test_emit(hub, "order.created", "{}");
+    int64_t end = wh_test_now_ms() + 5000;
+    while (wh_receiver_count(r) < 1 && wh_test_now_ms() < end)
         WH_ASSERT_OK(wh_hub_run(hub, 20));
     assert_int_equal(wh_receiver_count(r), 1);
     assert_string_equal(wh_recv_request_header(wh_receiver_request(r, 0), "User-Agent"),
@@ -224,9 +181,9 @@ static void test_setters_refuse_bad_values(void **state)
     wh_receiver *r = wh_receiver_start();
     assert_non_null(r);
     char id[64];
-    add_sub(hub, r, "/d", id, sizeof(id));
-    emit(hub, "order.created");
-    run_idle(hub, 5000);
+    wh_test_add_order_sub(hub, r, "/d", id, sizeof(id));
+    wh_test_emit(hub, "order.created", "{}");
+    wh_test_run_idle(hub, 5000);
     assert_int_equal(wh_receiver_count(r), 1);
     const char *ua = wh_recv_request_header(wh_receiver_request(r, 0), "User-Agent");
     assert_non_null(ua);
@@ -327,9 +284,9 @@ static void test_callbacks(void **state)
     assert_non_null(r);
     wh_receiver_set_status(r, "/gone", 410);
     char id[64];
-    add_sub(hub, r, "/gone", id, sizeof(id));
-    emit(hub, "order.created");
-    run_idle(hub, 5000);
+    wh_test_add_order_sub(hub, r, "/gone", id, sizeof(id));
+    wh_test_emit(hub, "order.created", "{}");
+    wh_test_run_idle(hub, 5000);
     assert_int_equal(s.disabled, 1);
     assert_string_equal(s.disabled_id, id);
     assert_non_null(strstr(s.reason, "410"));
@@ -354,9 +311,9 @@ static void test_callbacks(void **state)
     WH_ASSERT_OK(wh_hub_new(&hub, o));
     assert_true(wh_hub_now(hub) < now);
     int lines = s.log_lines;
-    add_sub(hub, r, "/gone", id, sizeof(id));
-    emit(hub, "order.created");
-    run_idle(hub, 5000);
+    wh_test_add_order_sub(hub, r, "/gone", id, sizeof(id));
+    wh_test_emit(hub, "order.created", "{}");
+    wh_test_run_idle(hub, 5000);
     assert_int_equal(s.log_lines, lines);
     assert_int_equal(s.disabled, 1);
     wh_hub_free(hub);

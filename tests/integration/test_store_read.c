@@ -3,66 +3,18 @@
  * for bindings, wh_store_purge, and the SQLite store's options object, against a real loopback
  * receiver.
  */
-#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
+#include "hub_helpers.h"
 #include "receiver.h"
 #include "wh_test.h"
 #include "wh_test_files.h"
 
-#define SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-
 /* ---- helpers ---- */
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Register a subscription to "order.*" at the receiver's path; returns its id in id. */
-static void add_sub(wh_hub *hub, wh_receiver *r, const char *path, char *id, size_t n)
-{
-    char url[256], json[512];
-    wh_receiver_url(r, path, url, sizeof(url));
-    snprintf(json, sizeof(json),
-             "{\"url\":\"%s\",\"events\":[\"order.*\"],\"secrets\":[\"" SECRET "\"],"
-             "\"retry\":{\"enabled\":false}}",
-             url);
-    wh_subscription *sub;
-    WH_ASSERT_OK(wh_subscription_from_json(&sub, json, strlen(json)));
-    WH_ASSERT_OK(wh_hub_subscription_add(hub, sub));
-    snprintf(id, n, "%s", wh_subscription_id(sub));
-    wh_subscription_free(sub);
-}
-
-static size_t emit(wh_hub *hub, const char *type, const char *data)
-{
-    wh_event *ev;
-    WH_ASSERT_OK(wh_event_new(&ev, type));
-    WH_ASSERT_OK(wh_event_set_data(ev, data, strlen(data)));
-    size_t queued = 0;
-    WH_ASSERT_OK(wh_hub_emit(hub, ev, &queued));
-    wh_event_free(ev);
-    return queued;
-}
-
-/* Run until nothing is in flight or due, at most max_ms. */
-static void run_idle(wh_hub *hub, int max_ms)
-{
-    int64_t end = mono_ms() + max_ms;
-    do
-        WH_ASSERT_OK(wh_hub_run(hub, 20));
-    while ((wh_hub_in_flight(hub) || wh_hub_timeout_ms(hub) == 0) && mono_ms() < end);
-    for (int i = 0; i < 5; i++) /* record what just completed */
-        WH_ASSERT_OK(wh_hub_run(hub, 0));
-}
 
 static cJSON *parse(char *json)
 {
@@ -116,10 +68,10 @@ static void test_store_json_listings(void **state)
     wh_receiver_set(r, "/ok", &rule);
     wh_receiver_set_status(r, "/bad", 500);
     char ok_id[64], bad_id[64];
-    add_sub(hub, r, "/ok", ok_id, sizeof(ok_id));
-    add_sub(hub, r, "/bad", bad_id, sizeof(bad_id));
-    assert_int_equal(emit(hub, "order.created", "{\"text\":\"h\\u00e9llo\"}"), 2);
-    run_idle(hub, 5000);
+    wh_test_add_order_sub(hub, r, "/ok", ok_id, sizeof(ok_id));
+    wh_test_add_order_sub(hub, r, "/bad", bad_id, sizeof(bad_id));
+    assert_int_equal(wh_test_emit(hub, "order.created", "{\"text\":\"h\\u00e9llo\"}"), 2);
+    wh_test_run_idle(hub, 5000);
 
     char *json;
     WH_ASSERT_OK(wh_store_subscription_list_json(st, NULL, 0, 0, 0, &json));
@@ -138,7 +90,7 @@ static void test_store_json_listings(void **state)
     assert_string_equal(
         cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(subs, 0), "secrets"), 0)
             ->valuestring,
-        SECRET);
+        WH_TEST_SECRET);
     cJSON_Delete(root);
     WH_ASSERT_OK(wh_store_subscription_list_json(st, "nobody", 0, 0, 1, &json));
     root = parse(json);
@@ -238,9 +190,9 @@ static void test_store_json_binary_response(void **state)
     rule.reply.body_len = 6;
     wh_receiver_set(r, "/bin", &rule);
     char id[64];
-    add_sub(hub, r, "/bin", id, sizeof(id));
-    emit(hub, "order.created", "{}");
-    run_idle(hub, 5000);
+    wh_test_add_order_sub(hub, r, "/bin", id, sizeof(id));
+    wh_test_emit(hub, "order.created", "{}");
+    wh_test_run_idle(hub, 5000);
     char *json;
     WH_ASSERT_OK(wh_store_attempt_list_json(wh_hub_store(hub), NULL, id, 0, 1, &json));
     cJSON *root = parse(json);
@@ -284,10 +236,10 @@ static void test_typed_reads(void **state)
     wh_receiver *r = wh_receiver_start();
     assert_non_null(r);
     char id[64];
-    add_sub(hub, r, "/t", id, sizeof(id));
-    emit(hub, "order.created", "{}");
-    emit(hub, "order.created", "{}");
-    run_idle(hub, 5000);
+    wh_test_add_order_sub(hub, r, "/t", id, sizeof(id));
+    wh_test_emit(hub, "order.created", "{}");
+    wh_test_emit(hub, "order.created", "{}");
+    wh_test_run_idle(hub, 5000);
     size_t n = 0, total = 0;
     WH_ASSERT_OK(wh_store_subscription_list(st, NULL, 0, 0, &total, count_sub, &n));
     assert_int_equal(n, 1);
