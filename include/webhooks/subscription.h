@@ -59,6 +59,7 @@ typedef enum wh_sub_list {
 #define WH_MAX_LIST_LEN          1024
 #define WH_MAX_HEADERS           64
 #define WH_MAX_HEADER_LEN        8192
+#define WH_MAX_HEADERS_TOTAL_LEN (64 * 1024) /* custom headers in all, names and values */
 #define WH_MAX_BODY_TEMPLATE_LEN (256 * 1024)
 #define WH_MAX_METADATA_LEN      (64 * 1024)
 #define WH_MAX_SECRETS           16

@@ -380,6 +380,15 @@ int wh_header_is_reserved(const char *name)
     return 0;
 }
 
+/* Bytes of the custom headers' names and values. */
+static size_t headers_len(const wh_subscription *sub)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sub->headers.n; i++)
+        n += strlen(sub->headers.v[i].name) + strlen(sub->headers.v[i].value);
+    return n;
+}
+
 int wh_subscription_set_header(wh_subscription *sub, const char *name, const char *value)
 {
     if (!sub) return whi_error(WH_EINVAL, "subscription must not be NULL");
@@ -399,8 +408,18 @@ int wh_subscription_set_header(wh_subscription *sub, const char *name, const cha
                          "headers: value of %s must be at most 8192 bytes of UTF-8 without CR, "
                          "LF, NUL or control characters",
                          name);
-    if (!whi_kvvec_get(&sub->headers, name, true) && sub->headers.n >= WH_MAX_HEADERS)
+    if (whi_blank(value))
+        return whi_error(WH_EINVAL,
+                         "headers: value of %s is empty or blank, and a request would carry no "
+                         "such header (remove the header instead)",
+                         name);
+    const char *old = whi_kvvec_get(&sub->headers, name, true);
+    if (!old && sub->headers.n >= WH_MAX_HEADERS)
         return whi_error(WH_EINVAL, "headers: at most %d custom headers", WH_MAX_HEADERS);
+    size_t total = headers_len(sub) - (old ? strlen(name) + strlen(old) : 0);
+    if (total + strlen(name) + strlen(value) > WH_MAX_HEADERS_TOTAL_LEN)
+        return whi_error(WH_EINVAL, "headers: at most %d bytes of names and values in all",
+                         WH_MAX_HEADERS_TOTAL_LEN);
     return whi_kvvec_set(&sub->headers, name, value, true);
 }
 

@@ -10,6 +10,7 @@
 #include "rfc3339.h"
 #include "strvec.h"
 #include "json.h"
+#include "text.h"
 
 /* RFC 3986 unreserved: A-Z a-z 0-9 - . _ ~ */
 static bool unreserved(unsigned char c)
@@ -50,10 +51,12 @@ static int put_value(const wh_template *t, const whi_tpart *p, whi_buf *b, const
         whi_json_escape(b, v, len, false);
         break;
     case WH_ESCAPE_HEADER:
-        if (memchr(v, '\r', len) || memchr(v, '\n', len) || memchr(v, '\0', len))
+        /* The rule of a static header value (wh_subscription_set_header): no control byte but
+         * TAB, no DEL, UTF-8. */
+        if (!whi_header_bytes_ok(v, len) || !whi_utf8_valid(v, len))
             return whi_error(WH_ERENDER,
-                             "template: the value of {{%s}} contains CR, LF or NUL, which a "
-                             "header may not hold",
+                             "template: the value of {{%s}} holds a control character or is not "
+                             "UTF-8, which a header may not hold",
                              part_name(t, p));
         whi_buf_append(b, v, len);
         break;
@@ -73,7 +76,7 @@ static int missing(const wh_template *t, const whi_tpart *p, const char *what)
 static int put_ids(const wh_template *t, const whi_tpart *p, const wh_event *ev, whi_buf *b)
 {
     if (ev->ids.n == 0) return missing(t, p, "the event has no ids");
-    for (size_t i = 0; i < ev->ids.n; i++) {
+    for (size_t i = 0; i < ev->ids.n && !b->failed; i++) { /* stop at the buffer's limit */
         if (i) whi_buf_putc(b, ',');
         int rc = put_value(t, p, b, ev->ids.v[i], strlen(ev->ids.v[i]));
         if (rc != WH_OK) return rc;

@@ -17,13 +17,19 @@
 #include "text.h"
 #include "json.h"
 
-/* A delivery being built, with the storage its strings point into. */
+/*
+ * A delivery being built, with the storage its strings point into. A draft is made under the
+ * hub's lock (id, subscription, a reference to its compiled templates) and rendered without it,
+ * so one tenant's large rendering never holds up another tenant's emit or the delivery loop.
+ */
 typedef struct draft {
     wh_delivery d;
     char id[WHI_MSG_ID_LEN + 1];
     /* copies: a reload of the cache (see drafts_commit) frees the subscription they came from */
     char sub_id[WH_MAX_ID_LEN + 1];
     char owner[WH_MAX_ID_LEN + 1];
+    hub_sub *hs;        /* retained until drafts_release */
+    const wh_event *ev; /* borrowed from the caller for the emit */
     whi_buf url, headers, body;
     char error[320];
 } draft;
@@ -44,33 +50,62 @@ static void draft_fail(draft *dr, const char *what)
     dr->d.last_error = dr->error;
 }
 
-/* Custom headers rendered into a JSON object text. */
+/* One header value, rendered within WH_MAX_HEADER_LEN and checked like a static one. */
+static int render_header_value(const wh_template *t, const wh_event *ev, const char *sub_id,
+                               const char *name, whi_buf *value)
+{
+    whi_buf_clear(value);
+    value->limit = WH_MAX_HEADER_LEN;
+    int rc = whi_template_render_buf(t, ev, sub_id, value);
+    if (rc == WH_OK && whi_blank(value->data))
+        rc = whi_error(WH_ERENDER, "renders empty or blank, and a request would carry no such "
+                                   "header");
+    return rc == WH_OK ? WH_OK : whi_error(rc, "%s: %s", name, wh_error_last()->message);
+}
+
+/*
+ * Custom headers rendered into a JSON object text, each value within WH_MAX_HEADER_LEN and all
+ * of them within WH_MAX_HEADERS_TOTAL_LEN: every buffer stops growing at its limit, so a
+ * template that repeats a large placeholder costs at most the limit, never the whole rendering.
+ */
 static int render_headers(const hub_sub *hs, const wh_event *ev, whi_buf *out)
 {
     const wh_subscription *s = hs->sub;
     whi_buf value = WHI_BUF_INIT;
     int rc = WH_OK;
+    /* the JSON quoting of names and values, beside the budget of the names and values */
+    out->limit = WH_MAX_HEADERS_TOTAL_LEN * 2 + 16;
+    size_t budget = 0;
     whi_buf_putc(out, '{');
     for (size_t i = 0; rc == WH_OK && i < s->headers.n; i++) {
+        const char *name = s->headers.v[i].name;
         if (!hs->headers || !hs->headers[i]) {
-            rc = whi_error(WH_ERENDER, "header %s does not compile", s->headers.v[i].name);
+            rc = whi_error(WH_ERENDER, "%s does not compile", name);
             break;
         }
-        whi_buf_clear(&value);
-        if ((rc = whi_template_render_buf(hs->headers[i], ev, s->id, &value)) != WH_OK) break;
+        if ((rc = render_header_value(hs->headers[i], ev, s->id, name, &value)) != WH_OK) break;
+        budget += strlen(name) + value.len;
+        if (budget > WH_MAX_HEADERS_TOTAL_LEN) {
+            rc = whi_error(WH_ETOOLARGE, "the rendered headers are over %d bytes in all",
+                           WH_MAX_HEADERS_TOTAL_LEN);
+            break;
+        }
         if (i) whi_buf_putc(out, ',');
-        whi_json_escape(out, s->headers.v[i].name, strlen(s->headers.v[i].name), true);
+        whi_json_escape(out, name, strlen(name), true);
         whi_buf_putc(out, ':');
-        whi_json_escape(out, value.data ? value.data : "", value.len, true);
+        whi_json_escape(out, value.data, value.len, true);
     }
     whi_buf_putc(out, '}');
     whi_buf_free(&value);
     return rc == WH_OK ? whi_buf_status(out) : rc;
 }
 
-static void render(wh_hub *h, const hub_sub *hs, const wh_event *ev, draft *dr)
+/* Render the draft's URL, headers and body (without the hub's lock: dr->hs is retained). */
+static void render(const wh_hub *h, draft *dr)
 {
+    const hub_sub *hs = dr->hs;
     const wh_subscription *s = hs->sub;
+    const wh_event *ev = dr->ev;
     if (!hs->url) {
         whi_error(WH_ERENDER, "the url template does not compile");
         draft_fail(dr, "url");
@@ -95,7 +130,8 @@ static void render(wh_hub *h, const hub_sub *hs, const wh_event *ev, draft *dr)
     dr->d.body_len = dr->d.status == WH_DELIVERY_FAILED ? 0 : dr->body.len;
 }
 
-static int draft_init(wh_hub *h, const hub_sub *hs, const wh_event *ev, wh_time_ms now, draft *dr)
+/* Everything but the rendering (the lock held: the id clock and the cache). */
+static int draft_init(wh_hub *h, hub_sub *hs, const wh_event *ev, wh_time_ms now, draft *dr)
 {
     int rc = whi_msg_id_next(dr->id, &h->id_clock);
     if (rc != WH_OK) return rc;
@@ -116,7 +152,9 @@ static int draft_init(wh_hub *h, const hub_sub *hs, const wh_event *ev, wh_time_
                           .next_attempt_at = now,
                           .created_at = now,
                           .updated_at = now};
-    render(h, hs, ev, dr);
+    dr->ev = ev;
+    dr->hs = hs;
+    whi_hub_sub_retain(hs);
     return WH_OK;
 }
 
@@ -124,12 +162,11 @@ static int draft_init(wh_hub *h, const hub_sub *hs, const wh_event *ev, wh_time_
 typedef struct draft_set {
     draft *v;
     size_t n, cap;
-    size_t failed;
     bool retried; /* the enqueue was retried after a reload */
 } draft_set;
 
-static int drafts_add(wh_hub *h, draft_set *ds, const hub_sub *hs, const wh_event *ev,
-                      wh_time_ms now)
+/* A draft for hs (the lock held); rendered later by drafts_render. */
+static int drafts_add(wh_hub *h, draft_set *ds, hub_sub *hs, const wh_event *ev, wh_time_ms now)
 {
     if (ds->n == ds->cap) {
         size_t cap = ds->cap ? ds->cap * 2 : 8;
@@ -139,19 +176,29 @@ static int drafts_add(wh_hub *h, draft_set *ds, const hub_sub *hs, const wh_even
         ds->v = grown;
         ds->cap = cap;
     }
-    draft *dr = &ds->v[ds->n];
-    int rc = draft_init(h, hs, ev, now, dr);
-    if (rc != WH_OK) {
-        draft_free(dr);
-        return rc;
+    int rc = draft_init(h, hs, ev, now, &ds->v[ds->n]);
+    if (rc == WH_OK) ds->n++;
+    return rc;
+}
+
+/* Render every draft, without the hub's lock. */
+static void drafts_render(const wh_hub *h, draft_set *ds)
+{
+    for (size_t i = 0; i < ds->n; i++)
+        render(h, &ds->v[i]);
+}
+
+/* Give back the drafts' references and log the ones not renderable (the lock held). */
+static void drafts_release(wh_hub *h, draft_set *ds)
+{
+    for (size_t i = 0; i < ds->n; i++) {
+        draft *dr = &ds->v[i];
+        if (dr->d.status == WH_DELIVERY_FAILED)
+            whi_hub_log(h, WH_LOG_WARN, "event %s to webhook %s: not renderable: %s", dr->ev->id,
+                        dr->sub_id, dr->error);
+        whi_hub_sub_release(dr->hs);
+        dr->hs = NULL;
     }
-    if (dr->d.status == WH_DELIVERY_FAILED) {
-        ds->failed++;
-        whi_hub_log(h, WH_LOG_WARN, "event %s to webhook %s: not renderable: %s", ev->id,
-                    hs->sub->id, dr->error);
-    }
-    ds->n++;
-    return WH_OK;
 }
 
 /* Forget drafts whose subscription is no longer in the cache. */
@@ -163,6 +210,7 @@ static void drafts_drop_unknown(wh_hub *h, draft_set *ds)
             if (kept != i) ds->v[kept] = ds->v[i];
             kept++;
         } else {
+            whi_hub_sub_release(ds->v[i].hs);
             draft_free(&ds->v[i]);
         }
     }
@@ -171,10 +219,10 @@ static void drafts_drop_unknown(wh_hub *h, draft_set *ds)
 
 /*
  * Store every draft in one atomic batch. The store is thread-safe, so emits write it without
- * the hub's lock (locked false): a run on another thread goes on leasing and sending meanwhile
- * instead of waiting on the disk. Only the reload after a refusal takes the lock.
+ * the hub's lock: a run on another thread goes on leasing and sending meanwhile instead of
+ * waiting on the disk. Only the reload after a refusal takes the lock.
  */
-static int drafts_commit(wh_hub *h, draft_set *ds, bool locked)
+static int drafts_commit(wh_hub *h, draft_set *ds)
 {
     if (ds->n == 0) return WH_OK;
     const wh_delivery **batch = whi_calloc(ds->n, sizeof(*batch));
@@ -193,30 +241,36 @@ static int drafts_commit(wh_hub *h, draft_set *ds, bool locked)
         /* A subscription was deleted behind our back (another process sharing the store): the
          * enqueue refused the whole batch, so drop the gone ones and store the rest. */
         ds->retried = true;
-        if (!locked) pthread_mutex_lock(&h->lock);
+        pthread_mutex_lock(&h->lock);
         if ((rc = whi_hub_reload(h)) == WH_OK) drafts_drop_unknown(h, ds);
-        if (!locked) pthread_mutex_unlock(&h->lock);
-        if (rc == WH_OK) rc = drafts_commit(h, ds, locked);
+        pthread_mutex_unlock(&h->lock);
+        if (rc == WH_OK) rc = drafts_commit(h, ds);
     }
     return rc;
 }
 
-/* Wake a run asleep in poll (after the deliveries were stored without the lock). */
-static void wake(wh_hub *h)
+/*
+ * The end of every emit, whatever happened: render what was matched (no lock), store it, then
+ * under the lock give the references back and wake a run asleep in poll.
+ */
+static int drafts_finish(wh_hub *h, draft_set *ds, int rc, size_t *queued)
 {
+    if (rc == WH_OK) {
+        drafts_render(h, ds);
+        rc = drafts_commit(h, ds);
+    }
+    if (rc == WH_OK && queued) *queued = ds->n;
     pthread_mutex_lock(&h->lock);
-    whi_hub_wake(h);
+    drafts_release(h, ds);
+    if (rc == WH_OK && ds->n) whi_hub_wake(h);
     pthread_mutex_unlock(&h->lock);
-}
-
-static void drafts_free(draft_set *ds)
-{
     for (size_t i = 0; i < ds->n; i++)
         draft_free(&ds->v[i]);
     whi_free(ds->v);
+    return rc;
 }
 
-/* Add a delivery for every active subscription ev matches (of owner only, unless NULL). */
+/* Add a draft for every active subscription ev matches (of owner only, unless NULL). */
 static int drafts_match(wh_hub *h, draft_set *ds, const wh_event *ev, const char *owner,
                         wh_time_ms now)
 {
@@ -225,7 +279,7 @@ static int drafts_match(wh_hub *h, draft_set *ds, const wh_event *ev, const char
     for (size_t i = 0; rc == WH_OK && i < n; i++) {
         const wh_subscription *s = wh_match_result_at(h->result, i);
         if (owner && (!s->owner || strcmp(s->owner, owner) != 0)) continue;
-        const hub_sub *hs = whi_hub_cache_get(h, s->id);
+        hub_sub *hs = whi_hub_cache_get(h, s->id);
         if (hs) rc = drafts_add(h, ds, hs, ev, now);
     }
     return rc;
@@ -242,11 +296,7 @@ static int emit_events(wh_hub *h, const wh_event *const *events, size_t count, c
     for (size_t i = 0; rc == WH_OK && i < count; i++)
         rc = drafts_match(h, &ds, events[i], owner, now);
     pthread_mutex_unlock(&h->lock);
-    if (rc == WH_OK) rc = drafts_commit(h, &ds, false);
-    if (rc == WH_OK && ds.n) wake(h);
-    if (rc == WH_OK && queued) *queued = ds.n;
-    drafts_free(&ds);
-    return rc;
+    return drafts_finish(h, &ds, rc, queued);
 }
 
 int wh_hub_emit_batch(wh_hub *h, const wh_event *const *events, size_t count, size_t *queued)
@@ -289,8 +339,5 @@ int wh_hub_emit_to(wh_hub *h, const wh_event *ev, const char *subscription_id)
                        wh_status_name(hs->sub->status));
     if (rc == WH_OK) rc = drafts_add(h, &ds, hs, ev, whi_hub_now(h));
     pthread_mutex_unlock(&h->lock);
-    if (rc == WH_OK) rc = drafts_commit(h, &ds, false);
-    if (rc == WH_OK) wake(h);
-    drafts_free(&ds);
-    return rc;
+    return drafts_finish(h, &ds, rc, NULL);
 }

@@ -24,6 +24,10 @@ typedef struct hub_sub {
     wh_template *body;     /* NULL: the default envelope */
     wh_template **headers; /* one per custom header value, HEADER mode */
     size_t inflight;       /* requests in flight to it */
+    /* The cache's reference, plus one per emit rendering its templates outside the hub's lock
+     * (taken and given back under the lock): replacing or deleting the subscription meanwhile
+     * drops it from the cache, and the last reference frees it. */
+    unsigned refs;
 } hub_sub;
 
 /* One request in flight. */
@@ -84,6 +88,9 @@ void whi_hub_notify_disabled(wh_hub *h); /* call without the lock: flushes notic
 int whi_hub_cache_put(wh_hub *h, wh_subscription *sub); /* takes ownership, even on error */
 void whi_hub_cache_drop(wh_hub *h, const char *id);
 hub_sub *whi_hub_cache_get(const wh_hub *h, const char *id);
+/* Keep hs alive outside the lock / give it back (both with the lock held). */
+void whi_hub_sub_retain(hub_sub *hs);
+void whi_hub_sub_release(hub_sub *hs);
 void whi_hub_cache_clear(wh_hub *h);
 int whi_hub_reload(wh_hub *h);           /* rebuild the cache from the store */
 int whi_hub_refresh_if_stale(wh_hub *h); /* reload when the store changed behind our back */

@@ -82,6 +82,16 @@ int whi_hub_check_sub(wh_hub *h, const wh_subscription *sub)
     return WH_OK;
 }
 
+void whi_hub_sub_retain(hub_sub *hs)
+{
+    hs->refs++;
+}
+
+void whi_hub_sub_release(hub_sub *hs)
+{
+    if (hs && --hs->refs == 0) hub_sub_free(hs);
+}
+
 hub_sub *whi_hub_cache_get(const wh_hub *h, const char *id)
 {
     return id ? whi_hmap_get(&h->subs, id, strlen(id)) : NULL;
@@ -95,7 +105,8 @@ int whi_hub_cache_put(wh_hub *h, wh_subscription *sub)
         return whi_error_oom();
     }
     hs->sub = sub;
-    compile(hs); /* a template that no longer compiles fails its deliveries with the reason */
+    hs->refs = 1; /* the cache's */
+    compile(hs);  /* a template that no longer compiles fails its deliveries with the reason */
     hub_sub *old = whi_hub_cache_get(h, sub->id);
     int rc = old ? wh_matcher_update(h->matcher, sub) : wh_matcher_add(h->matcher, sub);
     if (rc == WH_OK && old) {
@@ -113,7 +124,7 @@ int whi_hub_cache_put(wh_hub *h, wh_subscription *sub)
         hub_sub_free(hs);
         return rc;
     }
-    hub_sub_free(old);
+    whi_hub_sub_release(old);
     return WH_OK;
 }
 
@@ -122,7 +133,7 @@ void whi_hub_cache_drop(wh_hub *h, const char *id)
     hub_sub *hs = whi_hmap_remove(&h->subs, id, strlen(id));
     if (!hs) return;
     wh_matcher_remove(h->matcher, id);
-    hub_sub_free(hs);
+    whi_hub_sub_release(hs);
 }
 
 void whi_hub_cache_clear(wh_hub *h)
@@ -131,7 +142,7 @@ void whi_hub_cache_clear(wh_hub *h)
         hub_sub *hs = h->subs.slots[i].value;
         if (hs) {
             wh_matcher_remove(h->matcher, hs->sub->id);
-            hub_sub_free(hs);
+            whi_hub_sub_release(hs);
         }
     }
     whi_hmap_free(&h->subs);

@@ -63,10 +63,15 @@ size_t whi_error_detail_count(void)
     return g_err.count + g_err.dropped;
 }
 
+/* Format into a scratch buffer first: callers often pass the current message as an argument
+ * (whi_error(rc, "url: %s", wh_error_last()->message)), and formatting straight into the buffer
+ * being read would garble it ("url: url: ate: ..."). */
 WHI_PRINTF(2, 0) static int set_message(int code, const char *fmt, va_list ap)
 {
+    char scratch[MESSAGE_LEN];
+    vsnprintf(scratch, sizeof(scratch), fmt, ap);
+    memcpy(g_err.message, scratch, sizeof(scratch));
     g_err.pub.code = code;
-    vsnprintf(g_err.message, MESSAGE_LEN, fmt, ap);
     refresh_public();
     return code;
 }

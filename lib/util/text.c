@@ -49,14 +49,23 @@ bool whi_http_token(const char *s)
     return true;
 }
 
-bool whi_header_value_ok(const char *s)
+bool whi_header_bytes_ok(const char *s, size_t len)
 {
-    if (!s) return false;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
         if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
     }
     return true;
+}
+
+bool whi_header_value_ok(const char *s)
+{
+    return s && whi_header_bytes_ok(s, strlen(s));
+}
+
+bool whi_blank(const char *s)
+{
+    return !s || s[strspn(s, " \t")] == '\0';
 }
 
 int whi_strcasecmp(const char *a, const char *b)

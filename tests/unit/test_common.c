@@ -17,6 +17,39 @@ static void test_strerror_covers_every_code(void **state)
     assert_string_equal(wh_strerror(5), "unknown error");
 }
 
+static void test_error_name(void **state)
+{
+    (void)state;
+    assert_string_equal(wh_error_name(WH_OK), "WH_OK");
+    assert_string_equal(wh_error_name(WH_EINVAL), "WH_EINVAL");
+    assert_string_equal(wh_error_name(WH_ENOTFOUND), "WH_ENOTFOUND");
+    assert_string_equal(wh_error_name(WH_ETRANSPORT), "WH_ETRANSPORT");
+    assert_string_equal(wh_error_name(WH_ETRANSPORT - 1), "WH_EUNKNOWN");
+    assert_string_equal(wh_error_name(1), "WH_EUNKNOWN");
+    /* every code has its own name, spelled as in the header */
+    for (int a = WH_OK; a >= WH_ETRANSPORT; a--) {
+        assert_int_equal(strncmp(wh_error_name(a), "WH_", 3), 0);
+        for (int b = a - 1; b >= WH_ETRANSPORT; b--)
+            assert_string_not_equal(wh_error_name(a), wh_error_name(b));
+    }
+}
+
+/* A message built from the current one (the library's habit of prefixing a cause) reads the
+ * old text, not the half-written new one: "url: url: ate: ..." before the fix. */
+static void test_error_message_may_quote_the_last_one(void **state)
+{
+    (void)state;
+    whi_error(WH_EINVAL, "template: unterminated '{{' at byte 4");
+    whi_error(WH_EINVAL, "url: %s", wh_error_last()->message);
+    assert_string_equal(wh_error_last_message(), "url: template: unterminated '{{' at byte 4");
+    whi_error(WH_ERENDER, "headers.X-A: %s (again: %s)", wh_error_last()->message,
+              wh_error_last()->message);
+    assert_string_equal(wh_error_last_message(),
+                        "headers.X-A: url: template: unterminated '{{' at byte 4 (again: url: "
+                        "template: unterminated '{{' at byte 4)");
+    assert_int_equal(wh_error_last_code(), WH_ERENDER);
+}
+
 static void test_error_last_is_never_null(void **state)
 {
     (void)state;
@@ -126,6 +159,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strerror_covers_every_code),
+        cmocka_unit_test(test_error_name),
+        cmocka_unit_test(test_error_message_may_quote_the_last_one),
         cmocka_unit_test(test_error_last_is_never_null),
         cmocka_unit_test(test_error_details),
         cmocka_unit_test(test_error_details_overflow_is_summarised),
