@@ -11,21 +11,6 @@
 
 #define HOOK "{\"url\":\"RECV/hook\",\"events\":[\"order.created\"]}"
 
-static int setup(void **state)
-{
-    api_fixture *f = calloc(1, sizeof(*f));
-    api_fixture_start(f);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    api_fixture_stop(*state);
-    free(*state);
-    return 0;
-}
-
 /* ---- routing ---- */
 
 static void test_unknown_routes_answer_404(void **state)
@@ -1068,35 +1053,55 @@ static void test_handle_simple_and_bad_arguments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_unknown_routes_answer_404, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_method_answers_405_with_allow, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_paths_are_decoded_and_trailing_slash_ignored, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_no_or_bad_credential_is_401, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bearer_and_x_api_key_both_work, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_scope_is_403, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_host_auth_callback, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_host_authenticated_principal, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_key_table_management, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_routes_answer_404, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_method_answers_405_with_allow, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_paths_are_decoded_and_trailing_slash_ignored,
+                                        api_fixture_setup, api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_no_or_bad_credential_is_401, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_bearer_and_x_api_key_both_work, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_scope_is_403, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_host_auth_callback, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_host_authenticated_principal, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_key_table_management, api_fixture_setup,
+                                        api_fixture_teardown),
         cmocka_unit_test(test_scope_names),
-        cmocka_unit_test_setup_teardown(test_create_shows_secret_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_create_validation_details, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_client_ids_and_409, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pagination_over_45_webhooks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_another_owners_webhook_is_404_everywhere, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_patch_changes_only_given_fields, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_put_replaces_and_keeps_identity, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_answers_success, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rotate_returns_new_secret_and_keeps_old, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_catalogue_is_listed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_catalogue_load_json, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_catalogue_refuses_unknown_types_and_actions, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_allowed_methods, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_options_are_checked, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_handle_simple_and_bad_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_shows_secret_once, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_create_validation_details, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_client_ids_and_409, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_pagination_over_45_webhooks, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_another_owners_webhook_is_404_everywhere,
+                                        api_fixture_setup, api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_patch_changes_only_given_fields, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_put_replaces_and_keeps_identity, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_delete_answers_success, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_rotate_returns_new_secret_and_keeps_old,
+                                        api_fixture_setup, api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_catalogue_is_listed, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_catalogue_load_json, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_catalogue_refuses_unknown_types_and_actions,
+                                        api_fixture_setup, api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_allowed_methods, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_options_are_checked, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_handle_simple_and_bad_arguments, api_fixture_setup,
+                                        api_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,21 +10,6 @@
 #include "api_fixture.h"
 #include "wh_test.h"
 
-static int setup(void **state)
-{
-    api_fixture *f = calloc(1, sizeof(*f));
-    api_fixture_start(f);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    api_fixture_stop(*state);
-    free(*state);
-    return 0;
-}
-
 /* Run the hub until the receiver has n requests, then a little longer to catch any extra. */
 static void run_for_requests(api_fixture *f, size_t n)
 {
@@ -402,15 +387,22 @@ static void test_retry_while_in_flight_is_409(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_events_reach_the_callers_webhooks_only, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_bad_events_are_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_test_event_goes_to_one_webhook, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_test_answer_names_its_delivery, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delivery_log_and_retry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_binary_response_in_base64, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delivery_log_pages_newest_first, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retry_while_in_flight_is_409, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_reach_the_callers_webhooks_only,
+                                        api_fixture_setup, api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_events_are_refused, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_test_event_goes_to_one_webhook, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_test_answer_names_its_delivery, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_delivery_log_and_retry, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_binary_response_in_base64, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_delivery_log_pages_newest_first, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_retry_while_in_flight_is_409, api_fixture_setup,
+                                        api_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,21 +11,6 @@
 #include "api_fixture.h"
 #include "wh_test.h"
 
-static int setup(void **state)
-{
-    api_fixture *f = calloc(1, sizeof(*f));
-    api_fixture_start(f);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    api_fixture_stop(*state);
-    free(*state);
-    return 0;
-}
-
 static const char *WEBHOOK = "{\"url\":\"RECV/h\",\"events\":[\"a.b\"],\"name\":\"keep me\","
                              "\"headers\":{\"X-Source\":\"shop\"}}";
 
@@ -514,12 +499,16 @@ static void test_failing_allocations(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_bad_bodies_change_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_media_types, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_body_limits, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_escapes_and_unknown_fields, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_many_threads_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failing_allocations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_bodies_change_nothing, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_media_types, api_fixture_setup, api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_body_limits, api_fixture_setup, api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_escapes_and_unknown_fields, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_many_threads_at_once, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_failing_allocations, api_fixture_setup,
+                                        api_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,21 +15,6 @@
 #include "track_alloc.h"
 #include "wh_test.h"
 
-static int setup(void **state)
-{
-    api_fixture *f = calloc(1, sizeof(*f));
-    api_fixture_start(f);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    api_fixture_stop(*state);
-    free(*state);
-    return 0;
-}
-
 /* "{{id}}" n times: the template that multiplies an event's ids. */
 static char *repeat_id(size_t n)
 {
@@ -259,10 +244,14 @@ static void test_rendered_header_rules(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_header_budget_at_registration, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hostile_emit_is_bounded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_render_outside_the_lock, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rendered_header_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_header_budget_at_registration, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_hostile_emit_is_bounded, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_render_outside_the_lock, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_rendered_header_rules, api_fixture_setup,
+                                        api_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

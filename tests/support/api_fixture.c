@@ -106,14 +106,35 @@ int api_call_raw(api_fixture *f, const char *method, const char *target, const c
     return f->last.status;
 }
 
+int api_fixture_setup(void **state)
+{
+    api_fixture *f = calloc(1, sizeof(*f));
+    api_fixture_start(f);
+    *state = f;
+    return 0;
+}
+
+int api_fixture_teardown(void **state)
+{
+    api_fixture_stop(*state);
+    free(*state);
+    return 0;
+}
+
 int api_call(api_fixture *f, const char *method, const char *target, const char *key,
              const char *body)
 {
+    return api_call_as(f, method, target, "x-api-key", key, body);
+}
+
+int api_call_as(api_fixture *f, const char *method, const char *target, const char *header,
+                const char *value, const char *body)
+{
     const char *names[2], *values[2];
     size_t n = 0;
-    if (key) {
-        names[n] = "x-api-key";
-        values[n++] = key;
+    if (value) {
+        names[n] = header;
+        values[n++] = value;
     }
     char *text = body ? api_recv_subst(f, body) : NULL;
     if (text) {

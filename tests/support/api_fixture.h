@@ -28,6 +28,9 @@ typedef struct api_fixture {
 /* Start the hub fixture and an API with default settings and the keys above. */
 void api_fixture_start(api_fixture *f);
 void api_fixture_stop(api_fixture *f);
+/* cmocka setup and teardown: a started fixture, calloc'ed, in *state; then stopped and freed. */
+int api_fixture_setup(void **state);
+int api_fixture_teardown(void **state);
 
 /*
  * One request: target is the path with an optional "?query"; key goes in x-api-key (NULL: no
@@ -37,6 +40,10 @@ void api_fixture_stop(api_fixture *f);
  */
 int api_call(api_fixture *f, const char *method, const char *target, const char *key,
              const char *body);
+/* The same with the credential in another header (NULL value: none), e.g. "Authorization" and
+ * "Bearer pk_...". */
+int api_call_as(api_fixture *f, const char *method, const char *target, const char *header,
+                const char *value, const char *body);
 /* The same with explicit headers and a raw body of body_len bytes (no RECV substitution). */
 int api_call_raw(api_fixture *f, const char *method, const char *target, const char *const *names,
                  const char *const *values, size_t nheaders, const char *body, size_t body_len);

@@ -57,22 +57,9 @@ void seed_create_bearer(api_fixture *f, const char *bearer, const char *json, se
 int seed_call_bearer(api_fixture *f, const char *method, const char *target, const char *bearer,
                      const char *body)
 {
-    const char *names[2], *values[2];
     char auth[256];
-    size_t n = 0;
-    if (bearer) {
-        snprintf(auth, sizeof(auth), "Bearer %s", bearer);
-        names[n] = "Authorization";
-        values[n++] = auth;
-    }
-    char *text = body ? api_recv_subst(f, body) : NULL;
-    if (text) {
-        names[n] = "Content-Type";
-        values[n++] = "application/json";
-    }
-    int status = api_call_raw(f, method, target, names, values, n, text, text ? strlen(text) : 0);
-    free(text);
-    return status;
+    if (bearer) snprintf(auth, sizeof(auth), "Bearer %s", bearer);
+    return api_call_as(f, method, target, "Authorization", bearer ? auth : NULL, body);
 }
 
 size_t seed_emit(api_fixture *f, const char *key, const char *event_json)

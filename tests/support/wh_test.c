@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "wh_test.h"
+#include "wh_test_files.h"
 
 int64_t wh_test_now_ms(void)
 {
@@ -25,22 +26,7 @@ char *wh_test_read_source_file(const char *relpath, size_t *len)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s", WH_SOURCE_DIR, relpath);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        if (len) *len = (size_t)n;
-    }
-    return buf;
+    return wh_file_read(path, len);
 }
 
 long wh_test_allocs;

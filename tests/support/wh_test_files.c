@@ -44,6 +44,7 @@ char *wh_file_read(const char *path, size_t *len)
         buf = NULL;
     }
     fclose(f);
+    if (buf) buf[n] = '\0';
     if (buf && len) *len = (size_t)n;
     return buf;
 }

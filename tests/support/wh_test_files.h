@@ -9,7 +9,8 @@
 void wh_tmpdir_new(char *dir, size_t size);
 /* Remove every file in dir, then dir itself (not recursive: tests put only files there). */
 void wh_tmpdir_remove(const char *dir);
-/* The whole file, or NULL when it cannot be read; free with free(). */
+/* The whole file, NUL-terminated (the NUL not counted in *len), or NULL when it cannot be read;
+ * free with free(). */
 char *wh_file_read(const char *path, size_t *len);
 /* Whether a file exists. */
 int wh_file_exists(const char *path);
