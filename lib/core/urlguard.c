@@ -48,8 +48,11 @@ static const range v4_refused[] = {
     {{169, 254, 0, 0}, 16, "169.254.0.0/16", "a link-local address (where cloud metadata lives)"},
     {{172, 16, 0, 0}, 12, "172.16.0.0/12", "a private address"},
     {{192, 0, 0, 0}, 24, "192.0.0.0/24", "an IETF protocol assignment address"},
+    {{192, 0, 2, 0}, 24, "192.0.2.0/24", "a documentation address"},
     {{192, 168, 0, 0}, 16, "192.168.0.0/16", "a private address"},
     {{198, 18, 0, 0}, 15, "198.18.0.0/15", "a benchmarking address"},
+    {{198, 51, 100, 0}, 24, "198.51.100.0/24", "a documentation address"},
+    {{203, 0, 113, 0}, 24, "203.0.113.0/24", "a documentation address"},
     {{224, 0, 0, 0}, 4, "224.0.0.0/4", "a multicast address"},
     {{240, 0, 0, 0}, 4, "240.0.0.0/4", "a reserved or broadcast address"},
 };
@@ -57,6 +60,12 @@ static const range v4_refused[] = {
 static const range v6_refused[] = {
     {{0}, 128, "::/128", "the unspecified address"},
     {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 128, "::1/128", "the loopback address"},
+    {{0, 0x64, 0xff, 0x9b, 0, 1}, 48, "64:ff9b:1::/48", "a local-use NAT64 address"},
+    {{0x01, 0x00}, 64, "100::/64", "a discard-only address"},
+    {{0x20, 0x01, 0, 0}, 32, "2001::/32", "a Teredo tunnelling address"},
+    {{0x20, 0x01, 0, 0x02, 0, 0}, 48, "2001:2::/48", "a benchmarking address"},
+    {{0x20, 0x01, 0, 0x20}, 28, "2001:20::/28", "an ORCHIDv2 address"},
+    {{0x20, 0x01, 0x0d, 0xb8}, 32, "2001:db8::/32", "a documentation address"},
     {{0xfc}, 7, "fc00::/7", "a unique local (private) address"},
     {{0xfe, 0x80}, 10, "fe80::/10", "a link-local address"},
     {{0xfe, 0xc0}, 10, "fec0::/10", "a site-local address"},
@@ -398,13 +407,18 @@ static int check_host(const wh_urlguard *g, const char *h, size_t len)
     rc = decode_host(h, hlen, name, &nlen);
     if (rc != WH_OK) return rc;
     nlen = fold_fullwidth(name, nlen);
-    if (nlen && name[nlen - 1] == '.') nlen--; /* "127.0.0.1." reaches 127.0.0.1 */
+    bool dot = nlen && name[nlen - 1] == '.';
+    if (dot) nlen--; /* "127.0.0.1." is judged as 127.0.0.1 */
     if (nlen == 0) return bad_url("the host is empty");
     memset(&a, 0, sizeof(a));
     a.family = 4;
     int v4 = whi_ip4_parse_loose(name, nlen, a.b);
     if (v4 < 0) return bad_url("the host ends in a number but is not a valid IPv4 address");
-    return v4 == 1 ? judge(g, &a) : WH_OK; /* a name: checked after DNS */
+    if (v4 != 1) return WH_OK; /* a name: checked after DNS */
+    rc = judge(g, &a);
+    /* Allowed or not, it could never be delivered: a resolver takes "127.0.0.1." for a name. */
+    if (rc == WH_OK && dot) return bad_url("an IP address with a trailing dot: write it without");
+    return rc;
 }
 
 int wh_urlguard_check_url(const wh_urlguard *g, const char *url)

@@ -229,6 +229,28 @@ static void test_file_is_private(void **state)
     wh_store_free(s);
 }
 
+/* A file made elsewhere with mode 0644 (as sqlite3 or an older release would) is made private on
+ * open, with its -wal and -shm: it holds the webhooks' secrets. */
+static void test_existing_open_file_is_made_private(void **state)
+{
+    (void)state;
+    char path[PATH_MAX + 32], wal[PATH_MAX + 40], shm[PATH_MAX + 40];
+    path_in_dir(path, sizeof(path), "shared.db");
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    snprintf(shm, sizeof(shm), "%s-shm", path);
+    wh_store *s = open_store(path);
+    wh_sc_put_sub(s, "s", NULL, 1);
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(chmod(wal, 0644), 0);
+    assert_int_equal(chmod(shm, 0664), 0);
+    wh_store *again = open_store(path); /* while the first keeps its -wal and -shm */
+    assert_mode_0600(path);
+    assert_mode_0600(wal);
+    assert_mode_0600(shm);
+    wh_store_free(again);
+    wh_store_free(s);
+}
+
 static int count_leased(const wh_delivery *d, void *user_data)
 {
     assert_int_equal(d->status, WH_DELIVERY_IN_FLIGHT);
@@ -299,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_leases_go_with_their_deliveries),
         cmocka_unit_test(test_payloads_and_attempts_go_with_their_deliveries),
         cmocka_unit_test(test_file_is_private),
+        cmocka_unit_test(test_existing_open_file_is_made_private),
         cmocka_unit_test(test_two_handles_share_the_file),
         cmocka_unit_test(test_open_arguments),
     };

@@ -60,6 +60,9 @@ static const range_case v4_ranges[] = {
     {"169.254.0.0/16", "169.254.0.0", "169.254.255.255", "169.253.255.255", "169.255.0.0"},
     {"172.16.0.0/12", "172.16.0.0", "172.31.255.255", "172.15.255.255", "172.32.0.0"},
     {"192.0.0.0/24", "192.0.0.0", "192.0.0.255", "191.255.255.255", "192.0.1.0"},
+    {"192.0.2.0/24", "192.0.2.0", "192.0.2.255", "192.0.1.255", "192.0.3.0"},
+    {"198.51.100.0/24", "198.51.100.0", "198.51.100.255", "198.51.99.255", "198.51.101.0"},
+    {"203.0.113.0/24", "203.0.113.0", "203.0.113.255", "203.0.112.255", "203.0.114.0"},
     {"192.168.0.0/16", "192.168.0.0", "192.168.255.255", "192.167.255.255", "192.169.0.0"},
     {"198.18.0.0/15", "198.18.0.0", "198.19.255.255", "198.17.255.255", "198.20.0.0"},
     {"224.0.0.0/4", "224.0.0.0", "239.255.255.255", "223.255.255.255", NULL},
@@ -98,6 +101,15 @@ static const range_case v6_ranges[] = {
      "fe7f:ffff:ffff:ffff:ffff:ffff:ffff:ffff", NULL},
     {"fec0::/10", "fec0::", "feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", NULL, NULL},
     {"ff00::/8", "ff00::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", NULL, NULL},
+    {"64:ff9b:1::/48", "64:ff9b:1::", "64:ff9b:1:ffff:ffff:ffff:ffff:ffff", NULL, "64:ff9b:2::"},
+    {"100::/64", "100::", "100::ffff:ffff:ffff:ffff", "ff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+     "100:0:0:1::"},
+    {"2001::/32", "2001::", "2001:0:ffff:ffff:ffff:ffff:ffff:ffff", "2000:ffff::", "2001:1::"},
+    {"2001:2::/48", "2001:2::", "2001:2:0:ffff:ffff:ffff:ffff:ffff", "2001:1:ffff::", "2001:2:1::"},
+    {"2001:20::/28", "2001:20::", "2001:2f:ffff:ffff:ffff:ffff:ffff:ffff",
+     "2001:1f::", "2001:30::"},
+    {"2001:db8::/32", "2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
+     "2001:db7::", "2001:db9::"},
 };
 
 static void test_default_ipv6_ranges(void **state)
@@ -395,6 +407,11 @@ static void test_url_literal_addresses(void **state)
     /* With loopback allowed, tests can register their receiver. */
     WH_ASSERT_OK(wh_urlguard_allow_cidr(g, "127.0.0.0/8"));
     expect_url(g, "http://127.0.0.1:8080/hook", WH_OK);
+    /* An IP literal with a trailing dot is a name to a resolver: it could never be delivered,
+     * so it is refused even where its address is allowed. */
+    expect_url(g, "http://127.0.0.1./", WH_EINVAL);
+    assert_non_null(strstr(wh_error_last_message(), "trailing dot"));
+    expect_url(g, "http://2130706433./x", WH_EINVAL);
     expect_url(g, "http://2130706433/", WH_OK);
     expect_url(g, "http://[::ffff:127.0.0.1]/", WH_OK);
     expect_url(g, "http://[::1]/", WH_EREFUSED);

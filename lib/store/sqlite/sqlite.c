@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -152,13 +153,39 @@ static void sq_free(wh_store *s)
     sq_close(sq_of(s));
 }
 
-/* Create the file with mode 0600 when it does not exist (SQLite would use 0644). A file that
- * exists but may not be written is left to SQLite, which opens it read-only. */
+/* Take group and other permissions away from a file this process owns (the database holds
+ * secrets); a file of another user is left as it is. A missing file is fine. */
+static void make_private(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return;
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_uid == geteuid() && (sb.st_mode & 077))
+        (void)fchmod(fd, sb.st_mode & 0700);
+    close(fd);
+}
+
+/* The database and the -wal and -shm files SQLite keeps beside it (and creates with the
+ * database's mode). */
+static void make_files_private(const char *path)
+{
+    char side[PATH_MAX + 8];
+    make_private(path);
+    snprintf(side, sizeof(side), "%s-wal", path);
+    make_private(side);
+    snprintf(side, sizeof(side), "%s-shm", path);
+    make_private(side);
+}
+
+/* Create the file with mode 0600 when it does not exist (SQLite would use 0644), and make an
+ * existing one of ours private (see docs/storage.md). A file that exists but may not be written
+ * is left to SQLite, which opens it read-only. */
 static int create_file(const char *path)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd >= 0) {
         close(fd);
+        make_files_private(path);
         return WH_OK;
     }
     int err = errno;
