@@ -415,10 +415,10 @@ static int check_host(const wh_urlguard *g, const char *h, size_t len)
     int v4 = whi_ip4_parse_loose(name, nlen, a.b);
     if (v4 < 0) return bad_url("the host ends in a number but is not a valid IPv4 address");
     if (v4 != 1) return WH_OK; /* a name: checked after DNS */
-    rc = judge(g, &a);
-    /* Allowed or not, it could never be delivered: a resolver takes "127.0.0.1." for a name. */
-    if (rc == WH_OK && dot) return bad_url("an IP address with a trailing dot: write it without");
-    return rc;
+    /* Whatever the policy says of its address, it could never be delivered: a resolver takes
+     * "127.0.0.1." for a name. */
+    if (dot) return bad_url("an IP address with a trailing dot: write it without");
+    return judge(g, &a);
 }
 
 int wh_urlguard_check_url(const wh_urlguard *g, const char *url)

@@ -32,20 +32,6 @@ bool cli_upload_feed(void **state, const char *data, size_t *size, size_t max, c
     return false;
 }
 
-void cli_upload_done(void *cls, struct MHD_Connection *c, void **state,
-                     enum MHD_RequestTerminationCode code)
-{
-    (void)cls;
-    (void)c;
-    (void)code;
-    cli_upload *u = *state;
-    if (u) {
-        free(u->body);
-        free(u);
-    }
-    *state = NULL;
-}
-
 static enum MHD_Result add_value(void *cls, enum MHD_ValueKind kind, const char *key,
                                  const char *value)
 {

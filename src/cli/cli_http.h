@@ -1,5 +1,5 @@
-/* libmicrohttpd glue shared by `webhooks listen` and `webhooks serve`: request bodies and
- * header/argument lists. */
+/* libmicrohttpd glue used by the shared server (cli_server.c): request bodies and argument
+ * lists. */
 #ifndef WEBHOOKS_CLI_HTTP_H
 #define WEBHOOKS_CLI_HTTP_H
 
@@ -23,9 +23,6 @@ typedef struct cli_upload {
  */
 bool cli_upload_feed(void **state, const char *data, size_t *size, size_t max, cli_upload **u,
                      enum MHD_Result *result);
-/* MHD_OPTION_NOTIFY_COMPLETED callback freeing the upload. */
-void cli_upload_done(void *cls, struct MHD_Connection *c, void **state,
-                     enum MHD_RequestTerminationCode code);
 
 /* Names and values of one kind (headers, query arguments), borrowed from MHD for the request. */
 typedef struct cli_values {

@@ -1,7 +1,8 @@
 /*
  * webhooks listen: a webhook receiver. It verifies each delivery's signature with the given
  * secret and prints one line per request: its number, whether it verified, the event type and
- * id. --fail-first N answers 500 to the first N requests; --status CODE always answers CODE.
+ * id. A request that does not verify is answered 401 (--accept-invalid answers it like the
+ * others); --fail-first N answers 500 to the first N requests; --status CODE answers CODE.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -12,24 +13,29 @@
 
 #include "cli.h"
 #include "cli_http.h"
+#include "cli_server.h"
 
 void cmd_listen_usage(FILE *out)
 {
     fputs("Usage: webhooks listen [--listen 127.0.0.1:9000] --secret SECRET [--secret ...]\n"
           "                       [--scheme standard|github|stripe] [--fail-first N]\n"
-          "                       [--status CODE] [--tolerance SECONDS]\n"
+          "                       [--status CODE] [--tolerance SECONDS] [--accept-invalid]\n"
           "\n"
           "Receive webhook deliveries over HTTP, verify each one's signature and print one line\n"
           "per request: 'N verified TYPE ID -> STATUS' or 'N INVALID (reason) TYPE ID -> STATUS'.\n"
-          "Runs until SIGINT or SIGTERM.\n"
+          "A request that does not verify is answered 401. Runs until SIGINT or SIGTERM.\n"
           "\n"
           "  --listen ADDR:PORT  where to listen (default 127.0.0.1:9000)\n"
           "  --secret SECRET     the webhook's secret; repeat during a rotation\n"
           "  --scheme S          standard (default), github or stripe\n"
           "  --fail-first N      answer 500 to the first N requests (to show retries)\n"
-          "  --status CODE       answer CODE (100..599) to every request (default 204)\n"
+          "  --status CODE       answer CODE (100..599) to every verified request (default 204)\n"
           "  --tolerance SECS    accepted timestamp skew (default 300)\n"
-          "  -h, --help          show this help\n",
+          "  --accept-invalid    answer requests that do not verify like the others, not 401\n"
+          "                      (to debug a sender; the line still says INVALID)\n"
+          "  -h, --help          show this help\n"
+          "\n"
+          "Exit status: 0 stopped by a signal, 2 usage error or the address is in use.\n",
           out);
 }
 
@@ -38,21 +44,22 @@ typedef struct listener {
     const char *secrets[WH_SIGN_MAX_SECRETS];
     size_t nsecrets;
     int64_t fail_first, status, tolerance;
+    bool accept_invalid; /* answer --status to requests that do not verify too */
     pthread_mutex_t lock;
     int64_t count;
 } listener;
 
 /* The event type and id of a delivery: from the body's envelope, else from the headers. */
-static void describe(const cli_upload *u, const cli_values *h, char *type, char *id, size_t n)
+static void describe(const cli_request *r, char *type, char *id, size_t n)
 {
     snprintf(type, n, "-");
     snprintf(id, n, "-");
-    for (size_t i = 0; i < h->n; i++)
-        if (strcasecmp(h->names[i], "webhook-id") == 0 ||
-            strcasecmp(h->names[i], "x-idempotency-key") == 0)
-            snprintf(id, n, "%s", h->values[i]);
+    for (size_t i = 0; i < r->header_count; i++)
+        if (strcasecmp(r->header_names[i], "webhook-id") == 0 ||
+            strcasecmp(r->header_names[i], "x-idempotency-key") == 0)
+            snprintf(id, n, "%s", r->header_values[i]);
     wh_event *ev = NULL;
-    if (u->body && wh_event_from_json(&ev, u->body, u->len) == WH_OK) {
+    if (r->body && wh_event_from_json(&ev, r->body, r->body_len) == WH_OK) {
         snprintf(type, n, "%s", wh_event_type(ev));
         wh_event_free(ev);
     }
@@ -67,47 +74,38 @@ static int next_status(listener *l, int64_t *number)
     return status;
 }
 
-static enum MHD_Result answer(struct MHD_Connection *c, listener *l, cli_upload *u)
+/* A request that does not verify is answered 401 (unless --accept-invalid), so a sender sees
+ * its signature refused as a real receiver would refuse it. */
+static enum MHD_Result answer(struct MHD_Connection *c, const cli_request *r, void *ud)
 {
-    cli_values h;
-    cli_values_get(c, MHD_HEADER_KIND, &h);
-    int rc = u->too_big ? WH_ETOOLARGE
-                        : wh_verify(l->scheme, l->secrets, l->nsecrets, h.names, h.values, h.n,
-                                    u->body, u->len, 0, l->tolerance);
+    listener *l = ud;
+    int rc = r->body_too_large
+                 ? WH_ETOOLARGE
+                 : wh_verify(l->scheme, l->secrets, l->nsecrets, r->header_names, r->header_values,
+                             r->header_count, r->body, r->body_len, 0, l->tolerance);
     char reason[256], type[128], id[128];
     snprintf(reason, sizeof(reason), "%s", rc == WH_OK ? "" : wh_error_last_message());
-    describe(u, &h, type, id, sizeof(type));
+    describe(r, type, id, sizeof(type));
     int64_t number;
     int status = next_status(l, &number);
+    if (rc != WH_OK && !l->accept_invalid) status = 401;
     if (rc == WH_OK)
         printf("%lld verified %s %s -> %d\n", (long long)number, type, id, status);
     else
         printf("%lld INVALID (%s) %s %s -> %d\n", (long long)number, reason, type, id, status);
     fflush(stdout);
-    struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result ok = MHD_queue_response(c, (unsigned)status, r);
-    MHD_destroy_response(r);
-    return ok;
+    return cli_server_reply(c, (unsigned)status, NULL, 0, NULL, NULL, 0);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version, const char *data,
-                                  size_t *size, void **state)
-{
-    (void)url;
-    (void)method;
-    (void)version;
-    cli_upload *u;
-    enum MHD_Result result;
-    if (!cli_upload_feed(state, data, size, CLI_MAX_BODY, &u, &result)) return result;
-    return answer(c, cls, u);
-}
-
-enum { O_LISTEN, O_SECRET, O_SCHEME, O_FAIL, O_STATUS, O_TOLERANCE, O_HELP };
+enum { O_LISTEN, O_SECRET, O_SCHEME, O_FAIL, O_STATUS, O_TOLERANCE, O_ACCEPT_INVALID, O_HELP };
 static const cli_option OPTIONS[] = {
-    [O_LISTEN] = {"listen", true}, [O_SECRET] = {"secret", true},
-    [O_SCHEME] = {"scheme", true}, [O_FAIL] = {"fail-first", true},
-    [O_STATUS] = {"status", true}, [O_TOLERANCE] = {"tolerance", true},
+    [O_LISTEN] = {"listen", true},
+    [O_SECRET] = {"secret", true},
+    [O_SCHEME] = {"scheme", true},
+    [O_FAIL] = {"fail-first", true},
+    [O_STATUS] = {"status", true},
+    [O_TOLERANCE] = {"tolerance", true},
+    [O_ACCEPT_INVALID] = {"accept-invalid", false},
     [O_HELP] = {"help", false},
 };
 
@@ -140,6 +138,8 @@ static int parse(int argc, char **argv, listener *l, struct sockaddr_in *addr)
             rc = cli_parse_int(cmd, "--status", v, 100, 599, &l->status);
         else if (k == O_TOLERANCE)
             rc = cli_parse_int(cmd, "--tolerance", v, 1, 86400 * 365, &l->tolerance);
+        else if (k == O_ACCEPT_INVALID)
+            l->accept_invalid = true;
         if (rc != 0) return rc;
     }
     if (l->nsecrets == 0) return cli_usage_error(cmd, "--secret is required");
@@ -154,20 +154,14 @@ int cmd_listen(int argc, char **argv)
     if (rc != 0) return rc < 0 ? CLI_EXIT_OK : rc;
     pthread_mutex_init(&l.lock, NULL);
     cli_install_stop_signals();
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &l,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED,
-        cli_upload_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
-    if (!d) {
-        fprintf(stderr, "webhooks listen: cannot listen on %s:%d\n", inet_ntoa(addr.sin_addr),
-                ntohs(addr.sin_port));
-        return CLI_EXIT_USAGE;
-    }
+    cli_server_config sc = {"listen", 1, NULL, answer, &l};
+    cli_server *srv = cli_server_start(&addr, &sc);
+    if (!srv) return CLI_EXIT_USAGE;
     fprintf(stderr, "webhooks listen: listening on http://%s:%d/\n", inet_ntoa(addr.sin_addr),
-            cli_bound_port(d, ntohs(addr.sin_port)));
+            cli_server_port(srv));
     while (!cli_stop_requested())
         usleep(50 * 1000);
-    MHD_stop_daemon(d);
+    cli_server_stop(srv);
     fprintf(stderr, "webhooks listen: stopped after %lld requests\n", (long long)l.count);
     pthread_mutex_destroy(&l.lock);
     return CLI_EXIT_OK;

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "cli_http.h"
+#include "cli_server.h"
 
 #define MAX_KEYS  32
 #define MAX_CIDRS 32
@@ -101,35 +102,34 @@ static int parse(int argc, char **argv, serve_args *a)
 
 /* ---- HTTP glue: one wh_api_request per HTTP request ---- */
 
+#define MAX_ANSWER_HEADERS 16 /* the API sets at most five */
+
 static enum MHD_Result send_answer(struct MHD_Connection *conn, wh_api_response *r)
 {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        r->body_len, r->body ? r->body : (void *)"", MHD_RESPMEM_MUST_COPY);
-    for (size_t i = 0; resp && i < r->header_count; i++)
-        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
-    enum MHD_Result ok = resp ? MHD_queue_response(conn, (unsigned)r->status, resp) : MHD_NO;
-    if (resp) MHD_destroy_response(resp);
-    return ok;
+    const char *names[MAX_ANSWER_HEADERS], *values[MAX_ANSWER_HEADERS];
+    size_t n = 0;
+    for (; n < r->header_count && n < MAX_ANSWER_HEADERS; n++) {
+        names[n] = r->headers[n].name;
+        values[n] = r->headers[n].value;
+    }
+    return cli_server_reply(conn, (unsigned)r->status, r->body, r->body_len, names, values, n);
 }
 
-static enum MHD_Result handle(struct MHD_Connection *conn, wh_api *api, const char *url,
-                              const char *method, const cli_upload *u)
+static enum MHD_Result handle(struct MHD_Connection *conn, const cli_request *in, void *ud)
 {
-    cli_values headers, args; /* MHD splits and decodes the query: pass it on as it is */
-    cli_values_get(conn, MHD_HEADER_KIND, &headers);
-    cli_values_get(conn, MHD_GET_ARGUMENT_KIND, &args);
+    wh_api *api = ud;
     wh_api_request req = WH_API_REQUEST_INIT;
-    req.method = method;
-    req.path = url;
-    req.header_names = headers.names;
-    req.header_values = headers.values;
-    req.header_count = headers.n;
-    req.query_names = args.names;
-    req.query_values = args.values;
-    req.query_count = args.n;
-    req.body = u->body;
-    req.body_len = u->len;
-    req.body_too_large = u->too_big;
+    req.method = in->method;
+    req.path = in->url;
+    req.header_names = in->header_names;
+    req.header_values = in->header_values;
+    req.header_count = in->header_count;
+    req.query_names = in->query_names; /* split and decoded by the server: passed on as they are */
+    req.query_values = in->query_values;
+    req.query_count = in->query_count;
+    req.body = in->body;
+    req.body_len = in->body_len;
+    req.body_too_large = in->body_too_large;
     wh_api_response resp = WH_API_RESPONSE_INIT;
     wh_api_handle(api, &req, &resp);
     if (!resp.status) resp.status = 500;
@@ -138,17 +138,10 @@ static enum MHD_Result handle(struct MHD_Connection *conn, wh_api *api, const ch
     return ok;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *data,
-                                  size_t *size, void **state)
+/* Past the API's limit the body is not kept: the API answers 413. */
+static size_t api_max_body(void *ud)
 {
-    wh_api *api = cls;
-    (void)version;
-    cli_upload *u;
-    enum MHD_Result result;
-    /* Past the API's limit the body is not kept: the API answers 413. */
-    if (!cli_upload_feed(state, data, size, wh_api_max_body(api), &u, &result)) return result;
-    return handle(conn, api, url, method, u);
+    return wh_api_max_body(ud);
 }
 
 /* ---- the host ---- */
@@ -249,23 +242,18 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     cli_install_stop_signals();
-    struct MHD_Daemon *d =
-        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-                         on_request, api, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a.addr,
-                         MHD_OPTION_THREAD_POOL_SIZE, 4u, MHD_OPTION_NOTIFY_COMPLETED,
-                         cli_upload_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
-    if (!d) {
-        fprintf(stderr, "webhooks serve: cannot listen on %s:%d\n", inet_ntoa(a.addr.sin_addr),
-                ntohs(a.addr.sin_port));
+    cli_server_config sc = {"serve", 4, api_max_body, handle, api};
+    cli_server *srv = cli_server_start(&a.addr, &sc);
+    if (!srv) {
         rc = CLI_EXIT_USAGE;
         goto out;
     }
     fprintf(stderr, "webhooks serve: API on http://%s:%d/ (store: %s)\n",
-            inet_ntoa(a.addr.sin_addr), cli_bound_port(d, ntohs(a.addr.sin_port)), a.db);
+            inet_ntoa(a.addr.sin_addr), cli_server_port(srv), a.db);
     while (!cli_stop_requested())
         if (wh_hub_run(hub, 200) != WH_OK) log_line(WH_LOG_ERROR, wh_error_last()->message, NULL);
     fprintf(stderr, "webhooks serve: stopping\n");
-    MHD_stop_daemon(d); /* no API request is in progress after this */
+    cli_server_stop(srv); /* no API request is in progress after this */
     rc = CLI_EXIT_OK;
 out:
     wh_api_free(api);

@@ -20,12 +20,19 @@ post() { curl -s -o /dev/null -w "%{http_code}" -X POST "$@" --data-binary "$bod
 start --fail-first 1
 check "first answer with --fail-first 1" "$(post "${args[@]}")" 500
 check "second answer" "$(post "${args[@]}")" 204
-check "unsigned request still answered" "$(post -H 'webhook-id: x')" 204
+check "an unsigned request is refused" "$(post -H 'webhook-id: x')" 401
 stop
 check "exit status on SIGTERM" "$STATUS" 0
 check "line 1" "$(sed -n 1p "$out")" "1 verified order.created evt_9 -> 500"
 check "line 2" "$(sed -n 2p "$out")" "2 verified order.created evt_9 -> 204"
 check "line 3 says why" "$(sed -n 3p "$out" | cut -c1-10)" "3 INVALID "
+check "line 3 says 401" "$(sed -n 3p "$out" | grep -o -- '-> 401$')" "-> 401"
+
+start --accept-invalid
+check "--accept-invalid answers an unsigned request" "$(post -H 'webhook-id: x')" 204
+check "--accept-invalid answers a signed one" "$(post "${args[@]}")" 204
+stop
+check "--accept-invalid still says INVALID" "$(sed -n 1p "$out" | cut -c1-10)" "1 INVALID "
 
 start --status 410
 check "--status 410" "$(post "${args[@]}")" 410
