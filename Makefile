@@ -10,7 +10,7 @@ CMAKE_FLAGS ?=
 # Debian packages needed to build and test (bench adds its own).
 DEB_PKGS := build-essential cmake pkg-config clang clang-format libclang-rt-14-dev \
             libcjson-dev libcurl4-openssl-dev libmbedtls-dev libcmocka-dev \
-            libsqlite3-dev libmicrohttpd-dev curl python3
+            libsqlite3-dev libmicrohttpd-dev curl python3 man-db groff-base
 BENCH_PKGS := nginx-light wrk
 
 .PHONY: all deps build test demo bench fuzz clean format
@@ -51,8 +51,15 @@ build-asan: deps
 test: build build-asan
 	tests/run.sh $(BUILD) $(ASAN_BUILD)
 
-demo: build
-	examples/demo.sh $(BUILD)
+# The demo builds quietly (the log is kept in $(BUILD)/demo-build.log, and shown on failure), so
+# what it prints is the demo itself: the commands it runs, which a user can repeat.
+demo: deps
+	@echo "demo: building (cmake; log in $(BUILD)/demo-build.log)"
+	@mkdir -p $(BUILD)
+	@{ cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWH_WERROR=ON $(CMAKE_FLAGS) && \
+	   cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory; } > $(BUILD)/demo-build.log 2>&1 || \
+	  { tail -n 40 $(BUILD)/demo-build.log; echo "demo: the build failed"; exit 1; }
+	@examples/demo.sh $(BUILD)
 
 bench: deps
 	$(call apt_install_missing,$(BENCH_PKGS))

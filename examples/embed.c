@@ -52,6 +52,10 @@ int main(int argc, char **argv)
         wh_subscription_list_add(sub, WH_LIST_EVENTS, "order.*") != WH_OK ||
         wh_hub_subscription_add(hub, sub) != WH_OK)
         return fail("register the webhook");
+    /* The generated secret: the receiver verifies with it (shown once, like a password). */
+    printf("webhook %s signs with %s\n  check its deliveries with: webhooks listen --secret %s\n",
+           wh_subscription_id(sub), wh_subscription_secret_at(sub, 0),
+           wh_subscription_secret_at(sub, 0));
 
     /* 4. Emit an event: it is matched, rendered and stored before wh_hub_emit returns. */
     wh_event *ev;

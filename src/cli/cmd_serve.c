@@ -22,8 +22,8 @@ void cmd_serve_usage(FILE *out)
           "                      [--api-key KEY:OWNER:SCOPE,SCOPE ...] [--allow-network CIDR ...]\n"
           "                      [--reveal-secrets] [--catalogue FILE] [--quiet]\n"
           "\n"
-          "Run the webhook registration API (README \"REST API reference\") over HTTP and deliver\n"
-          "the events it receives. Runs until SIGINT or SIGTERM.\n"
+          "Run the webhook registration API (its reference: docs/rest-api.md) over HTTP and\n"
+          "deliver the events it receives. Runs until SIGINT or SIGTERM.\n"
           "\n"
           "  --listen ADDR:PORT    where the API listens (default 127.0.0.1:8080)\n"
           "  --db PATH             SQLite database (default webhooks.db; created with mode 0600);\n"
@@ -36,7 +36,10 @@ void cmd_serve_usage(FILE *out)
           "  --catalogue FILE      event types, entities and relations to accept (JSON, in the\n"
           "                        shape GET /event-types answers)\n"
           "  --quiet               log only warnings and errors\n"
-          "  -h, --help            show this help\n",
+          "  -h, --help            show this help\n"
+          "\n"
+          "Exit status: 0 stopped by a signal, 2 usage error, or the hub, the database or the\n"
+          "address could not be opened (the message says which).\n",
           out);
 }
 

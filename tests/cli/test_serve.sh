@@ -55,5 +55,18 @@ kill -INT $S2; wait $S2
 check "serve exits 0 on SIGINT" "$?" 0
 stop $L2
 check "database file mode" "$(stat -c %a "$work/hooks.db")" 600
+
+# A port in use is said in words, with the usage exit status.
+start listen 0 "$work/holder" --secret $S
+HOLDER=$PID
+"$bin" serve --listen "127.0.0.1:$PORT" --db :memory: --api-key "$KEY:bob:*" 2>"$work/busy.err"
+check "a port in use: exit status" "$?" 2
+check "a port in use: the message" "$(grep -c "cannot listen on 127.0.0.1:$PORT: the port is in use" "$work/busy.err")" 1
+stop $HOLDER
+
+# Every subcommand's help says what its exit status means.
+for sub in sign verify listen serve; do
+    check "$sub --help has an Exit status section" "$("$bin" $sub --help | grep -c '^Exit status: ')" 1
+done
 echo "$fails failures"
 [ "$fails" -eq 0 ]
