@@ -55,25 +55,35 @@ class TestPackage(unittest.TestCase):
 
 
 class TestExample(unittest.TestCase):
-    def test_embed_example_delivers_a_signed_event(self):
-        """examples/embed.py, run as a user runs it, delivers one event its secret verifies."""
+    """examples/embed.py, run as a user runs it: one event, signed with the secret given (or a
+    generated one it prints), that the receiver verifies."""
+
+    def run_example(self, *secret):
         example = os.environ.get("WH_EXAMPLE")
         if not example:
             self.skipTest("WH_EXAMPLE names examples/embed.py (run_tests.sh sets it)")
         recv = Receiver()
         try:
-            r = subprocess.run([sys.executable, example, recv.url("/hooks")],
+            r = subprocess.run([sys.executable, example, recv.url("/hooks"), *secret],
                                capture_output=True, text=True, timeout=60)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            secret = re.search(r"signs with (whsec_\S+)", r.stdout).group(1)
             self.assertIn("succeeded (200)", r.stdout)
+            printed = re.search(r"signs with (whsec_\S+)", r.stdout).group(1)
             self.assertEqual(recv.count(), 1)
             _, path, headers, body = recv.requests[0]
             self.assertEqual(path, "/hooks")
-            self.assertTrue(verify_standard_by_hand(secret, headers, body))
+            self.assertTrue(verify_standard_by_hand(secret[0] if secret else printed, headers,
+                                                    body))
             self.assertEqual(json.loads(body)["type"], "order.created")
+            return printed
         finally:
             recv.close()
+
+    def test_with_the_receivers_secret(self):
+        self.assertEqual(self.run_example(SECRET), SECRET)
+
+    def test_with_a_generated_secret(self):
+        self.assertNotEqual(self.run_example(), SECRET)
 
 
 class Receiver:
