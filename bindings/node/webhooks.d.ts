@@ -255,6 +255,8 @@ export class Hub {
     Page<Attempt>;
   replay(deliveryId: string): void;
   replaySince(webhookId: string, sinceMs?: number): number;
+  /** Send again the failed deliveries of an active webhook made at or after sinceMs. */
+  recover(webhookId: string, sinceMs?: number): number;
   /** One bounded round of delivery work (blocks the event loop while timeoutMs > 0). */
   run(timeoutMs?: number): void;
   /** ms until run() has work (0: now), -1 when nothing is scheduled. */

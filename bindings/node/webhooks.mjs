@@ -178,6 +178,7 @@ const c = {
   hubSubRotate: fn('int wh_hub_subscription_rotate_secret(void *hub, const char *id, const char *secret, int64_t overlap_ms, _Out_ void **out)'),
   hubReplay: fn('int wh_hub_replay(void *hub, const char *delivery_id)'),
   hubReplaySince: fn('int wh_hub_replay_since(void *hub, const char *sub_id, int64_t since, _Out_ size_t *count)'),
+  hubRecover: fn('int wh_hub_recover(void *hub, const char *sub_id, int64_t since, _Out_ size_t *count)'),
   hubStore: fn('void *wh_hub_store(void *hub)'),
   hubNow: fn('int64_t wh_hub_now(void *hub)'),
 
@@ -787,6 +788,12 @@ export class Hub extends Handle {
   replaySince(webhookId, sinceMs = 0) {
     const n = [0];
     check(c.hubReplaySince(this.ptr, webhookId, sinceMs, n));
+    return Number(n[0]);
+  }
+  /** Send again the failed deliveries of an active webhook made at or after sinceMs. */
+  recover(webhookId, sinceMs = 0) {
+    const n = [0];
+    check(c.hubRecover(this.ptr, webhookId, sinceMs, n));
     return Number(n[0]);
   }
 

@@ -213,6 +213,14 @@ WH_EXTERN int wh_hub_replay(wh_hub *hub, const char *delivery_id);
 WH_EXTERN int wh_hub_replay_since(wh_hub *hub, const char *subscription_id, wh_time_ms since,
                                   size_t *count);
 
+/* Send again the FAILED deliveries of a subscription created at or after since (same
+ * idempotency keys), e.g. those that failed while its endpoint was down or the subscription
+ * disabled: disabling fails a subscription's queued deliveries at once (keeping them, with the
+ * reason), and this brings them back. The subscription must be active (WH_ESTATE otherwise);
+ * WH_ENOTFOUND. *count (may be NULL): how many. */
+WH_EXTERN int wh_hub_recover(wh_hub *hub, const char *subscription_id, wh_time_ms since,
+                             size_t *count);
+
 /* The store the hub uses (borrowed: valid until wh_hub_free), for listings and logs. */
 WH_EXTERN wh_store *wh_hub_store(wh_hub *hub);
 /* The hub's clock now. */

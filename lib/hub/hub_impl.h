@@ -123,6 +123,13 @@ void whi_fair_on_done(const wh_hub *h, hub_sub *hs, int64_t started_mono, int64_
 void whi_fair_round(wh_hub *h); /* once per lease: who is slow now */
 bool whi_fair_may_start(const wh_hub *h, const hub_sub *hs);
 
+/* hub_backlog.c: a stopped subscription's queue (call with the lock held) */
+/* Fail sub_id's unfinished deliveries in one store call, giving why (e.g. "disabled: ...");
+ * false when the store cannot (older than version 3) or failed (logged). */
+bool whi_hub_fail_unsent(wh_hub *h, const char *sub_id, const char *why);
+/* The same for sub when it is no longer active (false, doing nothing, when it is). */
+bool whi_hub_sub_stopped(wh_hub *h, const wh_subscription *sub);
+
 /* hub_run.c: record what completed, then lease and start what is due */
 int whi_hub_start_due(wh_hub *h);
 void whi_hub_abandon_flights(wh_hub *h);

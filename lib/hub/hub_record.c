@@ -233,8 +233,14 @@ int whi_hub_flush_done_lease(wh_hub *h, const whi_hub_lease *lease)
          * so re-read what the store really holds. */
         whi_hub_log(h, WH_LOG_ERROR, "cannot record %zu attempts: %s", m, wh_error_last()->message);
         whi_hub_reload(h);
-    } else if (disables && before == h->changes) {
-        h->changes = h->store->sub_changes(h->store); /* our disables bumped it */
+    } else if (disables) {
+        if (before == h->changes) h->changes = h->store->sub_changes(h->store); /* ours */
+        /* What the disabled subscriptions still had queued leaves the queue now, in bulk. */
+        for (size_t i = 0; i < m; i++) {
+            hub_sub *hs =
+                js[i].stats.disable ? whi_hub_cache_get(h, js[i].attempt.subscription_id) : NULL;
+            if (hs) whi_hub_sub_stopped(h, hs->sub);
+        }
     }
     whi_free(js);
     while (list) {

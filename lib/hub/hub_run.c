@@ -218,12 +218,42 @@ static size_t busy_subs(wh_hub *h, const char **ids, size_t max)
     return n;
 }
 
-static void start_leased(wh_hub *h, const wh_delivery *d, wh_time_ms now)
+/* Subscriptions whose queue this round already failed in bulk (hub_backlog.c). */
+typedef struct stopped_subs {
+    const char *ids[16];
+    size_t n;
+} stopped_subs;
+
+static bool stopped_before(const stopped_subs *st, const char *id)
+{
+    for (size_t i = 0; i < st->n; i++)
+        if (strcmp(st->ids[i], id) == 0) return true;
+    return false;
+}
+
+/* A leased delivery of a subscription that is gone or not active. With a store that can, the
+ * subscription's whole queue fails in one call (this delivery included), once per round;
+ * otherwise this one is failed alone. */
+static void not_active(wh_hub *h, const hub_sub *hs, const wh_delivery *d, wh_time_ms now,
+                       stopped_subs *st)
+{
+    if (!hs) {
+        record_unsent(h, d, "not sent: no such webhook", now);
+        return;
+    }
+    if (stopped_before(st, d->subscription_id)) return;
+    if (whi_hub_sub_stopped(h, hs->sub)) {
+        if (st->n < WHI_ARRAY_LEN(st->ids)) st->ids[st->n++] = hs->sub->id;
+        return;
+    }
+    record_unsent(h, d, "not sent: the webhook is not active", now);
+}
+
+static void start_leased(wh_hub *h, const wh_delivery *d, wh_time_ms now, stopped_subs *st)
 {
     hub_sub *hs = whi_hub_cache_get(h, d->subscription_id);
     if (!hs || hs->sub->status != WH_STATUS_ACTIVE) {
-        record_unsent(
-            h, d, hs ? "not sent: the webhook is not active" : "not sent: no such webhook", now);
+        not_active(h, hs, d, now, st);
         return;
     }
     if (!d->url) {
@@ -287,8 +317,9 @@ int whi_hub_start_due(wh_hub *h)
      * none busy, fewer only means nothing more was due: what becomes due later (an emit, a
      * retry's time) is work for now, and wh_hub_timeout_ms must say 0. */
     h->due_blocked = rc == WH_OK && c.n < free_slots && req.exclude_count > 0;
+    stopped_subs stopped = {{0}, 0};
     for (size_t i = 0; i < c.n; i++) {
-        if (rc == WH_OK) start_leased(h, &c.v[i].d, now);
+        if (rc == WH_OK) start_leased(h, &c.v[i].d, now, &stopped);
         whi_free(c.v[i].strings);
     }
     whi_free(c.v);

@@ -248,6 +248,20 @@ describe('hub', () => {
     assert.equal(new Set(recv.requests.map((r) => r.headers['webhook-id'])).size, 1);
   });
 
+  test('recover after disabling', async () => {
+    fresh();
+    const subId = add('/back', { retry: { enabled: false } });
+    hub.emit('order.updated', {}); // queued: the hub has not run
+    hub.patch(subId, { status: 'disabled' });
+    const failed = hub.deliveries({ webhookId: subId, status: 'failed' });
+    assert.equal(failed.total, 1); // failed at once, never sent
+    assert.match(failed[0].lastError, /disabled/);
+    assert.throws(() => hub.recover(subId), wh.StateError);
+    hub.patch(subId, { status: 'active' });
+    assert.equal(hub.recover(subId), 1);
+    assert.ok(await hub.runUntil(() => hub.deliveries({ webhookId: subId, status: 'succeeded' }).total === 1));
+  });
+
   test('emitBatch', async () => {
     fresh();
     add('/batch');

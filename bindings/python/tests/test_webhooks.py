@@ -338,6 +338,20 @@ class TestHub(unittest.TestCase):
         keys = {h["webhook-id"] for _, _, h, _ in self.recv.requests}
         self.assertEqual(len(keys), 1)
 
+    def test_recover_after_disabling(self):
+        sub_id = self.add("/back", retry={"enabled": False})
+        self.hub.emit("order.updated", {})  # queued: the hub has not run
+        self.hub.patch(sub_id, {"status": "disabled"})
+        failed = self.hub.deliveries(sub_id, status="failed")
+        self.assertEqual(failed.total, 1)  # failed at once, never sent
+        self.assertIn("disabled", failed[0]["lastError"])
+        with self.assertRaises(webhooks.StateError):
+            self.hub.recover(sub_id)
+        self.hub.patch(sub_id, {"status": "active"})
+        self.assertEqual(self.hub.recover(sub_id), 1)
+        self.assertTrue(self.hub.run_until(
+            lambda: self.hub.deliveries(sub_id, status="succeeded").total == 1, timeout_ms=10000))
+
     def test_emit_batch(self):
         self.add("/batch")
         events = [webhooks.Event("order.created", {"n": i}) for i in range(3)]

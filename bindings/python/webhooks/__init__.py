@@ -242,6 +242,7 @@ _hub_sub_delete = _fn("wh_hub_subscription_delete", _i, _p, _s)
 _hub_sub_rotate = _fn("wh_hub_subscription_rotate_secret", _i, _p, _s, _s, _i64, _pp)
 _hub_replay = _fn("wh_hub_replay", _i, _p, _s)
 _hub_replay_since = _fn("wh_hub_replay_since", _i, _p, _s, _i64, _c.POINTER(_sz))
+_hub_recover = _fn("wh_hub_recover", _i, _p, _s, _i64, _c.POINTER(_sz))
 _hub_store = _fn("wh_hub_store", _p, _p)
 _hub_now = _fn("wh_hub_now", _i64, _p)
 # api.h (the registration API)
@@ -904,6 +905,13 @@ class Hub(_Handle):
         """Send again every finished delivery of a webhook made at or after since_ms."""
         n = _sz()
         _check(_hub_replay_since(self._h, _enc(webhook_id), int(since_ms), _c.byref(n)))
+        return n.value
+
+    def recover(self, webhook_id: str, since_ms: int = 0) -> int:
+        """Send again the failed deliveries of an active webhook made at or after since_ms
+        (e.g. those failed while it was disabled); returns how many."""
+        n = _sz()
+        _check(_hub_recover(self._h, _enc(webhook_id), int(since_ms), _c.byref(n)))
         return n.value
 
     # ---- the loop ----

@@ -66,9 +66,10 @@ typedef struct wh_lease_request {
     size_t exclude_count;
 } wh_lease_request;
 
-/* 1: every member up to record_batch. 2: record_and_lease. The hub reads a member only when the
- * store's version has it, so a store built against an older header keeps working. */
-#define WH_STORE_VERSION 2
+/* 1: every member up to record_batch. 2: record_and_lease. 3: fail_unsent, replay_failed. The hub
+ * reads a member only when the store's version has it, so a store built against an older header
+ * keeps working. */
+#define WH_STORE_VERSION 3
 
 struct wh_store {
     unsigned int version; /* WH_STORE_VERSION the store was built against */
@@ -176,6 +177,23 @@ struct wh_store {
     int (*record_and_lease)(wh_store *s, const wh_attempt *const *attempts,
                             const wh_outcome *const *outcomes, size_t count, size_t *done,
                             const wh_lease_request *req, wh_store_delivery_cb cb, void *user_data);
+
+    /* ---- version 3 ---- */
+    /* (may provide: NULL means the hub fails them one at a time as it leases them) Take every
+     * unfinished delivery of a subscription (PENDING, or IN_FLIGHT: a request already sent may
+     * still record its outcome) out of the queue in one transaction: status FAILED, last_error
+     * reason, updated_at now, no attempt appended, attempts unchanged. The hub calls it when a
+     * subscription is disabled, so a dead endpoint's backlog leaves the queue at once instead of
+     * one lease and one write per delivery. *count (may be NULL): how many. WH_OK also when
+     * the subscription has none (or does not exist). */
+    int (*fail_unsent)(wh_store *s, const char *subscription_id, const char *reason, wh_time_ms now,
+                       size_t *count);
+    /* (may provide: NULL means the hub lists them and replays one at a time) Make every FAILED
+     * delivery of a subscription created at or after since due at now, as replay does (same
+     * idempotency key, attempts kept). *count (may be NULL): how many. WH_ENOTFOUND when the
+     * subscription does not exist. */
+    int (*replay_failed)(wh_store *s, const char *subscription_id, wh_time_ms since, wh_time_ms now,
+                         size_t *count);
 };
 
 /* A wh_store with its version set and every member NULL, for implementers to fill in:

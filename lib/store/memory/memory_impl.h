@@ -81,6 +81,10 @@ int whi_mem_record_batch(wh_store *s, const wh_attempt *const *attempts,
 int whi_mem_replay(wh_store *s, const char *delivery_id, wh_time_ms now);
 int whi_mem_replay_since(wh_store *s, const char *subscription_id, wh_time_ms since, wh_time_ms now,
                          size_t *count);
+int whi_mem_fail_unsent(wh_store *s, const char *subscription_id, const char *reason,
+                        wh_time_ms now, size_t *count);
+int whi_mem_replay_failed(wh_store *s, const char *subscription_id, wh_time_ms since,
+                          wh_time_ms now, size_t *count);
 int whi_mem_purge(wh_store *s, wh_time_ms older_than, size_t *removed);
 
 /* ---- listings (memory_lists.c) ---- */

@@ -229,6 +229,8 @@ void whi_mem_queue_fill(wh_store *vt)
     vt->record_batch = whi_mem_record_batch;
     vt->replay = whi_mem_replay;
     vt->replay_since = whi_mem_replay_since;
+    vt->fail_unsent = whi_mem_fail_unsent;
+    vt->replay_failed = whi_mem_replay_failed;
     vt->delivery_get = whi_mem_delivery_get;
     vt->delivery_list = whi_mem_delivery_list;
 }

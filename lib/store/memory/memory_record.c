@@ -160,6 +160,81 @@ int whi_mem_replay_since(wh_store *s, const char *sub_id, wh_time_ms since, wh_t
     return rc;
 }
 
+static bool unsent_of(const mem_delivery *d, const char *sub_id)
+{
+    return (d->d.status == WH_DELIVERY_PENDING || d->d.status == WH_DELIVERY_IN_FLIGHT) &&
+           strcmp(d->d.subscription_id, sub_id) == 0;
+}
+
+int whi_mem_fail_unsent(wh_store *s, const char *sub_id, const char *reason, wh_time_ms now,
+                        size_t *count)
+{
+    mem_store *m = mem_of(s);
+    if (count) *count = 0;
+    int rc = whi_store_check_id("subscription id", sub_id);
+    if (rc == WH_OK && !reason) rc = whi_error(WH_EINVAL, "reason must not be NULL");
+    if (rc != WH_OK) return rc;
+    whi_mem_lock(m);
+    /* Every copy first, so that running out of memory changes nothing. */
+    size_t n = 0;
+    for (size_t i = 0; i < m->deliveries.cap; i++) {
+        mem_delivery *d = m->deliveries.slots[i].value;
+        n += d && unsent_of(d, sub_id);
+    }
+    char **texts = n ? whi_calloc(n, sizeof(*texts)) : NULL;
+    for (size_t i = 0; texts && i < n; i++)
+        if (!(texts[i] = whi_strdup(reason))) rc = whi_error_oom();
+    if (n && !texts) rc = whi_error_oom();
+    for (size_t i = 0, k = 0; rc == WH_OK && i < m->deliveries.cap; i++) {
+        mem_delivery *d = m->deliveries.slots[i].value;
+        if (!d || !unsent_of(d, sub_id)) continue;
+        whi_free((void *)d->d.last_error);
+        d->d.last_error = texts[k];
+        texts[k++] = NULL;
+        d->d.status = WH_DELIVERY_FAILED;
+        d->d.lease_until = 0;
+        d->d.updated_at = now;
+        whi_mheap_remove(m, d);
+    }
+    whi_mem_unlock(m);
+    for (size_t i = 0; texts && i < n; i++)
+        whi_free(texts[i]);
+    whi_free(texts);
+    if (count && rc == WH_OK) *count = n;
+    return rc;
+}
+
+static bool failed_since(const mem_delivery *d, const char *sub_id, wh_time_ms since)
+{
+    return d->d.status == WH_DELIVERY_FAILED && d->d.created_at >= since &&
+           strcmp(d->d.subscription_id, sub_id) == 0;
+}
+
+int whi_mem_replay_failed(wh_store *s, const char *sub_id, wh_time_ms since, wh_time_ms now,
+                          size_t *count)
+{
+    mem_store *m = mem_of(s);
+    if (count) *count = 0;
+    int rc = whi_store_check_id("subscription id", sub_id);
+    if (rc != WH_OK) return rc;
+    whi_mem_lock(m);
+    size_t n = 0;
+    if (!whi_hmap_get(&m->subs, sub_id, strlen(sub_id)))
+        rc = whi_error(WH_ENOTFOUND, "no subscription with id %s", sub_id);
+    for (size_t i = 0; rc == WH_OK && i < m->deliveries.cap; i++) {
+        mem_delivery *d = m->deliveries.slots[i].value;
+        n += d && failed_since(d, sub_id, since);
+    }
+    if (rc == WH_OK) rc = whi_mheap_reserve(m, n);
+    for (size_t i = 0; rc == WH_OK && i < m->deliveries.cap; i++) {
+        mem_delivery *d = m->deliveries.slots[i].value;
+        if (d && failed_since(d, sub_id, since)) replay_one(m, d, now);
+    }
+    whi_mem_unlock(m);
+    if (count && rc == WH_OK) *count = n;
+    return rc;
+}
+
 static bool finished_before(const mem_delivery *d, const void *arg)
 {
     wh_time_ms t = *(const wh_time_ms *)arg;

@@ -174,6 +174,14 @@ static const char *const SQL[SQ_STMT_COUNT] = {
     [SQ_REPLAY_SINCE] = "UPDATE deliveries SET status = 0, next_attempt_at = ?3, due_at = ?3,"
                         " updated_at = ?3 WHERE subscription_id = ?1 AND created_at >= ?2"
                         " AND status IN (2, 3)",
+    /* A delivery is unfinished while its status is 0 (IN_FLIGHT ones have a lease row). */
+    [SQ_FAIL_UNSENT_LEASES] = "DELETE FROM leases WHERE seq IN (SELECT seq FROM deliveries"
+                              " WHERE subscription_id = ?1 AND status = 0)",
+    [SQ_FAIL_UNSENT] = "UPDATE deliveries SET status = 3, due_at = NULL, last_error = ?2,"
+                       " updated_at = ?3 WHERE subscription_id = ?1 AND status = 0",
+    [SQ_REPLAY_FAILED] = "UPDATE deliveries SET status = 0, next_attempt_at = ?3, due_at = ?3,"
+                         " updated_at = ?3 WHERE subscription_id = ?1 AND created_at >= ?2"
+                         " AND status = 3",
     [SQ_DEL_COUNT_ALL] = "SELECT COUNT(*) " DEL_FROM DEL_WHERE_ALL,
     [SQ_DEL_COUNT_SUB] = "SELECT COUNT(*) " DEL_FROM DEL_WHERE_SUB,
     [SQ_DEL_LIST_ALL] = "SELECT " WHI_SQ_DCOLS_LEASED " " DEL_FROM DEL_WHERE_ALL
