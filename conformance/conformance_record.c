@@ -593,6 +593,45 @@ static void test_purge(void **state)
     WH_ASSERT_OK(s->purge(s, 500, NULL));
 }
 
+/* purge_some: a bounded batch of the oldest finished deliveries, queued ones kept. */
+static void test_purge_some(void **state)
+{
+    wh_store *s = SC_STORE(state);
+    if (!s->purge_some) skip(); /* optional member */
+    wh_sc_put_sub(s, "s1", NULL, 1);
+    const char *old[] = {"f1", "f2", "f3"};
+    for (int i = 0; i < 3; i++) {
+        wh_sc_put_delivery(s, old[i], "s1", 1 + i, 1 + i);
+        WH_ASSERT_OK(
+            wh_sc_record(s, old[i], 1, 100 * (i + 1), 200, WH_DELIVERY_SUCCEEDED, 0, NULL));
+    }
+    wh_sc_put_delivery(s, "queued", "s1", 0, 0);
+    WH_ASSERT_OK(wh_sc_record(s, "queued", 1, 50, 500, WH_DELIVERY_PENDING, 2000, NULL));
+    wh_sc_put_delivery(s, "late", "s1", 4, 4);
+    WH_ASSERT_OK(wh_sc_record(s, "late", 1, 900, 500, WH_DELIVERY_FAILED, 0, NULL));
+    size_t removed = 99;
+    WH_ASSERT_OK(s->purge_some(s, 500, 0, &removed));
+    assert_int_equal(removed, 0);
+    WH_ASSERT_OK(s->purge_some(s, 500, 2, &removed));
+    assert_int_equal(removed, 2);
+    assert_int_equal(wh_sc_status(s, "f1"), -1);
+    assert_int_equal(wh_sc_status(s, "f2"), -1);
+    assert_int_equal(wh_sc_status(s, "f3"), WH_DELIVERY_SUCCEEDED);
+    WH_ASSERT_OK(s->purge_some(s, 500, 10, &removed));
+    assert_int_equal(removed, 1); /* fewer than max: nothing older is left */
+    assert_int_equal(wh_sc_status(s, "f3"), -1);
+    assert_int_equal(wh_sc_status(s, "queued"), WH_DELIVERY_PENDING);
+    assert_int_equal(wh_sc_status(s, "late"), WH_DELIVERY_FAILED);
+    size_t total = 0;
+    sc_attempts as = {0};
+    WH_ASSERT_OK(s->attempt_list(s, NULL, "s1", 0, 1, &total, sc_collect_attempt, &as));
+    assert_int_equal(total, 2); /* the removed deliveries' attempts went with them */
+    assert_int_equal(as.a[0].started_at, 900);
+    assert_int_equal(as.a[1].started_at, 50); /* a queued delivery keeps even old attempts */
+    sc_attempts_free(&as);
+    WH_ASSERT_OK(s->purge_some(s, 500, 10, NULL));
+}
+
 /* ---- concurrent use ---- */
 
 #define SC_THREADS    4
@@ -723,6 +762,7 @@ const struct CMUnitTest sc_record_tests[] = {
     cmocka_unit_test(test_attempt_list_newest_first_paged),
     cmocka_unit_test(test_delivery_list_filters_and_paging),
     cmocka_unit_test(test_purge),
+    cmocka_unit_test(test_purge_some),
     cmocka_unit_test(test_concurrent_use),
 };
 const size_t sc_record_tests_count = sizeof(sc_record_tests) / sizeof(sc_record_tests[0]);

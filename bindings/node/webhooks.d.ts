@@ -182,8 +182,14 @@ export interface SqliteOptions {
 }
 
 /** Where webhooks, the delivery queue and the attempt log live (wh_store). */
+/** The options of a memory store. */
+export interface MemoryOptions {
+  /** finished deliveries kept, the oldest dropped first (default 10 000; 0: no cap) */
+  maxFinished?: number;
+}
+
 export class Store {
-  static memory(): Store;
+  static memory(options?: MemoryOptions): Store;
   static sqlite(file: string, options?: SqliteOptions): Store;
   readonly closed: boolean;
   close(): void;
@@ -202,6 +208,9 @@ export class Store {
 export interface HubOptions {
   maxInFlight?: number;
   maxInFlightPerSubscription?: number;
+  slowAfterMs?: number;
+  /** finished deliveries are purged after this long (default 30 days; 0: kept forever) */
+  retentionMs?: number;
   connectTimeoutMs?: number;
   totalTimeoutMs?: number;
   maxResponseBytes?: number;

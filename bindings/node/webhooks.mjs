@@ -139,7 +139,9 @@ const c = {
     'const char **names, const char **values, size_t nheaders, const uint8_t *body, ' +
     'size_t body_len, int64_t now, int64_t tolerance_s)'),
 
-  storeMemoryNew: fn('int wh_store_memory_new(_Out_ void **out)'),
+  storeMemoryNew: fn('int wh_store_memory_new_opts(_Out_ void **out, void *options)'),
+  memoryOptsNew: fn('int wh_memory_options_new(_Out_ void **out)'),
+  memoryOptsFree: fn('void wh_memory_options_free(void *o)'),
   storeSqliteNew: fn('int wh_store_sqlite_new(_Out_ void **out, const char *path, void *options)'),
   sqliteOptsNew: fn('int wh_sqlite_options_new(_Out_ void **out)'),
   sqliteOptsFree: fn('void wh_sqlite_options_free(void *o)'),
@@ -520,9 +522,18 @@ export class Store extends Handle {
     this.#owner = owner;
   }
 
-  static memory() {
+  /** A memory store. Option: maxFinished (finished deliveries kept, the oldest dropped first;
+   *  default 10 000, 0: no cap). */
+  static memory(options = {}) {
+    const o = [null];
+    check(c.memoryOptsNew(o));
     const out = [null];
-    check(c.storeMemoryNew(out));
+    try {
+      applyOptions(o[0], MEMORY_SETTERS, options ?? {}, 'memory store');
+      check(c.storeMemoryNew(out, o[0]));
+    } finally {
+      c.memoryOptsFree(o[0]);
+    }
     return new Store(out[0]);
   }
 
@@ -603,9 +614,14 @@ const SQLITE_SETTERS = {
   maxPageCount: [setter('sqlite_options_set_max_page_count', 'uint32_t'), Number],
   readOnly: [setter('sqlite_options_set_read_only', 'int'), flag],
 };
+const MEMORY_SETTERS = {
+  maxFinished: [setter('memory_options_set_max_finished', 'size_t'), Number],
+};
 const HUB_SETTERS = {
   maxInFlight: [setter('hub_options_set_max_in_flight', 'size_t'), Number],
   maxInFlightPerSubscription: [setter('hub_options_set_max_in_flight_per_subscription', 'size_t'), Number],
+  slowAfterMs: [setter('hub_options_set_slow_after_ms', 'uint32_t'), Number],
+  retentionMs: [setter('hub_options_set_retention_ms', 'int64_t'), Number],
   connectTimeoutMs: [setter('hub_options_set_connect_timeout_ms', 'uint32_t'), Number],
   totalTimeoutMs: [setter('hub_options_set_total_timeout_ms', 'uint32_t'), Number],
   maxResponseBytes: [setter('hub_options_set_max_response_bytes', 'size_t'), Number],

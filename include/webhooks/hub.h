@@ -110,6 +110,15 @@ WH_EXTERN int wh_hub_options_set_shared_queue(wh_hub_options *opts, int shared);
 /* The User-Agent header (default NULL: "libwebhooks/<version>"); no CR, LF or NUL. */
 WH_EXTERN int wh_hub_options_set_user_agent(wh_hub_options *opts, const char *user_agent);
 
+/* ---- housekeeping ---- */
+/* How long finished deliveries (SUCCEEDED or FAILED) and their attempts are kept (default 30
+ * days; 0: forever, the host purges with wh_store_purge). The hub removes older ones itself,
+ * between rounds of wh_hub_run, at most WH_HUB_PURGE_BATCH per round and only while there are
+ * some to remove (otherwise it looks again a minute later), so housekeeping never holds back
+ * delivery. Stores older than version 3 of the port are purged whole, at most once an hour. */
+WH_EXTERN int wh_hub_options_set_retention_ms(wh_hub_options *opts, wh_time_ms ms);
+#define WH_HUB_PURGE_BATCH 256
+
 /* ---- retries and disabling ---- */
 /* The retry policy of subscriptions added without one of their own (no "retry" in their JSON,
  * no retry setter called): count delays in seconds (1..WH_MAX_RETRY_STEPS, each at most

@@ -43,9 +43,21 @@ typedef struct wh_store wh_store;
 WH_EXTERN void wh_store_free(wh_store *store);
 
 /* ---- the memory store ---- */
-/* A new, empty memory store in *out (free with wh_store_free). WH_ENOMEM, WH_EIO (a mutex
- * could not be created). */
+/* A new, empty memory store in *out (free with wh_store_free), with the default options.
+ * WH_ENOMEM, WH_EIO (a mutex could not be created). */
 WH_EXTERN int wh_store_memory_new(wh_store **out);
+
+/* The memory store's options (opaque, one setter per option, like the SQLite store's). */
+typedef struct wh_memory_options wh_memory_options;
+WH_EXTERN int wh_memory_options_new(wh_memory_options **out);
+WH_EXTERN void wh_memory_options_free(wh_memory_options *opts); /* NULL is a no-op */
+/* Finished (SUCCEEDED or FAILED) deliveries kept, with their attempts: past it, the oldest
+ * finished go first. Default 10 000 (about 16 MB with 0.5 KiB events); 0: no cap (the store
+ * then grows until purged: the hub's retention, wh_store_purge). Deliveries still queued are
+ * never dropped. */
+WH_EXTERN int wh_memory_options_set_max_finished(wh_memory_options *opts, size_t n);
+/* wh_store_memory_new with options (NULL: the defaults); opts may be freed afterwards. */
+WH_EXTERN int wh_store_memory_new_opts(wh_store **out, const wh_memory_options *opts);
 
 /* ---- the SQLite store ---- */
 /* How the SQLite store syncs each committed transaction to disk. */

@@ -30,6 +30,7 @@ int whi_hub_options_init(struct wh_hub_options *o)
     o->retry_after_cap_s = 3600;
     o->disable_after_failures = 20;
     o->disable_after_ms = 5LL * 24 * 3600 * 1000;
+    o->retention_ms = 30LL * 24 * 3600 * 1000;
     return wh_urlguard_new(&o->guard);
 }
 
@@ -254,6 +255,13 @@ int wh_hub_options_set_disable_after_failures(wh_hub_options *o, uint32_t n)
 int wh_hub_options_set_disable_after_ms(wh_hub_options *o, wh_time_ms ms)
 {
     SET_IN_RANGE(o, disable_after_ms, ms < 0 ? INT64_MAX : ms, 0, (uint64_t)INT64_MAX - 1);
+}
+
+/* ---- housekeeping ---- */
+
+int wh_hub_options_set_retention_ms(wh_hub_options *o, wh_time_ms ms)
+{
+    SET_IN_RANGE(o, retention_ms, ms, 0, (uint64_t)INT64_MAX - 1);
 }
 
 /* ---- the SSRF guard ---- */

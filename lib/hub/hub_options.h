@@ -44,7 +44,8 @@ struct wh_hub_options {
     uint32_t retry_after_cap_s;
     uint32_t disable_after_failures;
     wh_time_ms disable_after_ms;
-    wh_urlguard *guard; /* owned: allowed ranges and require_https */
+    wh_time_ms retention_ms; /* 0: keep finished deliveries forever (hub_housekeeping.c) */
+    wh_urlguard *guard;      /* owned: allowed ranges and require_https */
 };
 
 /* Every option at its default (the guard allocated); WH_ENOMEM. */

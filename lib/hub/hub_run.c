@@ -411,6 +411,7 @@ int wh_hub_run(wh_hub *h, int timeout_ms)
     h->run_waiting = timeout_ms > 0 && wait > 0;
     pthread_mutex_unlock(&h->lock);
     whi_hub_notify_disabled(h);
+    if (whi_hub_housekeep(h) && wait > WHI_HOUSEKEEP_PAUSE_MS) wait = WHI_HOUSEKEEP_PAUSE_MS;
     if (timeout_ms > 0) {
         if (wait > 0) wait_for_work(h, wait);
         h->transport->perform(h->transport, 0, NULL);

@@ -262,6 +262,35 @@ describe('hub', () => {
     assert.ok(await hub.runUntil(() => hub.deliveries({ webhookId: subId, status: 'succeeded' }).total === 1));
   });
 
+  test('memory cap and retention', async () => {
+    fresh();
+    const store = wh.Store.memory({ maxFinished: 2 });
+    const capped = new wh.Hub(store, { allowCidrs: ['127.0.0.0/8'] });
+    try {
+      const subId = capped.add({ url: recv.url('/cap'), events: ['order.*'] });
+      for (let n = 0; n < 5; n++) capped.emit('order.created', { n });
+      assert.ok(await capped.runUntil(() => recv.requests.length >= 5));
+      assert.ok(await capped.runUntilIdle());
+      assert.equal(capped.deliveries({ webhookId: subId }).total, 2); // the newest two
+    } finally {
+      capped.close();
+      store.close();
+    }
+    assert.throws(() => wh.Store.memory({ maxFinshed: 2 }), wh.InvalidError);
+    let now = 1900000000000;
+    const aging = new wh.Hub({ allowCidrs: ['127.0.0.0/8'], clock: () => now, retentionMs: 3600000,
+      slowAfterMs: 500 });
+    try {
+      const subId = aging.add({ url: recv.url('/old'), events: ['order.*'] });
+      aging.emit('order.created', {});
+      assert.ok(await aging.runUntil(() => aging.deliveries({ webhookId: subId, status: 'succeeded' }).total === 1));
+      now += 2 * 3600000; // two hours later the delivery is past retention
+      assert.ok(await aging.runUntil(() => aging.deliveries({ webhookId: subId }).total === 0));
+    } finally {
+      aging.close();
+    }
+  });
+
   test('emitBatch', async () => {
     fresh();
     add('/batch');

@@ -417,6 +417,29 @@ class TestHub(unittest.TestCase):
             self.assertEqual(hub.get(sub_id).to_dict()["retry"]["schedule"], [7, 8, 9])
 
 
+    def test_memory_cap_and_retention(self):
+        with webhooks.Store.memory(max_finished=2) as store:
+            with webhooks.Hub(store, allow_cidrs=["127.0.0.0/8"]) as hub:
+                sub_id = hub.add({"url": self.recv.url("/cap"), "events": ["order.*"]})
+                for i in range(5):
+                    hub.emit("order.created", {"n": i})
+                self.assertTrue(hub.run_until(lambda: self.recv.count() >= 5, timeout_ms=10000))
+                self.assertTrue(hub.run_until_idle(timeout_ms=10000))
+                self.assertEqual(hub.deliveries(sub_id).total, 2)  # the newest two
+        with self.assertRaises(webhooks.InvalidError):
+            webhooks.Store.memory(max_finshed=2)
+        now = [1900000000000]
+        with webhooks.Hub(allow_cidrs=["127.0.0.0/8"], clock=lambda: now[0],
+                          retention_ms=3600000, slow_after_ms=500) as hub:
+            sub_id = hub.add({"url": self.recv.url("/old"), "events": ["order.*"]})
+            hub.emit("order.created", {})
+            self.assertTrue(hub.run_until(
+                lambda: hub.deliveries(sub_id, status="succeeded").total == 1, timeout_ms=10000))
+            now[0] += 2 * 3600000  # two hours later the delivery is past retention
+            self.assertTrue(hub.run_until(lambda: hub.deliveries(sub_id).total == 0,
+                                          timeout_ms=10000))
+
+
 class TestSqliteAndApi(unittest.TestCase):
     def test_sqlite_store_persists(self):
         with tempfile.TemporaryDirectory() as d:

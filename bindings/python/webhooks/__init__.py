@@ -167,7 +167,12 @@ _headers_free = _fn("wh_headers_free", None, _p)
 _verify = _fn("wh_verify", _i, _i, _c.POINTER(_s), _sz, _c.POINTER(_s), _c.POINTER(_s), _sz,
               _s, _sz, _i64, _i64)
 # store.h
-_store_memory_new = _fn("wh_store_memory_new", _i, _pp)
+_store_memory_new = _fn("wh_store_memory_new_opts", _i, _pp, _p)
+_memory_opts_new = _fn("wh_memory_options_new", _i, _pp)
+_memory_opts_free = _fn("wh_memory_options_free", None, _p)
+_MEMORY_SETTERS = {
+    "max_finished": (_fn("wh_memory_options_set_max_finished", _i, _p, _sz), int),
+}
 _store_sqlite_new = _fn("wh_store_sqlite_new", _i, _pp, _s, _p)
 _sqlite_opts_new = _fn("wh_sqlite_options_new", _i, _pp)
 _sqlite_opts_free = _fn("wh_sqlite_options_free", None, _p)
@@ -207,6 +212,8 @@ def _retry_schedule(delays):
 _HUB_SETTERS = {  # option name -> (setter, how the Python value becomes the C arguments)
     "max_in_flight": _hub_setter("set_max_in_flight", _sz),
     "max_in_flight_per_subscription": _hub_setter("set_max_in_flight_per_subscription", _sz),
+    "slow_after_ms": _hub_setter("set_slow_after_ms", _c.c_uint32),
+    "retention_ms": _hub_setter("set_retention_ms", _i64),
     "connect_timeout_ms": _hub_setter("set_connect_timeout_ms", _c.c_uint32),
     "total_timeout_ms": _hub_setter("set_total_timeout_ms", _c.c_uint32),
     "max_response_bytes": _hub_setter("set_max_response_bytes", _sz),
@@ -672,9 +679,17 @@ class Store(_Handle):
         self._users = set()
 
     @classmethod
-    def memory(cls):
-        out = _p()
-        _check(_store_memory_new(_c.byref(out)))
+    def memory(cls, **options):
+        """A memory store. Option: max_finished (finished deliveries kept, the oldest dropped
+        first; default 10 000, 0: no cap)."""
+        opts = _p()
+        _check(_memory_opts_new(_c.byref(opts)))
+        try:
+            _apply_options(opts, _MEMORY_SETTERS, options, "memory store")
+            out = _p()
+            _check(_store_memory_new(_c.byref(out), opts))
+        finally:
+            _memory_opts_free(opts)
         return cls(out.value)
 
     @classmethod
@@ -750,7 +765,8 @@ def _as_subscription(value):
 
 class Hub(_Handle):
     """The delivery engine (wh_hub). Options are the wh_hub_options_set_* setters' names:
-    max_in_flight, max_in_flight_per_subscription, connect_timeout_ms, total_timeout_ms,
+    max_in_flight, max_in_flight_per_subscription, slow_after_ms, retention_ms (finished
+    deliveries kept this long; 0: forever), connect_timeout_ms, total_timeout_ms,
     max_response_bytes, max_body_bytes, retry_after_cap_s, disable_after_failures,
     disable_after_ms, jitter_percent, user_agent, allow_cidrs (a list), require_https,
     lease_ms, shared_queue, default_retry_schedule (a list of seconds), default_retry_off,

@@ -194,6 +194,13 @@ struct wh_store {
      * subscription does not exist. */
     int (*replay_failed)(wh_store *s, const char *subscription_id, wh_time_ms since, wh_time_ms now,
                          size_t *count);
+    /* (may provide: NULL means the hub calls purge, at most once an hour) Delete at most max
+     * SUCCEEDED and FAILED deliveries last updated before older_than, oldest first as far as
+     * the store can tell cheaply, with their attempts, in one short transaction: the hub's
+     * retention calls it between rounds, so it must cost in proportion to max, not to the size
+     * of the store. Attempts of deliveries still queued are kept. *removed (may be NULL): how
+     * many deliveries went; fewer than max means none older is left. */
+    int (*purge_some)(wh_store *s, wh_time_ms older_than, size_t max, size_t *removed);
 };
 
 /* A wh_store with its version set and every member NULL, for implementers to fill in:

@@ -232,12 +232,38 @@ static void mem_free(wh_store *s)
     whi_free(m);
 }
 
+int wh_memory_options_new(wh_memory_options **out)
+{
+    if (!out) return whi_error(WH_EINVAL, "out must not be NULL");
+    if (!(*out = whi_calloc(1, sizeof(**out)))) return whi_error_oom();
+    (*out)->max_finished = WHI_MEM_DEFAULT_MAX_FINISHED;
+    return WH_OK;
+}
+
+void wh_memory_options_free(wh_memory_options *opts)
+{
+    whi_free(opts);
+}
+
+int wh_memory_options_set_max_finished(wh_memory_options *opts, size_t n)
+{
+    if (!opts) return whi_error(WH_EINVAL, "options must not be NULL");
+    opts->max_finished = n;
+    return WH_OK;
+}
+
 int wh_store_memory_new(wh_store **out)
+{
+    return wh_store_memory_new_opts(out, NULL);
+}
+
+int wh_store_memory_new_opts(wh_store **out, const wh_memory_options *opts)
 {
     if (!out) return whi_error(WH_EINVAL, "out must not be NULL");
     *out = NULL;
     mem_store *m = whi_calloc(1, sizeof(*m));
     if (!m) return whi_error_oom();
+    m->max_finished = opts ? opts->max_finished : WHI_MEM_DEFAULT_MAX_FINISHED;
     if (pthread_mutex_init(&m->mu, NULL) != 0) {
         whi_free(m);
         return whi_error(WH_EIO, "memory store: cannot create a mutex");

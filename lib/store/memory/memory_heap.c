@@ -87,8 +87,10 @@ int whi_mheap_update(mem_store *m, mem_delivery *d)
     bool queued = st == WH_DELIVERY_PENDING || st == WH_DELIVERY_IN_FLIGHT;
     if (!queued) {
         whi_mheap_remove(m, d);
+        whi_mem_fin_add(m, d);
         return WH_OK;
     }
+    whi_mem_fin_remove(m, d);
     d->due_at = st == WH_DELIVERY_PENDING ? d->d.next_attempt_at : d->d.lease_until;
     if (d->heap_pos == MEM_NOT_QUEUED) {
         int rc = whi_mheap_reserve(m, 1);

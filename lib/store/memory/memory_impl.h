@@ -1,7 +1,8 @@
 /*
  * The memory store's state, shared by memory.c (lifecycle, subscriptions), memory_queue.c
  * (enqueue, lease), memory_record.c (outcomes, replay, purge), memory_lists.c (listings) and
- * memory_heap.c (the due queue). One mutex guards everything.
+ * memory_heap.c (the due queue), memory_finished.c (finished deliveries: the cap and retention).
+ * One mutex guards everything.
  */
 #ifndef WEBHOOKS_STORE_MEMORY_IMPL_H
 #define WEBHOOKS_STORE_MEMORY_IMPL_H
@@ -27,6 +28,10 @@ typedef struct mem_delivery {
     size_t heap_pos;   /* index in the due heap, MEM_NOT_QUEUED when finished */
     mem_attempt *att;
     size_t natt, catt;
+    /* The finished list (SUCCEEDED and FAILED, in the order they finished): the oldest go
+     * first when the cap is passed or retention purges. */
+    struct mem_delivery *fin_prev, *fin_next;
+    bool fin_linked;
 } mem_delivery;
 
 typedef struct mem_store {
@@ -36,9 +41,18 @@ typedef struct mem_store {
     whi_hmap deliveries; /* id -> mem_delivery * (owned) */
     mem_delivery **heap; /* min-heap on (due_at, seq) of PENDING and IN_FLIGHT deliveries */
     size_t nheap, cheap;
-    uint64_t seq;     /* last delivery or attempt sequence number handed out */
-    uint64_t changes; /* sub_changes */
+    uint64_t seq;                      /* last delivery or attempt sequence number handed out */
+    uint64_t changes;                  /* sub_changes */
+    mem_delivery *fin_head, *fin_tail; /* oldest, newest finished */
+    size_t nfin;
+    size_t max_finished; /* 0: no cap */
 } mem_store;
+
+/* The memory store's options (opaque in webhooks/store.h). */
+struct wh_memory_options {
+    size_t max_finished;
+};
+#define WHI_MEM_DEFAULT_MAX_FINISHED 10000
 
 static inline mem_store *mem_of(wh_store *s)
 {
@@ -61,14 +75,25 @@ void whi_mheap_push(mem_store *m, mem_delivery *d); /* capacity reserved beforeh
 void whi_mheap_remove(mem_store *m, mem_delivery *d);
 mem_delivery *whi_mheap_pop(mem_store *m);
 /* Set d's due time and queue state after its status changed: queued when PENDING or
- * IN_FLIGHT, removed otherwise. WH_ENOMEM only when it has to be added and cannot be. */
+ * IN_FLIGHT, removed otherwise (and then on the finished list). WH_ENOMEM only when it has to
+ * be added and cannot be. */
 int whi_mheap_update(mem_store *m, mem_delivery *d);
 /* Recompute every queued delivery's due time and restore the heap order (after recover). */
 void whi_mheap_rebuild(mem_store *m);
 
+/* ---- finished deliveries (memory_finished.c), called with the lock held ---- */
+void whi_mem_fin_add(mem_store *m, mem_delivery *d);    /* no-op when already on the list */
+void whi_mem_fin_remove(mem_store *m, mem_delivery *d); /* no-op when not on it */
+/* Drop the oldest finished deliveries past the cap. Call at the end of an operation that may
+ * finish deliveries, never while walking the deliveries map (dropping moves its entries). */
+void whi_mem_fin_trim(mem_store *m);
+int whi_mem_purge_some(wh_store *s, wh_time_ms older_than, size_t max, size_t *removed);
+
 /* ---- deliveries (memory_queue.c), called with the lock held ---- */
 mem_delivery *whi_mem_delivery_find(mem_store *m, const char *id);
 void whi_mem_delivery_free(mem_delivery *d);
+/* Take d out of the map, the heap and the finished list, and free it. */
+void whi_mem_delivery_drop(mem_store *m, mem_delivery *d);
 /* Remove and free every delivery for which drop(d, arg) is true; returns how many. */
 size_t whi_mem_deliveries_drop(mem_store *m, bool (*drop)(const mem_delivery *, const void *),
                                const void *arg);

@@ -34,12 +34,18 @@ size_t whi_mem_deliveries_drop(mem_store *m, bool (*drop)(const mem_delivery *, 
             i++;
             continue;
         }
-        whi_hmap_remove(&m->deliveries, d->d.id, strlen(d->d.id));
-        whi_mheap_remove(m, d);
-        whi_mem_delivery_free(d);
+        whi_mem_delivery_drop(m, d);
         n++;
     }
     return n;
+}
+
+void whi_mem_delivery_drop(mem_store *m, mem_delivery *d)
+{
+    whi_hmap_remove(&m->deliveries, d->d.id, strlen(d->d.id));
+    whi_mheap_remove(m, d);
+    whi_mem_fin_remove(m, d);
+    whi_mem_delivery_free(d);
 }
 
 static mem_delivery *new_record(const wh_delivery *src)
@@ -98,6 +104,7 @@ static int mem_enqueue(wh_store *s, const wh_delivery *const *batch, size_t coun
     if (rc == WH_OK) {
         whi_mem_lock(m);
         rc = insert_batch(m, recs, count);
+        if (rc == WH_OK) whi_mem_fin_trim(m); /* a host may enqueue finished records */
         whi_mem_unlock(m);
     }
     if (rc != WH_OK)
@@ -231,6 +238,7 @@ void whi_mem_queue_fill(wh_store *vt)
     vt->replay_since = whi_mem_replay_since;
     vt->fail_unsent = whi_mem_fail_unsent;
     vt->replay_failed = whi_mem_replay_failed;
+    vt->purge_some = whi_mem_purge_some;
     vt->delivery_get = whi_mem_delivery_get;
     vt->delivery_list = whi_mem_delivery_list;
 }

@@ -74,6 +74,7 @@ int whi_mem_record(wh_store *s, const wh_attempt *attempt, const wh_outcome *out
     mem_store *m = mem_of(s);
     whi_mem_lock(m);
     int rc = record_one_locked(m, attempt, outcome);
+    whi_mem_fin_trim(m);
     whi_mem_unlock(m);
     return rc;
 }
@@ -89,6 +90,7 @@ int whi_mem_record_batch(wh_store *s, const wh_attempt *const *attempts,
     whi_mem_lock(m);
     for (; rc == WH_OK && n < count; n++)
         if ((rc = record_one_locked(m, attempts[n], outcomes[n])) != WH_OK) break;
+    whi_mem_fin_trim(m);
     whi_mem_unlock(m);
     if (done) *done = n;
     return rc;
@@ -194,8 +196,9 @@ int whi_mem_fail_unsent(wh_store *s, const char *sub_id, const char *reason, wh_
         d->d.status = WH_DELIVERY_FAILED;
         d->d.lease_until = 0;
         d->d.updated_at = now;
-        whi_mheap_remove(m, d);
+        whi_mheap_update(m, d); /* out of the heap, onto the finished list */
     }
+    if (rc == WH_OK) whi_mem_fin_trim(m);
     whi_mem_unlock(m);
     for (size_t i = 0; texts && i < n; i++)
         whi_free(texts[i]);

@@ -77,6 +77,7 @@ typedef enum sq_stmt_id {
     SQ_ATT_LIST_SUB,
     SQ_PURGE_DELIVERIES,
     SQ_PURGE_ATTEMPTS,
+    SQ_PURGE_SOME,
     SQ_STMT_COUNT
 } sq_stmt_id;
 

@@ -396,6 +396,30 @@ static int sq_purge(wh_store *s, wh_time_ms older_than, size_t *removed)
     return rc;
 }
 
+typedef struct purge_some_ctx {
+    wh_time_ms older_than;
+    size_t max, removed;
+} purge_some_ctx;
+
+static int purge_some_fn(sq_store *q, void *ctx)
+{
+    purge_some_ctx *c = ctx;
+    sqlite3_stmt *st = whi_sq_stmt(q, SQ_PURGE_SOME);
+    sqlite3_bind_int64(st, 1, c->older_than);
+    sqlite3_bind_int64(st, 2, c->max > INT64_MAX ? INT64_MAX : (sqlite3_int64)c->max);
+    int rc = whi_sq_exec(q, st, "purge deliveries");
+    c->removed = rc == WH_OK ? (size_t)sqlite3_changes(q->db) : 0;
+    return rc;
+}
+
+static int sq_purge_some(wh_store *s, wh_time_ms older_than, size_t max, size_t *removed)
+{
+    purge_some_ctx c = {older_than, max, 0};
+    int rc = max ? whi_sq_txn(sq_of(s), true, purge_some_fn, &c) : WH_OK;
+    if (removed) *removed = rc == WH_OK ? c.removed : 0;
+    return rc;
+}
+
 void whi_sq_record_fill(wh_store *vt)
 {
     vt->record = sq_record;
@@ -406,4 +430,5 @@ void whi_sq_record_fill(wh_store *vt)
     vt->fail_unsent = sq_fail_unsent;
     vt->replay_failed = sq_replay_failed;
     vt->purge = sq_purge;
+    vt->purge_some = sq_purge_some;
 }

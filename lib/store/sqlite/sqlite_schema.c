@@ -196,6 +196,12 @@ static const char *const SQL[SQ_STMT_COUNT] = {
                         " ORDER BY started_at DESC, seq DESC LIMIT ?2 OFFSET ?3",
     [SQ_PURGE_DELIVERIES] = "DELETE FROM deliveries WHERE status IN (2, 3) AND updated_at < ?1",
     [SQ_PURGE_ATTEMPTS] = "DELETE FROM attempts WHERE started_at < ?1",
+    /* Walks deliveries_by_created from the oldest: only deliveries created before the limit
+     * are looked at, and of those only the few still queued (or replayed lately) are skipped
+     * again by the next batch. Attempts, payloads and leases cascade. */
+    [SQ_PURGE_SOME] = "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries"
+                      " WHERE created_at < ?1 AND status IN (2, 3) AND updated_at < ?1"
+                      " ORDER BY created_at LIMIT ?2)",
 };
 
 int whi_sq_prepare_all(sq_store *q)
