@@ -290,6 +290,15 @@ int whi_lease_filter_take(whi_lease_filter *f, const char *sub_id, bool *take)
     return WH_OK;
 }
 
+size_t whi_lease_filter_room(const whi_lease_filter *f, const char *sub_id)
+{
+    size_t len = strlen(sub_id);
+    if (whi_hmap_get(&f->exclude, sub_id, len)) return 0;
+    if (f->per_sub == 0) return SIZE_MAX;
+    const sub_count *c = whi_hmap_get(&f->counts, sub_id, len);
+    return c ? f->per_sub - c->n : f->per_sub;
+}
+
 void whi_lease_filter_free(whi_lease_filter *f)
 {
     for (size_t i = 0; i < f->counts.cap; i++)

@@ -37,6 +37,9 @@ typedef struct whi_lease_filter {
 int whi_lease_filter_init(whi_lease_filter *f, const wh_lease_request *req);
 /* Whether a delivery of subscription_id may be taken; counts it when so. WH_ENOMEM. */
 int whi_lease_filter_take(whi_lease_filter *f, const char *subscription_id, bool *take);
+/* How many more of sub_id's deliveries the lease may take (SIZE_MAX: no limit; 0: none, also
+ * when it is excluded), without counting anything. */
+size_t whi_lease_filter_room(const whi_lease_filter *f, const char *sub_id);
 void whi_lease_filter_free(whi_lease_filter *f);
 
 #endif

@@ -66,7 +66,8 @@ typedef struct wh_lease_request {
     size_t exclude_count;
 } wh_lease_request;
 
-/* 1: every member up to record_batch. 2: record_and_lease. 3: fail_unsent, replay_failed. The hub
+/* 1: every member up to record_batch. 2: record_and_lease. 3: fail_unsent, replay_failed,
+ * purge_some. The hub
  * reads a member only when the store's version has it, so a store built against an older header
  * keeps working. */
 #define WH_STORE_VERSION 3

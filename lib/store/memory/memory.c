@@ -132,6 +132,7 @@ static int mem_sub_delete(wh_store *s, const char *id)
     wh_subscription *sub = whi_hmap_remove(&m->subs, id, strlen(id));
     if (sub) {
         whi_mem_deliveries_drop(m, of_subscription, id);
+        whi_mem_subq_free(m, id);
         wh_subscription_free(sub);
         m->changes++;
     }
@@ -227,7 +228,13 @@ static void mem_free(wh_store *s)
     for (size_t i = 0; i < m->deliveries.cap; i++)
         if (m->deliveries.slots[i].value) whi_mem_delivery_free(m->deliveries.slots[i].value);
     whi_hmap_free(&m->deliveries);
-    whi_free(m->heap);
+    for (size_t i = 0; i < m->subqs.cap; i++) {
+        mem_subq *q = m->subqs.slots[i].value;
+        if (!q) continue;
+        whi_free(q->id);
+        whi_free(q);
+    }
+    whi_hmap_free(&m->subqs);
     pthread_mutex_destroy(&m->mu);
     whi_free(m);
 }

@@ -1,7 +1,7 @@
 /*
  * The memory store's state, shared by memory.c (lifecycle, subscriptions), memory_queue.c
  * (enqueue, lease), memory_record.c (outcomes, replay, purge), memory_lists.c (listings) and
- * memory_heap.c (the due queue), memory_finished.c (finished deliveries: the cap and retention).
+ * memory_due.c (the due queues), memory_finished.c (finished deliveries: the cap and retention).
  * One mutex guards everything.
  */
 #ifndef WEBHOOKS_STORE_MEMORY_IMPL_H
@@ -14,7 +14,18 @@
 #include "store_impl.h"
 #include "subscription_impl.h"
 
-#define MEM_NOT_QUEUED SIZE_MAX
+/* A node of a pairing heap threaded through the records (memory_due.c). */
+typedef struct mem_pnode {
+    struct mem_pnode *child, *next, *prev; /* prev: the parent of a first child */
+} mem_pnode;
+
+/* One subscription's queued deliveries (memory_due.c). */
+typedef struct mem_subq {
+    char *id;        /* owned; the key in mem_store.subqs */
+    mem_pnode *root; /* its deliveries, earliest (due_at, seq) first */
+    mem_pnode pn;    /* its node in mem_store.top */
+    bool in_top;
+} mem_subq;
 
 typedef struct mem_attempt {
     wh_attempt a; /* owned copy; subscription_id is the delivery's */
@@ -25,7 +36,9 @@ typedef struct mem_delivery {
     wh_delivery d;     /* owned copy (wh_delivery_copy) */
     uint64_t seq;      /* order of enqueueing: the tie-breaker of the due order */
     wh_time_ms due_at; /* next_attempt_at (PENDING) or lease_until (IN_FLIGHT) */
-    size_t heap_pos;   /* index in the due heap, MEM_NOT_QUEUED when finished */
+    mem_subq *q;       /* its subscription's queue (set at enqueue) */
+    mem_pnode pn;      /* its node in q, while queued */
+    bool queued;
     mem_attempt *att;
     size_t natt, catt;
     /* The finished list (SUCCEEDED and FAILED, in the order they finished): the oldest go
@@ -37,15 +50,16 @@ typedef struct mem_delivery {
 typedef struct mem_store {
     wh_store vt; /* first: the wh_store handed out is this struct */
     pthread_mutex_t mu;
-    whi_hmap subs;       /* id -> wh_subscription * (owned) */
-    whi_hmap deliveries; /* id -> mem_delivery * (owned) */
-    mem_delivery **heap; /* min-heap on (due_at, seq) of PENDING and IN_FLIGHT deliveries */
-    size_t nheap, cheap;
+    whi_hmap subs;                     /* id -> wh_subscription * (owned) */
+    whi_hmap deliveries;               /* id -> mem_delivery * (owned) */
+    whi_hmap subqs;                    /* subscription id -> mem_subq * (owned) */
+    mem_pnode *top;                    /* the mem_subq with queued deliveries, earliest first */
     uint64_t seq;                      /* last delivery or attempt sequence number handed out */
     uint64_t changes;                  /* sub_changes */
     mem_delivery *fin_head, *fin_tail; /* oldest, newest finished */
     size_t nfin;
-    size_t max_finished; /* 0: no cap */
+    size_t max_finished;  /* 0: no cap */
+    uint64_t lease_looks; /* deliveries and queues a lease looked at, in all (for tests) */
 } mem_store;
 
 /* The memory store's options (opaque in webhooks/store.h). */
@@ -69,17 +83,23 @@ static inline void whi_mem_unlock(mem_store *m)
     pthread_mutex_unlock(&m->mu);
 }
 
-/* ---- due heap (memory_heap.c) ---- */
-int whi_mheap_reserve(mem_store *m, size_t extra);
-void whi_mheap_push(mem_store *m, mem_delivery *d); /* capacity reserved beforehand */
+/* ---- due queues (memory_due.c), called with the lock held ---- */
+/* Find or make d's subscription queue and set d->q (before d is first queued). WH_ENOMEM. */
+int whi_mem_subq_attach(mem_store *m, mem_delivery *d);
+/* Free a subscription's queue (its deliveries gone). */
+void whi_mem_subq_free(mem_store *m, const char *sub_id);
+void whi_mheap_push(mem_store *m, mem_delivery *d); /* never fails: nothing is allocated */
 void whi_mheap_remove(mem_store *m, mem_delivery *d);
-mem_delivery *whi_mheap_pop(mem_store *m);
+/* The queue holding the earliest delivery of all, and a queue's earliest (NULL: none). */
+mem_subq *whi_mheap_first(const mem_store *m);
+mem_delivery *whi_mheap_head(const mem_subq *q);
+/* Take a queue out of the order for a while (a lease that may take no more of it) / put it
+ * back. */
+void whi_mheap_set_aside(mem_store *m, mem_subq *q);
+void whi_mheap_bring_back(mem_store *m, mem_subq *q);
 /* Set d's due time and queue state after its status changed: queued when PENDING or
- * IN_FLIGHT, removed otherwise (and then on the finished list). WH_ENOMEM only when it has to
- * be added and cannot be. */
-int whi_mheap_update(mem_store *m, mem_delivery *d);
-/* Recompute every queued delivery's due time and restore the heap order (after recover). */
-void whi_mheap_rebuild(mem_store *m);
+ * IN_FLIGHT, otherwise on the finished list. */
+void whi_mheap_update(mem_store *m, mem_delivery *d);
 
 /* ---- finished deliveries (memory_finished.c), called with the lock held ---- */
 void whi_mem_fin_add(mem_store *m, mem_delivery *d);    /* no-op when already on the list */

@@ -26,7 +26,6 @@ static int record_prepare(mem_store *m, mem_delivery *d, const wh_attempt *a, co
     wh_attempt own = *a;
     own.subscription_id = d->d.subscription_id; /* the delivery's, whatever the caller said */
     int rc = reserve_attempt(d);
-    if (rc == WH_OK) rc = whi_mheap_reserve(m, 1);
     if (rc == WH_OK) rc = whi_store_error_text(err, o->error);
     if (rc == WH_OK) rc = wh_attempt_copy(copy, &own);
     wh_subscription *sub =
@@ -55,7 +54,7 @@ static int record_locked(mem_store *m, mem_delivery *d, const wh_attempt *a, con
     v->last_error = err;
     v->lease_until = 0;
     v->updated_at = a->started_at + (wh_time_ms)a->duration_ms;
-    whi_mheap_update(m, d); /* room was reserved */
+    whi_mheap_update(m, d);
     return WH_OK;
 }
 
@@ -96,7 +95,7 @@ int whi_mem_record_batch(wh_store *s, const wh_attempt *const *attempts,
     return rc;
 }
 
-/* Make d due at now; heap room was reserved. */
+/* Make d due at now. */
 static void replay_one(mem_store *m, mem_delivery *d, wh_time_ms now)
 {
     d->d.status = WH_DELIVERY_PENDING;
@@ -116,7 +115,7 @@ int whi_mem_replay(wh_store *s, const char *id, wh_time_ms now)
         rc = whi_error(WH_ENOTFOUND, "no delivery with id %s", id);
     else if (d->d.status == WH_DELIVERY_IN_FLIGHT)
         rc = whi_error(WH_ESTATE, "delivery %s is in flight; replay it once it is done", id);
-    else if ((rc = whi_mheap_reserve(m, 1)) == WH_OK)
+    else
         replay_one(m, d, now);
     whi_mem_unlock(m);
     return rc;
@@ -136,13 +135,10 @@ static int replay_since_locked(mem_store *m, const char *sub_id, wh_time_ms sinc
     size_t n = 0;
     for (size_t i = 0; i < m->deliveries.cap; i++) {
         mem_delivery *d = m->deliveries.slots[i].value;
-        n += d && replayable(d, sub_id, since);
-    }
-    int rc = whi_mheap_reserve(m, n);
-    if (rc != WH_OK) return rc;
-    for (size_t i = 0; i < m->deliveries.cap; i++) {
-        mem_delivery *d = m->deliveries.slots[i].value;
-        if (d && replayable(d, sub_id, since)) replay_one(m, d, now);
+        if (d && replayable(d, sub_id, since)) {
+            replay_one(m, d, now);
+            n++;
+        }
     }
     *count = n;
     return WH_OK;
@@ -226,12 +222,10 @@ int whi_mem_replay_failed(wh_store *s, const char *sub_id, wh_time_ms since, wh_
         rc = whi_error(WH_ENOTFOUND, "no subscription with id %s", sub_id);
     for (size_t i = 0; rc == WH_OK && i < m->deliveries.cap; i++) {
         mem_delivery *d = m->deliveries.slots[i].value;
-        n += d && failed_since(d, sub_id, since);
-    }
-    if (rc == WH_OK) rc = whi_mheap_reserve(m, n);
-    for (size_t i = 0; rc == WH_OK && i < m->deliveries.cap; i++) {
-        mem_delivery *d = m->deliveries.slots[i].value;
-        if (d && failed_since(d, sub_id, since)) replay_one(m, d, now);
+        if (d && failed_since(d, sub_id, since)) {
+            replay_one(m, d, now);
+            n++;
+        }
     }
     whi_mem_unlock(m);
     if (count && rc == WH_OK) *count = n;

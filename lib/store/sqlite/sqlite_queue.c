@@ -92,7 +92,7 @@ static int sq_enqueue(wh_store *s, const wh_delivery *const *batch, size_t count
 
 /* ---- lease ---- */
 
-static int add_seq(whi_sq_lease *c, sqlite3_int64 seq)
+int whi_sq_lease_add(whi_sq_lease *c, sqlite3_int64 seq)
 {
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 64;
@@ -105,14 +105,7 @@ static int add_seq(whi_sq_lease *c, sqlite3_int64 seq)
     return WH_OK;
 }
 
-/* One source of due deliveries, stepped in (due time, seq) order. */
-typedef struct due_src {
-    sqlite3_stmt *st;
-    bool live; /* st is on a row */
-    sqlite3_int64 seq, at;
-} due_src;
-
-static int src_next(sq_store *q, due_src *s)
+int whi_sq_src_next(sq_store *q, whi_sq_due_src *s)
 {
     int rc = whi_sq_step(q, s->st, "find due deliveries");
     s->live = rc == SQLITE_ROW;
@@ -123,29 +116,41 @@ static int src_next(sq_store *q, due_src *s)
     return rc < 0 ? rc : WH_OK;
 }
 
-static bool src_first(const due_src *a, const due_src *b)
+static bool src_first(const whi_sq_due_src *a, const whi_sq_due_src *b)
 {
     if (!b->live) return true;
     return a->live && (a->at != b->at ? a->at < b->at : a->seq < b->seq);
+}
+
+/* Rows the scan may step over before the lease goes by subscription (see the 6 -> 7 step). */
+static size_t scan_budget(const wh_lease_request *req)
+{
+    return req->max + 16;
 }
 
 /* Merge the pending and the expired-lease sources in due order and choose what the filter
  * allows, up to max: the order one queue keyed on due time gives (the memory store's). */
 static int lease_choose(sq_store *q, whi_sq_lease *c)
 {
-    due_src src[2] = {{whi_sq_stmt(q, SQ_LEASE_SCAN), false, 0, 0},
-                      {whi_sq_stmt(q, SQ_LEASE_EXPIRED), false, 0, 0}};
+    whi_sq_due_src src[2] = {{whi_sq_stmt(q, SQ_LEASE_SCAN), false, 0, 0},
+                             {whi_sq_stmt(q, SQ_LEASE_EXPIRED), false, 0, 0}};
     int rc = WH_OK;
     for (int i = 0; i < 2; i++) {
         sqlite3_bind_int64(src[i].st, 1, c->req->now);
-        if (rc == WH_OK) rc = src_next(q, &src[i]);
+        if (rc == WH_OK) rc = whi_sq_src_next(q, &src[i]);
     }
+    size_t skipped = 0;
     while (rc == WH_OK && c->n < c->req->max && (src[0].live || src[1].live)) {
-        due_src *s = src_first(&src[0], &src[1]) ? &src[0] : &src[1];
+        if (skipped >= scan_budget(c->req)) {
+            rc = whi_sq_lease_by_subscription(q, c, src);
+            break;
+        }
+        whi_sq_due_src *s = src_first(&src[0], &src[1]) ? &src[0] : &src[1];
         bool take;
         rc = whi_lease_filter_take(&c->filter, (const char *)sqlite3_column_text(s->st, 1), &take);
-        if (rc == WH_OK && take) rc = add_seq(c, s->seq);
-        if (rc == WH_OK) rc = src_next(q, s);
+        if (rc == WH_OK && take) rc = whi_sq_lease_add(c, s->seq);
+        skipped += !take;
+        if (rc == WH_OK) rc = whi_sq_src_next(q, s);
     }
     for (int i = 0; i < 2; i++)
         sqlite3_reset(src[i].st);

@@ -92,6 +92,13 @@ static const char *const MIGRATIONS[WHI_SQ_SCHEMA_VERSION] = {
     "ALTER TABLE attempts_v6 RENAME TO attempts;"
     "CREATE INDEX attempts_by_delivery ON attempts(delivery_seq);"
     "CREATE INDEX attempts_by_subscription ON attempts(subscription_id, started_at);",
+    /* 6 -> 7: each subscription's queue in due order. The lease scans the due index in due
+     * order and must step over every queued delivery of a subscription that may take no more
+     * (at its concurrency, or excluded): with one endpoint's 10 000 queued, every round read
+     * them all (13 ms a round). Past a budget it now asks each other subscription for its
+     * first due deliveries through this index instead (sqlite_lease_subs.c). */
+    "CREATE INDEX deliveries_due_by_subscription ON deliveries(subscription_id, due_at)"
+    " WHERE due_at IS NOT NULL;",
 };
 
 /* Deliveries read with their lease: the status they show is IN_FLIGHT while leased. */
@@ -150,6 +157,15 @@ static const char *const SQL[SQ_STMT_COUNT] = {
     [SQ_LEASE_SCAN] = "SELECT d.seq, d.subscription_id, d.due_at FROM deliveries d"
                       " WHERE d.due_at <= ?1 AND NOT EXISTS(SELECT 1 FROM leases l"
                       " WHERE l.seq = d.seq) ORDER BY d.due_at, d.seq",
+    /* The next subscription (after ?1) with queued deliveries: a seek in the index above. */
+    [SQ_LEASE_NEXT_SUB] = "SELECT subscription_id FROM deliveries WHERE due_at IS NOT NULL"
+                          " AND subscription_id > ?1 ORDER BY subscription_id LIMIT 1",
+    /* Its first ?5 due, unleased deliveries at or after (due ?3, seq ?4). */
+    [SQ_LEASE_SUB] = "SELECT d.seq, d.due_at FROM deliveries d WHERE d.subscription_id = ?1"
+                     " AND d.due_at IS NOT NULL AND d.due_at <= ?2"
+                     " AND (d.due_at > ?3 OR (d.due_at = ?3 AND d.seq >= ?4))"
+                     " AND NOT EXISTS(SELECT 1 FROM leases l WHERE l.seq = d.seq)"
+                     " ORDER BY d.due_at, d.seq LIMIT ?5",
     [SQ_LEASE_EXPIRED] = "SELECT l.seq, d.subscription_id, l.until FROM leases l JOIN deliveries d"
                          " ON d.seq = l.seq WHERE l.until <= ?1 ORDER BY l.until, l.seq",
     [SQ_LEASE_TAKE] = "INSERT OR REPLACE INTO leases(seq, until) VALUES(?1, ?2)",
