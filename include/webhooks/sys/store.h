@@ -67,10 +67,10 @@ typedef struct wh_lease_request {
 } wh_lease_request;
 
 /* 1: every member up to record_batch. 2: record_and_lease. 3: fail_unsent, replay_failed,
- * purge_some. The hub
- * reads a member only when the store's version has it, so a store built against an older header
- * keeps working. */
-#define WH_STORE_VERSION 3
+ * purge_some. 4: notify_fd, notify_drain, record_and_lease_global. The hub reads
+ * a member only when the store's version has it, so a store built against an older header keeps
+ * working. */
+#define WH_STORE_VERSION 4
 
 struct wh_store {
     unsigned int version; /* WH_STORE_VERSION the store was built against */
@@ -202,6 +202,31 @@ struct wh_store {
      * of the store. Attempts of deliveries still queued are kept. *removed (may be NULL): how
      * many deliveries went; fewer than max means none older is left. */
     int (*purge_some)(wh_store *s, wh_time_ms older_than, size_t max, size_t *removed);
+
+    /* ---- version 4 ---- */
+    /* (may provide both, or neither) How a store shared by several processes wakes a hub when
+     * another process changed it, so that the hub need not poll. notify_fd: a descriptor that
+     * becomes readable (POLLIN) when another process enqueued a delivery or made one due again,
+     * or changed a subscription; -1 when the store has none at the moment (it lost its
+     * connection: the hub then calls notify_drain at least once a second, which reconnects).
+     * It may change from one call to the next. notify_drain: consume, without blocking, what
+     * made the descriptor readable, so that a poll on it sleeps again (and reconnect when there
+     * is none); WH_OK, or an error the hub logs. A store without them (memory, SQLite) is woken
+     * by its own process only. */
+    int (*notify_fd)(wh_store *s);
+    int (*notify_drain)(wh_store *s);
+    /* (may provide; NULL: the hub calls record_and_lease, and its in-flight limit holds per
+     * hub) As record_and_lease (count may be 0: then a lease only), with one more limit: of each
+     * subscription, at most max_in_flight_per_subscription deliveries IN_FLIGHT with a lease not
+     * yet expired, whoever holds them, those this call takes included (0: no such limit). In a
+     * store several workers share, this is what makes a hub's max_in_flight_per_subscription
+     * hold for all of them together (req->max_per_subscription, as in lease, counts only what
+     * one call takes). */
+    int (*record_and_lease_global)(wh_store *s, const wh_attempt *const *attempts,
+                                   const wh_outcome *const *outcomes, size_t count, size_t *done,
+                                   const wh_lease_request *req,
+                                   size_t max_in_flight_per_subscription, wh_store_delivery_cb cb,
+                                   void *user_data);
 };
 
 /* A wh_store with its version set and every member NULL, for implementers to fill in:
