@@ -119,8 +119,8 @@ static void push_seg(cc *c, const char *s, size_t len)
     uint32_t index = len > 0 && len <= 9 ? 0 : WHI_FSEG_NAME;
     for (size_t i = 0; i < len && index != WHI_FSEG_NAME; i++)
         index = s[i] >= '0' && s[i] <= '9' ? index * 10 + (uint32_t)(s[i] - '0') : WHI_FSEG_NAME;
-    c->segs[c->nsegs++] = (whi_fseg){push_string(c, s, len), (uint32_t)len,
-                                     whi_jkey_hash(s, len), index};
+    c->segs[c->nsegs++] =
+        (whi_fseg){push_string(c, s, len), (uint32_t)len, whi_jkey_hash(s, len), index};
 }
 
 /* A scalar operand; false (nothing added) when v is not one. */
@@ -262,8 +262,8 @@ static const char *operand_problem(int op, const cJSON *v)
         if (n < 1 || n > WH_FILTER_MAX_LIST)
             return "must be an array of 1..256 strings, numbers, booleans or nulls";
         const cJSON *e;
-        cJSON_ArrayForEach(e, v) if (!is_scalar(e))
-            return "must hold only strings, numbers, booleans or nulls";
+        cJSON_ArrayForEach(
+            e, v) if (!is_scalar(e)) return "must hold only strings, numbers, booleans or nulls";
         return NULL;
     }
     case WHI_OP_EXIST:
@@ -287,10 +287,14 @@ static bool count_condition(cc *c)
     return false;
 }
 
-static void add_condition(cc *c, const path_info *pi, int op, const cJSON *operand)
+static void add_condition(cc *c, const char *path, const path_info *pi, int op,
+                          const cJSON *operand)
 {
     if (!count_condition(c)) return;
     whi_fnode n = {.kind = WHI_FN_COND, .op = (uint8_t)op, .root = pi->root};
+    n.path_len = (uint32_t)strlen(path);
+    n.path = push_string(c, path, n.path_len);
+    n.path_hash = whi_jkey_hash(path, n.path_len);
     n.seg = (uint32_t)c->nsegs;
     n.nseg = push_segments(c, pi);
     n.arg = (uint32_t)c->nargs;
@@ -319,7 +323,7 @@ static void compile_path(cc *c, const char *where, const cJSON *m)
         return;
     }
     if (!cJSON_IsObject(m)) {
-        add_condition(c, &pi, WHI_OP_EQ, m);
+        add_condition(c, m->string, &pi, WHI_OP_EQ, m);
         return;
     }
     if (!m->child) {
@@ -350,7 +354,7 @@ static void compile_path(cc *c, const char *where, const cJSON *m)
         if (why)
             whi_problem(c->p, "%s: %s", opat, why);
         else
-            add_condition(c, &pi, op, o);
+            add_condition(c, m->string, &pi, op, o);
     }
 }
 
@@ -440,8 +444,8 @@ static wh_filter *pack(const cc *c, const char *json)
     if (size > UINT32_MAX) return NULL;
     wh_filter *f = whi_malloc(size);
     if (!f) return NULL;
-    *f = (wh_filter){(uint32_t)size,       (uint32_t)c->nnodes,   (uint32_t)c->nsegs,
-                     (uint32_t)c->nargs,   (uint32_t)segs_off,    (uint32_t)args_off,
+    *f = (wh_filter){(uint32_t)size,        (uint32_t)c->nnodes, (uint32_t)c->nsegs,
+                     (uint32_t)c->nargs,    (uint32_t)segs_off,  (uint32_t)args_off,
                      (uint32_t)strings_off, (uint32_t)json_off};
     memcpy(f->nodes, c->nodes, c->nnodes * sizeof(whi_fnode));
     if (c->nsegs) memcpy((char *)f + segs_off, c->segs, c->nsegs * sizeof(whi_fseg));

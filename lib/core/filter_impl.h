@@ -61,6 +61,7 @@ typedef struct whi_fnode {
     uint32_t seg; /* COND: its first segment in the segment array */
     uint32_t arg; /* COND: its first operand in the operand array */
     uint32_t nargs;
+    uint32_t path, path_len, path_hash; /* COND: the whole path in the strings, its hash */
 } whi_fnode;
 
 #define WHI_FSEG_NAME UINT32_MAX /* a segment that is not an array index */
@@ -111,20 +112,51 @@ int whi_filter_clone(const wh_filter *f, wh_filter **out);
 /* Whether the filter always holds (compiled from an empty object). */
 bool whi_filter_is_empty(const wh_filter *f);
 
+/* A path's value: JSON (or one of the event's strings as a JSON string without escapes), or one
+ * of the event's lists (ids, products: a whi_strvec; attributes, relations: a whi_kvvec) when
+ * j.p is NULL; and the number it holds once a comparison needed it. */
+typedef struct whi_fval {
+    whi_jval j;
+    const void *list;
+    double num;
+    uint8_t num_state; /* 0: not parsed yet, 1: num holds it, 2: not a number */
+} whi_fval;
+
+/* Paths resolved for one event, so that the filters of many subscriptions sharing a path
+ * ("data.total") resolve it once: direct-mapped by the path's hash, a short probe. */
+#define WHI_FDOC_PATHS 64
+typedef struct whi_fpath {
+    uint32_t epoch; /* valid when equal to the doc's */
+    uint32_t hash, len;
+    const char *path; /* in the filter that resolved it (alive during the evaluations) */
+    whi_fval v;
+} whi_fpath;
+
 /*
- * The event's side of evaluations: the view over its JSON (data and relations), indexed as
- * lookups need it. One per thread; whi_fdoc_begin before evaluating against another event (or
- * the same one after it changed), whi_fdoc_free at the end.
+ * The event's side of evaluations: the view over its JSON (data and relations), scanned and
+ * indexed as lookups need it, and the paths resolved so far. One per thread; whi_fdoc_begin
+ * before evaluating against another event (or the same one after it changed), whi_fdoc_free at
+ * the end. The filters evaluated between two begins must stay alive until the second.
  */
 typedef struct whi_fdoc {
     const wh_event *ev;
     whi_jview view;
+    uint32_t epoch;
     bool data_ready;
     whi_jval data;
     char occurred_at[WHI_RFC3339_MAX]; /* "" until needed */
+    whi_fpath paths[WHI_FDOC_PATHS];
 } whi_fdoc;
 
-#define WHI_FDOC_INIT {NULL, WHI_JVIEW_INIT, false, {NULL, 0, 0, false}, ""}
+#define WHI_FDOC_INIT                                                                              \
+    {                                                                                              \
+        NULL, WHI_JVIEW_INIT, 0, false, {NULL, 0, 0, false}, "",                                   \
+        {                                                                                          \
+            {                                                                                      \
+                0                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
 
 void whi_fdoc_begin(whi_fdoc *d, const wh_event *ev);
 void whi_fdoc_free(whi_fdoc *d);

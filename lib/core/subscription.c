@@ -141,10 +141,11 @@ int whi_subscription_copy(wh_subscription *dst, const wh_subscription *src)
     dst->retry = NULL;
     dst->nretry = 0;
     dst->filter = NULL;
-    int rc = whi_filter_clone(src->filter, &dst->filter) | dup_field(&dst->id, src->id) | dup_field(&dst->owner, src->owner) |
-             dup_field(&dst->name, src->name) | dup_field(&dst->description, src->description) |
-             dup_field(&dst->url, src->url) | dup_field(&dst->entity, src->entity) |
-             dup_field(&dst->source, src->source) | dup_field(&dst->body, src->body) |
+    int rc = whi_filter_clone(src->filter, &dst->filter) | dup_field(&dst->id, src->id) |
+             dup_field(&dst->owner, src->owner) | dup_field(&dst->name, src->name) |
+             dup_field(&dst->description, src->description) | dup_field(&dst->url, src->url) |
+             dup_field(&dst->entity, src->entity) | dup_field(&dst->source, src->source) |
+             dup_field(&dst->body, src->body) |
              dup_field(&dst->disabled_reason, src->disabled_reason) |
              dup_field(&dst->metadata, src->metadata);
     for (size_t i = 0; rc == WH_OK && i < WHI_SUB_LISTS; i++)

@@ -42,8 +42,8 @@ typedef struct whi_mentry whi_mentry;
  */
 typedef struct whi_mfilter {
     const wh_subscription *sub; /* borrowed: a filtered entry's postings reach it through here */
-    /* The subscription's payload filter (borrowed from it), or NULL. Checked in the result step,
-     * once per matched subscription, after the index's own filters (wh_matcher_match). */
+    /* The subscription's payload filter, copied at the end of this block, or NULL. Checked in
+     * the result step, once per matched subscription, after the index's own filters. */
     const wh_filter *payload;
     uint32_t bloom; /* one of WHI_BLOOM_BITS bits per product hash (0: no product filter) */
     bool has_source;

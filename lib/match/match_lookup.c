@@ -114,6 +114,7 @@ static void take(walk *w, plist l)
             /* the block is read only past the bloom bits; a payload filter is checked once the
              * result is sorted (an entry reached by two lists is checked once) */
             if (ok) ref = f->payload ? whi_payload_tag(f) : (const void *)f->sub;
+            if (ok && f->payload) prefetch_bytes(f->payload, f->payload->size);
             r->pending += ok && f->payload;
         }
         /* Written always, counted when it passes: no branch on the outcome. */

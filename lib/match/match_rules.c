@@ -32,10 +32,18 @@ int whi_mfilter_build(const wh_subscription *sub, whi_mfilter **out)
         text += strlen(idents->v[i]) + 1;
     size_t size =
         sizeof(whi_mfilter) + n * sizeof(uint64_t) + products->n * sizeof(uint32_t) + text;
+    /* The payload filter is copied in (it is relocatable), so the block a posting leads to holds
+     * it: one read brings both, where the subscription's own copy would be another cache miss. */
+    size_t payload_at = (size + 7) & ~(size_t)7;
+    if (sub->filter) size = payload_at + sub->filter->size;
     whi_mfilter *f = whi_malloc(size);
     if (!f) return whi_error_oom();
     f->sub = sub;
-    f->payload = sub->filter;
+    f->payload = NULL;
+    if (sub->filter) {
+        memcpy((char *)f + payload_at, sub->filter, sub->filter->size);
+        f->payload = (const wh_filter *)((char *)f + payload_at);
+    }
     f->size = (uint32_t)size;
     f->nproducts = (uint32_t)products->n;
     f->nidents = (uint32_t)idents->n;

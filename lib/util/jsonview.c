@@ -33,11 +33,11 @@ struct whi_jchunk {
     max_align_t data[];
 };
 
-#define LINEAR_MAX   8                 /* members looked up by a scan of their hashes */
-#define CHUNK_MIN    (16u * 1024)      /* the arena's smallest chunk */
+#define LINEAR_MAX   8                  /* members looked up by a scan of their hashes */
+#define CHUNK_MIN    (16u * 1024)       /* the arena's smallest chunk */
 #define KEEP_MAX     (4u * 1024 * 1024) /* a reset keeps a chunk this large at most */
-#define SLOTS_KEEP   4096              /* a reset keeps this many container slots at most */
-#define NUMBER_CHARS 320               /* longest number text converted */
+#define SLOTS_KEEP   4096               /* a reset keeps this many container slots at most */
+#define NUMBER_CHARS 320                /* longest number text converted */
 
 /* ---- scanning ---- */
 
@@ -54,17 +54,17 @@ static const char *skip_ws(const char *p, const char *end)
 }
 
 /* The end of the string whose content starts at p (just past its opening quote): the closing
- * quote, or NULL. *esc: whether it holds an escape. */
+ * quote, or NULL. *esc: whether it holds an escape. A byte loop: the strings of a payload are
+ * short, and a loop beats two library calls per string. */
 static const char *string_end(const char *p, const char *end, bool *esc)
 {
     *esc = false;
-    while (p < end) {
-        const char *q = memchr(p, '"', (size_t)(end - p));
-        const char *b = memchr(p, '\\', (size_t)(end - p));
-        if (!q) return NULL;
-        if (!b || b > q) return q;
-        *esc = true;
-        p = b + 2; /* the escaped character, whatever it is, is not a closing quote */
+    for (; p < end; p++) {
+        if (*p == '"') return p;
+        if (*p == '\\') {
+            *esc = true;
+            p++; /* the escaped character, whatever it is, is not a closing quote */
+        }
     }
     return NULL;
 }
@@ -141,8 +141,17 @@ whi_jval whi_jval_root(const char *text, size_t len)
     whi_jval v = {NULL, 0, WHI_JMISSING, false};
     if (!text || len > UINT32_MAX) return v;
     const char *end = text + len, *p = skip_ws(text, end);
+    while (end > p && is_ws(end[-1]))
+        end--;
+    if (p == end) return v;
+    /* A container is taken to span the whole text (its members are checked as they are
+     * indexed), so finding the root never scans the document. */
+    if ((*p == '{' && end[-1] == '}') || (*p == '[' && end[-1] == ']')) {
+        if (end - p < 2) return v;
+        return (whi_jval){p, (uint32_t)(end - p), *p == '{' ? WHI_JOBJECT : WHI_JARRAY, false};
+    }
     const char *after = scan_value(p, end, &v);
-    if (!after || skip_ws(after, end) != end) v = (whi_jval){NULL, 0, WHI_JMISSING, false};
+    if (!after || after != end) v = (whi_jval){NULL, 0, WHI_JMISSING, false};
     return v;
 }
 
@@ -382,6 +391,7 @@ static bool slots_grow(whi_jview *v)
         s[j] = old[i];
     }
     whi_free(old);
+    v->last = NULL; /* it pointed into the old slots */
     return true;
 }
 
@@ -400,6 +410,7 @@ void whi_jview_reset(whi_jview *v)
         memset(v->slots, 0, v->cap * sizeof(*v->slots));
     }
     v->n = 0;
+    v->last = NULL;
     whi_jchunk *keep = v->chunks;
     if (keep && keep->cap > KEEP_MAX) keep = NULL;
     for (whi_jchunk *c = v->chunks, *next; c; c = next) {
@@ -518,29 +529,43 @@ static whi_jindex *build_index(whi_jview *v, whi_jval c)
     return ix;
 }
 
-/* The index of container c: found, or made now. NULL when out of memory (v->failed). */
-static whi_jindex *index_of(whi_jview *v, whi_jval c)
+/* Containers of at most this many bytes are scanned for a lookup, SCANS_BEFORE_INDEX times;
+ * after that (or when larger) they are indexed. */
+#define SCAN_MAX_BYTES     1024
+#define SCANS_BEFORE_INDEX 4
+
+/* The slot of container c, made now if missing (NULL when out of memory: v->failed). */
+static struct whi_jslot *slot_of(whi_jview *v, whi_jval c)
 {
+    if (v->last && v->last->at == c.p) return v->last;
     if (v->failed) return NULL;
-    if (v->cap) {
+    if (v->cap)
         for (size_t j = slot_home(v, c.p); v->slots[j].at; j = (j + 1) & (v->cap - 1))
-            if (v->slots[j].at == c.p) return v->slots[j].index;
-    }
+            if (v->slots[j].at == c.p) return v->last = &v->slots[j];
     if ((v->n + 1) * 2 > v->cap && !slots_grow(v)) {
-        v->failed = WH_ENOMEM;
-        return NULL;
-    }
-    whi_jindex *ix = build_index(v, c);
-    if (!ix) {
         v->failed = WH_ENOMEM;
         return NULL;
     }
     size_t j = slot_home(v, c.p);
     while (v->slots[j].at)
         j = (j + 1) & (v->cap - 1);
-    v->slots[j] = (struct whi_jslot){c.p, ix};
+    v->slots[j] = (struct whi_jslot){c.p, NULL, 0};
     v->n++;
-    return ix;
+    return v->last = &v->slots[j];
+}
+
+/* The index of container c, or NULL when a scan of its text should serve this lookup (or
+ * memory ran out: v->failed). */
+static whi_jindex *index_or_scan(whi_jview *v, whi_jval c)
+{
+    struct whi_jslot *s = slot_of(v, c);
+    if (!s || s->index) return s ? s->index : NULL;
+    if (c.len <= SCAN_MAX_BYTES && s->scans < SCANS_BEFORE_INDEX) {
+        s->scans++;
+        return NULL;
+    }
+    if (!(s->index = build_index(v, c))) v->failed = WH_ENOMEM;
+    return s->index;
 }
 
 static whi_jval entry_value(const char *at, const jent *x)
@@ -550,11 +575,30 @@ static whi_jval entry_value(const char *at, const jent *x)
 
 static const whi_jval MISSING = {NULL, 0, WHI_JMISSING, false};
 
+/* Member key of the object's text, by a scan that stops at the first member so named. */
+static whi_jval scan_member(whi_jval obj, const char *key, size_t klen)
+{
+    const char *end = obj.p + obj.len - 1, *p = skip_ws(obj.p + 1, end);
+    while (p < end) {
+        whi_jval k, val;
+        if (*p != '"' || !(p = scan_value(p, end, &k))) return MISSING;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':') return MISSING;
+        if (!(p = scan_value(skip_ws(p + 1, end), end, &val))) return MISSING;
+        if (k.esc ? esc_cmp(k.p, k.len, key, klen) == 0
+                  : k.len == klen && memcmp(k.p, key, klen) == 0)
+            return val;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') p = skip_ws(p + 1, end);
+    }
+    return MISSING;
+}
+
 whi_jval whi_jval_member(whi_jview *v, whi_jval obj, const char *key, size_t klen, uint32_t hash)
 {
     if (obj.type != WHI_JOBJECT) return MISSING;
-    whi_jindex *ix = index_of(v, obj);
-    if (!ix) return MISSING;
+    whi_jindex *ix = index_or_scan(v, obj);
+    if (!ix) return v->failed ? MISSING : scan_member(obj, key, klen);
     if (!ix->mask) {
         for (uint32_t i = 0; i < ix->n; i++)
             if (ix->e[i].hash == hash && key_equal(obj.p, &ix->e[i], key, klen))
@@ -568,16 +612,36 @@ whi_jval whi_jval_member(whi_jview *v, whi_jval obj, const char *key, size_t kle
     return MISSING;
 }
 
+whi_jiter whi_jiter_begin(whi_jval arr)
+{
+    if (arr.type != WHI_JARRAY) return (whi_jiter){NULL, NULL};
+    const char *end = arr.p + arr.len - 1;
+    return (whi_jiter){skip_ws(arr.p + 1, end), end};
+}
+
+bool whi_jiter_next(whi_jiter *it, whi_jval *out)
+{
+    if (!it->p || it->p >= it->end) return false;
+    const char *p = scan_value(it->p, it->end, out);
+    if (!p) { /* malformed: the walk ends */
+        it->p = NULL;
+        return false;
+    }
+    p = skip_ws(p, it->end);
+    if (p < it->end && *p == ',') p = skip_ws(p + 1, it->end);
+    it->p = p;
+    return true;
+}
+
 whi_jval whi_jval_element(whi_jview *v, whi_jval arr, size_t i)
 {
     if (arr.type != WHI_JARRAY) return MISSING;
-    whi_jindex *ix = index_of(v, arr);
-    return ix && i < ix->n ? entry_value(arr.p, &ix->e[i]) : MISSING;
-}
-
-size_t whi_jval_count(whi_jview *v, whi_jval arr)
-{
-    if (arr.type != WHI_JARRAY) return 0;
-    whi_jindex *ix = index_of(v, arr);
-    return ix ? ix->n : 0;
+    whi_jindex *ix = index_or_scan(v, arr);
+    if (ix) return i < ix->n ? entry_value(arr.p, &ix->e[i]) : MISSING;
+    if (v->failed) return MISSING;
+    whi_jiter it = whi_jiter_begin(arr);
+    whi_jval e;
+    for (size_t k = 0; whi_jiter_next(&it, &e); k++)
+        if (k == i) return e;
+    return MISSING;
 }

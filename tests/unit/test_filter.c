@@ -7,10 +7,10 @@
 #include "wh_test.h"
 
 #define DATA                                                                                       \
-    "{\"total\":150,\"price\":19.5,\"currency\":\"BRL\",\"status\":\"paid\",\"vip\":true,"        \
-    "\"gift\":false,\"note\":null,\"tags\":[\"a\",\"b\",3,null,true],\"items\":[{\"sku\":"       \
-    "\"X-1\",\"qty\":2},{\"sku\":\"Y-2\",\"qty\":0}],\"order\":{\"id\":\"o-7\",\"customer\":{"   \
-    "\"country\":\"BR\",\"name\":\"Zoë \\\"Z\\\" Q\"}},\"esc\":\"tab\\there\",\"a.b\":1,"          \
+    "{\"total\":150,\"price\":19.5,\"currency\":\"BRL\",\"status\":\"paid\",\"vip\":true,"         \
+    "\"gift\":false,\"note\":null,\"tags\":[\"a\",\"b\",3,null,true],\"items\":[{\"sku\":"         \
+    "\"X-1\",\"qty\":2},{\"sku\":\"Y-2\",\"qty\":0}],\"order\":{\"id\":\"o-7\",\"customer\":{"     \
+    "\"country\":\"BR\",\"name\":\"Zoë \\\"Z\\\" Q\"}},\"esc\":\"tab\\there\",\"a.b\":1,"         \
     "\"dup\":1,\"dup\":2,\"big\":1e300,\"neg\":-2.5}"
 
 static wh_event *g_ev;
@@ -204,6 +204,39 @@ static void test_event_fields(void **state)
     YES("{\"relations.OTHER.name\":{\"$exist\":false}}");
     YES("{\"data.dup\":1}"); /* a repeated name: the first one */
     YES("{\"data.a\":{\"$exist\":false}}");
+}
+
+/* Small objects are scanned for a few lookups, then indexed; large ones are indexed at once:
+ * the same answers either way, for the first of repeated names too. */
+static void test_scanned_and_indexed_lookups(void **state)
+{
+    (void)state;
+    char data[4096] = "{\"k\":0,\"k\":1,\"esc\\u0041\":\"x\"";
+    for (int i = 0; i < 12; i++)
+        sprintf(data + strlen(data), ",\"m%d\":%d", i, i);
+    strcat(data, ",\"arr\":[0,1,2,3,4,5,6,7,8,9]}");
+    char big[4096];
+    snprintf(big, sizeof(big), "%.*s,\"pad\":\"%01200d\"}", (int)strlen(data) - 1, data, 0);
+    const char *docs[] = {data, big};
+    for (int d = 0; d < 2; d++) {
+        wh_event *e;
+        WH_ASSERT_OK(wh_event_new(&e, "x.y"));
+        WH_ASSERT_OK(wh_event_set_data(e, docs[d], strlen(docs[d])));
+        /* one filter with many paths into the same object and array */
+        char flt[2048] = "{\"data.k\":0,\"data.escA\":\"x\",\"data.nope\":null";
+        for (int i = 0; i < 12; i++)
+            sprintf(flt + strlen(flt), ",\"data.m%d\":%d,\"data.arr.%d\":%s", i, i, i,
+                    i < 10 ? (char[]){(char)('0' + i), 0} : "null");
+        strcat(flt, "}");
+        wh_filter *f;
+        WH_ASSERT_OK(wh_filter_new(&f, flt, strlen(flt)));
+        assert_int_equal(wh_filter_matches(f, e), 1);
+        wh_filter_free(f);
+        WH_ASSERT_OK(wh_filter_new(&f, "{\"data.k\":1}", 12));
+        assert_int_equal(wh_filter_matches(f, e), 0); /* the first "k" */
+        wh_filter_free(f);
+        wh_event_free(e);
+    }
 }
 
 static void test_logic(void **state)
@@ -441,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_arrays),
         cmocka_unit_test(test_event_fields),
+        cmocka_unit_test(test_scanned_and_indexed_lookups),
         cmocka_unit_test(test_logic),
         cmocka_unit_test(test_problems_name_their_path),
         cmocka_unit_test(test_limits),

@@ -681,9 +681,9 @@ static wh_event *random_event(void)
         WH_ASSERT_OK(wh_event_add_product(e, PRODUCTS[rnd(4)]));
     if (rnd(3) == 0) WH_ASSERT_OK(wh_event_set_identifier(e, "i1"));
     if (rnd(3) == 0) WH_ASSERT_OK(wh_event_set_source(e, "CRM"));
-    static const char *const DATA[] = {
-        "{\"total\":50,\"currency\":\"BRL\"}", "{\"total\":150,\"currency\":\"USD\",\"vip\":true}",
-        "{\"total\":900,\"currency\":\"EUR\"}", "[1,2]", "null"};
+    static const char *const DATA[] = {"{\"total\":50,\"currency\":\"BRL\"}",
+                                       "{\"total\":150,\"currency\":\"USD\",\"vip\":true}",
+                                       "{\"total\":900,\"currency\":\"EUR\"}", "[1,2]", "null"};
     const char *data = DATA[rnd(5)];
     WH_ASSERT_OK(wh_event_set_data(e, data, strlen(data)));
     if (rnd(2)) WH_ASSERT_OK(wh_event_set_attribute(e, "account", rnd(2) ? "shop" : "other"));
