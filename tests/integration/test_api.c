@@ -356,6 +356,37 @@ static void test_create_shows_secret_once(void **state)
     assert_non_null(strstr(f->last.body, secret));
 }
 
+/* A payload filter through the REST API: stored and shown, applied to posted events (a type
+ * mismatch is false, not an error), and a malformed one answers 400 with a detail per problem
+ * naming its path. */
+static void test_payload_filter(void **state)
+{
+    api_fixture *f = *state;
+    assert_int_equal(api_call(f, "POST", "/webhooks", KEY_ALICE,
+                              "{\"url\":\"RECV/f\",\"events\":[\"order.created\"],\"filter\":"
+                              "{\"data.total\":{\"$gte\":100},\"$or\":[{\"data.currency\":\"BRL\"},"
+                              "{\"data.currency\":\"USD\"}]}}"),
+                     201);
+    assert_non_null(cJSON_GetObjectItem(f->json, "filter"));
+    const char *events[][2] = {
+        {"{\"type\":\"order.created\",\"data\":{\"total\":150,\"currency\":\"BRL\"}}", "1"},
+        {"{\"type\":\"order.created\",\"data\":{\"total\":50,\"currency\":\"BRL\"}}", "0"},
+        {"{\"type\":\"order.created\",\"data\":{\"total\":150,\"currency\":\"EUR\"}}", "0"},
+        {"{\"type\":\"order.created\",\"data\":{\"total\":\"150\",\"currency\":\"USD\"}}", "0"},
+        {"{\"type\":\"order.created\",\"data\":{\"currency\":\"USD\"}}", "0"},
+    };
+    for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+        assert_int_equal(api_call(f, "POST", "/events", KEY_ALICE, events[i][0]), 202);
+        assert_int_equal((int)api_num(f, "queued"), atoi(events[i][1]));
+    }
+    assert_int_equal(api_call(f, "POST", "/webhooks", KEY_ALICE,
+                              "{\"url\":\"RECV/f\",\"events\":[\"a.b\"],\"filter\":"
+                              "{\"data.x\":{\"$gtx\":1},\"$or\":5}}"),
+                     400);
+    assert_true(api_has_detail(f, "data.x"));
+    assert_true(api_has_detail(f, "$or"));
+}
+
 static void test_create_validation_details(void **state)
 {
     api_fixture *f = *state;
@@ -1119,6 +1150,8 @@ int main(void)
                                         api_fixture_teardown),
         cmocka_unit_test(test_scope_names),
         cmocka_unit_test_setup_teardown(test_create_shows_secret_once, api_fixture_setup,
+                                        api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_payload_filter, api_fixture_setup,
                                         api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_create_validation_details, api_fixture_setup,
                                         api_fixture_teardown),

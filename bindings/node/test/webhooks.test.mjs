@@ -262,6 +262,17 @@ describe('hub', () => {
     assert.ok(await hub.runUntil(() => hub.deliveries({ webhookId: subId, status: 'succeeded' }).total === 1));
   });
 
+  test('payload filter', () => {
+    fresh();
+    const subId = add('/filtered', { filter: { 'data.total': { $gte: 100 } } });
+    assert.deepEqual(hub.get(subId).toObject().filter, { 'data.total': { $gte: 100 } });
+    assert.equal(hub.emit('order.created', { total: 150 }), 1);
+    assert.equal(hub.emit('order.created', { total: 50 }), 0);
+    assert.equal(hub.emit('order.created', { total: '150' }), 0);
+    assert.throws(() => add('/bad', { filter: { 'data.total': { $gtx: 1 } } }),
+      (e) => e instanceof wh.InvalidError && e.details.some((d) => d.includes('data.total')));
+  });
+
   test('memory cap and retention', async () => {
     fresh();
     const store = wh.Store.memory({ maxFinished: 2 });

@@ -417,6 +417,16 @@ class TestHub(unittest.TestCase):
             self.assertEqual(hub.get(sub_id).to_dict()["retry"]["schedule"], [7, 8, 9])
 
 
+    def test_payload_filter(self):
+        sub_id = self.add("/filtered", filter={"data.total": {"$gte": 100}})
+        self.assertEqual(self.hub.get(sub_id).to_dict()["filter"], {"data.total": {"$gte": 100}})
+        self.assertEqual(self.hub.emit("order.created", {"total": 150}), 1)
+        self.assertEqual(self.hub.emit("order.created", {"total": 50}), 0)
+        self.assertEqual(self.hub.emit("order.created", {"total": "150"}), 0)
+        with self.assertRaises(webhooks.InvalidError) as cm:
+            self.add("/bad", filter={"data.total": {"$gtx": 1}})
+        self.assertTrue(any("data.total" in d for d in cm.exception.details))
+
     def test_memory_cap_and_retention(self):
         with webhooks.Store.memory(max_finished=2) as store:
             with webhooks.Hub(store, allow_cidrs=["127.0.0.0/8"]) as hub:
