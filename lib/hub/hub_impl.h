@@ -139,6 +139,12 @@ bool whi_hub_sub_stopped(wh_hub *h, const wh_subscription *sub);
 bool whi_hub_housekeep(wh_hub *h);
 #define WHI_HOUSEKEEP_PAUSE_MS 10 /* the longest wait of a run while old deliveries are left */
 
+/* hub_store_wake.c: another process's changes (a shared store's descriptor), without the lock */
+bool whi_hub_store_notifies(const wh_hub *h);
+int whi_hub_store_fd(wh_hub *h); /* -1: none now (or a store without one) */
+void whi_hub_store_drain(wh_hub *h);
+#define WHI_STORE_RETRY_MS 1000 /* the longest wait while the store has no descriptor */
+
 /* hub_run.c: record what completed, then lease and start what is due */
 int whi_hub_start_due(wh_hub *h);
 void whi_hub_abandon_flights(wh_hub *h);

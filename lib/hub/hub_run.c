@@ -369,11 +369,16 @@ static void drain_wake(wh_hub *h)
     }
 }
 
-/* Wait for the transport's sockets or a wake-up, for at most wait_ms. Without the lock. */
+/* Wait for the transport's sockets, a wake-up or another process's change (the store's
+ * descriptor), for at most wait_ms. Without the lock. */
 static void wait_for_work(wh_hub *h, int wait_ms)
 {
+    int sfd = whi_hub_store_fd(h);
+    if (whi_hub_store_notifies(h) && sfd < 0 && wait_ms > WHI_STORE_RETRY_MS)
+        wait_ms = WHI_STORE_RETRY_MS;
     if (!h->transport->pollfds) {
         h->transport->perform(h->transport, wait_ms, NULL);
+        whi_hub_store_drain(h);
         return;
     }
     wh_pollfd tfds[64];
@@ -381,13 +386,15 @@ static void wait_for_work(wh_hub *h, int wait_ms)
     int tto = -1;
     h->transport->pollfds(h->transport, tfds, 64, &n, &tto);
     if (n > 64) n = 64; /* the rest are served by perform() when the timeout ends */
-    struct pollfd fds[65];
+    struct pollfd fds[66];
     for (size_t i = 0; i < n; i++)
         fds[i] = (struct pollfd){tfds[i].fd, tfds[i].events, 0};
     fds[n] = (struct pollfd){h->wake_fd, POLLIN, 0};
+    fds[n + 1] = (struct pollfd){sfd, POLLIN, 0}; /* a negative fd is ignored by poll */
     if (tto >= 0 && tto < wait_ms) wait_ms = tto;
-    poll(fds, (nfds_t)n + 1, wait_ms);
+    poll(fds, (nfds_t)n + 2, wait_ms);
     drain_wake(h);
+    if (fds[n + 1].revents || sfd < 0) whi_hub_store_drain(h);
 }
 
 int wh_hub_run(wh_hub *h, int timeout_ms)
@@ -397,7 +404,10 @@ int wh_hub_run(wh_hub *h, int timeout_ms)
         return whi_error(WH_EBUSY, "wh_hub_run is already running in another thread");
     /* A host polling the wake-up fd itself calls run(0) when it fires: empty it, or its poll
      * would keep firing. */
-    if (h->external_waiter) drain_wake(h);
+    if (h->external_waiter) {
+        drain_wake(h);
+        whi_hub_store_drain(h);
+    }
     h->transport->perform(h->transport, 0, NULL);
     pthread_mutex_lock(&h->lock);
     int rc = whi_hub_refresh_if_stale(h);
@@ -449,6 +459,10 @@ int wh_hub_timeout_ms(wh_hub *h)
     else if (h->inflight)
         tto = 0;
     if (tto >= 0 && (wait < 0 || tto < wait)) wait = tto;
+    /* A shared store that lost its descriptor reconnects in run(): come back for it. */
+    if (whi_hub_store_notifies(h) && whi_hub_store_fd(h) < 0 &&
+        (wait < 0 || wait > WHI_STORE_RETRY_MS))
+        wait = WHI_STORE_RETRY_MS;
     return wait;
 }
 
@@ -460,13 +474,20 @@ int wh_hub_pollfds(wh_hub *h, wh_pollfd *fds, size_t max, size_t *count)
         pthread_mutex_unlock(&h->lock);
     }
     if (!h || (max && !fds)) return whi_error(WH_EINVAL, "hub and fds must not be NULL");
-    /* The wake-up descriptor first, so even a one-entry array gets it. */
-    if (max) fds[0] = (wh_pollfd){h->wake_fd, POLLIN};
+    /* The wake-up descriptor first, so even a one-entry array gets it, then a shared store's
+     * (another process's changes), then the transport's. */
+    size_t k = 0;
+    if (k < max) fds[k] = (wh_pollfd){h->wake_fd, POLLIN};
+    k++;
+    int sfd = whi_hub_store_fd(h);
+    if (sfd >= 0 && k < max) fds[k] = (wh_pollfd){sfd, POLLIN};
+    k += sfd >= 0;
     size_t n = 0;
     int tto;
     if (h->transport->pollfds)
-        h->transport->pollfds(h->transport, max ? fds + 1 : NULL, max ? max - 1 : 0, &n, &tto);
-    if (count) *count = n + 1;
+        h->transport->pollfds(h->transport, max > k ? fds + k : NULL, max > k ? max - k : 0, &n,
+                              &tto);
+    if (count) *count = n + k;
     return WH_OK;
 }
 

@@ -323,15 +323,15 @@ static void test_limits(void **state)
 {
     (void)state;
     /* depth: 8 levels compile, 9 do not */
-    char deep[1024] = "", tail[256] = "";
+    char deep[128] = "", tail[16] = ""; /* 7 x 8 and 7 x 1 bytes */
     for (int i = 0; i < 7; i++) {
         strcat(deep, "{\"$not\":");
         strcat(tail, "}");
     }
-    char ok[1200];
+    char ok[256];
     snprintf(ok, sizeof(ok), "%s{\"data.total\":150}%s", deep, tail);
     assert_int_equal(passes(ok), 0); /* seven nots of true */
-    char bad[1200];
+    char bad[256];
     snprintf(bad, sizeof(bad), "{\"$not\":%s{\"data.total\":150}%s}", deep, tail);
     rejects(bad, WH_EINVAL, NEEDLES("filters nest deeper than 8 levels"));
     /* conditions: 64 compile, 65 do not */
