@@ -18,7 +18,7 @@
 
 void cmd_serve_usage(FILE *out)
 {
-    fputs("Usage: webhooks serve [--listen 127.0.0.1:8080] [--db webhooks.db | --db :memory:]\n"
+    fputs("Usage: webhooks serve [--listen 127.0.0.1:8080] [--db webhooks.db | :memory: | URI]\n"
           "                      [--api-key KEY:OWNER:SCOPE,SCOPE ...] [--allow-network CIDR ...]\n"
           "                      [--reveal-secrets] [--catalogue FILE] [--quiet]\n"
           "                      [--retry-schedule SECS,SECS,... | none] [--allowed-methods M,M]\n"
@@ -29,7 +29,9 @@ void cmd_serve_usage(FILE *out)
           "\n"
           "  --listen ADDR:PORT    where the API listens (default 127.0.0.1:8080)\n"
           "  --db PATH             SQLite database (default webhooks.db; created with mode 0600);\n"
-          "                        :memory: keeps everything in memory (lost on exit)\n"
+          "                        :memory: keeps everything in memory (lost on exit);\n"
+          "                        postgresql://USER[:PASSWORD]@HOST:PORT/DBNAME (or postgres://)\n"
+          "                        a PostgreSQL database that several serve processes share\n"
           "  --api-key SPEC        KEY:OWNER:SCOPES, scopes among webhooks:read, webhooks:write,\n"
           "                        events:write (or *); repeat for several keys\n"
           "  --allow-network CIDR  let deliveries reach this otherwise refused range (e.g.\n"
@@ -243,15 +245,26 @@ static void log_line(int level, const char *message, void *ud)
     fprintf(stderr, "webhooks serve: %s: %s\n", names[level & 3], message);
 }
 
+/* A libpq URI: the PostgreSQL store (any other --db is a SQLite file or :memory:). */
+static bool is_postgres(const char *db)
+{
+    return strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0;
+}
+
 static int open_hub(const serve_args *a, wh_hub **hub)
 {
     wh_store *store = NULL;
+    bool shared = is_postgres(a->db);
     int rc = strcmp(a->db, ":memory:") == 0 ? wh_store_memory_new(&store)
+             : shared                       ? wh_store_postgres_open(&store, a->db)
                                             : wh_store_sqlite_open(&store, a->db);
     if (rc != WH_OK) return rc;
     wh_hub_options *o = NULL;
     rc = wh_hub_options_new(&o);
     if (rc == WH_OK) rc = wh_hub_options_set_store(o, store, 1);
+    /* Other serve processes share the queue: a lease left by one of them is theirs until it
+     * expires, not reclaimed at start. */
+    if (rc == WH_OK && shared) rc = wh_hub_options_set_shared_queue(o, 1);
     for (size_t i = 0; rc == WH_OK && i < a->ncidrs; i++)
         rc = wh_hub_options_allow_cidr(o, a->cidrs[i]);
     if (rc == WH_OK && a->nretry)
