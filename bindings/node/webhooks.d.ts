@@ -188,8 +188,17 @@ export interface MemoryOptions {
   maxFinished?: number;
 }
 
+/** The options of a PostgreSQL store. */
+export interface PostgresOptions {
+  /** connections for its calls, at most (default 4) */
+  maxConnections?: number;
+  /** create or upgrade the tables on open (default true) */
+  migrate?: boolean;
+}
+
 export class Store {
   static memory(options?: MemoryOptions): Store;
+  static postgres(conninfo: string, options?: PostgresOptions): Store;
   static sqlite(file: string, options?: SqliteOptions): Store;
   readonly closed: boolean;
   close(): void;

@@ -143,6 +143,9 @@ const c = {
   memoryOptsNew: fn('int wh_memory_options_new(_Out_ void **out)'),
   memoryOptsFree: fn('void wh_memory_options_free(void *o)'),
   storeSqliteNew: fn('int wh_store_sqlite_new(_Out_ void **out, const char *path, void *options)'),
+  storePostgresNew: fn('int wh_store_postgres_new(_Out_ void **out, const char *conninfo, void *options)'),
+  pgOptsNew: fn('int wh_postgres_options_new(_Out_ void **out)'),
+  pgOptsFree: fn('void wh_postgres_options_free(void *o)'),
   sqliteOptsNew: fn('int wh_sqlite_options_new(_Out_ void **out)'),
   sqliteOptsFree: fn('void wh_sqlite_options_free(void *o)'),
   storeFree: fn('void wh_store_free(void *s)'),
@@ -542,6 +545,21 @@ export class Store extends Handle {
     if (this.#owner === hub) this.release();
   }
 
+  /** Connect to a PostgreSQL database (any libpq connection string or URI) that several
+   *  processes may share. Options: maxConnections, migrate. */
+  static postgres(conninfo, options = {}) {
+    const o = [null];
+    check(c.pgOptsNew(o));
+    const out = [null];
+    try {
+      applyOptions(o[0], POSTGRES_SETTERS, options ?? {}, 'PostgreSQL store');
+      check(c.storePostgresNew(out, String(conninfo), o[0]));
+    } finally {
+      c.pgOptsFree(o[0]);
+    }
+    return new Store(out[0]);
+  }
+
   /** Open or create a SQLite store. Options: busyTimeoutMs, synchronous ("full" or "normal"),
    *  maxPageCount, readOnly. */
   static sqlite(file, options = {}) {
@@ -613,6 +631,10 @@ const SQLITE_SETTERS = {
     (v) => ({ full: 0, normal: 1 })[v] ?? -1],
   maxPageCount: [setter('sqlite_options_set_max_page_count', 'uint32_t'), Number],
   readOnly: [setter('sqlite_options_set_read_only', 'int'), flag],
+};
+const POSTGRES_SETTERS = {
+  maxConnections: [setter('postgres_options_set_max_connections', 'size_t'), Number],
+  migrate: [setter('postgres_options_set_migrate', 'int'), flag],
 };
 const MEMORY_SETTERS = {
   maxFinished: [setter('memory_options_set_max_finished', 'size_t'), Number],

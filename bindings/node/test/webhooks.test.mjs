@@ -438,6 +438,49 @@ describe('the example', () => {
   });
 });
 
+describe('postgres store', () => {
+  // A throw-away server from the wh_pg_server helper (WH_PG_SERVER, set by make test); it stops
+  // the server when its standard input closes.
+  const helper = process.env.WH_PG_SERVER;
+  let pg, uri;
+  before(async () => {
+    if (!helper) return;
+    pg = spawn(helper, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    uri = await new Promise((resolve) => {
+      let text = '';
+      pg.stdout.on('data', (d) => {
+        text += d;
+        if (text.includes('\n')) resolve(text.split('\n')[0].trim());
+      });
+    });
+  });
+  after(async () => {
+    if (!pg) return;
+    pg.stdin.end();
+    await new Promise((resolve) => pg.on('exit', resolve));
+  });
+
+  test('two hubs share the database', { skip: !helper && 'WH_PG_SERVER is not set' }, async () => {
+    const recv = await startReceiver();
+    const s1 = wh.Store.postgres(uri, { maxConnections: 2 });
+    const s2 = wh.Store.postgres(uri);
+    const a = new wh.Hub(s1, { allowCidrs: ['127.0.0.0/8'], sharedQueue: true });
+    const b = new wh.Hub(s2, { allowCidrs: ['127.0.0.0/8'], sharedQueue: true });
+    try {
+      a.add({ url: recv.url('/pg'), events: ['order.*'] });
+      assert.ok(await b.runUntil(() => b.emit('order.created', {}) === 1, { timeoutMs: 5000 }));
+      assert.ok(await b.runUntil(() => recv.requests.length >= 1));
+      assert.throws(() => wh.Store.postgres(uri, { colour: 'blue' }), wh.InvalidError);
+    } finally {
+      a.close();
+      b.close();
+      s1.close();
+      s2.close();
+      await recv.close();
+    }
+  });
+});
+
 describe('sqlite store and registration API', () => {
   test('the SQLite store keeps subscriptions', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wh-node-'));

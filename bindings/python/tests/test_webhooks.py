@@ -450,6 +450,42 @@ class TestHub(unittest.TestCase):
                                           timeout_ms=10000))
 
 
+class TestPostgres(unittest.TestCase):
+    """Against a throw-away server (the wh_pg_server helper make test builds and names in
+    WH_PG_SERVER; it stops the server when its standard input closes)."""
+
+    @classmethod
+    def setUpClass(cls):
+        helper = os.environ.get("WH_PG_SERVER")
+        if not helper:
+            raise unittest.SkipTest("WH_PG_SERVER is not set")
+        cls.pg = subprocess.Popen([helper], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True)
+        cls.uri = cls.pg.stdout.readline().strip()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pg.stdin.close()
+        cls.pg.wait(60)
+
+    def test_two_hubs_share_the_database(self):
+        recv = Receiver()
+        try:
+            with webhooks.Store.postgres(self.uri, max_connections=2) as s1, \
+                    webhooks.Store.postgres(self.uri) as s2:
+                with webhooks.Hub(s1, allow_cidrs=["127.0.0.0/8"], shared_queue=True) as a, \
+                        webhooks.Hub(s2, allow_cidrs=["127.0.0.0/8"], shared_queue=True) as b:
+                    a.add({"url": recv.url("/pg"), "events": ["order.*"]})
+                    # b learns the webhook from the database; then b delivers what it emits
+                    self.assertTrue(b.run_until(lambda: b.emit("order.created", {}) == 1,
+                                                timeout_ms=5000))
+                    self.assertTrue(b.run_until(lambda: recv.count() >= 1, timeout_ms=10000))
+            with self.assertRaises(webhooks.InvalidError):
+                webhooks.Store.postgres(self.uri, colour="blue")
+        finally:
+            recv.close()
+
+
 class TestSqliteAndApi(unittest.TestCase):
     def test_sqlite_store_persists(self):
         with tempfile.TemporaryDirectory() as d:

@@ -174,6 +174,13 @@ _MEMORY_SETTERS = {
     "max_finished": (_fn("wh_memory_options_set_max_finished", _i, _p, _sz), int),
 }
 _store_sqlite_new = _fn("wh_store_sqlite_new", _i, _pp, _s, _p)
+_store_postgres_new = _fn("wh_store_postgres_new", _i, _pp, _s, _p)
+_pg_opts_new = _fn("wh_postgres_options_new", _i, _pp)
+_pg_opts_free = _fn("wh_postgres_options_free", None, _p)
+_POSTGRES_SETTERS = {
+    "max_connections": (_fn("wh_postgres_options_set_max_connections", _i, _p, _sz), int),
+    "migrate": (_fn("wh_postgres_options_set_migrate", _i, _p, _i), lambda v: 1 if v else 0),
+}
 _sqlite_opts_new = _fn("wh_sqlite_options_new", _i, _pp)
 _sqlite_opts_free = _fn("wh_sqlite_options_free", None, _p)
 _SQLITE_SETTERS = {  # option name -> (setter, how the Python value becomes the C argument)
@@ -704,6 +711,20 @@ class Store(_Handle):
             _check(_store_sqlite_new(_c.byref(out), _enc(os.fspath(path)), opts))
         finally:
             _sqlite_opts_free(opts)
+        return cls(out.value)
+
+    @classmethod
+    def postgres(cls, conninfo, **options):
+        """Connect to a PostgreSQL database (any libpq connection string or URI) that several
+        processes may share. Options: max_connections, migrate."""
+        opts = _p()
+        _check(_pg_opts_new(_c.byref(opts)))
+        try:
+            _apply_options(opts, _POSTGRES_SETTERS, options, "PostgreSQL store")
+            out = _p()
+            _check(_store_postgres_new(_c.byref(out), _enc(conninfo), opts))
+        finally:
+            _pg_opts_free(opts)
         return cls(out.value)
 
     def close(self):
