@@ -69,6 +69,8 @@ typedef enum pg_stmt_id {
     PG_RECORD_MANY,
     PG_REPLAY,
     PG_REPLAY_SINCE,
+    PG_REPLAY_FAILED,
+    PG_FAIL_UNSENT,
     PG_DEL_COUNT_ALL,
     PG_DEL_COUNT_SUB,
     PG_DEL_LIST_ALL,
@@ -80,6 +82,7 @@ typedef enum pg_stmt_id {
     PG_PURGE_DELIVERIES,
     PG_PURGE_ATTEMPTS,
     PG_PURGE_EVENTS,
+    PG_PURGE_SOME,
     PG_EVENTS_ACCEPT,
     PG_STMT_COUNT
 } pg_stmt_id;

@@ -337,6 +337,7 @@ typedef struct replay_ctx {
     const char *id;
     wh_time_ms since, now;
     size_t count;
+    pg_stmt_id stmt; /* for a subscription's deliveries: PG_REPLAY_SINCE or PG_REPLAY_FAILED */
 } replay_ctx;
 
 static int replay_fn(pg_store *p, pg_conn *c, void *ctx)
@@ -359,12 +360,13 @@ static int replay_fn(pg_store *p, pg_conn *c, void *ctx)
 static int pg_replay(wh_store *s, const char *id, wh_time_ms now)
 {
     int rc = whi_store_check_id("delivery id", id);
-    replay_ctx rp = {id, 0, now, 0};
+    replay_ctx rp = {id, 0, now, 0, PG_REPLAY};
     return rc == WH_OK ? whi_pg_txn(pg_of(s), WHI_PG_TXN_WRITE | WHI_PG_TXN_RESOLVE, replay_fn, &rp)
                        : rc;
 }
 
-static int replay_since_fn(pg_store *p, pg_conn *c, void *ctx)
+/* Replays the subscription's deliveries rp->stmt selects (all since a time, or the failed). */
+static int replay_sub_fn(pg_store *p, pg_conn *c, void *ctx)
 {
     replay_ctx *rp = ctx;
     bool exists;
@@ -377,7 +379,7 @@ static int replay_since_fn(pg_store *p, pg_conn *c, void *ctx)
     whi_pg_arg_i64(&a, rp->since);
     whi_pg_arg_i64(&a, rp->now);
     PGresult *r;
-    rc = whi_pg_run(p, c, PG_REPLAY_SINCE, &a, &r);
+    rc = whi_pg_run(p, c, rp->stmt, &a, &r);
     whi_pg_args_free(&a);
     rp->count = rc == WH_OK ? whi_pg_changed(r) : 0;
     PQclear(r);
@@ -391,17 +393,68 @@ static int replay_since_fn(pg_store *p, pg_conn *c, void *ctx)
     return rc;
 }
 
-static int pg_replay_since(wh_store *s, const char *sub_id, wh_time_ms since, wh_time_ms now,
-                           size_t *count)
+static int replay_sub(wh_store *s, pg_stmt_id stmt, const char *sub_id, wh_time_ms since,
+                      wh_time_ms now, size_t *count)
 {
     if (count) *count = 0;
     int rc = whi_store_check_id("subscription id", sub_id);
-    replay_ctx rp = {sub_id, since, now, 0};
+    replay_ctx rp = {sub_id, since, now, 0, stmt};
     if (rc == WH_OK &&
-        (rc = whi_pg_txn(pg_of(s), WHI_PG_TXN_WRITE | WHI_PG_TXN_RESOLVE, replay_since_fn, &rp)) ==
+        (rc = whi_pg_txn(pg_of(s), WHI_PG_TXN_WRITE | WHI_PG_TXN_RESOLVE, replay_sub_fn, &rp)) ==
             WH_OK &&
         count)
         *count = rp.count;
+    return rc;
+}
+
+static int pg_replay_since(wh_store *s, const char *sub_id, wh_time_ms since, wh_time_ms now,
+                           size_t *count)
+{
+    return replay_sub(s, PG_REPLAY_SINCE, sub_id, since, now, count);
+}
+
+static int pg_replay_failed(wh_store *s, const char *sub_id, wh_time_ms since, wh_time_ms now,
+                            size_t *count)
+{
+    return replay_sub(s, PG_REPLAY_FAILED, sub_id, since, now, count);
+}
+
+/* ---- a stopped subscription's queue ---- */
+
+typedef struct unsent_ctx {
+    const char *sub_id, *reason;
+    wh_time_ms now;
+    size_t count;
+} unsent_ctx;
+
+static int fail_unsent_fn(pg_store *p, pg_conn *c, void *ctx)
+{
+    unsent_ctx *u = ctx;
+    whi_pg_args a;
+    whi_pg_args_init(&a);
+    whi_pg_arg_str(&a, u->sub_id);
+    whi_pg_arg_str(&a, u->reason);
+    whi_pg_arg_i64(&a, u->now);
+    PGresult *r;
+    int rc = whi_pg_run(p, c, PG_FAIL_UNSENT, &a, &r);
+    whi_pg_args_free(&a);
+    u->count = rc == WH_OK ? whi_pg_changed(r) : 0;
+    PQclear(r);
+    return rc;
+}
+
+static int pg_fail_unsent(wh_store *s, const char *sub_id, const char *reason, wh_time_ms now,
+                          size_t *count)
+{
+    if (count) *count = 0;
+    int rc = whi_store_check_id("subscription id", sub_id);
+    if (rc == WH_OK && !reason) rc = whi_error(WH_EINVAL, "reason must not be NULL");
+    unsent_ctx u = {sub_id, reason, now, 0};
+    if (rc == WH_OK &&
+        (rc = whi_pg_txn(pg_of(s), WHI_PG_TXN_WRITE | WHI_PG_TXN_RESOLVE, fail_unsent_fn, &u)) ==
+            WH_OK &&
+        count)
+        *count = u.count;
     return rc;
 }
 
@@ -444,6 +497,35 @@ static int pg_purge(wh_store *s, wh_time_ms older_than, size_t *removed)
     return rc;
 }
 
+typedef struct purge_some_ctx {
+    wh_time_ms older_than;
+    size_t max, removed;
+} purge_some_ctx;
+
+static int purge_some_fn(pg_store *p, pg_conn *c, void *ctx)
+{
+    purge_some_ctx *pc = ctx;
+    whi_pg_args a;
+    whi_pg_args_init(&a);
+    whi_pg_arg_i64(&a, pc->older_than);
+    whi_pg_arg_i64(&a, pc->max > INT64_MAX ? INT64_MAX : (int64_t)pc->max);
+    PGresult *r;
+    int rc = whi_pg_run(p, c, PG_PURGE_SOME, &a, &r); /* attempts cascade */
+    whi_pg_args_free(&a);
+    pc->removed = rc == WH_OK ? whi_pg_changed(r) : 0;
+    PQclear(r);
+    return rc;
+}
+
+static int pg_purge_some(wh_store *s, wh_time_ms older_than, size_t max, size_t *removed)
+{
+    purge_some_ctx pc = {older_than, max, 0};
+    int rc =
+        max ? whi_pg_txn(pg_of(s), WHI_PG_TXN_WRITE | WHI_PG_TXN_RETRY, purge_some_fn, &pc) : WH_OK;
+    if (removed) *removed = rc == WH_OK ? pc.removed : 0;
+    return rc;
+}
+
 void whi_pg_record_fill(wh_store *vt)
 {
     vt->record = pg_record;
@@ -452,5 +534,8 @@ void whi_pg_record_fill(wh_store *vt)
     vt->record_and_lease_global = pg_record_and_lease_global;
     vt->replay = pg_replay;
     vt->replay_since = pg_replay_since;
+    vt->replay_failed = pg_replay_failed;
+    vt->fail_unsent = pg_fail_unsent;
     vt->purge = pg_purge;
+    vt->purge_some = pg_purge_some;
 }

@@ -184,6 +184,13 @@ static const char *const SQL[PG_STMT_COUNT] = {
     [PG_REPLAY_SINCE] = "UPDATE wh_deliveries SET status = 0, next_attempt_at = $3::int8,"
                         " due_at = $3::int8, updated_at = $3::int8 WHERE subscription_id ="
                         " $1::text AND created_at >= $2::int8 AND status IN (2, 3)",
+    [PG_REPLAY_FAILED] = "UPDATE wh_deliveries SET status = 0, next_attempt_at = $3::int8,"
+                         " due_at = $3::int8, updated_at = $3::int8 WHERE subscription_id ="
+                         " $1::text AND created_at >= $2::int8 AND status = 3",
+    /* A stopped subscription's queue: failed at once, kept with the reason. */
+    [PG_FAIL_UNSENT] = "UPDATE wh_deliveries SET status = 3, last_error = $2::text,"
+                       " updated_at = $3::int8, lease_until = 0, due_at = NULL"
+                       " WHERE subscription_id = $1::text AND status IN (0, 1)",
     [PG_DEL_COUNT_ALL] = "SELECT count(*) FROM wh_deliveries d " DEL_WHERE_ALL,
     [PG_DEL_COUNT_SUB] = "SELECT count(*) FROM wh_deliveries d " DEL_WHERE_SUB,
     [PG_DEL_LIST_ALL] = "SELECT " DCOLS " FROM wh_deliveries d " DEL_WHERE_ALL
@@ -200,6 +207,10 @@ static const char *const SQL[PG_STMT_COUNT] = {
                             " AND updated_at < $1::int8",
     [PG_PURGE_ATTEMPTS] = "DELETE FROM wh_attempts WHERE started_at < $1::int8",
     [PG_PURGE_EVENTS] = "DELETE FROM wh_events WHERE expires_at <= $1::int8",
+    /* A bounded batch, oldest created first (wh_deliveries_by_created), for retention. */
+    [PG_PURGE_SOME] = "DELETE FROM wh_deliveries WHERE seq IN (SELECT seq FROM wh_deliveries"
+                      " WHERE created_at < $1::int8 AND status IN (2, 3) AND updated_at < $1::int8"
+                      " ORDER BY created_at LIMIT $2::int8)",
     /* Accept event ids: a new id is inserted, an expired one renewed; one still remembered is
      * left alone and so missing from what this returns. */
     [PG_EVENTS_ACCEPT] = "INSERT INTO wh_events(event_id, expires_at) SELECT e, $3::int8"
