@@ -162,6 +162,43 @@ static void test_fleet_wide_limit(void **state)
     pair_stop(&p);
 }
 
+/* The server restarted under a running hub: calls made while it is down fail with WH_EIO and
+ * store nothing, the hub keeps running, and once it is back every event accepted before, during
+ * (none) and after is delivered. */
+static void test_server_restart(void **state)
+{
+    (void)state;
+    pair p;
+    pair_start(&p, 8);
+    add_webhook(&p, p.a, "hook1");
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(emit(p.a), 1);
+    for (int k = 0; k < 300 && wh_receiver_count(p.recv) < 5; k++)
+        WH_ASSERT_OK(wh_hub_run(p.a, 10));
+    assert_int_equal(wh_receiver_count(p.recv), 5);
+    for (int i = 0; i < 5; i++) /* queued, not yet sent, when the server goes */
+        assert_int_equal(emit(p.a), 1);
+    assert_true(wh_pg_server_halt(g_pg));
+    wh_event *ev;
+    WH_ASSERT_OK(wh_event_new(&ev, "order.created"));
+    size_t queued = 99;
+    assert_int_equal(wh_hub_emit(p.a, ev, &queued), WH_EIO);
+    assert_null(strstr(wh_error_last_message(), "password"));
+    wh_event_free(ev);
+    for (int k = 0; k < 20; k++) /* the hub keeps running while the server is away */
+        (void)wh_hub_run(p.a, 10);
+    assert_true(wh_pg_server_resume(g_pg));
+    int64_t t0 = wh_test_now_ms();
+    while (wh_receiver_count(p.recv) < 10 && wh_test_now_ms() - t0 < 20000)
+        (void)wh_hub_run(p.a, 20);
+    assert_int_equal(wh_receiver_count(p.recv), 10); /* the five queued before: none lost */
+    assert_int_equal(emit(p.a), 1);                  /* and it works again */
+    for (int k = 0; k < 300 && wh_receiver_count(p.recv) < 11; k++)
+        WH_ASSERT_OK(wh_hub_run(p.a, 10));
+    assert_int_equal(wh_receiver_count(p.recv), 11);
+    pair_stop(&p);
+}
+
 int main(void)
 {
     if (!(g_pg = wh_pg_server_start(600))) return 1;
@@ -169,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_change_feed),
         cmocka_unit_test(test_wake_up),
         cmocka_unit_test(test_fleet_wide_limit),
+        cmocka_unit_test(test_server_restart),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     wh_pg_server_free(g_pg);
