@@ -116,6 +116,9 @@ static pid_t spawn(const pg_user *u, const char *log, char *const argv[])
     if (out < 0 || in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) _exit(125);
     become(u);
     prctl(PR_SET_PDEATHSIG, SIGQUIT); /* after the change of user, which clears it */
+    /* A sanitizer runtime preloaded into a binding's interpreter (ASan builds) is not for the
+     * server's programs: initdb fails under it. */
+    unsetenv("LD_PRELOAD");
     execv(argv[0], argv);
     _exit(127);
 }
