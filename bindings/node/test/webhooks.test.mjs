@@ -452,6 +452,7 @@ describe('postgres store', () => {
         text += d;
         if (text.includes('\n')) resolve(text.split('\n')[0].trim());
       });
+      pg.on('exit', () => resolve('')); // it could not start a server: fail at once
     });
   });
   after(async () => {
@@ -461,6 +462,7 @@ describe('postgres store', () => {
   });
 
   test('two hubs share the database', { skip: !helper && 'WH_PG_SERVER is not set' }, async () => {
+    assert.ok(uri, 'the PostgreSQL helper started no server (its reason is on stderr)');
     const recv = await startReceiver();
     const s1 = wh.Store.postgres(uri, { maxConnections: 2 });
     const s2 = wh.Store.postgres(uri);

@@ -462,6 +462,9 @@ class TestPostgres(unittest.TestCase):
         cls.pg = subprocess.Popen([helper], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   text=True)
         cls.uri = cls.pg.stdout.readline().strip()
+        if not cls.uri:  # its reason is on stderr
+            cls.pg.wait(60)
+            raise RuntimeError("the PostgreSQL helper started no server")
 
     @classmethod
     def tearDownClass(cls):
