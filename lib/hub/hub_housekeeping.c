@@ -47,8 +47,8 @@ bool whi_hub_housekeep(wh_hub *h)
 {
     if (!h->opts.retention_ms) return false;
     wh_time_ms now = whi_hub_now(h);
+    if (now < h->housekeep.at) return false; /* the common case: one comparison a round */
     int64_t start = whi_monotonic_us();
-    if (now < h->housekeep.at) return false;
     if (start < h->housekeep.resume_us) return true; /* pausing between batches */
     bool more = purge_batch(h, now);
     int64_t took = whi_monotonic_us() - start;

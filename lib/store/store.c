@@ -229,6 +229,15 @@ int whi_lease_check(const wh_lease_request *req)
     return WH_OK;
 }
 
+int whi_attempt_list_check(const char *delivery_id, const char *sub_id, const void *cb)
+{
+    if (!cb) return whi_error(WH_EINVAL, "callback must not be NULL");
+    if (!delivery_id == !sub_id)
+        return whi_error(WH_EINVAL, "give exactly one of delivery_id and subscription_id");
+    return delivery_id ? whi_store_check_id("delivery id", delivery_id)
+                       : whi_store_check_id("subscription id", sub_id);
+}
+
 int whi_delivery_query_check(const wh_delivery_query *q)
 {
     if (q && (q->status < -1 || q->status > WH_DELIVERY_FAILED))

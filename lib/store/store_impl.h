@@ -23,6 +23,8 @@ int whi_stats_check(const wh_sub_stats *st);
 #define WHI_DISABLED_REASON_MAX 1024 /* as wh_subscription_set_disabled_reason */
 int whi_lease_check(const wh_lease_request *req);
 int whi_delivery_query_check(const wh_delivery_query *q);
+/* The arguments of attempt_list: a callback, and exactly one valid id of the two. */
+int whi_attempt_list_check(const char *delivery_id, const char *sub_id, const void *cb);
 /* Paging arguments: page 0 is taken as 1. Returns the number of records to skip. */
 size_t whi_page_offset(size_t limit, size_t page);
 
