@@ -186,6 +186,8 @@ export interface SqliteOptions {
 export interface MemoryOptions {
   /** finished deliveries kept, the oldest dropped first (default 10 000; 0: no cap) */
   maxFinished?: number;
+  /** event ids remembered for event idempotency, the oldest forgotten first (default 100 000; 0: no cap) */
+  maxEventIds?: number;
 }
 
 /** The options of a PostgreSQL store. */
@@ -220,6 +222,8 @@ export interface HubOptions {
   slowAfterMs?: number;
   /** finished deliveries are purged after this long (default 30 days; 0: kept forever) */
   retentionMs?: number;
+  /** an event id is accepted once this long: emitting it again throws ConflictError (default a day; 0: off) */
+  eventIdWindowMs?: number;
   connectTimeoutMs?: number;
   totalTimeoutMs?: number;
   maxResponseBytes?: number;

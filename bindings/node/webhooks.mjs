@@ -525,8 +525,9 @@ export class Store extends Handle {
     this.#owner = owner;
   }
 
-  /** A memory store. Option: maxFinished (finished deliveries kept, the oldest dropped first;
-   *  default 10 000, 0: no cap). */
+  /** A memory store. Options: maxFinished (finished deliveries kept, the oldest dropped first;
+   *  default 10 000, 0: no cap), maxEventIds (event ids remembered for event idempotency;
+   *  default 100 000, 0: no cap). */
   static memory(options = {}) {
     const o = [null];
     check(c.memoryOptsNew(o));
@@ -638,12 +639,14 @@ const POSTGRES_SETTERS = {
 };
 const MEMORY_SETTERS = {
   maxFinished: [setter('memory_options_set_max_finished', 'size_t'), Number],
+  maxEventIds: [setter('memory_options_set_max_event_ids', 'size_t'), Number],
 };
 const HUB_SETTERS = {
   maxInFlight: [setter('hub_options_set_max_in_flight', 'size_t'), Number],
   maxInFlightPerSubscription: [setter('hub_options_set_max_in_flight_per_subscription', 'size_t'), Number],
   slowAfterMs: [setter('hub_options_set_slow_after_ms', 'uint32_t'), Number],
   retentionMs: [setter('hub_options_set_retention_ms', 'int64_t'), Number],
+  eventIdWindowMs: [setter('hub_options_set_event_id_window_ms', 'int64_t'), Number],
   connectTimeoutMs: [setter('hub_options_set_connect_timeout_ms', 'uint32_t'), Number],
   totalTimeoutMs: [setter('hub_options_set_total_timeout_ms', 'uint32_t'), Number],
   maxResponseBytes: [setter('hub_options_set_max_response_bytes', 'size_t'), Number],

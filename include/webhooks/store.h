@@ -59,6 +59,11 @@ WH_EXTERN void wh_memory_options_free(wh_memory_options *opts); /* NULL is a no-
  * then grows until purged: the hub's retention, wh_store_purge). Deliveries still queued are
  * never dropped. */
 WH_EXTERN int wh_memory_options_set_max_finished(wh_memory_options *opts, size_t n);
+/* Event ids remembered for event idempotency (wh_hub_options_set_event_id_window_ms): past it,
+ * the oldest are forgotten before their window ends, so an event emitted again that late is
+ * accepted again. Default 100 000 (about 10 MB); 0: no cap (every id of one window is kept,
+ * as the SQLite and PostgreSQL stores do). */
+WH_EXTERN int wh_memory_options_set_max_event_ids(wh_memory_options *opts, size_t n);
 /* wh_store_memory_new with options (NULL: the defaults); opts may be freed afterwards. */
 WH_EXTERN int wh_store_memory_new_opts(wh_store **out, const wh_memory_options *opts);
 

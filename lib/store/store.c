@@ -238,6 +238,34 @@ int whi_attempt_list_check(const char *delivery_id, const char *sub_id, const vo
                        : whi_store_check_id("subscription id", sub_id);
 }
 
+int whi_event_ids_check(const char *const *ids, size_t count)
+{
+    if (count && !ids) return whi_error(WH_EINVAL, "event ids must not be NULL");
+    int rc = WH_OK;
+    for (size_t i = 0; rc == WH_OK && i < count; i++) {
+        const char *why = whi_check_label(ids[i], WHI_EVENT_KEY_MAX);
+        if (why) rc = whi_error(WH_EINVAL, "event key %zu %s", i, why);
+    }
+    whi_hmap seen = WHI_HMAP_INIT;
+    for (size_t i = 0; rc == WH_OK && i < count; i++) {
+        size_t len = strlen(ids[i]);
+        if (whi_hmap_get(&seen, ids[i], len))
+            rc = whi_error(WH_ECONFLICT, "event %s is given twice", ids[i]);
+        else if (whi_hmap_put(&seen, ids[i], len, (void *)ids[i]) != WH_OK)
+            rc = whi_error_oom();
+    }
+    whi_hmap_free(&seen);
+    return rc;
+}
+
+int whi_event_conflict(const char *id)
+{
+    return whi_error(WH_ECONFLICT,
+                     "event %s was already accepted (within the event id window): nothing was "
+                     "stored",
+                     id);
+}
+
 int whi_delivery_query_check(const wh_delivery_query *q)
 {
     if (q && (q->status < -1 || q->status > WH_DELIVERY_FAILED))

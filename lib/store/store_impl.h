@@ -22,6 +22,12 @@ int whi_record_check(const wh_attempt *a, const wh_outcome *o);
 int whi_stats_check(const wh_sub_stats *st);
 #define WHI_DISABLED_REASON_MAX 1024 /* as wh_subscription_set_disabled_reason */
 int whi_lease_check(const wh_lease_request *req);
+/* The event keys of enqueue_events: each 1..WHI_EVENT_KEY_MAX bytes of text without control
+ * characters (WH_EINVAL), none given twice (WH_ECONFLICT, naming it). */
+#define WHI_EVENT_KEY_MAX 511 /* an owner, '/', an event id */
+int whi_event_ids_check(const char *const *ids, size_t count);
+/* The error of an event key still remembered. */
+int whi_event_conflict(const char *id);
 int whi_delivery_query_check(const wh_delivery_query *q);
 /* The arguments of attempt_list: a callback, and exactly one valid id of the two. */
 int whi_attempt_list_check(const char *delivery_id, const char *sub_id, const void *cb);

@@ -174,6 +174,26 @@ static void test_missing_scope_is_403(void **state)
     assert_int_equal(api_call(f, "GET", "/event-types", KEY_ALICE_EVENTS, NULL), 200);
 }
 
+/* A client retrying POST /events (maybe through another instance) gets 409 for an id already
+ * accepted, and nothing is queued twice; another owner's equal id is its own. */
+static void test_event_posted_twice(void **state)
+{
+    api_fixture *f = *state;
+    char id[64];
+    api_create(f, KEY_ALICE, HOOK, id, sizeof(id));
+    const char *ev = "{\"id\":\"evt_retry_1\",\"type\":\"order.created\"}";
+    assert_int_equal(api_call(f, "POST", "/events", KEY_ALICE, ev), 202);
+    assert_int_equal((int)api_num(f, "queued"), 1);
+    assert_int_equal(api_call(f, "POST", "/events", KEY_ALICE, ev), 409);
+    assert_non_null(strstr(api_str(f, "message"), "evt_retry_1"));
+    assert_non_null(strstr(api_str(f, "message"), "already accepted"));
+    assert_int_equal(api_call(f, "POST", "/events", KEY_BOB, ev), 202);
+    char path[128];
+    snprintf(path, sizeof(path), "/webhooks/%s/deliveries", id);
+    assert_int_equal(api_call(f, "GET", path, KEY_ALICE, NULL), 200);
+    assert_int_equal((int)api_num(f, "total"), 1);
+}
+
 typedef struct auth_state {
     int calls;
     int rc;
@@ -1176,6 +1196,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_catalogue_refuses_unknown_types_and_actions,
                                         api_fixture_setup, api_fixture_teardown),
         cmocka_unit_test(test_answers_show_the_hub_default_retry),
+        cmocka_unit_test_setup_teardown(test_event_posted_twice, api_fixture_setup,
+                                        api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_allowed_methods, api_fixture_setup,
                                         api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_options_are_checked, api_fixture_setup,

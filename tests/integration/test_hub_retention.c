@@ -63,13 +63,14 @@ static wh_store *memory_store(size_t max_finished)
 
 static void rig_emit(rig *r, size_t n)
 {
-    wh_event *ev;
-    WH_ASSERT_OK(wh_event_new(&ev, "order.created"));
-    WH_ASSERT_OK(wh_event_set_data(ev, "{\"total\":42}", 12));
-    WH_ASSERT_OK(wh_event_set_occurred_at(ev, r->now));
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) { /* a new event (id) each time: ids are accepted once */
+        wh_event *ev;
+        WH_ASSERT_OK(wh_event_new(&ev, "order.created"));
+        WH_ASSERT_OK(wh_event_set_data(ev, "{\"total\":42}", 12));
+        WH_ASSERT_OK(wh_event_set_occurred_at(ev, r->now));
         WH_ASSERT_OK(wh_hub_emit(r->hub, ev, NULL));
-    wh_event_free(ev);
+        wh_event_free(ev);
+    }
 }
 
 static size_t count_status(rig *r, int status)

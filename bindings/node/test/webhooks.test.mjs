@@ -273,6 +273,29 @@ describe('hub', () => {
       (e) => e instanceof wh.InvalidError && e.details.some((d) => d.includes('data.total')));
   });
 
+  test('an event id is accepted once', () => {
+    fresh();
+    const hub = new wh.Hub({ allowCidrs: ['127.0.0.0/8'] });
+    try {
+      const subId = hub.add({ url: recv.url('/once'), events: ['order.*'] });
+      assert.equal(hub.emit('order.created', {}, { id: 'evt_once' }), 1);
+      assert.throws(() => hub.emit('order.created', {}, { id: 'evt_once' }),
+        (e) => e instanceof wh.ConflictError && e.message.includes('evt_once'));
+      assert.equal(hub.deliveries({ webhookId: subId }).total, 1);
+    } finally {
+      hub.close();
+    }
+    const store = wh.Store.memory({ maxEventIds: 1 });
+    const off = new wh.Hub(store, { eventIdWindowMs: 0 });
+    try {
+      off.emit('order.created', {}, { id: 'evt_twice' });
+      off.emit('order.created', {}, { id: 'evt_twice' }); // off: accepted again
+    } finally {
+      off.close();
+      store.close();
+    }
+  });
+
   test('memory cap and retention', async () => {
     fresh();
     const store = wh.Store.memory({ maxFinished: 2 });

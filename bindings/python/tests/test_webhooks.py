@@ -427,6 +427,19 @@ class TestHub(unittest.TestCase):
             self.add("/bad", filter={"data.total": {"$gtx": 1}})
         self.assertTrue(any("data.total" in d for d in cm.exception.details))
 
+    def test_event_accepted_once(self):
+        with webhooks.Hub(allow_cidrs=["127.0.0.0/8"]) as hub:
+            sub_id = hub.add({"url": self.recv.url("/once"), "events": ["order.*"]})
+            self.assertEqual(hub.emit("order.created", {}, id="evt_once"), 1)
+            with self.assertRaises(webhooks.ConflictError) as raised:
+                hub.emit("order.created", {}, id="evt_once")
+            self.assertIn("evt_once", str(raised.exception))
+            self.assertEqual(hub.deliveries(sub_id).total, 1)
+        with webhooks.Store.memory(max_event_ids=1) as store:
+            with webhooks.Hub(store, event_id_window_ms=0) as hub:  # off: accepted again
+                hub.emit("order.created", {}, id="evt_twice")
+                hub.emit("order.created", {}, id="evt_twice")
+
     def test_memory_cap_and_retention(self):
         with webhooks.Store.memory(max_finished=2) as store:
             with webhooks.Hub(store, allow_cidrs=["127.0.0.0/8"]) as hub:

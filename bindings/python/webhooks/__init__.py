@@ -172,6 +172,7 @@ _memory_opts_new = _fn("wh_memory_options_new", _i, _pp)
 _memory_opts_free = _fn("wh_memory_options_free", None, _p)
 _MEMORY_SETTERS = {
     "max_finished": (_fn("wh_memory_options_set_max_finished", _i, _p, _sz), int),
+    "max_event_ids": (_fn("wh_memory_options_set_max_event_ids", _i, _p, _sz), int),
 }
 _store_sqlite_new = _fn("wh_store_sqlite_new", _i, _pp, _s, _p)
 _store_postgres_new = _fn("wh_store_postgres_new", _i, _pp, _s, _p)
@@ -221,6 +222,7 @@ _HUB_SETTERS = {  # option name -> (setter, how the Python value becomes the C a
     "max_in_flight_per_subscription": _hub_setter("set_max_in_flight_per_subscription", _sz),
     "slow_after_ms": _hub_setter("set_slow_after_ms", _c.c_uint32),
     "retention_ms": _hub_setter("set_retention_ms", _i64),
+    "event_id_window_ms": _hub_setter("set_event_id_window_ms", _i64),
     "connect_timeout_ms": _hub_setter("set_connect_timeout_ms", _c.c_uint32),
     "total_timeout_ms": _hub_setter("set_total_timeout_ms", _c.c_uint32),
     "max_response_bytes": _hub_setter("set_max_response_bytes", _sz),
@@ -687,8 +689,9 @@ class Store(_Handle):
 
     @classmethod
     def memory(cls, **options):
-        """A memory store. Option: max_finished (finished deliveries kept, the oldest dropped
-        first; default 10 000, 0: no cap)."""
+        """A memory store. Options: max_finished (finished deliveries kept, the oldest dropped
+        first; default 10 000, 0: no cap), max_event_ids (event ids remembered for event
+        idempotency; default 100 000, 0: no cap)."""
         opts = _p()
         _check(_memory_opts_new(_c.byref(opts)))
         try:
@@ -787,7 +790,8 @@ def _as_subscription(value):
 class Hub(_Handle):
     """The delivery engine (wh_hub). Options are the wh_hub_options_set_* setters' names:
     max_in_flight, max_in_flight_per_subscription, slow_after_ms, retention_ms (finished
-    deliveries kept this long; 0: forever), connect_timeout_ms, total_timeout_ms,
+    deliveries kept this long; 0: forever), event_id_window_ms (an event id is accepted once
+    this long: emitting it again raises ConflictError; default a day, 0: off), connect_timeout_ms, total_timeout_ms,
     max_response_bytes, max_body_bytes, retry_after_cap_s, disable_after_failures,
     disable_after_ms, jitter_percent, user_agent, allow_cidrs (a list), require_https,
     lease_ms, shared_queue, default_retry_schedule (a list of seconds), default_retry_off,

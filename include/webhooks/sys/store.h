@@ -67,10 +67,10 @@ typedef struct wh_lease_request {
 } wh_lease_request;
 
 /* 1: every member up to record_batch. 2: record_and_lease. 3: fail_unsent, replay_failed,
- * purge_some. 4: notify_fd, notify_drain, record_and_lease_global. The hub reads
+ * purge_some. 4: notify_fd, notify_drain, record_and_lease_global. 5: enqueue_events. The hub reads
  * a member only when the store's version has it, so a store built against an older header keeps
  * working. */
-#define WH_STORE_VERSION 4
+#define WH_STORE_VERSION 5
 
 struct wh_store {
     unsigned int version; /* WH_STORE_VERSION the store was built against */
@@ -227,6 +227,24 @@ struct wh_store {
                                    const wh_lease_request *req,
                                    size_t max_in_flight_per_subscription, wh_store_delivery_cb cb,
                                    void *user_data);
+
+    /* ---- version 5 ---- */
+    /* (may provide; NULL: the hub remembers no event ids, so an event emitted twice is
+     * delivered twice) Event idempotency: enqueue batch (count may be 0) as enqueue does and, in
+     * the same transaction, accept the events event_ids[0..event_count) (an event that matched
+     * nothing is here without a delivery in the batch). Each is a key of 1..511 bytes of text
+     * without control characters (else WH_EINVAL): the hub passes the event's id, or
+     * "<owner>/<event id>" for an event emitted on one owner's behalf (event ids have no '/'),
+     * so that tenants never see each other's ids. Each key is remembered until expires_at. If
+     * any of them is still remembered at now (accepted before, and now < its expires_at), or is
+     * given twice, nothing is stored and WH_ECONFLICT is returned, its message naming the key.
+     * An expired key is accepted again. The store forgets expired keys on its own, at a cost in
+     * proportion to what it accepts (the built-in ones: each call sweeps at most as many expired
+     * keys as it adds, plus a few), so it holds about one window's keys; purge also forgets
+     * those expired at or before its older_than. */
+    int (*enqueue_events)(wh_store *s, const char *const *event_ids, size_t event_count,
+                          wh_time_ms now, wh_time_ms expires_at, const wh_delivery *const *batch,
+                          size_t count);
 };
 
 /* A wh_store with its version set and every member NULL, for implementers to fill in:

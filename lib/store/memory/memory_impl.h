@@ -60,13 +60,18 @@ typedef struct mem_store {
     size_t nfin;
     size_t max_finished;  /* 0: no cap */
     uint64_t lease_looks; /* deliveries and queues a lease looked at, in all (for tests) */
+    whi_hmap events;      /* event id -> mem_event * (owned): event idempotency */
+    struct mem_event *ev_head, *ev_tail; /* the same, in acceptance order (memory_events.c) */
+    size_t max_event_ids;                /* 0: no cap */
 } mem_store;
 
 /* The memory store's options (opaque in webhooks/store.h). */
 struct wh_memory_options {
     size_t max_finished;
+    size_t max_event_ids;
 };
-#define WHI_MEM_DEFAULT_MAX_FINISHED 10000
+#define WHI_MEM_DEFAULT_MAX_FINISHED  10000
+#define WHI_MEM_DEFAULT_MAX_EVENT_IDS 100000
 
 static inline mem_store *mem_of(wh_store *s)
 {
@@ -118,6 +123,17 @@ void whi_mem_delivery_drop(mem_store *m, mem_delivery *d);
 size_t whi_mem_deliveries_drop(mem_store *m, bool (*drop)(const mem_delivery *, const void *),
                                const void *arg);
 void whi_mem_queue_fill(wh_store *vt); /* the queue members of the vtable */
+
+/* ---- event ids (memory_events.c) ---- */
+/* Add a prepared batch of deliveries (lock held); on error nothing stays added. */
+int whi_mem_insert_batch(mem_store *m, mem_delivery **recs, size_t count);
+/* Owned copies of a checked batch in *out (free with whi_mem_records_free). */
+int whi_mem_records_new(const wh_delivery *const *batch, size_t count, mem_delivery ***out);
+void whi_mem_records_free(mem_delivery **recs, size_t count);
+/* Forget event ids that expired at or before t (lock held). */
+void whi_mem_events_forget(mem_store *m, wh_time_ms t);
+void whi_mem_events_free(mem_store *m);
+void whi_mem_events_fill(wh_store *vt);
 
 /* ---- outcomes (memory_record.c) ---- */
 int whi_mem_record(wh_store *s, const wh_attempt *attempt, const wh_outcome *outcome);

@@ -60,7 +60,7 @@ static mem_delivery *new_record(const wh_delivery *src)
 }
 
 /* Check the batch against the store (and itself) and add it; on error nothing stays added. */
-static int insert_batch(mem_store *m, mem_delivery **recs, size_t count)
+int whi_mem_insert_batch(mem_store *m, mem_delivery **recs, size_t count)
 {
     int rc = WH_OK;
     size_t added = 0;
@@ -85,12 +85,13 @@ static int insert_batch(mem_store *m, mem_delivery **recs, size_t count)
         recs[i]->seq = ++m->seq;
         whi_mheap_update(m, recs[i]); /* cannot fail: nothing is allocated */
     }
+    whi_mem_fin_trim(m); /* a host may enqueue finished records */
     return WH_OK;
 }
 
-static int mem_enqueue(wh_store *s, const wh_delivery *const *batch, size_t count)
+int whi_mem_records_new(const wh_delivery *const *batch, size_t count, mem_delivery ***out)
 {
-    mem_store *m = mem_of(s);
+    *out = NULL;
     if (count && !batch) return whi_error(WH_EINVAL, "batch must not be NULL");
     int rc = WH_OK;
     for (size_t i = 0; rc == WH_OK && i < count; i++)
@@ -100,16 +101,34 @@ static int mem_enqueue(wh_store *s, const wh_delivery *const *batch, size_t coun
     if (!recs) return whi_error_oom();
     for (size_t i = 0; rc == WH_OK && i < count; i++)
         if (!(recs[i] = new_record(batch[i]))) rc = whi_error_oom();
-    if (rc == WH_OK) {
-        whi_mem_lock(m);
-        rc = insert_batch(m, recs, count);
-        if (rc == WH_OK) whi_mem_fin_trim(m); /* a host may enqueue finished records */
-        whi_mem_unlock(m);
+    if (rc != WH_OK) {
+        whi_mem_records_free(recs, count);
+        return rc;
     }
-    if (rc != WH_OK)
-        for (size_t i = 0; i < count; i++)
-            whi_mem_delivery_free(recs[i]);
+    *out = recs;
+    return WH_OK;
+}
+
+void whi_mem_records_free(mem_delivery **recs, size_t count)
+{
+    for (size_t i = 0; recs && i < count; i++)
+        whi_mem_delivery_free(recs[i]);
     whi_free(recs);
+}
+
+static int mem_enqueue(wh_store *s, const wh_delivery *const *batch, size_t count)
+{
+    mem_store *m = mem_of(s);
+    mem_delivery **recs;
+    int rc = whi_mem_records_new(batch, count, &recs);
+    if (rc != WH_OK || count == 0) return rc;
+    whi_mem_lock(m);
+    rc = whi_mem_insert_batch(m, recs, count);
+    whi_mem_unlock(m);
+    if (rc != WH_OK)
+        whi_mem_records_free(recs, count);
+    else
+        whi_free(recs);
     return rc;
 }
 

@@ -258,6 +258,7 @@ int whi_mem_purge(wh_store *s, wh_time_ms older_than, size_t *removed)
     size_t n = whi_mem_deliveries_drop(m, finished_before, &older_than);
     for (size_t i = 0; i < m->deliveries.cap; i++)
         if (m->deliveries.slots[i].value) prune_attempts(m->deliveries.slots[i].value, older_than);
+    whi_mem_events_forget(m, older_than);
     whi_mem_unlock(m);
     if (removed) *removed = n;
     return WH_OK;

@@ -504,6 +504,7 @@ static void fill_vtable(pg_store *p)
     whi_pg_record_fill(&p->vt);
     whi_pg_lists_fill(&p->vt);
     whi_pg_notify_fill(&p->vt);
+    whi_pg_events_fill(&p->vt);
 }
 
 static int open_store(pg_store *p, const char *conninfo, const wh_postgres_options *o)

@@ -84,6 +84,7 @@ typedef enum pg_stmt_id {
     PG_PURGE_EVENTS,
     PG_PURGE_SOME,
     PG_EVENTS_ACCEPT,
+    PG_EVENTS_SWEEP,
     PG_STMT_COUNT
 } pg_stmt_id;
 
@@ -265,5 +266,6 @@ void whi_pg_lease_fill(wh_store *vt);
 void whi_pg_record_fill(wh_store *vt);
 void whi_pg_lists_fill(wh_store *vt);
 void whi_pg_notify_fill(wh_store *vt);
+void whi_pg_events_fill(wh_store *vt);
 
 #endif

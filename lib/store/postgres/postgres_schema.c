@@ -217,6 +217,11 @@ static const char *const SQL[PG_STMT_COUNT] = {
                          " FROM unnest($1::text[]) AS e ON CONFLICT (event_id)"
                          " DO UPDATE SET expires_at = excluded.expires_at"
                          " WHERE wh_events.expires_at <= $2::int8 RETURNING event_id",
+    /* A few expired ids, oldest first (wh_events_by_expiry): each accept sweeps as many as it
+     * adds, so the table holds about one window's ids; rows another worker sweeps are skipped. */
+    [PG_EVENTS_SWEEP] = "DELETE FROM wh_events WHERE event_id IN (SELECT event_id FROM wh_events"
+                        " WHERE expires_at <= $1::int8 ORDER BY expires_at LIMIT $2::int8"
+                        " FOR UPDATE SKIP LOCKED)",
 };
 
 const char *whi_pg_sql(pg_stmt_id id)

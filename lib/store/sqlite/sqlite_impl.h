@@ -80,6 +80,10 @@ typedef enum sq_stmt_id {
     SQ_PURGE_DELIVERIES,
     SQ_PURGE_ATTEMPTS,
     SQ_PURGE_SOME,
+    SQ_EVENT_GET,
+    SQ_EVENT_PUT,
+    SQ_PURGE_EVENTS,
+    SQ_EVENTS_SWEEP,
     SQ_STMT_COUNT
 } sq_stmt_id;
 
@@ -119,7 +123,7 @@ typedef int (*sq_txn_fn)(sq_store *q, void *ctx);
 int whi_sq_txn(sq_store *q, bool write, sq_txn_fn fn, void *ctx);
 
 /* ---- schema (sqlite_schema.c) ---- */
-#define WHI_SQ_SCHEMA_VERSION 7
+#define WHI_SQ_SCHEMA_VERSION 8
 #define WHI_SQ_APPLICATION_ID 0x57484B53 /* "WHKS": marks the file as ours */
 /* Check the file's schema version and create or upgrade it (not when read-only). */
 int whi_sq_schema_open(sq_store *q);

@@ -385,7 +385,10 @@ static int purge_fn(sq_store *q, void *ctx)
     if (rc != WH_OK) return rc;
     st = whi_sq_stmt(q, SQ_PURGE_ATTEMPTS);
     sqlite3_bind_int64(st, 1, c->older_than);
-    return whi_sq_exec(q, st, "purge attempts");
+    if ((rc = whi_sq_exec(q, st, "purge attempts")) != WH_OK) return rc;
+    st = whi_sq_stmt(q, SQ_PURGE_EVENTS); /* event ids whose window had ended by then */
+    sqlite3_bind_int64(st, 1, c->older_than);
+    return whi_sq_exec(q, st, "forget event ids");
 }
 
 static int sq_purge(wh_store *s, wh_time_ms older_than, size_t *removed)

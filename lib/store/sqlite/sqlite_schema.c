@@ -99,6 +99,10 @@ static const char *const MIGRATIONS[WHI_SQ_SCHEMA_VERSION] = {
      * first due deliveries through this index instead (sqlite_lease_subs.c). */
     "CREATE INDEX deliveries_due_by_subscription ON deliveries(subscription_id, due_at)"
     " WHERE due_at IS NOT NULL;",
+    /* 7 -> 8: event ids accepted (event idempotency), each until it expires. */
+    "CREATE TABLE IF NOT EXISTS events(event_id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS events_by_expiry ON events(expires_at);",
 };
 
 /* Deliveries read with their lease: the status they show is IN_FLIGHT while leased. */
@@ -218,6 +222,13 @@ static const char *const SQL[SQ_STMT_COUNT] = {
     [SQ_PURGE_SOME] = "DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries"
                       " WHERE created_at < ?1 AND status IN (2, 3) AND updated_at < ?1"
                       " ORDER BY created_at LIMIT ?2)",
+    [SQ_EVENT_GET] = "SELECT expires_at FROM events WHERE event_id = ?1",
+    [SQ_EVENT_PUT] = "INSERT OR REPLACE INTO events(event_id, expires_at) VALUES(?1, ?2)",
+    [SQ_PURGE_EVENTS] = "DELETE FROM events WHERE expires_at <= ?1",
+    /* A few expired ids, oldest first through events_by_expiry: each accept sweeps as many as
+     * it adds, so the table holds about one window's ids without a separate purge. */
+    [SQ_EVENTS_SWEEP] = "DELETE FROM events WHERE event_id IN (SELECT event_id FROM events"
+                        " WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)",
 };
 
 int whi_sq_prepare_all(sq_store *q)
