@@ -4,9 +4,16 @@
  * generator is mbedTLS state that outlives any one call and is freed at thread exit, possibly
  * after the host changed allocators, so it uses the C library's calloc/free, like the rest of
  * mbedTLS's memory (see wh_set_allocator).
+ *
+ * A fork copies the generator of the forking thread: parent and child (and every child of a
+ * host that forks its workers) would then draw the same bytes, the same delivery and event ids
+ * and the same generated secrets. A fork handler bumps a generation counter in the child, and a
+ * generator made in an older generation is reseeded (fresh entropy, the process id mixed in)
+ * before its next use.
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -18,11 +25,20 @@
 typedef struct drbg {
     mbedtls_entropy_context entropy;
     mbedtls_ctr_drbg_context ctr;
+    unsigned generation; /* g_generation when it was seeded */
 } drbg;
 
 static pthread_key_t g_key;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_key_ok;
+/* Bumped in the child of every fork (only the forking thread lives on there, so a plain
+ * variable read by that thread is enough). */
+static volatile unsigned g_generation;
+
+static void after_fork_in_child(void)
+{
+    g_generation++;
+}
 
 static void drbg_destroy(void *p)
 {
@@ -35,7 +51,21 @@ static void drbg_destroy(void *p)
 
 static void make_key(void)
 {
-    g_key_ok = pthread_key_create(&g_key, drbg_destroy) == 0;
+    g_key_ok = pthread_key_create(&g_key, drbg_destroy) == 0 &&
+               pthread_atfork(NULL, NULL, after_fork_in_child) == 0;
+}
+
+/* A generator copied by a fork: fresh entropy before it is used in this process. */
+static int reseed_after_fork(drbg *d)
+{
+    pid_t pid = getpid();
+    int rc = mbedtls_ctr_drbg_reseed(&d->ctr, (const unsigned char *)&pid, sizeof(pid));
+    if (rc != 0)
+        return whi_error(WH_EIO,
+                         "random: cannot reseed CTR_DRBG after fork (mbedTLS error -0x%04x)",
+                         (unsigned)-rc);
+    d->generation = g_generation;
+    return WH_OK;
 }
 
 static int thread_drbg(drbg **out)
@@ -45,11 +75,12 @@ static int thread_drbg(drbg **out)
     drbg *d = pthread_getspecific(g_key);
     if (d) {
         *out = d;
-        return WH_OK;
+        return d->generation == g_generation ? WH_OK : reseed_after_fork(d);
     }
     if (!(d = calloc(1, sizeof(*d)))) return whi_error_oom();
     mbedtls_entropy_init(&d->entropy);
     mbedtls_ctr_drbg_init(&d->ctr);
+    d->generation = g_generation;
     static const unsigned char pers[] = "libwebhooks";
     int rc =
         mbedtls_ctr_drbg_seed(&d->ctr, mbedtls_entropy_func, &d->entropy, pers, sizeof(pers) - 1);

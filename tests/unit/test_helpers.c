@@ -1,5 +1,8 @@
 /* Internal helpers: buffer, UUID v4, RFC 3339, random bytes, base64, hex, UTF-8, lists. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "buf.h"
@@ -129,6 +132,39 @@ static void test_random_bytes_differ(void **state)
     for (size_t i = 0; i < sizeof(big); i++)
         zeros += big[i] == 0;
     assert_true(zeros < 100); /* ~20 expected for uniform bytes */
+}
+
+/* After a fork, parent and child draw different bytes (the child's copy of the generator is
+ * reseeded), and so do two children of the same parent. */
+static void test_random_bytes_differ_after_fork(void **state)
+{
+    (void)state;
+    unsigned char warm[8];
+    WH_ASSERT_OK(whi_random_bytes(warm, sizeof(warm))); /* this thread's generator exists */
+    unsigned char mine[32], theirs[2][32];
+    for (int k = 0; k < 2; k++) {
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            unsigned char b[32];
+            int ok = whi_random_bytes(b, sizeof(b)) == WH_OK &&
+                     write(fds[1], b, sizeof(b)) == (ssize_t)sizeof(b);
+            _exit(ok ? 0 : 1);
+        }
+        close(fds[1]);
+        assert_int_equal(read(fds[0], theirs[k], sizeof(theirs[k])), (ssize_t)sizeof(theirs[k]));
+        close(fds[0]);
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    WH_ASSERT_OK(whi_random_bytes(mine, sizeof(mine)));
+    assert_memory_not_equal(mine, theirs[0], sizeof(mine));
+    assert_memory_not_equal(mine, theirs[1], sizeof(mine));
+    assert_memory_not_equal(theirs[0], theirs[1], sizeof(mine));
 }
 
 static void test_base64_round_trip_and_rejects(void **state)
@@ -290,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_rfc3339_format),
         cmocka_unit_test(test_rfc3339_parse),
         cmocka_unit_test(test_random_bytes_differ),
+        cmocka_unit_test(test_random_bytes_differ_after_fork),
         cmocka_unit_test(test_base64_round_trip_and_rejects),
         cmocka_unit_test(test_hex),
         cmocka_unit_test(test_utf8_validation),
