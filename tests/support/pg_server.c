@@ -47,6 +47,7 @@ typedef struct pg_setup {
     pg_user user;
     int port;
     int lifetime_s;
+    bool durable; /* PostgreSQL's own defaults for fsync and the rest (a benchmark's server) */
     pid_t parent;
     const char *dir;
 } pg_setup;
@@ -154,14 +155,15 @@ static pid_t start_server(const pg_setup *s)
                     "-h",
                     "127.0.0.1",
                     "-c",
+                    "max_connections=150",
+                    "-c",
                     "fsync=off",
                     "-c",
                     "full_page_writes=off",
                     "-c",
-                    "max_connections=150",
-                    "-c",
                     "shared_buffers=32MB",
                     NULL};
+    if (s->durable) argv[11] = NULL; /* fsync, full_page_writes, shared_buffers: defaults */
     return spawn(&s->user, s->log, argv);
 }
 
@@ -370,7 +372,7 @@ static bool prepare_dir(wh_pg_server *pg, pg_setup *s)
     return true;
 }
 
-wh_pg_server *wh_pg_server_start(int lifetime_s)
+static wh_pg_server *server_start(int lifetime_s, bool durable)
 {
     char bindir[256];
     if (!find_bindir(bindir, sizeof(bindir))) {
@@ -388,6 +390,7 @@ wh_pg_server *wh_pg_server_start(int lifetime_s)
     install_hooks();
     snprintf(s.bin, sizeof(s.bin), "%s/postgres", bindir);
     s.lifetime_s = lifetime_s > 0 ? lifetime_s : 600;
+    s.durable = durable;
     s.port = pg->port = free_port();
     bool ok = pg->port > 0 && prepare_dir(pg, &s) && run_initdb(bindir, &s) && write_hba(&s);
     if (ok && (ok = start_watchdog(pg, &s)) && !register_server(pg)) ok = false;
@@ -408,6 +411,16 @@ wh_pg_server *wh_pg_server_start(int lifetime_s)
         return NULL;
     }
     return pg;
+}
+
+wh_pg_server *wh_pg_server_start(int lifetime_s)
+{
+    return server_start(lifetime_s, false);
+}
+
+wh_pg_server *wh_pg_server_start_durable(int lifetime_s)
+{
+    return server_start(lifetime_s, true);
 }
 
 void wh_pg_server_free(wh_pg_server *pg)

@@ -1,7 +1,7 @@
 /*
  * A throw-away PostgreSQL server for tests: initdb into a new temporary directory, a server
  * listening on a Unix socket in that directory and on 127.0.0.1 (a free port, never another
- * address), fsync off, removed with its directory at the end.
+ * address), fsync off (wh_pg_server_start_durable: on), removed with its directory at the end.
  *
  *     wh_pg_server *pg = wh_pg_server_start(600);      // NULL (a line on stderr): cannot start
  *     const char *ci = wh_pg_server_conninfo(pg);      // "host=/tmp/wh-pg-XXXXXX port=N ..."
@@ -34,6 +34,10 @@
 typedef struct wh_pg_server wh_pg_server;
 
 wh_pg_server *wh_pg_server_start(int lifetime_s);
+/* The same with PostgreSQL's defaults for durability and memory (fsync, full_page_writes,
+ * synchronous_commit on; shared_buffers 128 MB): a server whose commits reach the disk, for
+ * benchmarks. */
+wh_pg_server *wh_pg_server_start_durable(int lifetime_s);
 /* Stop the server, remove its directory, free pg. NULL is fine. */
 void wh_pg_server_free(wh_pg_server *pg);
 

@@ -85,6 +85,8 @@ typedef enum pg_stmt_id {
     PG_PURGE_SOME,
     PG_EVENTS_ACCEPT,
     PG_EVENTS_SWEEP,
+    PG_SUB_STATS_MANY,
+    PG_SUB_STATS_MANY_SKIP,
     PG_STMT_COUNT
 } pg_stmt_id;
 

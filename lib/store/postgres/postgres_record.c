@@ -86,8 +86,12 @@ static int pg_record(wh_store *s, const wh_attempt *attempt, const wh_outcome *o
 /*
  * A batch is first recorded the fast way: every outcome and attempt in one statement, then each
  * subscription's stats once, from its last item (stats carry absolute values, so the last one
- * wins; a disabling one is always applied, in order, as it writes the status too), the
- * subscriptions in id order (two workers updating the same ones never deadlock). When the fast
+ * wins; a disabling one is always applied, in order, as it writes the status too), all in one
+ * more statement, the subscriptions locked in id order (two workers updating the same ones
+ * never deadlock). Successes that change nothing but the time and status of the last delivery
+ * skip a subscription whose row another worker holds (PG_SUB_STATS_MANY_SKIP): with several
+ * workers the stats are the latest one of them wrote, as before, without each waiting for the
+ * others' commits. When the fast
  * way cannot be used (a delivery twice in the batch) or an item fails, the batch is recorded
  * the exact way, a savepoint per item, which stops at the failing item and keeps those before
  * it.
@@ -185,7 +189,48 @@ static bool superseded(const batch_ctx *b, const stats_item *v, size_t n, size_t
     return k + 1 < n && strcmp(v[k + 1].sub_id, v[k].sub_id) == 0;
 }
 
-/* Apply the batch's stats; subs maps a delivery id to its subscription id (from the result). */
+/* Stats that only say "delivered at t": no failure to count, nothing disabled. */
+static bool plain_success(const wh_sub_stats *st)
+{
+    return !st->disable && st->failure_count == 0 && st->failing_since == 0;
+}
+
+/* The stats of v[0..n) (distinct subscriptions in id order, none disabling) in one statement. */
+static int stats_many(pg_store *p, pg_conn *c, const batch_ctx *b, const stats_item *v, size_t n)
+{
+    bool skip = true;
+    for (size_t k = 0; k < n; k++)
+        skip &= plain_success(b->outcomes[v[k].index]->stats);
+    whi_pg_args a;
+    whi_pg_args_init(&a);
+    whi_pg_array arr;
+    whi_pg_array_begin(&a, &arr, WHI_PG_TEXT);
+    for (size_t k = 0; k < n; k++)
+        whi_pg_array_str(&arr, v[k].sub_id);
+    whi_pg_array_end(&a, &arr);
+    for (int col = 0; col < 4; col++) {
+        whi_pg_array_begin(&a, &arr, WHI_PG_INT8);
+        for (size_t k = 0; k < n; k++) {
+            const wh_sub_stats *st = b->outcomes[v[k].index]->stats;
+            int64_t val[4] = {st->last_delivery_at, st->last_status, (int64_t)st->failure_count,
+                              st->failing_since};
+            whi_pg_array_i64(&arr, val[col]);
+        }
+        whi_pg_array_end(&a, &arr);
+    }
+    PGresult *r;
+    int rc = whi_pg_run(p, c, skip ? PG_SUB_STATS_MANY_SKIP : PG_SUB_STATS_MANY, &a, &r);
+    whi_pg_args_free(&a);
+    /* Skipped rows are another worker's to write; without skipping, every one must exist. */
+    if (rc == WH_OK && !skip && (size_t)PQntuples(r) != n)
+        rc = whi_error(WH_ENOTFOUND, "a subscription of the batch does not exist");
+    PQclear(r);
+    return rc;
+}
+
+/* Apply the batch's stats; subs maps a delivery id to its subscription id (from the result).
+ * One statement for them all, or, when one disables its subscription (which rewrites the
+ * subscription itself), one per subscription in id order. */
 static int apply_batch_stats(pg_store *p, pg_conn *c, const batch_ctx *b, const whi_hmap *subs)
 {
     stats_item *v = whi_calloc(b->count ? b->count : 1, sizeof(*v));
@@ -197,36 +242,64 @@ static int apply_batch_stats(pg_store *p, pg_conn *c, const batch_ctx *b, const 
         if (b->outcomes[i]->stats && sub) v[n++] = (stats_item){i, sub};
     }
     qsort(v, n, sizeof(*v), by_sub_then_index);
+    size_t kept = 0;
+    bool disables = false;
+    for (size_t k = 0; k < n; k++)
+        if (!superseded(b, v, n, k)) {
+            disables |= b->outcomes[v[k].index]->stats->disable;
+            v[kept++] = v[k];
+        }
     int rc = WH_OK;
-    for (size_t k = 0; rc == WH_OK && k < n; k++)
-        if (!superseded(b, v, n, k))
+    if (kept && !disables)
+        rc = stats_many(p, c, b, v, kept);
+    else
+        for (size_t k = 0; rc == WH_OK && k < kept; k++)
             rc = whi_pg_apply_stats(p, c, v[k].sub_id, b->outcomes[v[k].index]->stats);
     whi_free(v);
     return rc;
 }
 
-/* The fast way, inside the caller's transaction. WH_ENOTFOUND when some delivery is missing. */
-static int batch_fast(pg_store *p, pg_conn *c, batch_ctx *b)
+/* The fast way's first step, inside the caller's transaction: every outcome and attempt in one
+ * statement. *res keeps the recorded deliveries' subscriptions for batch_stats (PQclear it).
+ * WH_ENOTFOUND when some delivery is missing. */
+static int batch_record(pg_store *p, pg_conn *c, batch_ctx *b, PGresult **res)
 {
     whi_pg_args a;
     whi_pg_args_init(&a);
     many_args(&a, b);
-    PGresult *r;
-    int rc = whi_pg_run(p, c, PG_RECORD_MANY, &a, &r);
+    int rc = whi_pg_run(p, c, PG_RECORD_MANY, &a, res);
     whi_pg_args_free(&a);
-    if (rc != WH_OK) return rc;
-    whi_hmap subs = WHI_HMAP_INIT; /* keys and values borrowed from r */
-    int n = PQntuples(r);
-    if ((size_t)n != b->count)
+    if (rc == WH_OK && (size_t)PQntuples(*res) != b->count)
         rc = whi_error(WH_ENOTFOUND, "a delivery of the batch does not exist");
-    for (int i = 0; rc == WH_OK && i < n; i++)
-        if (whi_hmap_put(&subs, whi_pg_str(r, i, 0), whi_pg_len(r, i, 0),
-                         (void *)whi_pg_str(r, i, 1)) != WH_OK)
+    if (rc != WH_OK) {
+        PQclear(*res);
+        *res = NULL;
+    }
+    return rc;
+}
+
+/* The fast way's second step: the stats of what batch_record recorded (res: its result). */
+static int batch_stats(pg_store *p, pg_conn *c, batch_ctx *b, const PGresult *res)
+{
+    whi_hmap subs = WHI_HMAP_INIT; /* keys and values borrowed from res */
+    int rc = WH_OK;
+    for (int i = 0; rc == WH_OK && i < PQntuples(res); i++)
+        if (whi_hmap_put(&subs, whi_pg_str(res, i, 0), whi_pg_len(res, i, 0),
+                         (void *)whi_pg_str(res, i, 1)) != WH_OK)
             rc = whi_error_oom();
     if (rc == WH_OK) rc = apply_batch_stats(p, c, b, &subs);
     whi_hmap_free(&subs);
-    PQclear(r);
     if (rc == WH_OK) b->done = b->count;
+    return rc;
+}
+
+/* The fast way, inside the caller's transaction. */
+static int batch_fast(pg_store *p, pg_conn *c, batch_ctx *b)
+{
+    PGresult *r = NULL;
+    int rc = batch_record(p, c, b, &r);
+    if (rc == WH_OK) rc = batch_stats(p, c, b, r);
+    PQclear(r);
     return rc;
 }
 
@@ -281,10 +354,13 @@ typedef struct record_lease_ctx {
     whi_pg_lease lease;
 } record_lease_ctx;
 
+/* The subscriptions' stats are written last, just before the commit: other workers recording
+ * for the same subscriptions wait for those rows (or skip them) for as short a time as can be. */
 static int record_lease_fn(pg_store *p, pg_conn *c, void *ctx)
 {
     record_lease_ctx *rl = ctx;
     int rc = WH_OK;
+    PGresult *recorded = NULL;
     if (rl->batch.count) {
         bool repeats = has_repeats(&rl->batch, &rc);
         if (rc == WH_OK && repeats) {
@@ -292,10 +368,13 @@ static int record_lease_fn(pg_store *p, pg_conn *c, void *ctx)
             rc = batch_exact_fn(p, c, &rl->batch);
             if (rc == WH_OK) rc = rl->batch.item_rc;
         } else if (rc == WH_OK) {
-            rc = batch_fast(p, c, &rl->batch);
+            rc = batch_record(p, c, &rl->batch, &recorded);
         }
     }
-    return rc == WH_OK ? whi_pg_lease_step(p, c, &rl->lease) : rc;
+    if (rc == WH_OK) rc = whi_pg_lease_step(p, c, &rl->lease);
+    if (rc == WH_OK && recorded) rc = batch_stats(p, c, &rl->batch, recorded);
+    PQclear(recorded);
+    return rc;
 }
 
 static int record_and_lease(wh_store *s, const wh_attempt *const *attempts,

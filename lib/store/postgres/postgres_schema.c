@@ -86,6 +86,16 @@ static const char *const MIGRATIONS[WHI_PG_SCHEMA_VERSION] = {
     " lease_until = 0, attempts = " a "number, last_status = " a "last_status,"                    \
     " last_error = " a "last_error, updated_at = " a "updated_at"
 
+#define STATS_MANY(skip)                                                                           \
+    "WITH t AS (SELECT * FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[])"  \
+    " AS t(id, last_delivery_at, last_status, failure_count, failing_since)),"                     \
+    " l AS MATERIALIZED (SELECT s.id FROM wh_subscriptions s WHERE s.id = ANY($1::text[])"         \
+    " ORDER BY s.id FOR NO KEY UPDATE" skip ")"                                                    \
+    " UPDATE wh_subscriptions s SET last_delivery_at = t.last_delivery_at,"                        \
+    " last_status = t.last_status, failure_count = t.failure_count,"                               \
+    " failing_since = t.failing_since FROM t WHERE s.id = t.id AND s.id IN (SELECT id FROM l)"     \
+    " RETURNING s.id"
+
 static const char *const SQL[PG_STMT_COUNT] = {
     [PG_CHANGES_GET] = "SELECT value FROM wh_meta WHERE key = 'sub_changes'",
     [PG_CHANGES_BUMP] = "UPDATE wh_meta SET value = value + 1 WHERE key = 'sub_changes'"
@@ -222,6 +232,16 @@ static const char *const SQL[PG_STMT_COUNT] = {
     [PG_EVENTS_SWEEP] = "DELETE FROM wh_events WHERE event_id IN (SELECT event_id FROM wh_events"
                         " WHERE expires_at <= $1::int8 ORDER BY expires_at LIMIT $2::int8"
                         " FOR UPDATE SKIP LOCKED)",
+    /* Several subscriptions' stats at once: the rows are locked first, in id order (so two
+     * workers updating the same ones never deadlock), then updated. FOR NO KEY UPDATE, like a
+     * plain UPDATE: an enqueue's foreign key check (KEY SHARE) does not wait for it. Returns
+     * the ids updated. */
+    [PG_SUB_STATS_MANY] = STATS_MANY(""),
+    /* The same for successes that change nothing but the last delivery's time and status: a
+     * subscription whose row another worker is writing at this moment is left to it (its
+     * values are as recent as these), so workers recording for the same endpoints never queue
+     * behind each other's commits. */
+    [PG_SUB_STATS_MANY_SKIP] = STATS_MANY(" SKIP LOCKED"),
 };
 
 const char *whi_pg_sql(pg_stmt_id id)
