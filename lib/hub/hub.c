@@ -105,7 +105,7 @@ static int setup(wh_hub *h, const wh_hub_options *opts)
     }
     if ((h->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
         return whi_error(WH_EIO, "hub: cannot create an eventfd");
-    if ((rc = setup_ports(h)) != WH_OK) return rc;
+    if ((rc = setup_ports(h)) != WH_OK || (rc = whi_hub_wait_setup(h)) != WH_OK) return rc;
     if ((rc = wh_matcher_new(&h->matcher)) != WH_OK ||
         (rc = wh_match_result_new(&h->result)) != WH_OK)
         return rc;
@@ -120,6 +120,7 @@ int wh_hub_new(wh_hub **out, const wh_hub_options *opts)
     wh_hub *h = whi_calloc(1, sizeof(*h));
     if (!h) return whi_error_oom();
     h->wake_fd = -1;
+    h->ep_fd = -1;
     pthread_mutex_init(&h->lock, NULL);
     pthread_mutex_init(&h->run_lock, NULL);
     int rc = setup(h, opts);
@@ -156,6 +157,7 @@ void wh_hub_free(wh_hub *h)
         whi_free(n);
     }
     if (h->wake_fd >= 0) close(h->wake_fd);
+    whi_hub_wait_free(h);
     whi_hub_options_clear(&h->opts);
     pthread_mutex_destroy(&h->lock);
     pthread_mutex_destroy(&h->run_lock);

@@ -95,12 +95,21 @@ struct wh_hub {
     hub_notice *notices;
     int wake_fd;           /* eventfd: emit wakes a run waiting in poll */
     bool run_waiting;      /* a run is (about to be) asleep in poll */
-    bool external_waiter;  /* the host polls wake_fd itself (it asked for wh_hub_pollfds) */
+    bool external_waiter;  /* the host polls wake_fd itself (wh_hub_pollfds or wh_hub_fd) */
+    int ep_fd;             /* epoll: wake_fd, the transport's and the store's (hub_wait.c) */
+    int ep_store_fd;       /* the store descriptor in ep_fd, or -1 */
     struct {               /* retention (hub_housekeeping.c), under the run lock */
         wh_time_ms at;     /* hub clock time of the next batch */
         int64_t resume_us; /* monotonic time before which the next batch waits */
     } housekeep;
 };
+
+/* hub_wait.c: how a run waits (see there) */
+int whi_hub_wait_setup(wh_hub *h);
+void whi_hub_wait_free(wh_hub *h);
+void whi_hub_wait_sync_store(wh_hub *h);
+void whi_hub_wait_drain(wh_hub *h); /* empty the wake-up fd; consume the store's news */
+void whi_hub_wait_for_work(wh_hub *h, int wait_ms);
 
 /* hub.c */
 wh_time_ms whi_hub_now(const wh_hub *h);

@@ -362,41 +362,6 @@ static int wait_budget(wh_hub *h)
     return wait;
 }
 
-static void drain_wake(wh_hub *h)
-{
-    uint64_t v;
-    while (read(h->wake_fd, &v, sizeof(v)) > 0) {
-    }
-}
-
-/* Wait for the transport's sockets, a wake-up or another process's change (the store's
- * descriptor), for at most wait_ms. Without the lock. */
-static void wait_for_work(wh_hub *h, int wait_ms)
-{
-    int sfd = whi_hub_store_fd(h);
-    if (whi_hub_store_notifies(h) && sfd < 0 && wait_ms > WHI_STORE_RETRY_MS)
-        wait_ms = WHI_STORE_RETRY_MS;
-    if (!h->transport->pollfds) {
-        h->transport->perform(h->transport, wait_ms, NULL);
-        whi_hub_store_drain(h);
-        return;
-    }
-    wh_pollfd tfds[64];
-    size_t n = 0;
-    int tto = -1;
-    h->transport->pollfds(h->transport, tfds, 64, &n, &tto);
-    if (n > 64) n = 64; /* the rest are served by perform() when the timeout ends */
-    struct pollfd fds[66];
-    for (size_t i = 0; i < n; i++)
-        fds[i] = (struct pollfd){tfds[i].fd, tfds[i].events, 0};
-    fds[n] = (struct pollfd){h->wake_fd, POLLIN, 0};
-    fds[n + 1] = (struct pollfd){sfd, POLLIN, 0}; /* a negative fd is ignored by poll */
-    if (tto >= 0 && tto < wait_ms) wait_ms = tto;
-    poll(fds, (nfds_t)n + 2, wait_ms);
-    drain_wake(h);
-    if (fds[n + 1].revents || sfd < 0) whi_hub_store_drain(h);
-}
-
 int wh_hub_run(wh_hub *h, int timeout_ms)
 {
     if (!h) return whi_error(WH_EINVAL, "hub must not be NULL");
@@ -405,8 +370,8 @@ int wh_hub_run(wh_hub *h, int timeout_ms)
     /* A host polling the wake-up fd itself calls run(0) when it fires: empty it, or its poll
      * would keep firing. */
     if (h->external_waiter) {
-        drain_wake(h);
-        whi_hub_store_drain(h);
+        whi_hub_wait_drain(h);
+        whi_hub_wait_sync_store(h); /* wh_hub_fd's set follows a store that reconnected */
     }
     h->transport->perform(h->transport, 0, NULL);
     pthread_mutex_lock(&h->lock);
@@ -423,7 +388,7 @@ int wh_hub_run(wh_hub *h, int timeout_ms)
     whi_hub_notify_disabled(h);
     if (whi_hub_housekeep(h) && wait > WHI_HOUSEKEEP_PAUSE_MS) wait = WHI_HOUSEKEEP_PAUSE_MS;
     if (timeout_ms > 0) {
-        if (wait > 0) wait_for_work(h, wait);
+        if (wait > 0) whi_hub_wait_for_work(h, wait);
         h->transport->perform(h->transport, 0, NULL);
         pthread_mutex_lock(&h->lock);
         h->run_waiting = false;
