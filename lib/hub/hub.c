@@ -121,6 +121,7 @@ int wh_hub_new(wh_hub **out, const wh_hub_options *opts)
     if (!h) return whi_error_oom();
     h->wake_fd = -1;
     h->ep_fd = -1;
+    h->pace_next_at = -1;
     pthread_mutex_init(&h->lock, NULL);
     pthread_mutex_init(&h->run_lock, NULL);
     int rc = setup(h, opts);
@@ -158,6 +159,7 @@ void wh_hub_free(wh_hub *h)
     }
     if (h->wake_fd >= 0) close(h->wake_fd);
     whi_hub_wait_free(h);
+    whi_pace_free(h);
     whi_hub_options_clear(&h->opts);
     pthread_mutex_destroy(&h->lock);
     pthread_mutex_destroy(&h->run_lock);

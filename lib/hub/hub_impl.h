@@ -97,12 +97,26 @@ struct wh_hub {
     bool run_waiting;      /* a run is (about to be) asleep in poll */
     bool external_waiter;  /* the host polls wake_fd itself (wh_hub_pollfds or wh_hub_fd) */
     int ep_fd;             /* epoll: wake_fd, the transport's and the store's (hub_wait.c) */
+    whi_hmap paces;        /* subscription id -> hub_pace: rate limits, throttling (hub_pace.c) */
+    int64_t pace_next_at;  /* monotonic ms when a paced subscription may send again; -1 */
     int ep_store_fd;       /* the store descriptor in ep_fd, or -1 */
     struct {               /* retention (hub_housekeeping.c), under the run lock */
         wh_time_ms at;     /* hub clock time of the next batch */
         int64_t resume_us; /* monotonic time before which the next batch waits */
     } housekeep;
 };
+
+/* hub_pace.c: rate limits and throttling (see there); now and mono are monotonic ms */
+bool whi_pace_may_start(wh_hub *h, const hub_sub *hs, int64_t mono, wh_time_ms hub_now);
+void whi_pace_on_start(wh_hub *h, const hub_sub *hs, int64_t now);
+void whi_pace_on_done(wh_hub *h, hub_sub *hs, const wh_http_response *resp, int64_t now,
+                      wh_time_ms hub_now);
+/* Ids (borrowed) of paced subscriptions that may not send now, up to max; *next_at: when the
+ * first of them may (-1: none). */
+size_t whi_pace_blocked(wh_hub *h, const char **ids, size_t max, int64_t mono, wh_time_ms hub_now,
+                        int64_t *next_at);
+size_t whi_pace_count(const wh_hub *h);
+void whi_pace_free(wh_hub *h);
 
 /* hub_wait.c: how a run waits (see there) */
 int whi_hub_wait_setup(wh_hub *h);

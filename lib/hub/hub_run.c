@@ -199,6 +199,7 @@ static int send_one(wh_hub *h, hub_sub *hs, const wh_delivery *d, wh_time_ms now
     h->flights = f;
     h->inflight++;
     whi_fair_on_start(h, hs, f->started_mono);
+    whi_pace_on_start(h, hs, f->started_mono);
     return WH_OK;
 }
 
@@ -260,7 +261,7 @@ static void start_leased(wh_hub *h, const wh_delivery *d, wh_time_ms now, stoppe
         record_unsent(h, d, "not sent: no rendered url", now);
         return;
     }
-    if (!whi_fair_may_start(h, hs)) {
+    if (!whi_fair_may_start(h, hs) || !whi_pace_may_start(h, hs, whi_monotonic_ms(), now)) {
         h->store->release(h->store, d->id);
         return;
     }
@@ -296,17 +297,24 @@ int whi_hub_start_due(wh_hub *h)
         return WH_OK;
     }
     if (free_slots > LEASE_BATCH_MAX) free_slots = LEASE_BATCH_MAX;
-    const char *busy[LEASE_BATCH_MAX];
     wh_time_ms now = whi_hub_now(h);
     whi_fair_round(h);
-    wh_lease_request req = {now,        now + h->opts.lease_ms,
-                            free_slots, h->opts.max_in_flight_per_subscription,
-                            busy,       busy_subs(h, busy, LEASE_BATCH_MAX)};
+    /* Left out of the lease: subscriptions at their concurrency, and paced ones that may not
+     * send yet (their rate limit, or a pause after an overloaded answer). */
+    size_t npaced = whi_pace_count(h);
+    const char **skip = whi_calloc(LEASE_BATCH_MAX + npaced + 1, sizeof(*skip));
     lease_ctx c = {whi_calloc(free_slots, sizeof(leased)), 0, free_slots, WH_OK};
-    if (!c.v) {
+    if (!c.v || !skip) {
+        whi_free(c.v);
+        whi_free(skip);
         whi_hub_flush_done(h);
         return whi_error_oom();
     }
+    size_t nskip = busy_subs(h, skip, LEASE_BATCH_MAX);
+    nskip += whi_pace_blocked(h, skip + nskip, npaced, whi_monotonic_ms(), now, &h->pace_next_at);
+    wh_lease_request req = {now,        now + h->opts.lease_ms,
+                            free_slots, h->opts.max_in_flight_per_subscription,
+                            skip,       nskip};
     /* What completed is recorded first, in the same transaction as the lease where the store
      * can: one write per round instead of two. */
     whi_hub_lease lease = {&req, copy_delivery, forget_leased, &c};
@@ -323,6 +331,7 @@ int whi_hub_start_due(wh_hub *h)
         whi_free(c.v[i].strings);
     }
     whi_free(c.v);
+    whi_free(skip);
     return rc;
 }
 
@@ -358,6 +367,12 @@ static int wait_budget(wh_hub *h)
     /* Due now but held back by per-subscription limits: a completion (socket activity) or an
      * emit (wake-up) ends the wait; BLOCKED_RECHECK_MS bounds it for anything due later. */
     if (wait == 0 && h->due_blocked) wait = BLOCKED_RECHECK_MS;
+    /* A paced subscription may send again then: come back for it. */
+    if (h->pace_next_at >= 0) {
+        int64_t left = h->pace_next_at - whi_monotonic_ms();
+        int pw = left <= 0 ? 0 : left > 3600000 ? 3600000 : (int)left;
+        if (wait < 0 || pw < wait) wait = pw;
+    }
     if (h->notices || h->done_head) wait = 0;
     return wait;
 }
