@@ -68,7 +68,8 @@ WH_EXTERN int wh_hub_options_set_store(wh_hub_options *opts, wh_store *store, in
 WH_EXTERN int wh_hub_options_set_transport(wh_hub_options *opts, wh_transport *transport, int own);
 /* For the libcurl transport the hub makes itself (ignored when a transport is set): an extra CA
  * bundle (PEM file) to trust (default NULL: the system's only), and connections kept open for
- * reuse (default 256, 0..1 000 000). */
+ * reuse (default 256, 0..1 000 000; unless 0, at least max_in_flight, as libcurl counts the
+ * connections in use among them). */
 WH_EXTERN int wh_hub_options_set_ca_file(wh_hub_options *opts, const char *path);
 WH_EXTERN int wh_hub_options_set_max_idle_connections(wh_hub_options *opts, size_t n);
 

@@ -69,8 +69,11 @@ static int make_transport(wh_hub *h)
     int rc = wh_curl_options_new(&co);
     if (rc == WH_OK) rc = wh_curl_options_set_connect_timeout_ms(co, h->opts.connect_timeout_ms);
     if (rc == WH_OK) rc = wh_curl_options_set_total_timeout_ms(co, h->opts.total_timeout_ms);
-    if (rc == WH_OK)
-        rc = wh_curl_options_set_max_idle_connections(co, h->opts.max_idle_connections);
+    /* libcurl's cache holds the connections in use too: below max_in_flight, a busy hub would
+     * close connections as requests complete and open new ones for the next. */
+    size_t idle = h->opts.max_idle_connections;
+    if (idle && idle < h->opts.max_in_flight) idle = h->opts.max_in_flight;
+    if (rc == WH_OK) rc = wh_curl_options_set_max_idle_connections(co, idle);
     if (rc == WH_OK && h->opts.ca_file) rc = wh_curl_options_set_ca_file(co, h->opts.ca_file);
     if (rc == WH_OK) rc = wh_transport_curl_new(&h->transport, co);
     wh_curl_options_free(co);

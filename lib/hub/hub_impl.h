@@ -38,6 +38,7 @@ typedef struct hub_sub {
     wh_template *body;     /* NULL: the default envelope */
     wh_template **headers; /* one per custom header value, HEADER mode */
     size_t inflight;       /* requests in flight to it */
+    bool listed;           /* scratch: already in a list being built (hub_run.c busy_subs) */
     hub_fair fair;
     /* The cache's reference, plus one per emit rendering its templates outside the hub's lock
      * (taken and given back under the lock): replacing or deleting the subscription meanwhile
@@ -54,7 +55,7 @@ typedef struct hub_flight {
     wh_time_ms started_at;
     int64_t started_mono; /* the same on the monotonic clock (hub_fair.c) */
     uint64_t transport_id;
-    struct hub_flight *next;
+    struct hub_flight *prev, *next; /* h->flights: unlinked in O(1) as requests complete */
 } hub_flight;
 
 /* A completed request, waiting to be recorded with the others of its round. */

@@ -23,10 +23,12 @@ void whi_hub_flight_free(hub_flight *f)
 
 static void unlink_flight(wh_hub *h, hub_flight *f, const wh_http_response *resp)
 {
-    hub_flight **p = &h->flights;
-    while (*p && *p != f)
-        p = &(*p)->next;
-    if (*p) *p = f->next;
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        h->flights = f->next;
+    if (f->next) f->next->prev = f->prev;
+    f->prev = f->next = NULL;
     h->inflight--;
     hub_sub *hs = whi_hub_cache_get(h, f->subscription_id);
     if (hs && hs->inflight) {

@@ -195,7 +195,9 @@ static int send_one(wh_hub *h, hub_sub *hs, const wh_delivery *d, wh_time_ms now
         whi_hub_flight_free(f);
         return rc;
     }
+    f->prev = NULL;
     f->next = h->flights;
+    if (h->flights) h->flights->prev = f;
     h->flights = f;
     h->inflight++;
     whi_fair_on_start(h, hs, f->started_mono);
@@ -210,12 +212,12 @@ static size_t busy_subs(wh_hub *h, const char **ids, size_t max)
     size_t n = 0;
     for (hub_flight *f = h->flights; f && n < max; f = f->next) {
         hub_sub *hs = whi_hub_cache_get(h, f->subscription_id);
-        if (!hs || whi_fair_may_start(h, hs)) continue;
-        bool seen = false;
-        for (size_t i = 0; i < n && !seen; i++)
-            seen = strcmp(ids[i], f->subscription_id) == 0;
-        if (!seen) ids[n++] = f->subscription_id;
+        if (!hs || hs->listed || whi_fair_may_start(h, hs)) continue;
+        hs->listed = true;
+        ids[n++] = f->subscription_id;
     }
+    for (size_t i = 0; i < n; i++) /* the marks are scratch: clear them for the next round */
+        whi_hub_cache_get(h, ids[i])->listed = false;
     return n;
 }
 
@@ -340,6 +342,7 @@ void whi_hub_abandon_flights(wh_hub *h)
     while (h->flights) {
         hub_flight *f = h->flights;
         h->flights = f->next;
+        if (h->flights) h->flights->prev = NULL;
         if (h->store->release(h->store, f->delivery_id) != WH_OK)
             whi_hub_log(h, WH_LOG_WARN, "delivery %s: not released (%s); its lease will expire",
                         f->delivery_id, wh_error_last()->message);

@@ -10,6 +10,9 @@
 #                                 /read/ both read the whole body before answering (they pass
 #                                 the request to a third server, plain HTTP on the next port),
 #                                 as an application does; elsewhere they answer at once, unread.
+#   nginx_sink.sh start-slow DIR MS
+#                                 plain HTTP answering 204 after MS milliseconds (echo_sleep of
+#                                 Debian's libnginx-mod-http-echo, which make bench installs)
 #   nginx_sink.sh stop DIR        stops it and removes DIR
 #
 # Ports are tried from a random start in 20000-29999, so parallel runs do not collide.
@@ -25,9 +28,10 @@ make_cert() {
     cp "$dir/cert.pem" "$dir/ca.pem"
 }
 
-# The nginx.conf with the server blocks given.
+# The nginx.conf with the server blocks given (and the module lines, $2).
 write_conf() {
     cat >"$dir/nginx.conf" <<CONF
+${2:-}
 worker_processes 1;
 daemon on;
 pid $dir/nginx.pid;
@@ -66,7 +70,24 @@ start_tls() { # port (h1), port+1 (h2) and port+2 (the upstream of /read/)
         echo "https://127.0.0.1:$1/ https://127.0.0.1:$(($1 + 1))/"
 }
 
+start_slow() { # port, delay in ms
+    local secs
+    secs=$(printf '%d.%03d' $(($2 / 1000)) $(($2 % 1000)))
+    write_conf "    server { listen 127.0.0.1:$1 backlog=4096; location / { echo_sleep $secs; echo_status 204; } }" \
+        "load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;"
+    "$nginx_bin" -c "$dir/nginx.conf" -p "$dir" 2>/dev/null && echo "http://127.0.0.1:$1/"
+}
+
 case "$cmd" in
+start-slow)
+    mkdir -p "$dir"
+    base=$((20000 + RANDOM % 9000))
+    for port in $(seq "$base" 3 $((base + 300))); do
+        start_slow "$port" "${3:-200}" && exit 0
+    done
+    echo "nginx_sink: nginx could not start on 127.0.0.1 (ports $base-$((base + 300)))" >&2
+    exit 1
+    ;;
 start | start-tls)
     mkdir -p "$dir"
     [ "$cmd" = start ] || make_cert

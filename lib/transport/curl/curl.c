@@ -132,6 +132,7 @@ static int tp_start(wh_transport *t, const wh_http_request *req, wh_http_done_cb
     }
     r->next = tp->active;
     tp->active = r;
+    tp->nactive++;
     if (id) *id = r->id;
     return WH_OK;
 }
@@ -142,7 +143,10 @@ static void finish(curl_tp *tp, curl_req *r, CURLcode result)
     curl_req **p = &tp->active;
     while (*p && *p != r)
         p = &(*p)->next;
-    if (*p) *p = r->next;
+    if (*p) {
+        *p = r->next;
+        tp->nactive--;
+    }
     r->result = result;
     curl_multi_remove_handle(tp->multi, r->easy);
     r->next = tp->finished;
@@ -231,12 +235,7 @@ static int tp_perform(wh_transport *t, int timeout_ms, size_t *running)
     int rc = poll_and_act(tp, wait);
     collect_done(tp);
     deliver_finished(tp);
-    if (running) {
-        size_t n = 0;
-        for (curl_req *r = tp->active; r; r = r->next)
-            n++;
-        *running = n;
-    }
+    if (running) *running = tp->nactive;
     return rc;
 }
 

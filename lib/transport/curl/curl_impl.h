@@ -60,6 +60,7 @@ struct curl_tp {
     int epfd;           /* epoll set of the same sockets: one descriptor for them all */
     int64_t timer_at;   /* monotonic ms when libcurl wants a timeout action; -1: none */
     curl_req *active;   /* started, not yet completed */
+    size_t nactive;     /* how many */
     curl_req *finished; /* completed or cancelled, callbacks not yet called */
     CURL **pool;        /* idle easy handles for reuse */
     size_t npool;
