@@ -12,7 +12,7 @@ DEB_PKGS := build-essential cmake pkg-config clang clang-format libclang-rt-14-d
             libcjson-dev libcurl4-openssl-dev libmbedtls-dev libcmocka-dev \
             libsqlite3-dev libpq-dev postgresql libmicrohttpd-dev curl python3 python3-venv \
             python3-setuptools python3-pip man-db groff-base nginx-light openssl
-BENCH_PKGS := wrk
+BENCH_PKGS := wrk libnginx-mod-http-echo
 
 .PHONY: all deps build test demo bench fuzz clean format
 

@@ -287,6 +287,8 @@ export class Hub {
   idle(): boolean;
   /** The hub's clock, ms since the Unix epoch. */
   now(): number;
+  /** one descriptor for them all (wh_hub_fd): watch it for POLLIN, then run(0) */
+  fd(): number;
   pollfds(): { fd: number; events: number }[];
   runUntil(predicate: () => boolean, options?: { timeoutMs?: number; stepMs?: number }):
     Promise<boolean>;

@@ -173,6 +173,7 @@ const c = {
   hubEmitTo: fn('int wh_hub_emit_to(void *hub, void *ev, const char *sub_id)'),
   hubRun: fn('int wh_hub_run(void *hub, int timeout_ms)'),
   hubTimeoutMs: fn('int wh_hub_timeout_ms(void *hub)'),
+  hubFd: fn('int wh_hub_fd(void *hub, _Out_ int *fd)'),
   hubPollfdsFlat: fn('int wh_hub_pollfds_flat(void *hub, _Out_ int *fds, _Out_ int *events, size_t max, _Out_ size_t *count)'),
   hubInFlight: fn('size_t wh_hub_in_flight(void *hub)'),
   hubSubAdd: fn('int wh_hub_subscription_add(void *hub, void *sub)'),
@@ -848,6 +849,14 @@ export class Hub extends Handle {
   /** Nothing in flight and nothing due now (retries may be scheduled later). */
   idle() { return this.inFlight === 0 && this.timeoutMs() !== 0; }
   now() { return Number(c.hubNow(this.ptr)); }
+
+  /** One descriptor for them all (wh_hub_fd): watch it for POLLIN, for at most timeoutMs(),
+   *  then call run(0). The choice with many requests in flight. */
+  fd() {
+    const out = [0];
+    check(c.hubFd(this.ptr, out));
+    return Number(out[0]);
+  }
 
   /** [{fd, events}] to watch (POLLIN = 1, POLLOUT = 4) for hosts with their own poller. */
   pollfds() {

@@ -68,7 +68,8 @@ WH_EXTERN int wh_hub_options_set_store(wh_hub_options *opts, wh_store *store, in
 WH_EXTERN int wh_hub_options_set_transport(wh_hub_options *opts, wh_transport *transport, int own);
 /* For the libcurl transport the hub makes itself (ignored when a transport is set): an extra CA
  * bundle (PEM file) to trust (default NULL: the system's only), and connections kept open for
- * reuse (default 256, 0..1 000 000). */
+ * reuse (default 256, 0..1 000 000; unless 0, at least max_in_flight, as libcurl counts the
+ * connections in use among them). */
 WH_EXTERN int wh_hub_options_set_ca_file(wh_hub_options *opts, const char *path);
 WH_EXTERN int wh_hub_options_set_max_idle_connections(wh_hub_options *opts, size_t n);
 
@@ -202,10 +203,16 @@ WH_EXTERN int wh_hub_timeout_ms(wh_hub *hub);
 WH_EXTERN int wh_hub_next_deadline(wh_hub *hub, wh_time_ms *at);
 /* Descriptors for a host's poll loop: the hub's wake-up descriptor (always fds[0]), then a
  * shared store's (PostgreSQL: readable when another process enqueued work), then the transport's
- * sockets,
- * up to max into fds, *count the number needed. Poll them for at most wh_hub_timeout_ms, then
- * call wh_hub_run(hub, 0). */
+ * sockets, up to max into fds, *count the number needed (one per connection: thousands with
+ * thousands of requests in flight). Poll them for at most wh_hub_timeout_ms, then call
+ * wh_hub_run(hub, 0). */
 WH_EXTERN int wh_hub_pollfds(wh_hub *hub, wh_pollfd *fds, size_t max, size_t *count);
+/* The same as one descriptor (an epoll descriptor holding them all), fixed for the hub's life:
+ * poll it for POLLIN for at most wh_hub_timeout_ms, then call wh_hub_run(hub, 0). The choice for
+ * a host with many requests in flight; wh_hub_pollfds for a loop that cannot nest epoll (or not
+ * on Linux). WH_EUNSUPPORTED when the transport has no single descriptor (transport port
+ * version < 2, or its poll_fd is NULL). */
+WH_EXTERN int wh_hub_fd(wh_hub *hub, int *fd);
 /* Requests in flight now. */
 WH_EXTERN size_t wh_hub_in_flight(wh_hub *hub);
 

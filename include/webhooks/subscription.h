@@ -237,6 +237,22 @@ WH_EXTERN uint32_t wh_subscription_total_timeout_ms(const wh_subscription *sub);
 WH_EXTERN int wh_subscription_set_timeouts(wh_subscription *sub, uint32_t connect_ms,
                                            uint32_t total_ms);
 
+#define WH_MAX_RATE_REQUESTS 1000000
+
+/* ---- rate limit: at most `requests` requests per `period_ms` to this webhook ----
+ * A token bucket holding up to `burst` requests (0: as many as `requests`), refilled at
+ * requests / period_ms. Deliveries over the limit wait in the queue; they are not failed. The
+ * hub keeps the bucket (one per hub: hubs sharing a store each allow the rate). requests 0
+ * turns it off (the default). requests 1..1 000 000, period_ms 1..86 400 000 (a day), burst
+ * 0..1 000 000; WH_EINVAL otherwise. JSON: "rateLimit": {"requests": N, "periodMs": P,
+ * "burst": B}, or null for none. */
+WH_EXTERN int wh_subscription_set_rate_limit(wh_subscription *sub, uint32_t requests,
+                                             uint32_t period_ms, uint32_t burst);
+/* The rate limit in *requests, *period_ms, *burst (each may be NULL; burst as given, 0 when it
+ * follows requests); all 0 when there is none. */
+WH_EXTERN void wh_subscription_rate_limit(const wh_subscription *sub, uint32_t *requests,
+                                          uint32_t *period_ms, uint32_t *burst);
+
 /* ---- host metadata: an arbitrary JSON object, compact text ---- */
 WH_EXTERN const char *wh_subscription_metadata(const wh_subscription *sub); /* "{}" by default */
 WH_EXTERN int wh_subscription_set_metadata(wh_subscription *sub, const char *json, size_t len);

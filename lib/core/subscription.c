@@ -723,6 +723,33 @@ int wh_subscription_set_retry_preset(wh_subscription *sub, const char *preset)
 
 /* ---- timeouts ---- */
 
+int wh_subscription_set_rate_limit(wh_subscription *sub, uint32_t requests, uint32_t period_ms,
+                                   uint32_t burst)
+{
+    if (!sub) return whi_error(WH_EINVAL, "subscription must not be NULL");
+    if (requests == 0) {
+        sub->rate_requests = sub->rate_period_ms = sub->rate_burst = 0;
+        return WH_OK;
+    }
+    if (requests > WH_MAX_RATE_REQUESTS)
+        return field_error("rateLimit.requests", "must be 0..1000000");
+    if (period_ms < 1 || period_ms > 86400000)
+        return field_error("rateLimit.periodMs", "must be 1..86400000 ms");
+    if (burst > WH_MAX_RATE_REQUESTS) return field_error("rateLimit.burst", "must be 0..1000000");
+    sub->rate_requests = requests;
+    sub->rate_period_ms = period_ms;
+    sub->rate_burst = burst;
+    return WH_OK;
+}
+
+void wh_subscription_rate_limit(const wh_subscription *sub, uint32_t *requests, uint32_t *period_ms,
+                                uint32_t *burst)
+{
+    if (requests) *requests = sub ? sub->rate_requests : 0;
+    if (period_ms) *period_ms = sub ? sub->rate_period_ms : 0;
+    if (burst) *burst = sub ? sub->rate_burst : 0;
+}
+
 uint32_t wh_subscription_connect_timeout_ms(const wh_subscription *sub)
 {
     return sub ? sub->connect_timeout_ms : 0;

@@ -39,8 +39,9 @@ struct wh_subscription {
     /* Whether the schedule / the enabled flag were chosen (not left at the library default): a
      * hub's default retry policy fills in only what was not chosen. */
     bool retry_schedule_set, retry_enabled_set;
-    uint32_t connect_timeout_ms, total_timeout_ms; /* 0: the hub's defaults */
-    char *metadata;                                /* compact JSON object text; NULL: "{}" */
+    uint32_t connect_timeout_ms, total_timeout_ms;      /* 0: the hub's defaults */
+    uint32_t rate_requests, rate_period_ms, rate_burst; /* rate limit; rate_requests 0: none */
+    char *metadata;                                     /* compact JSON object text; NULL: "{}" */
     wh_time_ms created_at, updated_at;
     int created_off, updated_off; /* UTC offsets (minutes) the times were given in */
     wh_time_ms last_delivery_at;

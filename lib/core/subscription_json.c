@@ -443,6 +443,40 @@ static void apply_timeouts(apply_ctx *c, const cJSON *item)
     wh_subscription_set_timeouts(c->sub, conn, total);
 }
 
+/* A whole number in lo..hi from obj's field, or 0 (absent or null) with a problem if bad. */
+static uint32_t count_field(apply_ctx *c, const cJSON *obj, const char *key, uint32_t lo,
+                            uint32_t hi, const char *field)
+{
+    const cJSON *v = whi_json_field(obj, NAMES(key));
+    if (!v || cJSON_IsNull(v)) return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi ||
+        v->valuedouble != (double)(uint32_t)v->valuedouble) {
+        whi_problem(&c->problems, "%s must be a whole number %u..%u", field, lo, hi);
+        return 0;
+    }
+    return (uint32_t)v->valuedouble;
+}
+
+static void apply_rate_limit(apply_ctx *c, const cJSON *item)
+{
+    if (!item) return;
+    if (cJSON_IsNull(item)) {
+        wh_subscription_set_rate_limit(c->sub, 0, 0, 0);
+        return;
+    }
+    if (!cJSON_IsObject(item)) {
+        whi_problem(&c->problems, "rateLimit must be an object or null");
+        return;
+    }
+    size_t before = c->problems.count;
+    uint32_t n = count_field(c, item, "requests", 1, WH_MAX_RATE_REQUESTS, "rateLimit.requests");
+    uint32_t per = count_field(c, item, "periodMs", 1, 86400000, "rateLimit.periodMs");
+    uint32_t burst = count_field(c, item, "burst", 0, WH_MAX_RATE_REQUESTS, "rateLimit.burst");
+    if (c->problems.count == before && (!n || !per))
+        whi_problem(&c->problems, "rateLimit needs requests and periodMs");
+    if (c->problems.count == before) wh_subscription_set_rate_limit(c->sub, n, per, burst);
+}
+
 static void apply_metadata(apply_ctx *c, const cJSON *item)
 {
     if (!item) return;
@@ -532,6 +566,7 @@ static void apply_all(apply_ctx *c, const cJSON *root)
     apply_secrets(c, root);
     apply_retry(c, whi_json_field(root, NAMES("retry")));
     apply_timeouts(c, whi_json_field(root, NAMES("timeouts")));
+    apply_rate_limit(c, whi_json_field(root, NAMES("rateLimit")));
     apply_metadata(c, whi_json_field(root, NAMES("metadata", "fields")));
     apply_stats(c, root);
 }
@@ -700,6 +735,13 @@ static cJSON *build_json(const wh_subscription *sub, unsigned int flags)
     ok &= to != NULL;
     ok &= add(to, "connectMs", cJSON_CreateNumber(sub->connect_timeout_ms));
     ok &= add(to, "totalMs", cJSON_CreateNumber(sub->total_timeout_ms));
+    if (sub->rate_requests) { /* only when set: the shape stays as it was for the others */
+        cJSON *rl = cJSON_AddObjectToObject(r, "rateLimit");
+        ok &= rl != NULL;
+        ok &= add(rl, "requests", cJSON_CreateNumber(sub->rate_requests));
+        ok &= add(rl, "periodMs", cJSON_CreateNumber(sub->rate_period_ms));
+        ok &= add(rl, "burst", cJSON_CreateNumber(sub->rate_burst));
+    }
     ok &= add(r, "metadata", cJSON_Parse(wh_subscription_metadata(sub)));
     ok &= add(r, "createdAt", time_or_null(sub->created_at, sub->created_off));
     ok &= add(r, "updatedAt", time_or_null(sub->updated_at, sub->updated_off));

@@ -69,8 +69,11 @@ static int make_transport(wh_hub *h)
     int rc = wh_curl_options_new(&co);
     if (rc == WH_OK) rc = wh_curl_options_set_connect_timeout_ms(co, h->opts.connect_timeout_ms);
     if (rc == WH_OK) rc = wh_curl_options_set_total_timeout_ms(co, h->opts.total_timeout_ms);
-    if (rc == WH_OK)
-        rc = wh_curl_options_set_max_idle_connections(co, h->opts.max_idle_connections);
+    /* libcurl's cache holds the connections in use too: below max_in_flight, a busy hub would
+     * close connections as requests complete and open new ones for the next. */
+    size_t idle = h->opts.max_idle_connections;
+    if (idle && idle < h->opts.max_in_flight) idle = h->opts.max_in_flight;
+    if (rc == WH_OK) rc = wh_curl_options_set_max_idle_connections(co, idle);
     if (rc == WH_OK && h->opts.ca_file) rc = wh_curl_options_set_ca_file(co, h->opts.ca_file);
     if (rc == WH_OK) rc = wh_transport_curl_new(&h->transport, co);
     wh_curl_options_free(co);
@@ -105,7 +108,7 @@ static int setup(wh_hub *h, const wh_hub_options *opts)
     }
     if ((h->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
         return whi_error(WH_EIO, "hub: cannot create an eventfd");
-    if ((rc = setup_ports(h)) != WH_OK) return rc;
+    if ((rc = setup_ports(h)) != WH_OK || (rc = whi_hub_wait_setup(h)) != WH_OK) return rc;
     if ((rc = wh_matcher_new(&h->matcher)) != WH_OK ||
         (rc = wh_match_result_new(&h->result)) != WH_OK)
         return rc;
@@ -120,6 +123,8 @@ int wh_hub_new(wh_hub **out, const wh_hub_options *opts)
     wh_hub *h = whi_calloc(1, sizeof(*h));
     if (!h) return whi_error_oom();
     h->wake_fd = -1;
+    h->ep_fd = -1;
+    h->pace_next_at = -1;
     pthread_mutex_init(&h->lock, NULL);
     pthread_mutex_init(&h->run_lock, NULL);
     int rc = setup(h, opts);
@@ -156,6 +161,8 @@ void wh_hub_free(wh_hub *h)
         whi_free(n);
     }
     if (h->wake_fd >= 0) close(h->wake_fd);
+    whi_hub_wait_free(h);
+    whi_pace_free(h);
     whi_hub_options_clear(&h->opts);
     pthread_mutex_destroy(&h->lock);
     pthread_mutex_destroy(&h->run_lock);

@@ -38,6 +38,7 @@ typedef struct hub_sub {
     wh_template *body;     /* NULL: the default envelope */
     wh_template **headers; /* one per custom header value, HEADER mode */
     size_t inflight;       /* requests in flight to it */
+    bool listed;           /* scratch: already in a list being built (hub_run.c busy_subs) */
     hub_fair fair;
     /* The cache's reference, plus one per emit rendering its templates outside the hub's lock
      * (taken and given back under the lock): replacing or deleting the subscription meanwhile
@@ -54,7 +55,7 @@ typedef struct hub_flight {
     wh_time_ms started_at;
     int64_t started_mono; /* the same on the monotonic clock (hub_fair.c) */
     uint64_t transport_id;
-    struct hub_flight *next;
+    struct hub_flight *prev, *next; /* h->flights: unlinked in O(1) as requests complete */
 } hub_flight;
 
 /* A completed request, waiting to be recorded with the others of its round. */
@@ -95,12 +96,35 @@ struct wh_hub {
     hub_notice *notices;
     int wake_fd;           /* eventfd: emit wakes a run waiting in poll */
     bool run_waiting;      /* a run is (about to be) asleep in poll */
-    bool external_waiter;  /* the host polls wake_fd itself (it asked for wh_hub_pollfds) */
+    bool external_waiter;  /* the host polls wake_fd itself (wh_hub_pollfds or wh_hub_fd) */
+    int ep_fd;             /* epoll: wake_fd, the transport's and the store's (hub_wait.c) */
+    whi_hmap paces;        /* subscription id -> hub_pace: rate limits, throttling (hub_pace.c) */
+    int64_t pace_next_at;  /* monotonic ms when a paced subscription may send again; -1 */
+    int ep_store_fd;       /* the store descriptor in ep_fd, or -1 */
     struct {               /* retention (hub_housekeeping.c), under the run lock */
         wh_time_ms at;     /* hub clock time of the next batch */
         int64_t resume_us; /* monotonic time before which the next batch waits */
     } housekeep;
 };
+
+/* hub_pace.c: rate limits and throttling (see there); now and mono are monotonic ms */
+bool whi_pace_may_start(wh_hub *h, const hub_sub *hs, int64_t mono, wh_time_ms hub_now);
+void whi_pace_on_start(wh_hub *h, const hub_sub *hs, int64_t now);
+void whi_pace_on_done(wh_hub *h, hub_sub *hs, const wh_http_response *resp, int64_t now,
+                      wh_time_ms hub_now);
+/* Ids (borrowed) of paced subscriptions that may not send now, up to max; *next_at: when the
+ * first of them may (-1: none). */
+size_t whi_pace_blocked(wh_hub *h, const char **ids, size_t max, int64_t mono, wh_time_ms hub_now,
+                        int64_t *next_at);
+size_t whi_pace_count(const wh_hub *h);
+void whi_pace_free(wh_hub *h);
+
+/* hub_wait.c: how a run waits (see there) */
+int whi_hub_wait_setup(wh_hub *h);
+void whi_hub_wait_free(wh_hub *h);
+void whi_hub_wait_sync_store(wh_hub *h);
+void whi_hub_wait_drain(wh_hub *h); /* empty the wake-up fd; consume the store's news */
+void whi_hub_wait_for_work(wh_hub *h, int wait_ms);
 
 /* hub.c */
 wh_time_ms whi_hub_now(const wh_hub *h);

@@ -21,18 +21,21 @@ void whi_hub_flight_free(hub_flight *f)
     whi_free(f);
 }
 
-static void unlink_flight(wh_hub *h, hub_flight *f)
+static void unlink_flight(wh_hub *h, hub_flight *f, const wh_http_response *resp)
 {
-    hub_flight **p = &h->flights;
-    while (*p && *p != f)
-        p = &(*p)->next;
-    if (*p) *p = f->next;
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        h->flights = f->next;
+    if (f->next) f->next->prev = f->prev;
+    f->prev = f->next = NULL;
     h->inflight--;
     hub_sub *hs = whi_hub_cache_get(h, f->subscription_id);
     if (hs && hs->inflight) {
         hs->inflight--;
         whi_fair_on_done(h, hs, f->started_mono, whi_monotonic_ms());
     }
+    if (hs) whi_pace_on_done(h, hs, resp, whi_monotonic_ms(), whi_hub_now(h));
 }
 
 static void done_free(hub_done *d)
@@ -74,7 +77,7 @@ void whi_hub_on_done(const wh_http_response *resp, void *ud)
     hub_flight *f = ud;
     wh_hub *h = f->hub;
     pthread_mutex_lock(&h->lock);
-    unlink_flight(h, f);
+    unlink_flight(h, f, resp);
     hub_done *d = copy_done(f, resp);
     if (!d) {
         /* Not even a record fits: the lease expires and the delivery is sent again. */

@@ -195,10 +195,13 @@ static int send_one(wh_hub *h, hub_sub *hs, const wh_delivery *d, wh_time_ms now
         whi_hub_flight_free(f);
         return rc;
     }
+    f->prev = NULL;
     f->next = h->flights;
+    if (h->flights) h->flights->prev = f;
     h->flights = f;
     h->inflight++;
     whi_fair_on_start(h, hs, f->started_mono);
+    whi_pace_on_start(h, hs, f->started_mono);
     return WH_OK;
 }
 
@@ -209,12 +212,12 @@ static size_t busy_subs(wh_hub *h, const char **ids, size_t max)
     size_t n = 0;
     for (hub_flight *f = h->flights; f && n < max; f = f->next) {
         hub_sub *hs = whi_hub_cache_get(h, f->subscription_id);
-        if (!hs || whi_fair_may_start(h, hs)) continue;
-        bool seen = false;
-        for (size_t i = 0; i < n && !seen; i++)
-            seen = strcmp(ids[i], f->subscription_id) == 0;
-        if (!seen) ids[n++] = f->subscription_id;
+        if (!hs || hs->listed || whi_fair_may_start(h, hs)) continue;
+        hs->listed = true;
+        ids[n++] = f->subscription_id;
     }
+    for (size_t i = 0; i < n; i++) /* the marks are scratch: clear them for the next round */
+        whi_hub_cache_get(h, ids[i])->listed = false;
     return n;
 }
 
@@ -260,7 +263,7 @@ static void start_leased(wh_hub *h, const wh_delivery *d, wh_time_ms now, stoppe
         record_unsent(h, d, "not sent: no rendered url", now);
         return;
     }
-    if (!whi_fair_may_start(h, hs)) {
+    if (!whi_fair_may_start(h, hs) || !whi_pace_may_start(h, hs, whi_monotonic_ms(), now)) {
         h->store->release(h->store, d->id);
         return;
     }
@@ -296,17 +299,24 @@ int whi_hub_start_due(wh_hub *h)
         return WH_OK;
     }
     if (free_slots > LEASE_BATCH_MAX) free_slots = LEASE_BATCH_MAX;
-    const char *busy[LEASE_BATCH_MAX];
     wh_time_ms now = whi_hub_now(h);
     whi_fair_round(h);
-    wh_lease_request req = {now,        now + h->opts.lease_ms,
-                            free_slots, h->opts.max_in_flight_per_subscription,
-                            busy,       busy_subs(h, busy, LEASE_BATCH_MAX)};
+    /* Left out of the lease: subscriptions at their concurrency, and paced ones that may not
+     * send yet (their rate limit, or a pause after an overloaded answer). */
+    size_t npaced = whi_pace_count(h);
+    const char **skip = whi_calloc(LEASE_BATCH_MAX + npaced + 1, sizeof(*skip));
     lease_ctx c = {whi_calloc(free_slots, sizeof(leased)), 0, free_slots, WH_OK};
-    if (!c.v) {
+    if (!c.v || !skip) {
+        whi_free(c.v);
+        whi_free(skip);
         whi_hub_flush_done(h);
         return whi_error_oom();
     }
+    size_t nskip = busy_subs(h, skip, LEASE_BATCH_MAX);
+    nskip += whi_pace_blocked(h, skip + nskip, npaced, whi_monotonic_ms(), now, &h->pace_next_at);
+    wh_lease_request req = {now,        now + h->opts.lease_ms,
+                            free_slots, h->opts.max_in_flight_per_subscription,
+                            skip,       nskip};
     /* What completed is recorded first, in the same transaction as the lease where the store
      * can: one write per round instead of two. */
     whi_hub_lease lease = {&req, copy_delivery, forget_leased, &c};
@@ -323,6 +333,7 @@ int whi_hub_start_due(wh_hub *h)
         whi_free(c.v[i].strings);
     }
     whi_free(c.v);
+    whi_free(skip);
     return rc;
 }
 
@@ -331,6 +342,7 @@ void whi_hub_abandon_flights(wh_hub *h)
     while (h->flights) {
         hub_flight *f = h->flights;
         h->flights = f->next;
+        if (h->flights) h->flights->prev = NULL;
         if (h->store->release(h->store, f->delivery_id) != WH_OK)
             whi_hub_log(h, WH_LOG_WARN, "delivery %s: not released (%s); its lease will expire",
                         f->delivery_id, wh_error_last()->message);
@@ -358,43 +370,14 @@ static int wait_budget(wh_hub *h)
     /* Due now but held back by per-subscription limits: a completion (socket activity) or an
      * emit (wake-up) ends the wait; BLOCKED_RECHECK_MS bounds it for anything due later. */
     if (wait == 0 && h->due_blocked) wait = BLOCKED_RECHECK_MS;
+    /* A paced subscription may send again then: come back for it. */
+    if (h->pace_next_at >= 0) {
+        int64_t left = h->pace_next_at - whi_monotonic_ms();
+        int pw = left <= 0 ? 0 : left > 3600000 ? 3600000 : (int)left;
+        if (wait < 0 || pw < wait) wait = pw;
+    }
     if (h->notices || h->done_head) wait = 0;
     return wait;
-}
-
-static void drain_wake(wh_hub *h)
-{
-    uint64_t v;
-    while (read(h->wake_fd, &v, sizeof(v)) > 0) {
-    }
-}
-
-/* Wait for the transport's sockets, a wake-up or another process's change (the store's
- * descriptor), for at most wait_ms. Without the lock. */
-static void wait_for_work(wh_hub *h, int wait_ms)
-{
-    int sfd = whi_hub_store_fd(h);
-    if (whi_hub_store_notifies(h) && sfd < 0 && wait_ms > WHI_STORE_RETRY_MS)
-        wait_ms = WHI_STORE_RETRY_MS;
-    if (!h->transport->pollfds) {
-        h->transport->perform(h->transport, wait_ms, NULL);
-        whi_hub_store_drain(h);
-        return;
-    }
-    wh_pollfd tfds[64];
-    size_t n = 0;
-    int tto = -1;
-    h->transport->pollfds(h->transport, tfds, 64, &n, &tto);
-    if (n > 64) n = 64; /* the rest are served by perform() when the timeout ends */
-    struct pollfd fds[66];
-    for (size_t i = 0; i < n; i++)
-        fds[i] = (struct pollfd){tfds[i].fd, tfds[i].events, 0};
-    fds[n] = (struct pollfd){h->wake_fd, POLLIN, 0};
-    fds[n + 1] = (struct pollfd){sfd, POLLIN, 0}; /* a negative fd is ignored by poll */
-    if (tto >= 0 && tto < wait_ms) wait_ms = tto;
-    poll(fds, (nfds_t)n + 2, wait_ms);
-    drain_wake(h);
-    if (fds[n + 1].revents || sfd < 0) whi_hub_store_drain(h);
 }
 
 int wh_hub_run(wh_hub *h, int timeout_ms)
@@ -405,8 +388,8 @@ int wh_hub_run(wh_hub *h, int timeout_ms)
     /* A host polling the wake-up fd itself calls run(0) when it fires: empty it, or its poll
      * would keep firing. */
     if (h->external_waiter) {
-        drain_wake(h);
-        whi_hub_store_drain(h);
+        whi_hub_wait_drain(h);
+        whi_hub_wait_sync_store(h); /* wh_hub_fd's set follows a store that reconnected */
     }
     h->transport->perform(h->transport, 0, NULL);
     pthread_mutex_lock(&h->lock);
@@ -423,7 +406,7 @@ int wh_hub_run(wh_hub *h, int timeout_ms)
     whi_hub_notify_disabled(h);
     if (whi_hub_housekeep(h) && wait > WHI_HOUSEKEEP_PAUSE_MS) wait = WHI_HOUSEKEEP_PAUSE_MS;
     if (timeout_ms > 0) {
-        if (wait > 0) wait_for_work(h, wait);
+        if (wait > 0) whi_hub_wait_for_work(h, wait);
         h->transport->perform(h->transport, 0, NULL);
         pthread_mutex_lock(&h->lock);
         h->run_waiting = false;

@@ -169,8 +169,10 @@ static void test_whole_schedule_then_dead_and_replay(void **state)
     hub_fixture_delivery(fx, id, &d);
     assert_int_equal(d.attempts, 4);
     assert_non_null(strstr(d.last_error, "503"));
-    /* Replay: sent again with the same idempotency key. */
+    /* Replay: sent again with the same idempotency key, once the endpoint's pause after its
+     * fourth 503 in a row (8 s: docs/delivery.md, throttling) is over. */
     wh_receiver_set_status(fx->recv, "/down", 204);
+    fx->now += 8000;
     WH_ASSERT_OK(wh_hub_replay(fx->hub, d.id));
     run_until_status(fx, id, WH_DELIVERY_SUCCEEDED);
     assert_int_equal(wh_receiver_count(fx->recv), 5);

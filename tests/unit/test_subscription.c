@@ -425,6 +425,65 @@ static void test_clone_is_deep(void **state)
     wh_subscription_free(copy);
 }
 
+static wh_subscription *from(const char *json)
+{
+    wh_subscription *sub = NULL;
+    int rc = wh_subscription_from_json(&sub, json, strlen(json));
+    return rc == WH_OK ? sub : NULL;
+}
+
+static void test_rate_limit(void **state)
+{
+    (void)state;
+    wh_subscription *s = from("{\"url\":\"https://a.example/h\",\"events\":[\"a.b\"],"
+                              "\"rateLimit\":{\"requests\":10,\"periodMs\":1000,\"burst\":30}}");
+    assert_non_null(s);
+    uint32_t n, per, burst;
+    wh_subscription_rate_limit(s, &n, &per, &burst);
+    assert_int_equal(n, 10);
+    assert_int_equal(per, 1000);
+    assert_int_equal(burst, 30);
+    char *json;
+    size_t len;
+    WH_ASSERT_OK(wh_subscription_to_json(s, 0, &json, &len));
+    assert_non_null(strstr(json, "\"rateLimit\":{\"requests\":10,\"periodMs\":1000,\"burst\":30}"));
+    wh_free(json);
+    /* null removes it, and a subscription without one has no rateLimit in its JSON */
+    const char *off = "{\"rateLimit\":null}";
+    WH_ASSERT_OK(wh_subscription_patch_json(s, off, strlen(off)));
+    wh_subscription_rate_limit(s, &n, &per, &burst);
+    assert_int_equal(n + per + burst, 0);
+    WH_ASSERT_OK(wh_subscription_to_json(s, 0, &json, &len));
+    assert_null(strstr(json, "rateLimit"));
+    wh_free(json);
+    /* the setter checks its ranges and leaves the value alone */
+    assert_int_equal(wh_subscription_set_rate_limit(s, 5, 0, 0), WH_EINVAL);
+    assert_int_equal(wh_subscription_set_rate_limit(s, 1000001, 1000, 0), WH_EINVAL);
+    assert_int_equal(wh_subscription_set_rate_limit(s, 5, 86400001, 0), WH_EINVAL);
+    WH_ASSERT_OK(wh_subscription_set_rate_limit(s, 5, 86400000, 0));
+    wh_subscription_free(s);
+    /* bad JSON names the field */
+    const char *bad[][2] = {
+        {"{\"url\":\"https://a.example/h\",\"events\":[\"a\"],\"rateLimit\":5}",
+         "rateLimit must be an object"},
+        {"{\"url\":\"https://a.example/h\",\"events\":[\"a\"],\"rateLimit\":{\"requests\":0,"
+         "\"periodMs\":1000}}",
+         "rateLimit.requests"},
+        {"{\"url\":\"https://a.example/h\",\"events\":[\"a\"],\"rateLimit\":{\"requests\":2}}",
+         "rateLimit needs requests and periodMs"},
+        {"{\"url\":\"https://a.example/h\",\"events\":[\"a\"],\"rateLimit\":{\"requests\":2,"
+         "\"periodMs\":\"1s\"}}",
+         "rateLimit.periodMs"},
+        {"{\"url\":\"https://a.example/h\",\"events\":[\"a\"],\"rateLimit\":{\"requests\":2.5,"
+         "\"periodMs\":1000}}",
+         "rateLimit.requests"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_null(from(bad[i][0]));
+        assert_true(wh_test_has_detail(bad[i][1]));
+    }
+}
+
 static void test_enum_names(void **state)
 {
     (void)state;
@@ -460,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_patch_is_all_or_nothing),
         cmocka_unit_test(test_waiting_config_may_lack_url),
         cmocka_unit_test(test_clone_is_deep),
+        cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_enum_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

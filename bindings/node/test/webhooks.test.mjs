@@ -361,6 +361,13 @@ describe('hub', () => {
     assert.throws(() => new wh.Hub({ allowCidrs: ['300.1.1.1'] }), wh.InvalidError);
   });
 
+  test('single descriptor', () => {
+    fresh();
+    const fd = hub.fd();
+    assert.ok(Number.isInteger(fd) && fd >= 0);
+    assert.notEqual(hub.pollfds().findIndex((p) => p.fd === fd), 0); // not the wake-up fd itself
+  });
+
   test('pollfds, timeout and clock', () => {
     fresh();
     const fds = hub.pollfds();

@@ -406,6 +406,18 @@ class TestHub(unittest.TestCase):
         self.hub.emit("order.created", {})
         self.assertEqual(self.hub.timeout_ms(), 0)
 
+    def test_single_descriptor(self):
+        fd = self.hub.fd()
+        self.assertIsInstance(fd, int)
+        watcher = select.poll()
+        watcher.register(fd, select.POLLIN)
+        self.hub.run(0)
+        self.assertEqual(watcher.poll(0), [])  # nothing to do
+        self.add("/one")
+        self.hub.emit("order.created", {})  # an emit wakes the host's loop
+        self.assertEqual(watcher.poll(2000), [(fd, select.POLLIN)])
+        self.assertTrue(self.hub.run_until(lambda: self.recv.count() >= 1, timeout_ms=10000))
+
     def test_clock_injection(self):
         with webhooks.Hub(clock=lambda: 1900000000000) as hub:
             self.assertEqual(hub.now(), 1900000000000)

@@ -247,6 +247,7 @@ _hub_emit_batch = _fn("wh_hub_emit_batch", _i, _p, _c.POINTER(_p), _sz, _c.POINT
 _hub_emit_to = _fn("wh_hub_emit_to", _i, _p, _p, _s)
 _hub_run = _fn("wh_hub_run", _i, _p, _i)
 _hub_timeout_ms = _fn("wh_hub_timeout_ms", _i, _p)
+_hub_fd = _fn("wh_hub_fd", _i, _p, _c.POINTER(_i))
 _hub_pollfds_flat = _fn("wh_hub_pollfds_flat", _i, _p, _c.POINTER(_i), _c.POINTER(_i), _sz,
                         _c.POINTER(_sz))
 _hub_in_flight = _fn("wh_hub_in_flight", _sz, _p)
@@ -987,6 +988,13 @@ class Hub(_Handle):
         ok = self.run_until(self.idle, timeout_ms)
         self.run(0)
         return ok
+
+    def fd(self) -> int:
+        """One descriptor for them all (wh_hub_fd): poll it for select.POLLIN, for at most
+        timeout_ms(), then call run(0). The choice with many requests in flight."""
+        fd = _i()
+        _check(_hub_fd(self._h, _c.byref(fd)))
+        return fd.value
 
     def pollfds(self):
         """[(fd, events)] to poll (select.POLLIN / POLLOUT bits) before calling run(0)."""

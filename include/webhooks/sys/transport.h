@@ -57,7 +57,8 @@ typedef struct wh_http_response {
  * call only. */
 typedef void (*wh_http_done_cb)(const wh_http_response *resp, void *user_data);
 
-#define WH_TRANSPORT_VERSION 1
+/* 1: every member up to free. 2: poll_fd. */
+#define WH_TRANSPORT_VERSION 2
 
 struct wh_transport {
     unsigned int version; /* WH_TRANSPORT_VERSION */
@@ -82,6 +83,14 @@ struct wh_transport {
     int (*set_connect_check)(wh_transport *t, wh_connect_check_cb check, void *user_data);
     /* Release everything (must provide); pending callbacks are not called. */
     void (*free)(wh_transport *t);
+
+    /* ---- version 2 ---- */
+    /* (may provide) One descriptor that becomes readable (POLLIN) whenever any of the
+     * transport's sockets needs attention (an epoll descriptor on Linux), fixed for the
+     * transport's life. With it the hub waits on one descriptor whatever the number of requests
+     * in flight; without it, on every descriptor pollfds() reports. The transport's timer
+     * (pollfds' *timeout_ms) still bounds the wait. */
+    int (*poll_fd)(wh_transport *t);
 };
 
 #ifdef __cplusplus

@@ -55,10 +55,12 @@ void whi_curl_options_defaults(wh_curl_options *o);
 struct curl_tp {
     CURLM *multi;
     wh_curl_options opts; /* its ca_file is the transport's own copy */
-    curl_sock *socks;     /* what libcurl asked us to watch */
+    curl_sock *socks;     /* what libcurl asked us to watch (slot i assigned i + 1 in libcurl) */
     size_t nsocks, capsocks;
+    int epfd;           /* epoll set of the same sockets: one descriptor for them all */
     int64_t timer_at;   /* monotonic ms when libcurl wants a timeout action; -1: none */
     curl_req *active;   /* started, not yet completed */
+    size_t nactive;     /* how many */
     curl_req *finished; /* completed or cancelled, callbacks not yet called */
     CURL **pool;        /* idle easy handles for reuse */
     size_t npool;
