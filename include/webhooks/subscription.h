@@ -268,7 +268,8 @@ WH_EXTERN int wh_secret_check(const char *secret);
  * The rules:
  * - Only subscriptions whose status is active match; disabled and waiting_config never do.
  * - A subscription listens through its event-type patterns (WH_LIST_EVENTS) and/or through its
- *   entity plus actions. When it has both, an event that matches either way is received.
+ *   entity plus actions. When it has both, an event must match both ways to be received (each
+ *   narrows; nothing widens).
  *   - Patterns are dot-separated and case-sensitive. A segment "*" stands for exactly one
  *     segment ("order.*" matches "order.created", not "order" nor "order.row.created"); a last
  *     segment "**" stands for one or more segments ("order.**" matches "order.created" and
