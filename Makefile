@@ -10,21 +10,27 @@ CMAKE_FLAGS ?=
 # Debian packages needed to build and test (bench adds its own).
 DEB_PKGS := build-essential cmake pkg-config clang clang-format libclang-rt-14-dev \
             libcjson-dev libcurl4-openssl-dev libmbedtls-dev libcmocka-dev \
-            libsqlite3-dev libmicrohttpd-dev curl python3
-BENCH_PKGS := nginx-light wrk
+            libsqlite3-dev libmicrohttpd-dev curl python3 python3-venv python3-setuptools python3-pip \
+            man-db groff-base nginx-light openssl
+BENCH_PKGS := wrk
 
 .PHONY: all deps build test demo bench fuzz clean format
 
 all: build
 
-# Install only what is missing, so a second run does nothing (and needs no network).
+# Install only what is missing, so a second run does nothing (and needs no network). Servers
+# among them (nginx) are not started by the install (policy-rc.d says no, as in containers):
+# the tests start their own on 127.0.0.1 and stop them.
 define apt_install_missing
 	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "deps: installing$$missing"; \
+	  policy=""; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy=1; fi; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  rc=$$?; [ -z "$$policy" ] || rm -f /usr/sbin/policy-rc.d; [ $$rc -eq 0 ]; \
 	else echo "deps: everything is installed"; fi
 endef
 
@@ -51,8 +57,15 @@ build-asan: deps
 test: build build-asan
 	tests/run.sh $(BUILD) $(ASAN_BUILD)
 
-demo: build
-	examples/demo.sh $(BUILD)
+# The demo builds quietly (the log is kept in $(BUILD)/demo-build.log, and shown on failure), so
+# what it prints is the demo itself: the commands it runs, which a user can repeat.
+demo: deps
+	@echo "demo: building (cmake; log in $(BUILD)/demo-build.log)"
+	@mkdir -p $(BUILD)
+	@{ cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWH_WERROR=ON $(CMAKE_FLAGS) && \
+	   cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory; } > $(BUILD)/demo-build.log 2>&1 || \
+	  { tail -n 40 $(BUILD)/demo-build.log; echo "demo: the build failed"; exit 1; }
+	@examples/demo.sh $(BUILD)
 
 bench: deps
 	$(call apt_install_missing,$(BENCH_PKGS))

@@ -25,6 +25,7 @@ die() { printf '\nDEMO FAILED: %s\n' "$*"; exit 1; }
 # it printed from a fresh stderr file; sets PORT and appends to pids.
 start_server() { # name logfile args...
     local name=$1 log=$2; shift 2
+    printf '    \033[2m$ webhooks %s --listen 127.0.0.1:0 %s &\033[0m\n' "$name" "$*"
     "$cli" "$name" --listen 127.0.0.1:0 "$@" >"$log" 2>"$log.err" &
     local pid=$! line
     for _ in $(seq 200); do
@@ -40,8 +41,10 @@ start_server() { # name logfile args...
     die "webhooks $name did not start: $(cat "$log.err")"
 }
 
-api() { # method path [body] -> sets STATUS and BODY
+api() { # method path [body] -> sets STATUS and BODY; shows the curl line a user can repeat
     local out=$work/api.out
+    printf '    \033[2m$ curl -X %s -H "Authorization: Bearer %s" -H "Content-Type: application/json" \\\n' "$1" "$KEY"
+    printf '        http://127.0.0.1:%s%s%s\033[0m\n' "$API_PORT" "$2" "${3:+ -d '$3'}"
     STATUS=$(curl -s -o "$out" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $KEY" \
         -H 'Content-Type: application/json' ${3:+--data-binary "$3"} "http://127.0.0.1:$API_PORT$2")
     BODY=$(cat "$out")

@@ -4,9 +4,11 @@
  * A hub over a SQLite store (a file in a temporary directory), one webhook registered in code,
  * one event emitted, and the hub's loop run until the delivery is done. Usage:
  *
- *     example_embed http://127.0.0.1:8080/hooks      (the receiver's URL)
+ *     example_embed URL [SECRET]
  *
- * Exits 0 only when the receiver answered 2xx.
+ * URL is the receiver's (default http://127.0.0.1:9000/hooks, where `webhooks listen` listens);
+ * SECRET the one it verifies with (default: a generated one, printed). Exits 0 only when the
+ * receiver answered 2xx.
  */
 #define _DEFAULT_SOURCE /* mkdtemp */
 #include <stdio.h>
@@ -27,7 +29,8 @@ static int fail(const char *what)
 
 int main(int argc, char **argv)
 {
-    const char *url = argc > 1 ? argv[1] : "http://127.0.0.1:8080/hooks";
+    const char *url = argc > 1 ? argv[1] : "http://127.0.0.1:9000/hooks";
+    const char *secret = argc > 2 ? argv[2] : NULL;
     char dir[] = "/tmp/webhooks-embed-XXXXXX", db[64];
     if (!mkdtemp(dir)) return perror("mkdtemp"), 1;
     snprintf(db, sizeof(db), "%s/webhooks.db", dir);
@@ -46,12 +49,17 @@ int main(int argc, char **argv)
     wh_hub_options_free(opts); /* the hub keeps its own copy */
 
     /* 3. One webhook, registered in code (hosts usually take them from their users as JSON:
-     *    wh_subscription_from_json, or the registration API). A secret is generated. */
+     *    wh_subscription_from_json, or the registration API). Without a secret, one is
+     *    generated when it is added. */
     wh_subscription *sub;
     if (wh_subscription_new(&sub) != WH_OK || wh_subscription_set_url(sub, url) != WH_OK ||
         wh_subscription_list_add(sub, WH_LIST_EVENTS, "order.*") != WH_OK ||
+        (secret && wh_subscription_add_secret(sub, secret, 0) != WH_OK) ||
         wh_hub_subscription_add(hub, sub) != WH_OK)
         return fail("register the webhook");
+    /* The receiver verifies with this secret (a user is shown it once, like a password). */
+    printf("webhook %s signs with %s\n", wh_subscription_id(sub),
+           wh_subscription_secret_at(sub, 0));
 
     /* 4. Emit an event: it is matched, rendered and stored before wh_hub_emit returns. */
     wh_event *ev;

@@ -1,20 +1,25 @@
-// libwebhooks for Node.js: a small wrapper over the C library's ABI through koffi.
+// libwebhooks for Node.js: the C library's API through koffi. Install with
+// `npm install ./bindings/node` (or the tarball `npm pack` makes there). TypeScript declarations:
+// webhooks.d.ts.
 //
-// The shared library is found through the WEBHOOKS_LIB environment variable (the path of
-// libwebhooks.so), else in the build trees next to this file (../../build/lib/libwebhooks.so),
-// else by the system's loader ("libwebhooks.so.0").
+// The shared library libwebhooks.so is found through the WEBHOOKS_LIB environment variable (its
+// path), else by the system's loader (an installed library, LD_LIBRARY_PATH), else in a build
+// tree beside a source checkout.
 //
-//   import { Hub, Event } from './webhooks.mjs';
+//   import { Hub } from 'libwebhooks';
 //   const hub = new Hub({ allowCidrs: ['127.0.0.0/8'] });
 //   hub.add({ url: 'http://127.0.0.1:8080/hooks', events: ['order.*'] });
-//   hub.emit(new Event('order.created', { data: { id: 42 } }));
+//   hub.emit('order.created', { id: 42 });
 //   await hub.runUntilIdle();
 //   hub.close();
 //
-// Every failing call throws a WebhooksError subclass carrying the library's code, message and
-// details. Bodies are Buffers (strings are encoded as UTF-8). Objects are freed by close() (or
-// `using` where explicit resource management exists). A Hub borrows the Store it is given and
-// an Api borrows its Hub: close them in the reverse order.
+// The API is the C library's and the REST API's, the same as the Python package's (camelCase
+// here, snake_case there): the same classes and methods, the same argument shapes, times and
+// durations in milliseconds, a webhook named webhookId as the REST answers name it. Every
+// failing call throws a WebhooksError subclass carrying the library's code, its name
+// (errorName, e.g. "WH_EINVAL"), message and details. Bodies are Buffers (strings are encoded
+// as UTF-8). Objects are freed by close(). A Hub borrows the Store it is given and an Api
+// borrows its Hub: close them in the reverse order.
 //
 // The hub never blocks the event loop unless asked to: run(0) does the work that is ready and
 // returns; runUntil / runUntilIdle / start interleave run(0) with timers, so a receiver or any
@@ -33,15 +38,38 @@ const DELIVERY_STATUS = { pending: 0, in_flight: 1, succeeded: 2, failed: 3 };
 
 // ---- loading the library ----
 
-export function libraryPath() {
-  if (process.env.WEBHOOKS_LIB) return process.env.WEBHOOKS_LIB;
+const SONAME = 'libwebhooks.so.0';
+
+/** The candidates, in order: WEBHOOKS_LIB alone when set, else the system's loader, then a build
+ *  tree beside a source checkout (bindings/node -> build/lib). */
+function candidates() {
+  if (process.env.WEBHOOKS_LIB) return [process.env.WEBHOOKS_LIB];
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const candidate = path.join(root, 'build', 'lib', 'libwebhooks.so');
-  if (existsSync(candidate)) return candidate;
-  return 'libwebhooks.so.0';
+  const built = path.join(root, 'build', 'lib', 'libwebhooks.so');
+  return existsSync(built) ? [SONAME, built] : [SONAME];
 }
 
-const lib = koffi.load(libraryPath());
+let loadedFrom = null;
+
+function load() {
+  const tried = [];
+  for (const candidate of candidates()) {
+    try {
+      const handle = koffi.load(candidate);
+      loadedFrom = candidate;
+      return handle;
+    } catch (e) {
+      tried.push(`${candidate} (${e.message})`);
+    }
+  }
+  throw new Error(`libwebhooks not found: tried ${tried.join('; ')}. Install the library ` +
+    '(cmake --install) or set WEBHOOKS_LIB to the path of libwebhooks.so');
+}
+
+const lib = load();
+
+/** The library file loaded (WEBHOOKS_LIB, or the name the loader resolved). */
+export function libraryPath() { return loadedFrom; }
 const fn = (decl) => lib.func(decl);
 
 const LogCb = koffi.proto('void wh_log_cb(int level, const char *message, void *user_data)');
@@ -181,12 +209,17 @@ export class WebhooksError extends Error {
     this.libraryMessage = message;
   }
 
-  /** The fixed text of the code (wh_strerror), e.g. "invalid argument". */
-  get codeName() { return c.strerror(this.code); }
-
   /** The code's name in the C headers (wh_error_name), e.g. "WH_EINVAL". */
-  get errorName() { return c.errorName(this.code); }
+  get errorName() { return errorName(this.code); }
+
+  /** The fixed text of the code (wh_strerror), e.g. "invalid argument". */
+  get text() { return strerror(this.code); }
 }
+
+/** wh_error_name: the name of an error code, e.g. "WH_ENOTFOUND". */
+export function errorName(code) { return c.errorName(code); }
+/** wh_strerror: the fixed text of an error code, e.g. "not found". */
+export function strerror(code) { return c.strerror(code); }
 export class InvalidError extends WebhooksError {}
 export class NotFoundError extends WebhooksError {}
 export class ConflictError extends WebhooksError {}
@@ -397,9 +430,9 @@ export class Subscription extends Handle {
 }
 
 export class Event extends Handle {
-  /** new Event(type, {data, id, entity, action, ids, products, attributes, relations,
-   *  identifier, source, occurredAt}) */
-  constructor(type, fields = {}, ptr = null) {
+  /** new Event(type, data, {id, entity, action, ids, products, attributes, relations,
+   *  identifier, source, occurredAt}): data is the event's payload (any JSON value). */
+  constructor(type, data = undefined, fields = {}, ptr = null) {
     if (ptr === null) {
       const out = [null];
       check(c.evNew(out, type ?? null));
@@ -407,7 +440,8 @@ export class Event extends Handle {
     }
     super(ptr, 'event');
     try {
-      this.#apply(fields);
+      if (data !== undefined) this.data = data;
+      this.#apply(fields ?? {});
     } catch (e) {
       this.close();
       throw e;
@@ -415,7 +449,6 @@ export class Event extends Handle {
   }
 
   #apply(f) {
-    if (f.data !== undefined) this.data = f.data;
     const setters = { id: c.evSetId, entity: c.evSetEntity, action: c.evSetAction,
       identifier: c.evSetIdentifier, source: c.evSetSource };
     for (const [key, setter] of Object.entries(setters))
@@ -434,7 +467,7 @@ export class Event extends Handle {
     const text = jsonBytes(value);
     const out = [null];
     check(c.evFromJson(out, text, text.length));
-    return new Event(null, {}, out[0]);
+    return new Event(null, undefined, {}, out[0]);
   }
 
   close() {
@@ -530,10 +563,10 @@ export class Store extends Handle {
   }
 
   /** status: undefined (any), "pending", "in_flight", "succeeded" or "failed". */
-  deliveries({ subscriptionId = null, status, limit = 0, page: p = 1 } = {}) {
+  deliveries({ webhookId = null, status, limit = 0, page: p = 1 } = {}) {
     const code = status === undefined || status === null ? -1 : DELIVERY_STATUS[status] ?? -2;
     const out = [null];
-    check(c.storeDlvList(this.ptr, subscriptionId, code, limit, p, out));
+    check(c.storeDlvList(this.ptr, webhookId, code, limit, p, out));
     return page(takeJson(out[0]), 'deliveries');
   }
 
@@ -544,9 +577,9 @@ export class Store extends Handle {
     return takeJson(out[0]);
   }
 
-  attempts({ deliveryId = null, subscriptionId = null, limit = 0, page: p = 1 } = {}) {
+  attempts({ deliveryId = null, webhookId = null, limit = 0, page: p = 1 } = {}) {
     const out = [null];
-    check(c.storeAttList(this.ptr, deliveryId, subscriptionId, limit, p, out));
+    check(c.storeAttList(this.ptr, deliveryId, webhookId, limit, p, out));
     return page(takeJson(out[0]), 'attempts');
   }
 
@@ -714,10 +747,11 @@ export class Hub extends Handle {
   subscriptions(options) { return this.#store.subscriptions(options); }
 
   // ---- events and deliveries ----
-  /** Emit an Event, or a type with Event's fields; returns how many deliveries were queued. */
-  emit(event, fields = {}) {
+  /** Emit an Event, or a type with its data and Event's fields; returns how many deliveries
+   *  were queued. */
+  emit(event, data = undefined, fields = {}) {
     const made = !(event instanceof Event);
-    const ev = made ? new Event(event, fields) : event;
+    const ev = made ? new Event(event, data, fields) : event;
     try {
       const n = [0];
       check(c.hubEmit(this.ptr, ev.ptr, n));
@@ -735,14 +769,24 @@ export class Hub extends Handle {
     return Number(n[0]);
   }
 
-  emitTo(event, subscriptionId) { check(c.hubEmitTo(this.ptr, event.ptr, subscriptionId)); }
+  /** Emit an Event (or a type with data and fields) to one webhook only, whatever its event
+   *  filters say (the REST API's test event). */
+  emitTo(event, webhookId, data = undefined, fields = {}) {
+    const made = !(event instanceof Event);
+    const ev = made ? new Event(event, data, fields) : event;
+    try {
+      check(c.hubEmitTo(this.ptr, ev.ptr, webhookId));
+    } finally {
+      if (made) ev.close();
+    }
+  }
   deliveries(options) { return this.#store.deliveries(options); }
   delivery(id) { return this.#store.delivery(id); }
   attempts(options) { return this.#store.attempts(options); }
   replay(deliveryId) { check(c.hubReplay(this.ptr, deliveryId)); }
-  replaySince(subscriptionId, sinceMs = 0) {
+  replaySince(webhookId, sinceMs = 0) {
     const n = [0];
-    check(c.hubReplaySince(this.ptr, subscriptionId, sinceMs, n));
+    check(c.hubReplaySince(this.ptr, webhookId, sinceMs, n));
     return Number(n[0]);
   }
 

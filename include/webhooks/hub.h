@@ -88,6 +88,12 @@ WH_EXTERN int wh_hub_options_set_on_disable(wh_hub_options *opts, wh_disable_cb 
  * 1..1 000 000). */
 WH_EXTERN int wh_hub_options_set_max_in_flight(wh_hub_options *opts, size_t n);
 WH_EXTERN int wh_hub_options_set_max_in_flight_per_subscription(wh_hub_options *opts, size_t n);
+/* When a subscription counts as slow (default 1 000 ms; 1..600 000): its requests take this
+ * long on average, or one has been in flight this long. A subscription's concurrency starts at
+ * 2, grows by one per request completing faster, and halves (once per period) while it is
+ * slow; slow subscriptions together hold at most three quarters of max_in_flight, shared
+ * equally, so slow endpoints never take the slots a fast one needs. */
+WH_EXTERN int wh_hub_options_set_slow_after_ms(wh_hub_options *opts, uint32_t ms);
 /* Timeouts of a request whose subscription sets none: connecting (default 10 000 ms) and the
  * whole request (default 30 000 ms); 1 ms .. 1 hour. */
 WH_EXTERN int wh_hub_options_set_connect_timeout_ms(wh_hub_options *opts, uint32_t ms);

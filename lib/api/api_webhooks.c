@@ -63,6 +63,18 @@ static int reply_webhook(api_ctx *c, int status, const wh_subscription *sub, boo
     return whi_api_reply(c, status, text, len);
 }
 
+/* Answer with webhook id as stored: the hub may have completed it (its default retry policy), so
+ * the answer shows what deliveries will use, not what the client sent. */
+static int reply_stored(api_ctx *c, int status, const char *id, bool secrets)
+{
+    wh_subscription *sub;
+    int rc = wh_hub_subscription_get(c->api->hub, id, &sub);
+    if (rc != WH_OK) return whi_api_fail(c, rc);
+    rc = reply_webhook(c, status, sub, secrets);
+    wh_subscription_free(sub);
+    return rc;
+}
+
 int whi_api_load_own(api_ctx *c, const char *id, wh_subscription **out)
 {
     *out = NULL;
@@ -163,7 +175,7 @@ int whi_api_webhooks_create(api_ctx *c)
     else if (rc != WH_OK)
         whi_api_fail(c, rc);
     else
-        rc = reply_webhook(c, 201, sub, true); /* the one time the secret is shown */
+        rc = reply_stored(c, 201, wh_subscription_id(sub), true); /* the one time secrets show */
     wh_subscription_free(sub);
     return rc;
 }
@@ -219,17 +231,6 @@ static int build_replacement(api_ctx *c, const wh_subscription *cur, wh_subscrip
     return rc;
 }
 
-/* Answer with the stored webhook id (200). */
-static int reply_stored(api_ctx *c, const char *id)
-{
-    wh_subscription *sub;
-    int rc = wh_hub_subscription_get(c->api->hub, id, &sub);
-    if (rc != WH_OK) return whi_api_fail(c, rc);
-    rc = reply_webhook(c, 200, sub, false);
-    wh_subscription_free(sub);
-    return rc;
-}
-
 int whi_api_webhook_put(api_ctx *c)
 {
     pthread_mutex_lock(&c->api->writes);
@@ -238,7 +239,7 @@ int whi_api_webhook_put(api_ctx *c)
     if (rc == WH_OK) rc = build_replacement(c, cur, &next);
     if (rc == WH_OK && (rc = wh_hub_subscription_replace(c->api->hub, next)) != WH_OK)
         whi_api_fail(c, rc);
-    if (rc == WH_OK) rc = reply_stored(c, wh_subscription_id(cur));
+    if (rc == WH_OK) rc = reply_stored(c, 200, wh_subscription_id(cur), false);
     pthread_mutex_unlock(&c->api->writes);
     wh_subscription_free(cur);
     wh_subscription_free(next);
@@ -261,7 +262,7 @@ int whi_api_webhook_patch(api_ctx *c)
     if (rc == WH_OK)
         rc = wh_hub_subscription_patch(c->api->hub, c->segs[1], text, strlen(text), NULL);
     if (rc != WH_OK && c->status == 0) whi_api_fail(c, rc);
-    if (rc == WH_OK) rc = reply_stored(c, c->segs[1]);
+    if (rc == WH_OK) rc = reply_stored(c, 200, c->segs[1], false);
     pthread_mutex_unlock(&c->api->writes);
     wh_subscription_free(cur);
     wh_subscription_free(dry);

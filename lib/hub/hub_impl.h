@@ -17,6 +17,20 @@
 #include "webhooks/template.h"
 #include "webhooks/urlguard.h"
 
+/* How many requests a subscription may have in flight, and how slow it is (hub_fair.c). */
+typedef struct hub_fair {
+    size_t cap;           /* its concurrency now: 1..max_in_flight_per_subscription */
+    uint64_t avg_ms;      /* running average of its requests' durations */
+    uint64_t samples;     /* how many went into it */
+    int64_t oldest_start; /* monotonic ms its oldest request in flight started */
+    int64_t decreased_at; /* monotonic ms of the last halving of cap */
+    bool slow;            /* as of the last round */
+    bool seen;            /* scratch for whi_fair_round */
+} hub_fair;
+
+/* A subscription's starting concurrency (it grows by one per timely completion). */
+#define WHI_FAIR_START 2
+
 /* One cached subscription with what the hot path needs precompiled. */
 typedef struct hub_sub {
     wh_subscription *sub;  /* owned; the matcher borrows it */
@@ -24,6 +38,7 @@ typedef struct hub_sub {
     wh_template *body;     /* NULL: the default envelope */
     wh_template **headers; /* one per custom header value, HEADER mode */
     size_t inflight;       /* requests in flight to it */
+    hub_fair fair;
     /* The cache's reference, plus one per emit rendering its templates outside the hub's lock
      * (taken and given back under the lock): replacing or deleting the subscription meanwhile
      * drops it from the cache, and the last reference frees it. */
@@ -37,6 +52,7 @@ typedef struct hub_flight {
     char *subscription_id;
     uint32_t attempt; /* number of this attempt */
     wh_time_ms started_at;
+    int64_t started_mono; /* the same on the monotonic clock (hub_fair.c) */
     uint64_t transport_id;
     struct hub_flight *next;
 } hub_flight;
@@ -70,7 +86,11 @@ struct wh_hub {
     uint64_t changes;      /* store->sub_changes() the cache reflects */
     hub_flight *flights;
     size_t inflight;
-    bool due_blocked;                /* the last lease left due deliveries of busy subscriptions */
+    bool due_blocked; /* the last lease left due deliveries of busy subscriptions */
+    struct {
+        size_t slow_subs;     /* subscriptions with requests in flight that are slow */
+        size_t slow_inflight; /* their requests in flight */
+    } fair;
     hub_done *done_head, *done_tail; /* completions to record, oldest first */
     hub_notice *notices;
     int wake_fd;          /* eventfd: emit wakes a run waiting in poll */
@@ -95,6 +115,13 @@ void whi_hub_cache_clear(wh_hub *h);
 int whi_hub_reload(wh_hub *h);           /* rebuild the cache from the store */
 int whi_hub_refresh_if_stale(wh_hub *h); /* reload when the store changed behind our back */
 int whi_hub_check_sub(wh_hub *h, const wh_subscription *sub); /* templates + SSRF policy */
+
+/* hub_fair.c: sharing the request slots (call with the lock held) */
+void whi_fair_init(hub_sub *hs, const wh_hub *h);
+void whi_fair_on_start(wh_hub *h, hub_sub *hs, int64_t mono_ms); /* counts hs->inflight */
+void whi_fair_on_done(const wh_hub *h, hub_sub *hs, int64_t started_mono, int64_t mono_ms);
+void whi_fair_round(wh_hub *h); /* once per lease: who is slow now */
+bool whi_fair_may_start(const wh_hub *h, const hub_sub *hs);
 
 /* hub_run.c: record what completed, then lease and start what is due */
 int whi_hub_start_due(wh_hub *h);

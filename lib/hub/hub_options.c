@@ -21,6 +21,7 @@ int whi_hub_options_init(struct wh_hub_options *o)
     o->max_idle_connections = 256;
     o->max_in_flight = 64;
     o->max_in_flight_per_subscription = 8;
+    o->slow_after_ms = 1000;
     o->connect_timeout_ms = 10000;
     o->total_timeout_ms = 30000;
     o->max_response_bytes = 64 * 1024;
@@ -157,6 +158,11 @@ int wh_hub_options_set_on_disable(wh_hub_options *o, wh_disable_cb cb, void *use
 int wh_hub_options_set_max_in_flight(wh_hub_options *o, size_t n)
 {
     SET_IN_RANGE(o, max_in_flight, n, 1, MAX_COUNT);
+}
+
+int wh_hub_options_set_slow_after_ms(wh_hub_options *o, uint32_t ms)
+{
+    SET_IN_RANGE(o, slow_after_ms, ms, 1, 600000);
 }
 
 int wh_hub_options_set_max_in_flight_per_subscription(wh_hub_options *o, size_t n)

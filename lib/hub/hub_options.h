@@ -29,6 +29,7 @@ struct wh_hub_options {
     void *on_disable_user_data;
     size_t max_in_flight;
     size_t max_in_flight_per_subscription;
+    uint32_t slow_after_ms; /* a subscription slower than this shares its slots (hub_fair.c) */
     uint32_t connect_timeout_ms;
     uint32_t total_timeout_ms;
     size_t max_response_bytes;

@@ -11,6 +11,7 @@
 #include "subscription_impl.h"
 #include "alloc.h"
 #include "error.h"
+#include "rfc3339.h"
 
 void whi_hub_flight_free(hub_flight *f)
 {
@@ -28,7 +29,10 @@ static void unlink_flight(wh_hub *h, hub_flight *f)
     if (*p) *p = f->next;
     h->inflight--;
     hub_sub *hs = whi_hub_cache_get(h, f->subscription_id);
-    if (hs && hs->inflight) hs->inflight--;
+    if (hs && hs->inflight) {
+        hs->inflight--;
+        whi_fair_on_done(h, hs, f->started_mono, whi_monotonic_ms());
+    }
 }
 
 static void done_free(hub_done *d)

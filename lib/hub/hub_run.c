@@ -170,6 +170,7 @@ static int send_one(wh_hub *h, hub_sub *hs, const wh_delivery *d, wh_time_ms now
         f->hub = h;
         f->attempt = d->attempts + 1;
         f->started_at = now;
+        f->started_mono = whi_monotonic_ms();
         f->delivery_id = whi_strdup(d->id);
         f->subscription_id = whi_strdup(d->subscription_id);
         if (!f->delivery_id || !f->subscription_id) rc = whi_error_oom();
@@ -197,17 +198,18 @@ static int send_one(wh_hub *h, hub_sub *hs, const wh_delivery *d, wh_time_ms now
     f->next = h->flights;
     h->flights = f;
     h->inflight++;
-    hs->inflight++;
+    whi_fair_on_start(h, hs, f->started_mono);
     return WH_OK;
 }
 
-/* Subscriptions at their in-flight limit, to leave out of the next lease. */
+/* Subscriptions that may not start another request now (their concurrency, or their share of
+ * the slots when slow: hub_fair.c), to leave out of the next lease. */
 static size_t busy_subs(wh_hub *h, const char **ids, size_t max)
 {
     size_t n = 0;
     for (hub_flight *f = h->flights; f && n < max; f = f->next) {
         hub_sub *hs = whi_hub_cache_get(h, f->subscription_id);
-        if (!hs || hs->inflight < h->opts.max_in_flight_per_subscription) continue;
+        if (!hs || whi_fair_may_start(h, hs)) continue;
         bool seen = false;
         for (size_t i = 0; i < n && !seen; i++)
             seen = strcmp(ids[i], f->subscription_id) == 0;
@@ -228,7 +230,7 @@ static void start_leased(wh_hub *h, const wh_delivery *d, wh_time_ms now)
         record_unsent(h, d, "not sent: no rendered url", now);
         return;
     }
-    if (hs->inflight >= h->opts.max_in_flight_per_subscription) {
+    if (!whi_fair_may_start(h, hs)) {
         h->store->release(h->store, d->id);
         return;
     }
@@ -266,6 +268,7 @@ int whi_hub_start_due(wh_hub *h)
     if (free_slots > LEASE_BATCH_MAX) free_slots = LEASE_BATCH_MAX;
     const char *busy[LEASE_BATCH_MAX];
     wh_time_ms now = whi_hub_now(h);
+    whi_fair_round(h);
     wh_lease_request req = {now,        now + h->opts.lease_ms,
                             free_slots, h->opts.max_in_flight_per_subscription,
                             busy,       busy_subs(h, busy, LEASE_BATCH_MAX)};

@@ -106,11 +106,13 @@ int whi_hub_cache_put(wh_hub *h, wh_subscription *sub)
     }
     hs->sub = sub;
     hs->refs = 1; /* the cache's */
-    compile(hs);  /* a template that no longer compiles fails its deliveries with the reason */
+    whi_fair_init(hs, h);
+    compile(hs); /* a template that no longer compiles fails its deliveries with the reason */
     hub_sub *old = whi_hub_cache_get(h, sub->id);
     int rc = old ? wh_matcher_update(h->matcher, sub) : wh_matcher_add(h->matcher, sub);
     if (rc == WH_OK && old) {
         hs->inflight = old->inflight;
+        hs->fair = old->fair;
         whi_hmap_remove(&h->subs, old->sub->id, strlen(old->sub->id));
     }
     if (rc == WH_OK && (rc = whi_hmap_put(&h->subs, sub->id, strlen(sub->id), hs)) != WH_OK)

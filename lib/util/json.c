@@ -13,6 +13,30 @@
 
 #define DEFAULT_MAX_JSON (16u * 1024 * 1024)
 
+/* The byte where nesting passes WHI_JSON_MAX_DEPTH, or len when it never does. Strings are
+ * skipped (brackets inside them do not count); the parser reports any other error after. */
+static size_t too_deep_at(const char *text, size_t len)
+{
+    size_t depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > WHI_JSON_MAX_DEPTH) return i;
+        } else if ((c == ']' || c == '}') && depth) {
+            depth--;
+        }
+    }
+    return len;
+}
+
 int whi_json_parse(const char *text, size_t len, size_t max_len, cJSON **out)
 {
     *out = NULL;
@@ -22,6 +46,10 @@ int whi_json_parse(const char *text, size_t len, size_t max_len, cJSON **out)
                          max_len ? max_len : DEFAULT_MAX_JSON);
     /* cJSON does not check string contents; reject invalid UTF-8 up front, once. */
     if (!whi_utf8_valid(text, len)) return whi_error(WH_EINVAL, "JSON: input is not valid UTF-8");
+    size_t deep = too_deep_at(text, len);
+    if (deep < len)
+        return whi_error(WH_EINVAL, "JSON: nesting too deep at byte %zu (limit %d)", deep,
+                         WHI_JSON_MAX_DEPTH);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
     if (!root) {

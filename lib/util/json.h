@@ -14,6 +14,8 @@
 #include "buf.h"
 
 struct cJSON;
+/* Arrays and objects nested deeper than this are refused ("nesting too deep"). */
+#define WHI_JSON_MAX_DEPTH 128
 /* Parse text of len bytes (need not be NUL-terminated); WH_EINVAL with the byte offset of the
  * problem, WH_ETOOLARGE past max_len (0: 16 MiB). */
 int whi_json_parse(const char *text, size_t len, size_t max_len, struct cJSON **out);

@@ -15,6 +15,7 @@
  * gives before it closes the socket, so a tracked descriptor is always the connection's own.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,6 +340,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 /* ---- the server ---- */
 
+/* Why libmicrohttpd could not listen (it does not say): try the bind ourselves. */
+static const char *why_not_bound(const struct sockaddr_in *addr)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return strerror(errno);
+    int rc = bind(fd, (const struct sockaddr *)addr, sizeof(*addr));
+    int err = errno;
+    close(fd);
+    if (rc == 0) return "the HTTP server could not start";
+    if (err == EADDRINUSE) return "the port is in use (another program listens there)";
+    if (err == EACCES) return "permission denied (ports below 1024 need privileges)";
+    if (err == EADDRNOTAVAIL) return "no such address on this machine";
+    return strerror(err);
+}
+
 cli_server *cli_server_start(const struct sockaddr_in *addr, const cli_server_config *cfg)
 {
     cli_server *srv = calloc(1, sizeof(*srv));
@@ -347,8 +363,10 @@ cli_server *cli_server_start(const struct sockaddr_in *addr, const cli_server_co
     pthread_mutex_init(&srv->mu, NULL);
     unsigned int threads = cfg->threads ? cfg->threads : 1;
     srv->d = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, srv,
-        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        /* no MHD_USE_ERROR_LOG: its lines name no client and a flood of bad requests would
+         * flood the log; refusals are answered, and a failure to listen is reported below */
+        MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
+        (const struct sockaddr *)addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_URI_LOG_CALLBACK, uri_seen, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)CLI_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
@@ -356,8 +374,8 @@ cli_server *cli_server_start(const struct sockaddr_in *addr, const cli_server_co
         (unsigned int)CLI_MAX_PER_IP, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
         MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
     if (!srv->d) {
-        fprintf(stderr, "webhooks %s: cannot listen on %s:%d\n", cfg->name,
-                inet_ntoa(addr->sin_addr), ntohs(addr->sin_port));
+        fprintf(stderr, "webhooks %s: cannot listen on %s:%d: %s\n", cfg->name,
+                inet_ntoa(addr->sin_addr), ntohs(addr->sin_port), why_not_bound(addr));
         pthread_mutex_destroy(&srv->mu);
         free(srv);
         return NULL;

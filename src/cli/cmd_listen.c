@@ -3,12 +3,17 @@
  * secret and prints one line per request: its number, whether it verified, the event type and
  * id. A request that does not verify is answered 401 (--accept-invalid answers it like the
  * others); --fail-first N answers 500 to the first N requests; --status CODE answers CODE.
+ * --dump DIR saves each request's headers and body where `webhooks verify` can check them.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -20,6 +25,7 @@ void cmd_listen_usage(FILE *out)
     fputs("Usage: webhooks listen [--listen 127.0.0.1:9000] --secret SECRET [--secret ...]\n"
           "                       [--scheme standard|github|stripe] [--fail-first N]\n"
           "                       [--status CODE] [--tolerance SECONDS] [--accept-invalid]\n"
+          "                       [--dump DIR]\n"
           "\n"
           "Receive webhook deliveries over HTTP, verify each one's signature and print one line\n"
           "per request: 'N verified TYPE ID -> STATUS' or 'N INVALID (reason) TYPE ID -> STATUS'.\n"
@@ -33,6 +39,10 @@ void cmd_listen_usage(FILE *out)
           "  --tolerance SECS    accepted timestamp skew (default 300)\n"
           "  --accept-invalid    answer requests that do not verify like the others, not 401\n"
           "                      (to debug a sender; the line still says INVALID)\n"
+          "  --dump DIR          save request N's headers as DIR/N.headers and its body as\n"
+          "                      DIR/N.body (N has six digits; files of an earlier run with the\n"
+          "                      same numbers are replaced) and print the webhooks verify command\n"
+          "                      that checks them, with the time received as --now\n"
           "  -h, --help          show this help\n"
           "\n"
           "Exit status: 0 stopped by a signal, 2 usage error or the address is in use.\n",
@@ -45,6 +55,7 @@ typedef struct listener {
     size_t nsecrets;
     int64_t fail_first, status, tolerance;
     bool accept_invalid; /* answer --status to requests that do not verify too */
+    const char *dump;    /* --dump DIR, or NULL */
     pthread_mutex_t lock;
     int64_t count;
 } listener;
@@ -74,6 +85,62 @@ static int next_status(listener *l, int64_t *number)
     return status;
 }
 
+/* Write len bytes to path (mode 0600, replacing it): 0 or -1 with errno. */
+static int write_file(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            int saved = errno;
+            close(fd);
+            errno = saved ? saved : EIO;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return close(fd);
+}
+
+/* The headers as `webhooks verify --headers-file` reads them: "Name: value" lines. The server
+ * refused header lines holding CR, LF or NUL, so each header stays on its line. */
+static char *headers_text(const cli_request *r, size_t *len)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < r->header_count; i++)
+        n += strlen(r->header_names[i]) + strlen(r->header_values[i]) + 3;
+    char *text = malloc(n), *p = text;
+    for (size_t i = 0; text && i < r->header_count; i++)
+        p += sprintf(p, "%s: %s\n", r->header_names[i], r->header_values[i]);
+    *len = text ? (size_t)(p - text) : 0;
+    return text;
+}
+
+/* Save request number's headers and body under --dump; print where and how to check them. */
+static void dump(const listener *l, const cli_request *r, int64_t number)
+{
+    char headers[4096], body[4096];
+    snprintf(headers, sizeof(headers), "%s/%06lld.headers", l->dump, (long long)number);
+    snprintf(body, sizeof(body), "%s/%06lld.body", l->dump, (long long)number);
+    size_t len;
+    char *text = headers_text(r, &len);
+    if (!text || write_file(headers, text, len) != 0 ||
+        write_file(body, r->body ? r->body : "", r->body ? r->body_len : 0) != 0) {
+        printf("  not saved: %s\n", text ? strerror(errno) : "out of memory");
+    } else {
+        printf("  saved %s and %s; check them with:\n"
+               "  webhooks verify%s%s --secret SECRET --now %lld --headers-file %s %s\n",
+               headers, body, l->scheme == WH_SCHEME_STANDARD ? "" : " --scheme ",
+               l->scheme == WH_SCHEME_STANDARD ? "" : wh_scheme_name(l->scheme),
+               (long long)time(NULL), headers, body);
+    }
+    free(text);
+}
+
 /* A request that does not verify is answered 401 (unless --accept-invalid), so a sender sees
  * its signature refused as a real receiver would refuse it. */
 static enum MHD_Result answer(struct MHD_Connection *c, const cli_request *r, void *ud)
@@ -93,11 +160,22 @@ static enum MHD_Result answer(struct MHD_Connection *c, const cli_request *r, vo
         printf("%lld verified %s %s -> %d\n", (long long)number, type, id, status);
     else
         printf("%lld INVALID (%s) %s %s -> %d\n", (long long)number, reason, type, id, status);
+    if (l->dump) dump(l, r, number);
     fflush(stdout);
     return cli_server_reply(c, (unsigned)status, NULL, 0, NULL, NULL, 0);
 }
 
-enum { O_LISTEN, O_SECRET, O_SCHEME, O_FAIL, O_STATUS, O_TOLERANCE, O_ACCEPT_INVALID, O_HELP };
+enum {
+    O_LISTEN,
+    O_SECRET,
+    O_SCHEME,
+    O_FAIL,
+    O_STATUS,
+    O_TOLERANCE,
+    O_ACCEPT_INVALID,
+    O_DUMP,
+    O_HELP
+};
 static const cli_option OPTIONS[] = {
     [O_LISTEN] = {"listen", true},
     [O_SECRET] = {"secret", true},
@@ -106,8 +184,22 @@ static const cli_option OPTIONS[] = {
     [O_STATUS] = {"status", true},
     [O_TOLERANCE] = {"tolerance", true},
     [O_ACCEPT_INVALID] = {"accept-invalid", false},
+    [O_DUMP] = {"dump", true},
     [O_HELP] = {"help", false},
 };
+
+/* --dump DIR: created (0700) when missing; must be a writable directory. */
+static int open_dump_dir(const char *cmd, const char *dir, const char **out)
+{
+    struct stat st;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return cli_usage_error(cmd, "--dump: cannot create %s: %s", dir, strerror(errno));
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK) != 0)
+        return cli_usage_error(cmd, "--dump: %s is not a writable directory", dir);
+    if (strlen(dir) > 1024) return cli_usage_error(cmd, "--dump: the path is too long");
+    *out = dir;
+    return 0;
+}
 
 static int parse(int argc, char **argv, listener *l, struct sockaddr_in *addr)
 {
@@ -140,6 +232,8 @@ static int parse(int argc, char **argv, listener *l, struct sockaddr_in *addr)
             rc = cli_parse_int(cmd, "--tolerance", v, 1, 86400 * 365, &l->tolerance);
         else if (k == O_ACCEPT_INVALID)
             l->accept_invalid = true;
+        else if (k == O_DUMP)
+            rc = open_dump_dir(cmd, v, &l->dump);
         if (rc != 0) return rc;
     }
     if (l->nsecrets == 0) return cli_usage_error(cmd, "--secret is required");

@@ -21,9 +21,10 @@ void cmd_serve_usage(FILE *out)
     fputs("Usage: webhooks serve [--listen 127.0.0.1:8080] [--db webhooks.db | --db :memory:]\n"
           "                      [--api-key KEY:OWNER:SCOPE,SCOPE ...] [--allow-network CIDR ...]\n"
           "                      [--reveal-secrets] [--catalogue FILE] [--quiet]\n"
+          "                      [--retry-schedule SECS,SECS,... | none] [--allowed-methods M,M]\n"
           "\n"
-          "Run the webhook registration API (README \"REST API reference\") over HTTP and deliver\n"
-          "the events it receives. Runs until SIGINT or SIGTERM.\n"
+          "Run the webhook registration API (its reference: docs/rest-api.md) over HTTP and\n"
+          "deliver the events it receives. Runs until SIGINT or SIGTERM.\n"
           "\n"
           "  --listen ADDR:PORT    where the API listens (default 127.0.0.1:8080)\n"
           "  --db PATH             SQLite database (default webhooks.db; created with mode 0600);\n"
@@ -35,8 +36,16 @@ void cmd_serve_usage(FILE *out)
           "  --reveal-secrets      show secrets in every webhook response, not only at creation\n"
           "  --catalogue FILE      event types, entities and relations to accept (JSON, in the\n"
           "                        shape GET /event-types answers)\n"
+          "  --retry-schedule L    the delays in seconds before each retry, for webhooks that\n"
+          "                        set none (default the Standard Webhooks\n"
+          "                        schedule: 5,300,1800,7200,18000,36000,36000); none: no retries\n"
+          "  --allowed-methods L   the delivery methods a webhook may ask for, among POST, PUT,\n"
+          "                        PATCH, GET, DELETE (default all); others are refused with 400\n"
           "  --quiet               log only warnings and errors\n"
-          "  -h, --help            show this help\n",
+          "  -h, --help            show this help\n"
+          "\n"
+          "Exit status: 0 stopped by a signal, 2 usage error, or the hub, the database or the\n"
+          "address could not be opened (the message says which).\n",
           out);
 }
 
@@ -49,9 +58,13 @@ typedef struct serve_args {
     size_t ncidrs;
     bool reveal, quiet;
     const char *catalogue;
+    uint32_t retry[WH_MAX_RETRY_STEPS];
+    size_t nretry;    /* 0: the library's default schedule */
+    bool retry_off;   /* --retry-schedule none */
+    unsigned methods; /* WH_API_METHOD_BIT mask; 0: all */
 } serve_args;
 
-enum { O_LISTEN, O_DB, O_KEY, O_ALLOW, O_REVEAL, O_CATALOGUE, O_QUIET, O_HELP };
+enum { O_LISTEN, O_DB, O_KEY, O_ALLOW, O_REVEAL, O_CATALOGUE, O_QUIET, O_RETRY, O_METHODS, O_HELP };
 static const cli_option OPTIONS[] = {
     [O_LISTEN] = {"listen", true},
     [O_DB] = {"db", true},
@@ -60,8 +73,60 @@ static const cli_option OPTIONS[] = {
     [O_REVEAL] = {"reveal-secrets", false},
     [O_CATALOGUE] = {"catalogue", true},
     [O_QUIET] = {"quiet", false},
+    [O_RETRY] = {"retry-schedule", true},
+    [O_METHODS] = {"allowed-methods", true},
     [O_HELP] = {"help", false},
 };
+
+/* The comma-separated item at *p into item (NUL-terminated); *p moves to the comma or the end
+ * after it. false when the item does not fit (item then holds its start, cut). */
+static bool next_item(const char **p, char *item, size_t cap)
+{
+    size_t n = strcspn(*p, ",");
+    snprintf(item, cap, "%.*s", (int)(n < cap ? n : cap - 1), *p);
+    *p += n;
+    return n < cap;
+}
+
+/* --retry-schedule 5,300,1800 or none: 1..WH_MAX_RETRY_STEPS delays of 1..WH_MAX_RETRY_DELAY_S. */
+static int parse_retry(const char *cmd, const char *s, serve_args *a)
+{
+    a->nretry = 0;
+    a->retry_off = strcmp(s, "none") == 0;
+    if (a->retry_off) return 0;
+    char item[24];
+    const char *p = s;
+    do {
+        int64_t v;
+        if (a->nretry == WH_MAX_RETRY_STEPS)
+            return cli_usage_error(cmd, "--retry-schedule takes at most %d delays",
+                                   WH_MAX_RETRY_STEPS);
+        bool fits = next_item(&p, item, sizeof(item));
+        if (cli_parse_int(cmd, "each --retry-schedule delay", fits ? item : "(too long)", 1,
+                          WH_MAX_RETRY_DELAY_S, &v) != 0)
+            return CLI_EXIT_USAGE;
+        a->retry[a->nretry++] = (uint32_t)v;
+    } while (*p++ == ','); /* a trailing comma leaves an empty item: refused */
+    return 0;
+}
+
+/* --allowed-methods POST,PUT: a WH_API_METHOD_BIT mask. */
+static int parse_methods(const char *cmd, const char *s, unsigned *mask)
+{
+    char item[16];
+    *mask = 0;
+    const char *p = s;
+    do {
+        wh_method m;
+        if (!next_item(&p, item, sizeof(item)) || wh_method_parse(item, &m) != WH_OK)
+            return cli_usage_error(cmd,
+                                   "--allowed-methods takes POST, PUT, PATCH, GET or DELETE "
+                                   "separated by commas, not '%s'",
+                                   item);
+        *mask |= WH_API_METHOD_BIT(m);
+    } while (*p++ == ',');
+    return 0;
+}
 
 static int parse(int argc, char **argv, serve_args *a)
 {
@@ -94,6 +159,10 @@ static int parse(int argc, char **argv, serve_args *a)
             a->catalogue = v;
         else if (k == O_QUIET)
             a->quiet = true;
+        else if (k == O_RETRY)
+            rc = parse_retry(cmd, v, a);
+        else if (k == O_METHODS)
+            rc = parse_methods(cmd, v, &a->methods);
     }
     if (rc == 0 && a->nkeys == 0)
         fprintf(stderr, "webhooks serve: no --api-key given: every request will answer 401\n");
@@ -164,6 +233,9 @@ static int open_hub(const serve_args *a, wh_hub **hub)
     if (rc == WH_OK) rc = wh_hub_options_set_store(o, store, 1);
     for (size_t i = 0; rc == WH_OK && i < a->ncidrs; i++)
         rc = wh_hub_options_allow_cidr(o, a->cidrs[i]);
+    if (rc == WH_OK && a->nretry)
+        rc = wh_hub_options_set_default_retry_schedule(o, a->retry, a->nretry);
+    if (rc == WH_OK && a->retry_off) rc = wh_hub_options_set_default_retry_off(o, 1);
     if (rc == WH_OK)
         rc = wh_hub_options_set_log(o, log_line, a->quiet ? WH_LOG_WARN : WH_LOG_INFO, NULL);
     if (rc == WH_OK) rc = wh_hub_new(hub, o);
@@ -213,6 +285,7 @@ static int open_api(const serve_args *a, wh_hub *hub, wh_api **api)
     int rc = wh_api_new(api, hub);
     if (rc == WH_OK) rc = wh_api_set_reveal_secrets(*api, a->reveal);
     if (rc == WH_OK) rc = wh_api_set_log(*api, log_line, NULL);
+    if (rc == WH_OK) rc = wh_api_set_allowed_methods(*api, a->methods);
     for (size_t i = 0; rc == WH_OK && i < a->nkeys; i++)
         rc = add_key_spec(*api, a->keys[i]);
     if (rc == WH_OK && a->catalogue) rc = load_catalogue(*api, a->catalogue);

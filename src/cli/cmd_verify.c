@@ -8,7 +8,7 @@ void cmd_verify_usage(FILE *out)
 {
     fputs("Usage: webhooks verify [--scheme standard|github|stripe] --secret SECRET\n"
           "                       [--secret SECRET2 ...] [--tolerance SECONDS] [--now UNIX]\n"
-          "                       --header 'Name: value' [--header ...] [FILE]\n"
+          "                       --header 'Name: value' [--header ...] [--headers-file F] [FILE]\n"
           "\n"
           "Verify the body read from FILE (or standard input when FILE is absent or '-'), bytes\n"
           "as they are, against the signature headers given with --header. Prints 'valid', or\n"
@@ -18,6 +18,8 @@ void cmd_verify_usage(FILE *out)
           "  --scheme S         standard (default), github or stripe\n"
           "  --secret SECRET    a secret the sender may use; repeat for several (any may match)\n"
           "  --header 'N: v'    a received header (names are case-insensitive); repeat\n"
+          "  --headers-file F   received headers, one 'Name: value' per line (as saved by\n"
+          "                     webhooks listen --dump)\n"
           "  --tolerance SECS   how far the signed timestamp may be from now (default 300)\n"
           "  --now UNIX         the time to check against, in Unix seconds (default: now)\n"
           "  -h, --help         show this help\n"
@@ -26,14 +28,20 @@ void cmd_verify_usage(FILE *out)
           out);
 }
 
-enum { O_HEADER = CLI_SIGNING_OWN, O_TOLERANCE, O_NOW };
-static const cli_option OPTIONS[] = {
-    CLI_SIGNING_OPTIONS, {"header", true}, {"tolerance", true}, {"now", true}};
+enum { O_HEADER = CLI_SIGNING_OWN, O_HEADERS_FILE, O_TOLERANCE, O_NOW };
+static const cli_option OPTIONS[] = {CLI_SIGNING_OPTIONS,
+                                     {"header", true},
+                                     {"headers-file", true},
+                                     {"tolerance", true},
+                                     {"now", true}};
+
+/* More received headers than any request carries; a file with more is refused. */
+#define MAX_HEADERS 1024
 
 typedef struct verify_args {
     cli_signing s;
-    char **names; /* nheaders entries each, owned */
-    char **values;
+    char *names[MAX_HEADERS]; /* nheaders entries each, owned */
+    char *values[MAX_HEADERS];
     size_t nheaders;
     int64_t tolerance; /* 0: the library's default */
     int64_t now;       /* 0: the clock */
@@ -58,6 +66,8 @@ static int add_header(verify_args *a, const char *cmd, const char *arg)
     const char *v = colon + 1;
     while (is_space(*v))
         v++;
+    if (a->nheaders == MAX_HEADERS)
+        return cli_usage_error(cmd, "more than %d headers", MAX_HEADERS);
     char *name = malloc((size_t)(e - s) + 1), *value = strdup(v);
     if (!name || !value) {
         free(name);
@@ -77,14 +87,32 @@ static void free_args(verify_args *a)
         free(a->names[i]);
         free(a->values[i]);
     }
-    free(a->names);
-    free(a->values);
+}
+
+/* --headers-file: one header per line (LF or CRLF); blank lines are skipped. */
+static int add_headers_file(verify_args *a, const char *cmd, const char *path)
+{
+    unsigned char *text;
+    size_t len;
+    int rc = cli_read_body(cmd, path, &text, &len);
+    if (rc == 0 && memchr(text, '\0', len)) rc = cli_usage_error(cmd, "%s holds a NUL byte", path);
+    for (char *line = (char *)text; rc == 0 && line && *line;) {
+        char *end = strchr(line, '\n');
+        if (end) *end = '\0';
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\r') line[n - 1] = '\0';
+        if (*line) rc = add_header(a, cmd, line);
+        line = end ? end + 1 : NULL;
+    }
+    free(text);
+    return rc;
 }
 
 static int own_option(cli_parser *p, int k, const char *v, void *ud)
 {
     verify_args *a = ud;
     if (k == O_HEADER) return add_header(a, p->cmd, v);
+    if (k == O_HEADERS_FILE) return add_headers_file(a, p->cmd, v);
     if (k == O_TOLERANCE)
         return cli_parse_int(p->cmd, "--tolerance", v, 1, INT64_MAX, &a->tolerance);
     return cli_parse_int(p->cmd, "--now", v, 1, INT64_MAX, &a->now);
@@ -93,14 +121,11 @@ static int own_option(cli_parser *p, int k, const char *v, void *ud)
 /* Fill *a from argv: 0 to go on, -1 after --help, or an exit code. */
 static int parse(int argc, char **argv, verify_args *a)
 {
-    /* At most one header per argument, so argc entries always suffice. */
-    a->names = calloc((size_t)argc, sizeof(char *));
-    a->values = calloc((size_t)argc, sizeof(char *));
-    if (!a->names || !a->values) return cli_usage_error(argv[0], "out of memory");
     int rc = cli_signing_parse(argc, argv, OPTIONS, sizeof(OPTIONS) / sizeof(OPTIONS[0]), &a->s,
                                own_option, a);
     if (rc == 0 && a->nheaders == 0)
-        rc = cli_usage_error(argv[0], "--header is required (the signature headers received)");
+        rc = cli_usage_error(
+            argv[0], "--header or --headers-file is required (the signature headers received)");
     return rc;
 }
 

@@ -1,6 +1,6 @@
 /*
  * `delivery` and `store` benchmarks: 20 000 events with a 1 KiB body to one subscription whose
- * endpoint is an nginx sink on 127.0.0.1 answering 204 (tests/bench/sink.sh), through emit,
+ * endpoint is an nginx sink on 127.0.0.1 answering 204 (tests/support/nginx_sink.sh), through emit,
  * match, render, sign and send. Baselines measured in the same run:
  *   wrk                 posting the same body to the same sink with the same connection count
  *   sequential_libcurl  one easy handle reused in a loop, one request at a time

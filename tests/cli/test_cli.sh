@@ -65,12 +65,30 @@ expect 2 "standard secret not base64" -- "$WH" sign --secret 'whsec_***' /dev/nu
 contains "$err" "secret 0" "bad secret message"
 expect 2 "bad id" -- "$WH" sign --secret "$STD_SECRET" --id "" /dev/null
 expect 2 "verify without header" -- "$WH" verify --secret "$STD_SECRET" /dev/null
-contains "$err" "--header is required" "verify without header message"
+contains "$err" "--header or --headers-file is required" "verify without header message"
 expect 2 "header without colon" -- "$WH" verify --secret x --header nocolon /dev/null
 contains "$err" "'Name: value'" "header without colon message"
 expect 2 "header without name" -- "$WH" verify --secret x --header ': v' /dev/null
 expect 2 "bad tolerance" -- "$WH" verify --secret x --header 'a: b' --tolerance 0 /dev/null
 expect 2 "bad now" -- "$WH" verify --secret x --header 'a: b' --now yesterday /dev/null
+# --headers-file: the headers a receiver saved, one per line, CRLF or LF, blank lines skipped.
+printf '%s' '{"a":1}' >"$tmp/hf.body"
+"$WH" sign --secret "$STD_SECRET" --id msg_hf --timestamp 1700000000 "$tmp/hf.body" >"$tmp/hf.lf"
+sed 's/$/\r/' "$tmp/hf.lf" >"$tmp/hf.crlf"
+printf '\nHost: x\n\n' >>"$tmp/hf.crlf"
+for f in hf.lf hf.crlf; do
+    expect 0 "--headers-file $f" -- "$WH" verify --secret "$STD_SECRET" --now 1700000000 --headers-file "$tmp/$f" "$tmp/hf.body"
+    equals "$out" "valid" "--headers-file $f says valid"
+done
+expect 1 "--headers-file with another body" -- "$WH" verify --secret "$STD_SECRET" --now 1700000000 --headers-file "$tmp/hf.lf" /dev/null
+printf 'a: b\0c\n' >"$tmp/hf.nul"
+expect 2 "--headers-file with a NUL byte" -- "$WH" verify --secret x --headers-file "$tmp/hf.nul" /dev/null
+contains "$err" "holds a NUL byte" "--headers-file NUL message"
+seq 1 1100 | sed 's/^/h: /' >"$tmp/hf.many"
+expect 2 "--headers-file with 1100 headers" -- "$WH" verify --secret x --headers-file "$tmp/hf.many" /dev/null
+contains "$err" "more than 1024 headers" "--headers-file count message"
+expect 2 "--headers-file missing" -- "$WH" verify --secret x --headers-file "$tmp/none" /dev/null
+contains "$err" "cannot open" "--headers-file missing message"
 expect 2 "flag=value form checked too" -- "$WH" sign --scheme=nope --secret=x /dev/null
 
 # ---- known answers ----

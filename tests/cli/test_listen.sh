@@ -38,6 +38,24 @@ start --status 410
 check "--status 410" "$(post "${args[@]}")" 410
 stop
 
+# --dump: each request's headers and body saved, and the printed verify command checks them
+# (with --now, so it still holds after the tolerance has passed).
+dump=$(mktemp -d)
+start --dump "$dump/d"
+check "--dump: first answer" "$(post "${args[@]}")" 204
+check "--dump: second answer" "$(post -H 'webhook-id: x')" 401
+stop
+check "--dump: files" "$(cd "$dump/d" && ls | tr '\n' ' ')" "000001.body 000001.headers 000002.body 000002.headers "
+check "--dump: the body as received" "$(cat "$dump/d/000001.body")" "$body"
+check "--dump: file mode" "$(stat -c %a "$dump/d/000001.body")" 600
+cmd=$(grep -A1 '^  saved .*000001.headers' "$out" | sed -n 2p | sed "s/^  webhooks /\"\$bin\" /; s/SECRET/$S/")
+check "--dump: the line names the verify command" "$(echo "$cmd" | grep -c -- '--now [0-9]* --headers-file')" 1
+check "--dump: that command says valid" "$(eval "$cmd")" "valid"
+printf 'x' >>"$dump/d/000001.body"
+check "--dump: a changed body does not verify" "$(eval "$cmd" | cut -c1-8)" "invalid:"
+check "--dump into a file is a usage error" "$("$bin" listen --secret $S --dump "$dump/d/000001.body" 2>/dev/null; echo $?)" 2
+rm -rf "$dump"
+
 check "--help exits 0" "$("$bin" listen --help >/dev/null; echo $?)" 0
 check "no secret is a usage error" "$("$bin" listen 2>/dev/null; echo $?)" 2
 check "bad address is a usage error" "$("$bin" listen --secret $S --listen nowhere 2>/dev/null; echo $?)" 2

@@ -55,5 +55,38 @@ kill -INT $S2; wait $S2
 check "serve exits 0 on SIGINT" "$?" 0
 stop $L2
 check "database file mode" "$(stat -c %a "$work/hooks.db")" 600
+
+# A port in use is said in words, with the usage exit status.
+start listen 0 "$work/holder" --secret $S
+HOLDER=$PID
+"$bin" serve --listen "127.0.0.1:$PORT" --db :memory: --api-key "$KEY:bob:*" 2>"$work/busy.err"
+check "a port in use: exit status" "$?" 2
+check "a port in use: the message" "$(grep -c "cannot listen on 127.0.0.1:$PORT: the port is in use" "$work/busy.err")" 1
+stop $HOLDER
+
+# --retry-schedule: the schedule of webhooks that set none (shown in the create answer);
+# --allowed-methods: other methods are refused.
+start serve 0 "$work/serve3" --db :memory: --api-key "$KEY:bob:*" --retry-schedule 7,8 --allowed-methods post,PUT
+S3=$PID API=$PORT
+check "create under --retry-schedule" "$(api POST /webhooks '{"url":"https://example.com/h","events":["a"]}')" 201
+check "its schedule" "$(grep -o '"schedule":\[[0-9,]*\]' "$work/body")" '"schedule":[7,8]'
+check "a method not allowed" "$(api POST /webhooks '{"url":"https://example.com/h","events":["a"],"method":"DELETE"}')" 400
+check "says which are" "$(grep -c 'DELETE is not allowed (allowed: POST, PUT)' "$work/body")" 1
+check "an allowed method" "$(api POST /webhooks '{"url":"https://example.com/h","events":["a"],"method":"PUT"}')" 201
+stop $S3
+start serve 0 "$work/serve4" --db :memory: --api-key "$KEY:bob:*" --retry-schedule none
+S4=$PID API=$PORT
+check "create under --retry-schedule none" "$(api POST /webhooks '{"url":"https://example.com/h","events":["a"]}')" 201
+check "retries off" "$(grep -o '"retry":{"enabled":false' "$work/body")" '"retry":{"enabled":false'
+stop $S4
+for bad in "5," "0" "x" "$(seq -s, 1 33)"; do
+    check "--retry-schedule '$bad' is a usage error" "$("$bin" serve --db :memory: --retry-schedule "$bad" 2>/dev/null; echo $?)" 2
+done
+check "--allowed-methods TRACE is a usage error" "$("$bin" serve --db :memory: --allowed-methods POST,TRACE 2>&1 | grep -c "not 'TRACE'")" 1
+
+# Every subcommand's help says what its exit status means.
+for sub in sign verify listen serve; do
+    check "$sub --help has an Exit status section" "$("$bin" $sub --help | grep -c '^Exit status: ')" 1
+done
 echo "$fails failures"
 [ "$fails" -eq 0 ]

@@ -961,6 +961,52 @@ static void test_allowed_methods(void **state)
     assert_int_equal(wh_api_set_allowed_methods(f->api, 0x100), WH_EINVAL);
 }
 
+/* The schedule of the webhook in the last answer, as "7,8". */
+static void answered_schedule(api_fixture *f, char *out, size_t n)
+{
+    const cJSON *sched = cJSON_GetObjectItem(cJSON_GetObjectItem(f->json, "retry"), "schedule");
+    const cJSON *d;
+    out[0] = '\0';
+    cJSON_ArrayForEach(d, sched)
+    {
+        size_t len = strlen(out);
+        snprintf(out + len, n - len, "%s%d", len ? "," : "", d->valueint);
+    }
+}
+
+/* Create, replace and patch answer the webhook as stored: with the hub's default retry
+ * schedule when the client set none (the answer once showed the library's default instead). */
+static void test_answers_show_the_hub_default_retry(void **state)
+{
+    (void)state;
+    static const uint32_t delays[] = {7, 8};
+    wh_hub_options *o;
+    WH_ASSERT_OK(wh_hub_options_new(&o));
+    WH_ASSERT_OK(wh_hub_options_set_default_retry_schedule(o, delays, 2));
+    api_fixture fx, *f = &fx;
+    api_fixture_start_with(f, o);
+    wh_hub_options_free(o);
+    char sched[64];
+    assert_int_equal(api_call(f, "POST", "/webhooks", KEY_ALICE,
+                              "{\"id\":\"w1\",\"url\":\"RECV/h\",\"events\":[\"a.b\"]}"),
+                     201);
+    answered_schedule(f, sched, sizeof(sched));
+    assert_string_equal(sched, "7,8");
+    assert_non_null(cJSON_GetObjectItem(f->json, "secrets")); /* still shown at creation */
+    assert_int_equal(
+        api_call(f, "PUT", "/webhooks/w1", KEY_ALICE, "{\"url\":\"RECV/h2\",\"events\":[\"a.b\"]}"),
+        200);
+    answered_schedule(f, sched, sizeof(sched));
+    assert_string_equal(sched, "7,8");
+    assert_int_equal(api_call(f, "POST", "/webhooks", KEY_ALICE,
+                              "{\"id\":\"w2\",\"url\":\"RECV/h\",\"events\":[\"a.b\"],"
+                              "\"retry\":{\"schedule\":[1]}}"),
+                     201);
+    answered_schedule(f, sched, sizeof(sched));
+    assert_string_equal(sched, "1");
+    api_fixture_stop(f);
+}
+
 /* ---- options and entry points ---- */
 
 static void test_options_are_checked(void **state)
@@ -1096,6 +1142,7 @@ int main(void)
                                         api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_catalogue_refuses_unknown_types_and_actions,
                                         api_fixture_setup, api_fixture_teardown),
+        cmocka_unit_test(test_answers_show_the_hub_default_retry),
         cmocka_unit_test_setup_teardown(test_allowed_methods, api_fixture_setup,
                                         api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_options_are_checked, api_fixture_setup,

@@ -9,6 +9,8 @@ prefix=$work/prefix
 
 cmake --install "$build" --prefix "$prefix" >/dev/null
 test -f "$prefix/include/webhooks.h"
+test -f "$prefix/share/man/man1/webhooks.1" && test -f "$prefix/share/man/man1/webhooks-serve.1"
+test -x "$prefix/bin/webhooks"
 test -f "$prefix/lib/pkgconfig/webhooks.pc" || test -f "$prefix/lib/x86_64-linux-gnu/pkgconfig/webhooks.pc"
 libdir=$(dirname "$(find "$prefix" -name 'libwebhooks.so' | head -n1)")
 

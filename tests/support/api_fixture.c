@@ -9,8 +9,13 @@
 
 void api_fixture_start(api_fixture *f)
 {
+    api_fixture_start_with(f, NULL);
+}
+
+void api_fixture_start_with(api_fixture *f, wh_hub_options *opts)
+{
     memset(f, 0, sizeof(*f));
-    hub_fixture_start(&f->hub, NULL);
+    hub_fixture_start(&f->hub, opts);
     WH_ASSERT_OK(wh_api_new(&f->api, f->hub.hub));
     WH_ASSERT_OK(wh_api_add_key(f->api, KEY_ALICE, "alice", WH_SCOPE_ALL));
     WH_ASSERT_OK(wh_api_add_key(f->api, KEY_BOB, "bob", WH_SCOPE_ALL));

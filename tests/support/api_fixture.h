@@ -27,6 +27,8 @@ typedef struct api_fixture {
 
 /* Start the hub fixture and an API with default settings and the keys above. */
 void api_fixture_start(api_fixture *f);
+/* The same over a hub made with opts (as hub_fixture_start takes them). */
+void api_fixture_start_with(api_fixture *f, wh_hub_options *opts);
 void api_fixture_stop(api_fixture *f);
 /* cmocka setup and teardown: a started fixture, calloc'ed, in *state; then stopped and freed. */
 int api_fixture_setup(void **state);

@@ -235,12 +235,26 @@ static void test_json_parse_errors(void **state)
     assert_int_equal(whi_json_parse("{} x", 4, 0, &root), WH_EINVAL);
     assert_int_equal(whi_json_parse("\"\xff\"", 3, 0, &root), WH_EINVAL);
     assert_int_equal(whi_json_parse("[1,2,3]", 7, 4, &root), WH_ETOOLARGE);
+    /* nesting: exactly the limit parses; one more is refused by name, strings do not count */
+    char deep[2 * WHI_JSON_MAX_DEPTH + 16];
+    memset(deep, '[', WHI_JSON_MAX_DEPTH);
+    memset(deep + WHI_JSON_MAX_DEPTH, ']', WHI_JSON_MAX_DEPTH);
+    WH_ASSERT_OK(whi_json_parse(deep, 2 * WHI_JSON_MAX_DEPTH, 0, &root));
+    extern void cJSON_Delete(struct cJSON *);
+    cJSON_Delete(root);
+    memmove(deep + 1, deep, 2 * WHI_JSON_MAX_DEPTH);
+    deep[0] = '[';
+    deep[2 * WHI_JSON_MAX_DEPTH + 1] = ']';
+    assert_int_equal(whi_json_parse(deep, 2 * WHI_JSON_MAX_DEPTH + 2, 0, &root), WH_EINVAL);
+    assert_non_null(strstr(wh_error_last_message(), "nesting too deep at byte 128 (limit 128)"));
+    const char *quoted = "[\"[[[[[[\\\"{{\"]"; /* brackets in a string do not nest */
+    WH_ASSERT_OK(whi_json_parse(quoted, strlen(quoted), 0, &root));
+    cJSON_Delete(root);
     WH_ASSERT_OK(whi_json_parse("[1] \n", 5, 0, &root));
     char *min;
     WH_ASSERT_OK(whi_json_minify_copy("{ \"a\" : [ 1 , 2 ] }", 19, &min));
     assert_string_equal(min, "{\"a\":[1,2]}");
     whi_free(min);
-    extern void cJSON_Delete(struct cJSON *);
     cJSON_Delete(root);
 }
 

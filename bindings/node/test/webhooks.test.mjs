@@ -1,6 +1,6 @@
-// Tests of the Node binding (webhooks.mjs) against the shared library named by WEBHOOKS_LIB.
-// Run: WEBHOOKS_LIB=build/lib/libwebhooks.so node --test test/webhooks.test.mjs
-// (from bindings/node, after `npm ci`; ctest runs it as bindings.node).
+// Tests of the Node package (bindings/node) against the shared library named by WEBHOOKS_LIB,
+// run by ctest (bindings.node) from the package installed with npm from the tarball `npm pack`
+// makes, not from the source folder (run_tests.sh).
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -8,8 +8,10 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
-import * as wh from '../webhooks.mjs';
+import * as wh from 'libwebhooks';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -145,16 +147,17 @@ describe('objects', () => {
       assert.equal(e.code, -1);
       assert.equal(e.details.length, 4);
       assert.ok(e.details.some((d) => d.startsWith('url')), e.details.join('|'));
-      assert.equal(e.codeName, 'invalid argument');
+      assert.equal(e.text, 'invalid argument');
+      assert.equal(e.errorName, 'WH_EINVAL');
       return true;
     });
     assert.throws(() => wh.Subscription.fromJson('{not json'), wh.InvalidError);
   });
 
   test('event', () => {
-    const ev = new wh.Event('order.created', {
-      data: { total: 9.5, name: 'café' }, entity: 'Order', action: 'create', ids: ['1', '2'],
-      attributes: { account: 'acme' }, occurredAt: 1700000000000,
+    const ev = new wh.Event('order.created', { total: 9.5, name: 'café' }, {
+      entity: 'Order', action: 'create', ids: ['1', '2'], attributes: { account: 'acme' },
+      occurredAt: 1700000000000,
     });
     assert.equal(ev.type, 'order.created');
     assert.deepEqual(ev.data, { total: 9.5, name: 'café' });
@@ -167,7 +170,7 @@ describe('objects', () => {
     again.close();
     ev.close();
     assert.throws(() => new wh.Event('bad type with spaces'), wh.InvalidError);
-    assert.throws(() => new wh.Event('a.b', { data: Buffer.from('{broken') }), wh.InvalidError);
+    assert.throws(() => new wh.Event('a.b', Buffer.from('{broken')), wh.InvalidError);
   });
 });
 
@@ -189,8 +192,8 @@ describe('hub', () => {
     fresh();
     const subId = add('/orders');
     const data = { id: 42, note: 'grüße' };
-    assert.equal(hub.emit('order.created', { data }), 1);
-    assert.equal(hub.emit('invoice.paid', { data: {} }), 0);
+    assert.equal(hub.emit('order.created', data), 1); // a plain object is the payload
+    assert.equal(hub.emit('invoice.paid', {}), 0);
     assert.ok(await hub.runUntil(() => recv.requests.length >= 1));
     assert.ok(await hub.runUntilIdle());
     const { method, url, headers, body } = recv.requests[0];
@@ -204,7 +207,7 @@ describe('hub', () => {
     const sent = JSON.parse(body.toString('utf8'));
     assert.equal(sent.type, 'order.created');
     assert.deepEqual(sent.data, data);
-    const dl = hub.deliveries({ subscriptionId: subId });
+    const dl = hub.deliveries({ webhookId: subId });
     assert.equal(dl.total, 1);
     assert.equal(dl[0].status, 'succeeded');
     assert.equal(dl[0].lastStatus, 200);
@@ -222,23 +225,23 @@ describe('hub', () => {
     });
     recv.statuses['/gone'] = 410;
     const subId = add('/gone');
-    hub.emit('order.created', { data: {} });
+    hub.emit('order.created', {});
     assert.ok(await hub.runUntil(() => disabled.length > 0));
     assert.equal(disabled[0][0], subId);
     assert.match(disabled[0][1], /410/);
     assert.ok(lines.length > 0);
     assert.equal(hub.get(subId).status, 'disabled');
-    assert.equal(hub.deliveries({ subscriptionId: subId, status: 'failed' }).total, 1);
+    assert.equal(hub.deliveries({ webhookId: subId, status: 'failed' }).total, 1);
   });
 
   test('a failure, then a replay with the same idempotency key', async () => {
     fresh();
     recv.statuses['/flaky'] = 500;
     const subId = add('/flaky', { retry: { enabled: false } });
-    hub.emit('order.updated', { data: {} });
-    assert.ok(await hub.runUntil(() => hub.deliveries({ subscriptionId: subId, status: 'failed' }).total === 1));
+    hub.emit('order.updated', {});
+    assert.ok(await hub.runUntil(() => hub.deliveries({ webhookId: subId, status: 'failed' }).total === 1));
     recv.statuses['/flaky'] = 200;
-    const id = hub.deliveries({ subscriptionId: subId })[0].id;
+    const id = hub.deliveries({ webhookId: subId })[0].id;
     hub.replay(id);
     assert.ok(await hub.runUntil(() => hub.delivery(id).status === 'succeeded'));
     assert.equal(recv.requests.length, 2);
@@ -248,7 +251,7 @@ describe('hub', () => {
   test('emitBatch', async () => {
     fresh();
     add('/batch');
-    const events = [0, 1, 2].map((n) => new wh.Event('order.created', { data: { n } }));
+    const events = [0, 1, 2].map((n) => new wh.Event('order.created', { n }));
     assert.equal(hub.emitBatch(events), 3);
     events.forEach((e) => e.close());
     assert.ok(await hub.runUntil(() => recv.requests.length >= 3));
@@ -289,7 +292,7 @@ describe('hub', () => {
     assert.equal(fds.at(-1).events, 1); // POLLIN on the wake-up descriptor
     assert.equal(hub.timeoutMs(), -1);
     add('/p');
-    hub.emit('order.created', { data: {} });
+    hub.emit('order.created', {});
     assert.equal(hub.timeoutMs(), 0);
     const clocked = new wh.Hub({ clock: () => 1900000000000 });
     assert.equal(clocked.now(), 1900000000000);
@@ -301,11 +304,83 @@ describe('hub', () => {
     fresh();
     add('/bg');
     hub.start();
-    hub.emit('order.created', { data: { n: 1 } });
+    hub.emit('order.created', { n: 1 });
     const end = Date.now() + 10000;
     while (recv.requests.length < 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     hub.stop();
     assert.equal(recv.requests.length, 1);
+  });
+});
+
+describe('the package', () => {
+  test('is the installed one, with its type declarations', () => {
+    const pkg = path.dirname(fileURLToPath(import.meta.resolve('libwebhooks')));
+    assert.ok(pkg.includes(`node_modules${path.sep}libwebhooks`), pkg);
+    assert.ok(fs.existsSync(path.join(pkg, 'webhooks.d.ts')));
+    const meta = JSON.parse(fs.readFileSync(path.join(pkg, 'package.json'), 'utf8'));
+    assert.equal(meta.license, 'MIT');
+    assert.equal(wh.libraryPath(), process.env.WEBHOOKS_LIB);
+  });
+
+  test('a missing library names the file and WEBHOOKS_LIB', () => {
+    const env = { ...process.env, WEBHOOKS_LIB: '/nonexistent/libwebhooks.so' };
+    delete env.LD_PRELOAD;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', "import 'libwebhooks';"],
+      { env, encoding: 'utf8', timeout: 60000 });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /WEBHOOKS_LIB/);
+    assert.match(r.stderr, /\/nonexistent\/libwebhooks\.so/);
+  });
+
+  test('errors carry the library name of their code', () => {
+    const hub = new wh.Hub();
+    try {
+      assert.throws(() => hub.get('absent'), (e) => e instanceof wh.NotFoundError &&
+        e.errorName === 'WH_ENOTFOUND' && e.text === 'not found');
+    } finally {
+      hub.close();
+    }
+    assert.equal(wh.errorName(-1), 'WH_EINVAL');
+    assert.equal(wh.strerror(-1), 'invalid argument');
+  });
+});
+
+describe('the example', () => {
+  /** Run examples/embed.mjs against a receiver; check the delivery verifies with the secret
+   *  given, or else with the one the example printed; return the printed one. */
+  async function runExample(t, ...secret) {
+    if (!process.env.WH_EXAMPLE) return t.skip('WH_EXAMPLE names examples/embed.mjs (run_tests.sh sets it)');
+    const recv = await startReceiver();
+    try {
+      // Asynchronous: the receiver answers from this process's event loop.
+      const child = spawn(process.execPath, [process.env.WH_EXAMPLE, recv.url('/hooks'), ...secret],
+        { cwd: path.dirname(process.env.WH_EXAMPLE), timeout: 60000 });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      child.stderr.on('data', (d) => { out += d; });
+      const code = await new Promise((resolve) => child.on('close', resolve));
+      assert.equal(code, 0, out);
+      assert.match(out, /succeeded \(200\)/);
+      const printed = out.match(/signs with (whsec_\S+)/)[1];
+      assert.equal(recv.requests.length, 1);
+      const [req] = recv.requests;
+      assert.equal(req.url, '/hooks');
+      assert.ok(verifyStandardByHand(secret[0] ?? printed, req.headers, req.body));
+      assert.equal(JSON.parse(req.body).type, 'order.created');
+      return printed;
+    } finally {
+      await recv.close();
+    }
+  }
+
+  test('examples/embed.mjs signs with the secret given', async (t) => {
+    const printed = await runExample(t, SECRET);
+    if (printed !== undefined) assert.equal(printed, SECRET);
+  });
+
+  test('examples/embed.mjs prints the secret it generated', async (t) => {
+    const printed = await runExample(t);
+    if (printed !== undefined) assert.notEqual(printed, SECRET);
   });
 });
 

@@ -22,7 +22,13 @@ struct curl_req {
     whi_buf kept;            /* leading response bytes */
     size_t keep, max, total; /* limits and bytes read */
     bool capped;             /* stopped reading at max */
-    bool refused;            /* the connect check said no */
+    /* The response as the header callback saw it: an HTTP/2 answer is ended by us as soon as
+     * it is complete (curl_request.c says why). */
+    bool h2;                /* the current response came over HTTP/2 */
+    int status;             /* its status (0: none yet) */
+    int64_t content_length; /* its Content-Length, or -1 */
+    bool complete;          /* the whole final response has arrived */
+    bool refused;           /* the connect check said no */
     bool cancelled;
     CURLcode result;
     char *retry_after;

@@ -2,18 +2,44 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "curl_impl.h"
+#include <stdlib.h>
 #include "alloc.h"
 #include "error.h"
 #include "buf.h"
 #include "text.h"
 
+/*
+ * Why the transport ends HTTP/2 answers itself. An HTTP/2 server may answer before it has read
+ * the request body, then reset the stream with NO_ERROR to stop the upload (RFC 9113, 8.1):
+ * nginx does for every location that does not read the body. libcurl before 8.3 mishandles
+ * it: the upload it can no longer finish fails the transfer although the answer arrived
+ * (CURLE_HTTP2_STREAM), and now and then the end of the stream is never noticed and the
+ * transfer waits for its total timeout with the answer in hand. So once a final answer is
+ * complete (its header block for a status without content or Content-Length: 0, else its
+ * Content-Length bytes) the callbacks stop the transfer (CURLE_WRITE_ERROR, which cancels the
+ * stream and keeps the connection) and it counts as answered. HTTP/1.1 is left to libcurl:
+ * stopping there would close the connection.
+ */
+static size_t stop_complete(curl_req *r)
+{
+    r->complete = true;
+    return 0;
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
 {
     curl_req *r = ud;
     size_t len = size * n;
+    if (r->h2 && r->content_length >= 0 && r->total + len >= (uint64_t)r->content_length) {
+        size_t room = r->kept.len < r->keep ? r->keep - r->kept.len : 0;
+        whi_buf_append(&r->kept, data, len < room ? len : room);
+        r->total += len;
+        return stop_complete(r);
+    }
     if (r->total + len > r->max) {
         /* Read no more than the cap: aborting here ends the transfer with CURLE_WRITE_ERROR,
          * which the outcome treats as answered, since the status line has arrived. */
@@ -39,23 +65,46 @@ static void trim_copy(char **dst, const char *s, size_t len)
     *dst = whi_strndup(s, len);
 }
 
+/* Whether line (len bytes) starts with the header name prefix (lower case, with its colon). */
+static bool header_is(const char *line, size_t len, const char *prefix)
+{
+    size_t plen = strlen(prefix);
+    if (len <= plen) return false;
+    for (size_t i = 0; i < plen; i++) {
+        char c = line[i] >= 'A' && line[i] <= 'Z' ? (char)(line[i] + 32) : line[i];
+        if (c != prefix[i]) return false;
+    }
+    return true;
+}
+
+/* A status line: a new response begins (after a 1xx, the final one). */
+static void on_status_line(curl_req *r, const char *data, size_t len)
+{
+    whi_free(r->retry_after);
+    r->retry_after = NULL;
+    r->h2 = len > 7 && memcmp(data, "HTTP/2 ", 7) == 0;
+    const char *sp = memchr(data, ' ', len);
+    r->status = sp && (size_t)(sp - data) + 4 <= len ? atoi(sp + 1) : 0;
+    r->content_length = -1;
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *ud)
 {
     curl_req *r = ud;
     size_t len = size * n;
-    static const char ra[] = "retry-after:";
-    const size_t ralen = sizeof(ra) - 1;
-    if (len > 5 && memcmp(data, "HTTP/", 5) == 0) { /* a new response (after a 1xx) */
-        whi_free(r->retry_after);
-        r->retry_after = NULL;
-        return len;
+    if (len > 5 && memcmp(data, "HTTP/", 5) == 0) {
+        on_status_line(r, data, len);
+    } else if (header_is(data, len, "retry-after:")) {
+        trim_copy(&r->retry_after, data + 12, len - 12);
+    } else if (header_is(data, len, "content-length:")) {
+        char *end;
+        long long v = strtoll(data + 15, &end, 10);
+        r->content_length = end != data + 15 && v >= 0 ? v : -1;
+    } else if ((len == 2 && data[0] == '\r') || (len == 1 && data[0] == '\n')) {
+        /* The end of a header block: a final answer without content is complete. */
+        bool empty = r->status == 204 || r->status == 304 || r->content_length == 0;
+        if (r->h2 && r->status >= 200 && empty) return stop_complete(r);
     }
-    if (len <= ralen) return len;
-    for (size_t i = 0; i < ralen; i++) {
-        char c = data[i] >= 'A' && data[i] <= 'Z' ? (char)(data[i] + 32) : data[i];
-        if (c != ra[i]) return len;
-    }
-    trim_copy(&r->retry_after, data + ralen, len - ralen);
     return len;
 }
 
@@ -114,6 +163,11 @@ int whi_curl_req_setup(curl_tp *tp, curl_req *r, const wh_http_request *req)
     rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)cto);
     rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)tto);
     rc |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    /* HTTPS: while a connection to the origin is being made, wait to learn whether it
+     * multiplexes (HTTP/2, known when its TLS handshake ends) rather than open another, so a
+     * burst to a new endpoint costs one handshake. Not for http://: there only a first answer
+     * would tell, and a hanging endpoint would hold back every request to its host. */
+    if (strncasecmp(req->url, "https://", 8) == 0) rc |= curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     rc |= curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -153,6 +207,14 @@ void whi_curl_req_free(curl_tp *tp, curl_req *r)
     whi_free(r);
 }
 
+/* The upload failing after a complete answer (see stop_complete): a final status and no stream
+ * error code from the peer (libcurl's message names one, "was not closed cleanly", if any). */
+static bool answered_before_upload_end(const curl_req *r, long status)
+{
+    return r->result == CURLE_HTTP2_STREAM && status >= 200 &&
+           !strstr(r->errbuf, "not closed cleanly");
+}
+
 /* Fill resp from a finished request; errtext is storage for the error message. */
 void whi_curl_req_response(const curl_tp *tp, curl_req *r, wh_http_response *resp, char *errtext,
                            size_t errlen)
@@ -166,7 +228,9 @@ void whi_curl_req_response(const curl_tp *tp, curl_req *r, wh_http_response *res
     }
     *resp = (wh_http_response){(int)status, WH_OK,    NULL,           r->kept.data,
                                r->kept.len, r->total, r->retry_after, (uint32_t)(us / 1000)};
-    bool answered = r->result == CURLE_OK || (r->capped && r->result == CURLE_WRITE_ERROR);
+    bool answered = r->result == CURLE_OK ||
+                    ((r->capped || r->complete) && r->result == CURLE_WRITE_ERROR) ||
+                    answered_before_upload_end(r, status);
     if (r->cancelled) {
         resp->error_code = WH_ETRANSPORT;
         snprintf(errtext, errlen, "cancelled");

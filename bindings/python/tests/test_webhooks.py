@@ -1,7 +1,6 @@
-"""Tests of the Python binding (webhooks.py) against the shared library named by WEBHOOKS_LIB.
-
-Run: WEBHOOKS_LIB=build/lib/libwebhooks.so python3 -m unittest -v test_webhooks
-(from bindings/python; ctest runs it as bindings.python).
+"""Tests of the Python package (bindings/python) against the shared library named by
+WEBHOOKS_LIB, run by ctest (bindings.python) from the installed package, not the source folder:
+tests/bindings/python_package.sh installs it into a virtual environment first.
 """
 
 import base64
@@ -10,8 +9,12 @@ import hmac
 import http.server
 import json
 import os
+import re
 import select
+import subprocess
+import sys
 import tempfile
+import typing
 import threading
 import time
 import unittest
@@ -19,6 +22,68 @@ import unittest
 import webhooks
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+class TestPackage(unittest.TestCase):
+    def test_imported_from_the_installed_package(self):
+        if os.environ.get("WH_EXPECT_INSTALLED"):
+            self.assertIn("site-packages", webhooks.__file__)
+        self.assertTrue(os.path.exists(os.path.join(os.path.dirname(webhooks.__file__),
+                                                    "py.typed")))
+
+    def test_missing_library_names_webhooks_lib(self):
+        env = dict(os.environ, WEBHOOKS_LIB="/nonexistent/libwebhooks.so")
+        env.pop("LD_PRELOAD", None)
+        r = subprocess.run([sys.executable, "-c", "import webhooks"], env=env,
+                           capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("WEBHOOKS_LIB", r.stderr)
+        self.assertIn("/nonexistent/libwebhooks.so", r.stderr)
+
+    def test_type_hints(self):
+        hints = typing.get_type_hints(webhooks.Hub.deliveries)
+        self.assertEqual(hints["return"], webhooks.Page)
+        self.assertIn("webhook_id", hints)
+
+    def test_errors_carry_the_library_name(self):
+        with webhooks.Hub() as hub, self.assertRaises(webhooks.NotFoundError) as cm:
+            hub.get("absent")
+        self.assertEqual(cm.exception.error_name, "WH_ENOTFOUND")
+        self.assertEqual(cm.exception.text, "not found")
+        self.assertEqual(webhooks.error_name(-1), "WH_EINVAL")
+        self.assertEqual(webhooks.strerror(-1), "invalid argument")
+
+
+class TestExample(unittest.TestCase):
+    """examples/embed.py, run as a user runs it: one event, signed with the secret given (or a
+    generated one it prints), that the receiver verifies."""
+
+    def run_example(self, *secret):
+        example = os.environ.get("WH_EXAMPLE")
+        if not example:
+            self.skipTest("WH_EXAMPLE names examples/embed.py (run_tests.sh sets it)")
+        recv = Receiver()
+        try:
+            r = subprocess.run([sys.executable, example, recv.url("/hooks"), *secret],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("succeeded (200)", r.stdout)
+            printed = re.search(r"signs with (whsec_\S+)", r.stdout).group(1)
+            self.assertEqual(recv.count(), 1)
+            _, path, headers, body = recv.requests[0]
+            self.assertEqual(path, "/hooks")
+            self.assertTrue(verify_standard_by_hand(secret[0] if secret else printed, headers,
+                                                    body))
+            self.assertEqual(json.loads(body)["type"], "order.created")
+            return printed
+        finally:
+            recv.close()
+
+    def test_with_the_receivers_secret(self):
+        self.assertEqual(self.run_example(SECRET), SECRET)
+
+    def test_with_a_generated_secret(self):
+        self.assertNotEqual(self.run_example(), SECRET)
 
 
 class Receiver:
@@ -217,8 +282,8 @@ class TestHub(unittest.TestCase):
         data = {"id": 42, "note": "gr\u00fc\u00dfe"}
         self.assertEqual(self.hub.emit("order.created", data), 1)
         self.assertEqual(self.hub.emit("invoice.paid", {}), 0)
-        self.assertTrue(self.hub.run_until(lambda: self.recv.count() >= 1, timeout=10))
-        self.assertTrue(self.hub.run_until_idle(timeout=10))
+        self.assertTrue(self.hub.run_until(lambda: self.recv.count() >= 1, timeout_ms=10000))
+        self.assertTrue(self.hub.run_until_idle(timeout_ms=10000))
         method, path, headers, body = self.recv.requests[0]
         self.assertEqual((method, path), ("POST", "/orders"))
         self.assertEqual(headers["User-Agent"], "py-test")
@@ -250,7 +315,7 @@ class TestHub(unittest.TestCase):
         self.recv.statuses["/gone"] = 410
         sub_id = self.add("/gone")
         self.hub.emit("order.created", {})
-        self.assertTrue(self.hub.run_until(lambda: disabled, timeout=10))
+        self.assertTrue(self.hub.run_until(lambda: disabled, timeout_ms=10000))
         self.assertEqual(disabled[0][0], sub_id)
         self.assertIn("410", disabled[0][1])
         self.assertTrue(lines)
@@ -262,12 +327,12 @@ class TestHub(unittest.TestCase):
         sub_id = self.add("/flaky", retry={"enabled": False})
         self.hub.emit("order.updated", {})
         self.assertTrue(self.hub.run_until(
-            lambda: self.hub.deliveries(sub_id, status="failed").total == 1, timeout=10))
+            lambda: self.hub.deliveries(sub_id, status="failed").total == 1, timeout_ms=10000))
         self.recv.statuses["/flaky"] = 200
         delivery_id = self.hub.deliveries(sub_id)[0]["id"]
         self.hub.replay(delivery_id)
         self.assertTrue(self.hub.run_until(
-            lambda: self.hub.delivery(delivery_id)["status"] == "succeeded", timeout=10))
+            lambda: self.hub.delivery(delivery_id)["status"] == "succeeded", timeout_ms=10000))
         self.assertEqual(self.recv.count(), 2)
         # the same idempotency key on both attempts
         keys = {h["webhook-id"] for _, _, h, _ in self.recv.requests}
@@ -281,7 +346,7 @@ class TestHub(unittest.TestCase):
         finally:
             for ev in events:
                 ev.close()
-        self.assertTrue(self.hub.run_until(lambda: self.recv.count() >= 3, timeout=10))
+        self.assertTrue(self.hub.run_until(lambda: self.recv.count() >= 3, timeout_ms=10000))
         got = sorted(json.loads(b)["data"]["n"] for _, _, _, b in self.recv.requests)
         self.assertEqual(got, [0, 1, 2])
 
@@ -313,7 +378,7 @@ class TestHub(unittest.TestCase):
         with self.assertRaises(webhooks.InvalidError) as cm:
             webhooks.Hub(jitter_percent=500)
         self.assertIn("jitter_percent", str(cm.exception))
-        self.assertEqual(cm.exception.code_name, "WH_EINVAL")
+        self.assertEqual(cm.exception.error_name, "WH_EINVAL")
         with self.assertRaises(webhooks.InvalidError):
             webhooks.Hub(allow_cidrs=["300.1.1.1"])
 

@@ -1,23 +1,29 @@
-"""libwebhooks for Python: a small wrapper over the C library's ABI through ctypes.
+"""libwebhooks for Python: the C library's API through ctypes (standard library only).
 
-Standard library only. The shared library is found through the WEBHOOKS_LIB environment
-variable (the path of libwebhooks.so), else in the build trees next to this file
-(../../build/lib/libwebhooks.so), else by the system's library search (ctypes.util).
+Install with `pip install ./bindings/python` (from a clone; add --no-build-isolation to build with
+the setuptools already installed). The shared library libwebhooks.so is found through the
+WEBHOOKS_LIB environment variable (its path), else by the system's loader (an installed
+library, LD_LIBRARY_PATH), else in a build tree beside a source checkout.
 
     import webhooks
 
     with webhooks.Hub(allow_cidrs=["127.0.0.0/8"]) as hub:
         hub.add({"url": "http://127.0.0.1:8080/hooks", "events": ["order.*"]})
-        hub.emit(webhooks.Event("order.created", data={"id": 42}))
-        hub.run_until_idle(timeout=10)
+        hub.emit("order.created", {"id": 42})
+        hub.run_until_idle(timeout_ms=10000)
         print(hub.deliveries())
 
-Every failing call raises a WebhooksError subclass carrying the library's code, message and
-details (one per problem). Bodies are bytes (str is encoded as UTF-8); strings are UTF-8.
+The API is the C library's and the REST API's, the same in the Node package (snake_case here,
+camelCase there): the same classes and methods, the same argument shapes, times and durations in
+milliseconds, a webhook named webhook_id as the REST answers name it webhookId. Every failing
+call raises a WebhooksError subclass carrying the library's code, its name (error_name, e.g.
+"WH_EINVAL"), message and details (one per problem). Bodies are bytes (str is encoded as UTF-8).
 Objects are closed by their context manager or close(); the garbage collector closes the rest.
 A Hub borrows the Store it is given (close the hub first: nested `with` blocks do that), and an
 Api borrows its Hub.
 """
+
+from __future__ import annotations
 
 import ctypes
 import ctypes.util
@@ -35,7 +41,7 @@ __all__ = [
     "SignatureMissingError", "SignatureMalformedError", "SignatureMismatchError",
     "SignatureTooOldError", "SignatureTooNewError", "CorruptError", "FullError",
     "ReadOnlyError", "VersionError", "RefusedError", "BusyError", "TransportError",
-    "sign", "verify", "version", "library_path",
+    "sign", "verify", "version", "library_path", "error_name", "strerror",
     "LOG_ERROR", "LOG_WARN", "LOG_INFO", "LOG_DEBUG",
     "SCOPE_WEBHOOKS_READ", "SCOPE_WEBHOOKS_WRITE", "SCOPE_EVENTS_WRITE", "SCOPE_ALL",
 ]
@@ -48,27 +54,33 @@ _DELIVERY_STATUS = {"pending": 0, "in_flight": 1, "succeeded": 2, "failed": 3}
 # Loading the library
 
 
-def _find_library():
+_SONAME = "libwebhooks.so.0"
+
+
+def _load_library():
+    """(path, CDLL): WEBHOOKS_LIB, else the system's loader, else a build tree beside a source
+    checkout (bindings/python/webhooks -> build/lib)."""
+    tried = []
     path = os.environ.get("WEBHOOKS_LIB")
-    if path:
-        return path
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.normpath(os.path.join(here, "..", ".."))
-    candidate = os.path.join(root, "build", "lib", "libwebhooks.so")
-    if os.path.exists(candidate):
-        return candidate
-    found = ctypes.util.find_library("webhooks")
-    if found:
-        return found
-    raise OSError("libwebhooks not found: set WEBHOOKS_LIB to the path of libwebhooks.so")
+    candidates = [path] if path else []
+    if not path:
+        candidates.append(_SONAME)
+        found = ctypes.util.find_library("webhooks")
+        if found:
+            candidates.append(found)
+        here = os.path.dirname(os.path.abspath(__file__))
+        candidates.append(os.path.normpath(os.path.join(here, "..", "..", "..", "build", "lib",
+                                                        "libwebhooks.so")))
+    for candidate in candidates:
+        try:
+            return candidate, ctypes.CDLL(candidate)  # CDLL releases the GIL during every call
+        except OSError as e:
+            tried.append("%s (%s)" % (candidate, e))
+    raise OSError("libwebhooks not found: tried %s. Install the library (cmake --install) or set "
+                  "WEBHOOKS_LIB to the path of libwebhooks.so" % "; ".join(tried))
 
 
-library_path = _find_library()
-try:
-    _lib = ctypes.CDLL(library_path)  # CDLL releases the GIL during every call
-except OSError as e:
-    raise OSError("cannot load libwebhooks from %s: %s (set WEBHOOKS_LIB to the libwebhooks.so "
-                  "to use)" % (library_path, e)) from e
+library_path, _lib = _load_library()
 
 _c = ctypes
 _p = _c.c_void_p
@@ -256,24 +268,25 @@ _api_handle_simple = _fn("wh_api_handle_simple", _i, _p, _s, _s, _s, _c.POINTER(
 class WebhooksError(Exception):
     """A failed library call: code (a negative WH_E* number), message and details."""
 
-    def __init__(self, code, message, details=()):
+    def __init__(self, code: int, message: str, details=()):
         self.code = code
         self.message = message
+        self.library_message = message  # the name the Node package uses (Error.message is taken)
         self.details = list(details)
-        text = message or error_name(code)
+        text = message or strerror(code)
         if self.details:
             text += " [" + "; ".join(self.details) + "]"
         super().__init__(text)
 
     @property
-    def name(self):
-        """The fixed text of the code, e.g. "invalid argument"."""
+    def error_name(self) -> str:
+        """The code's name in the C headers, e.g. "WH_EINVAL" (wh_error_name)."""
         return error_name(self.code)
 
     @property
-    def code_name(self):
-        """The code's name in the C headers, e.g. "WH_EINVAL"."""
-        return _error_name(self.code).decode()
+    def text(self) -> str:
+        """The fixed text of the code, e.g. "invalid argument" (wh_strerror)."""
+        return strerror(self.code)
 
 
 class InvalidError(WebhooksError, ValueError): pass                   # noqa: E701  WH_EINVAL
@@ -314,8 +327,13 @@ _ERRORS = {
 }
 
 
-def error_name(code):
-    """wh_strerror: the fixed text of an error code."""
+def error_name(code: int) -> str:
+    """wh_error_name: the name of an error code, e.g. "WH_ENOTFOUND"."""
+    return _error_name(code).decode()
+
+
+def strerror(code: int) -> str:
+    """wh_strerror: the fixed text of an error code, e.g. "not found"."""
     return _strerror(code).decode()
 
 
@@ -326,7 +344,7 @@ def _error(rc):
         details = [(_err_detail(i) or b"").decode("utf-8", "replace")
                    for i in range(_err_count())]
     else:
-        message, details = error_name(rc), []
+        message, details = strerror(rc), []
     return _ERRORS.get(rc, WebhooksError)(rc, message, details)
 
 
@@ -680,33 +698,38 @@ class Store(_Handle):
             raise StateError(-9, "store is still used by an open hub: close the hub first")
         super().close()
 
-    def subscriptions(self, owner=None, secrets=False, limit=0, page=1):
+    def subscriptions(self, owner: str | None = None, secrets: bool = False, limit: int = 0,
+                      page: int = 1) -> Page:
+        """Webhooks of owner (None: every owner), oldest first."""
         out = _p()
         _check(_store_sub_list(self._h, _enc(owner), 1 if secrets else 0, limit, page,
                                _c.byref(out)))
         return _page(_take_json(out.value), "subscriptions")
 
-    def deliveries(self, subscription_id=None, status=None, limit=0, page=1):
-        """status: None (any), "pending", "in_flight", "succeeded" or "failed"."""
+    def deliveries(self, webhook_id: str | None = None, status: str | None = None,
+                   limit: int = 0, page: int = 1) -> Page:
+        """Deliveries, newest first, of one webhook (None: all); status: None (any), "pending",
+        "in_flight", "succeeded" or "failed"."""
         code = -1 if status is None else _DELIVERY_STATUS.get(status, -2)
         out = _p()
-        _check(_store_dlv_list(self._h, _enc(subscription_id), code, limit, page,
-                               _c.byref(out)))
+        _check(_store_dlv_list(self._h, _enc(webhook_id), code, limit, page, _c.byref(out)))
         return _page(_take_json(out.value), "deliveries")
 
-    def delivery(self, delivery_id):
+    def delivery(self, delivery_id: str) -> dict:
         """One delivery with its headers and body."""
         out = _p()
         _check(_store_dlv_get(self._h, _enc(delivery_id), _c.byref(out)))
         return _take_json(out.value)
 
-    def attempts(self, delivery_id=None, subscription_id=None, limit=0, page=1):
+    def attempts(self, delivery_id: str | None = None, webhook_id: str | None = None,
+                 limit: int = 0, page: int = 1) -> Page:
+        """The attempt log of one delivery or of one webhook (give exactly one), newest first."""
         out = _p()
-        _check(_store_att_list(self._h, _enc(delivery_id), _enc(subscription_id), limit, page,
+        _check(_store_att_list(self._h, _enc(delivery_id), _enc(webhook_id), limit, page,
                                _c.byref(out)))
         return _page(_take_json(out.value), "attempts")
 
-    def purge(self, older_than_ms):
+    def purge(self, older_than_ms: int) -> int:
         """Delete finished deliveries older than the time; returns how many went."""
         n = _sz()
         _check(_store_purge(self._h, int(older_than_ms), _c.byref(n)))
@@ -782,8 +805,8 @@ class Hub(_Handle):
     def store(self):
         return self._store
 
-    # ---- subscriptions ----
-    def add(self, subscription):
+    # ---- webhooks (subscriptions) ----
+    def add(self, subscription) -> str:
         """Register a Subscription, dict or JSON text; returns its id."""
         sub, made = _as_subscription(subscription)
         try:
@@ -793,12 +816,12 @@ class Hub(_Handle):
             if made:
                 sub.close()
 
-    def get(self, subscription_id):
+    def get(self, webhook_id: str) -> Subscription:
         out = _p()
-        _check(_hub_sub_get(self._h, _enc(subscription_id), _c.byref(out)))
+        _check(_hub_sub_get(self._h, _enc(webhook_id), _c.byref(out)))
         return Subscription(_ptr=out.value)
 
-    def replace(self, subscription):
+    def replace(self, subscription) -> None:
         sub, made = _as_subscription(subscription)
         try:
             _check(_hub_sub_replace(self._h, sub._h))
@@ -806,27 +829,30 @@ class Hub(_Handle):
             if made:
                 sub.close()
 
-    def patch(self, subscription_id, changes):
+    def patch(self, webhook_id: str, changes) -> Subscription:
+        """Apply a JSON merge patch (a dict or JSON text); returns the result."""
         text = _json_text(changes)
         out = _p()
-        _check(_hub_sub_patch(self._h, _enc(subscription_id), text, len(text), _c.byref(out)))
+        _check(_hub_sub_patch(self._h, _enc(webhook_id), text, len(text), _c.byref(out)))
         return Subscription(_ptr=out.value)
 
-    def delete(self, subscription_id):
-        _check(_hub_sub_delete(self._h, _enc(subscription_id)))
+    def delete(self, webhook_id: str) -> None:
+        _check(_hub_sub_delete(self._h, _enc(webhook_id)))
 
-    def rotate_secret(self, subscription_id, new_secret=None, overlap_ms=0):
+    def rotate_secret(self, webhook_id: str, new_secret: str | None = None,
+                      overlap_ms: int = 0) -> str:
         """Returns the new secret (shown this once)."""
         out = _p()
-        _check(_hub_sub_rotate(self._h, _enc(subscription_id), _enc(new_secret), overlap_ms,
+        _check(_hub_sub_rotate(self._h, _enc(webhook_id), _enc(new_secret), overlap_ms,
                                _c.byref(out)))
         return _take(out.value).decode("utf-8")
 
-    def subscriptions(self, owner=None, secrets=False, limit=0, page=1):
+    def subscriptions(self, owner: str | None = None, secrets: bool = False, limit: int = 0,
+                      page: int = 1) -> Page:
         return self._store.subscriptions(owner, secrets, limit, page)
 
     # ---- events and deliveries ----
-    def emit(self, event, data=None, **fields):
+    def emit(self, event, data=None, **fields) -> int:
         """Emit an Event (or a type with data and Event's keyword fields); returns how many
         deliveries were queued."""
         made = not isinstance(event, Event)
@@ -839,7 +865,7 @@ class Hub(_Handle):
             if made:
                 ev.close()
 
-    def emit_batch(self, events):
+    def emit_batch(self, events) -> int:
         """Emit several Events in one atomic batch (one transaction for a SQLite store); returns
         how many deliveries were queued in all."""
         events = list(events)
@@ -848,28 +874,40 @@ class Hub(_Handle):
         _check(_hub_emit_batch(self._h, arr, len(events), _c.byref(n)))
         return n.value
 
-    def emit_to(self, event, subscription_id):
-        _check(_hub_emit_to(self._h, event._h, _enc(subscription_id)))
+    def emit_to(self, event, webhook_id: str, data=None, **fields) -> None:
+        """Emit an Event (or a type with data and fields) to one webhook only, whatever its
+        event filters say (the REST API's test event)."""
+        made = not isinstance(event, Event)
+        ev = Event(event, data, **fields) if made else event
+        try:
+            _check(_hub_emit_to(self._h, ev._h, _enc(webhook_id)))
+        finally:
+            if made:
+                ev.close()
 
-    def deliveries(self, subscription_id=None, status=None, limit=0, page=1):
-        return self._store.deliveries(subscription_id, status, limit, page)
+    def deliveries(self, webhook_id: str | None = None, status: str | None = None,
+                   limit: int = 0, page: int = 1) -> Page:
+        return self._store.deliveries(webhook_id, status, limit, page)
 
-    def delivery(self, delivery_id):
+    def delivery(self, delivery_id: str) -> dict:
         return self._store.delivery(delivery_id)
 
-    def attempts(self, delivery_id=None, subscription_id=None, limit=0, page=1):
-        return self._store.attempts(delivery_id, subscription_id, limit, page)
+    def attempts(self, delivery_id: str | None = None, webhook_id: str | None = None,
+                 limit: int = 0, page: int = 1) -> Page:
+        return self._store.attempts(delivery_id, webhook_id, limit, page)
 
-    def replay(self, delivery_id):
+    def replay(self, delivery_id: str) -> None:
+        """Send a delivery again (same idempotency key) on the next run."""
         _check(_hub_replay(self._h, _enc(delivery_id)))
 
-    def replay_since(self, subscription_id, since_ms=0):
+    def replay_since(self, webhook_id: str, since_ms: int = 0) -> int:
+        """Send again every finished delivery of a webhook made at or after since_ms."""
         n = _sz()
-        _check(_hub_replay_since(self._h, _enc(subscription_id), int(since_ms), _c.byref(n)))
+        _check(_hub_replay_since(self._h, _enc(webhook_id), int(since_ms), _c.byref(n)))
         return n.value
 
     # ---- the loop ----
-    def run(self, timeout_ms=0):
+    def run(self, timeout_ms: int = 0) -> None:
         """One bounded round of delivery work, waiting at most timeout_ms (the GIL is
         released meanwhile)."""
         _check(_hub_run(self._h, int(timeout_ms)))
@@ -886,17 +924,18 @@ class Hub(_Handle):
         """Nothing in flight and nothing due now (retries may be scheduled later)."""
         return self.in_flight == 0 and self.timeout_ms() != 0
 
-    def run_until(self, predicate, timeout=10.0, step_ms=20):
-        """Run until predicate() holds (True) or timeout seconds pass (False)."""
-        end = time.monotonic() + timeout
+    def run_until(self, predicate, timeout_ms: int = 10000, step_ms: int = 20) -> bool:
+        """Run until predicate() holds (True) or timeout_ms pass (False)."""
+        end = time.monotonic() + timeout_ms / 1000.0
         while not predicate():
             if time.monotonic() >= end:
                 return False
             self.run(step_ms)
         return True
 
-    def run_until_idle(self, timeout=10.0):
-        ok = self.run_until(self.idle, timeout)
+    def run_until_idle(self, timeout_ms: int = 10000) -> bool:
+        """Run until nothing is in flight or due now (True), or timeout_ms pass (False)."""
+        ok = self.run_until(self.idle, timeout_ms)
         self.run(0)
         return ok
 
