@@ -10,8 +10,8 @@ CMAKE_FLAGS ?=
 # Debian packages needed to build and test (bench adds its own).
 DEB_PKGS := build-essential cmake pkg-config clang clang-format libclang-rt-14-dev \
             libcjson-dev libcurl4-openssl-dev libmbedtls-dev libcmocka-dev \
-            libsqlite3-dev libmicrohttpd-dev curl python3 python3-venv python3-setuptools python3-pip \
-            man-db groff-base nginx-light openssl
+            libsqlite3-dev libpq-dev postgresql libmicrohttpd-dev curl python3 python3-venv \
+            python3-setuptools python3-pip man-db groff-base nginx-light openssl
 BENCH_PKGS := wrk
 
 .PHONY: all deps build test demo bench fuzz clean format

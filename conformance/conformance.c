@@ -180,12 +180,14 @@ static size_t add_tests(struct CMUnitTest *all, size_t n, const struct CMUnitTes
 int wh_store_conformance_run(const char *name, wh_store_factory make, void *user_data)
 {
     sc_ctx ctx = {make, user_data, NULL};
-    size_t total = sc_sub_tests_count + sc_queue_tests_count + sc_record_tests_count;
+    size_t total =
+        sc_sub_tests_count + sc_queue_tests_count + sc_record_tests_count + sc_event_tests_count;
     struct CMUnitTest *all = calloc(total, sizeof(*all));
     if (!all) return 1;
     size_t n = add_tests(all, 0, sc_sub_tests, sc_sub_tests_count, &ctx);
     n = add_tests(all, n, sc_queue_tests, sc_queue_tests_count, &ctx);
     n = add_tests(all, n, sc_record_tests, sc_record_tests_count, &ctx);
+    n = add_tests(all, n, sc_event_tests, sc_event_tests_count, &ctx);
     int failed = _cmocka_run_group_tests(name, all, n, NULL, NULL);
     free(all);
     return failed;

@@ -2,6 +2,7 @@
 #ifndef WH_STORE_CONFORMANCE_IMPL_H
 #define WH_STORE_CONFORMANCE_IMPL_H
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "webhooks/conformance.h"
@@ -44,5 +45,7 @@ extern const struct CMUnitTest sc_queue_tests[];
 extern const size_t sc_queue_tests_count;
 extern const struct CMUnitTest sc_record_tests[];
 extern const size_t sc_record_tests_count;
+extern const struct CMUnitTest sc_event_tests[];
+extern const size_t sc_event_tests_count;
 
 #endif

@@ -1,4 +1,6 @@
 /* Store conformance: the delivery queue (enqueue, lease, release, recover, next_due). */
+#include <stdio.h>
+
 #include "conformance_impl.h"
 
 static const char BODY[] = {'{', '"', 'b', '"', ':', 0, 1, (char)0xff, '}'};
@@ -228,6 +230,46 @@ static void test_lease_expired_is_taken_again(void **state)
     sc_got_free(&g);
 }
 
+/* One subscription's long queue ahead of the others': a store scanning in due order steps over
+ * every delivery of a subscription that may take no more; what it takes must not change (the
+ * SQLite store goes by subscription past a budget of skipped rows). */
+static void test_lease_past_a_long_backlog(void **state)
+{
+    wh_store *s = SC_STORE(state);
+    const char *subs[] = {"A", "B", "C", "D", "E"};
+    for (int i = 0; i < 5; i++)
+        wh_sc_put_sub(s, subs[i], NULL, 1);
+    sc_got g = {0};
+    wh_sc_put_delivery(s, "c1", "C", 1, 5);
+    WH_ASSERT_OK(sc_lease(s, 10, 300, 1, 0, NULL, 0, &g)); /* c1's worker crashes: due at 300 */
+    sc_got_free(&g);
+    for (int i = 0; i < 300; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "a%03d", i);
+        wh_sc_put_delivery(s, id, "A", 2, 100 + i);
+    }
+    wh_sc_put_delivery(s, "b1", "B", 3, 250);
+    wh_sc_put_delivery(s, "b2", "B", 3, 600);
+    wh_sc_put_delivery(s, "d1", "D", 3, 150);
+    wh_sc_put_delivery(s, "e1", "E", 3, 2000); /* not due */
+    const char *busy[] = {"D"};
+    WH_ASSERT_OK(sc_lease(s, 1000, 5000, 4, 2, busy, 1, &g));
+    assert_int_equal(g.n, 4);
+    assert_string_equal(g.d[0].id, "a000");
+    assert_string_equal(g.d[1].id, "a001");
+    assert_string_equal(g.d[2].id, "b1");
+    assert_string_equal(g.d[3].id, "c1");
+    sc_got_free(&g);
+    WH_ASSERT_OK(sc_lease(s, 1000, 5000, 10, 3, NULL, 0, &g));
+    assert_int_equal(g.n, 5); /* 3 more of A, D, B; E is not due */
+    assert_string_equal(g.d[0].id, "a002");
+    assert_string_equal(g.d[1].id, "a003");
+    assert_string_equal(g.d[2].id, "a004");
+    assert_string_equal(g.d[3].id, "d1");
+    assert_string_equal(g.d[4].id, "b2");
+    sc_got_free(&g);
+}
+
 static void test_lease_callback_stop_leaves_the_rest(void **state)
 {
     wh_store *s = SC_STORE(state);
@@ -354,6 +396,7 @@ const struct CMUnitTest sc_queue_tests[] = {
     cmocka_unit_test(test_lease_max),
     cmocka_unit_test(test_lease_per_subscription_and_exclude),
     cmocka_unit_test(test_lease_expired_is_taken_again),
+    cmocka_unit_test(test_lease_past_a_long_backlog),
     cmocka_unit_test(test_lease_callback_stop_leaves_the_rest),
     cmocka_unit_test(test_lease_invalid_requests),
     cmocka_unit_test(test_release),

@@ -408,6 +408,77 @@ static void test_replay_since(void **state)
     WH_ASSERT_OK(s->replay_since(s, "s1", 200, 7000, NULL));
 }
 
+/* fail_unsent (version 3, may provide): a subscription's unfinished deliveries, pending or
+ * leased, become FAILED with the reason in one call; finished ones and other subscriptions'
+ * are untouched; nothing stays due. */
+static void test_fail_unsent(void **state)
+{
+    wh_store *s = SC_STORE(state);
+    if (s->version < 3 || !s->fail_unsent) skip(); /* may provide */
+    wh_sc_put_sub(s, "s1", NULL, 1);
+    wh_sc_put_sub(s, "s2", NULL, 1);
+    wh_sc_put_delivery(s, "p1", "s1", 10, 10);
+    wh_sc_put_delivery(s, "p2", "s1", 20, 5000); /* not due yet */
+    wh_sc_put_delivery(s, "l1", "s1", 30, 10);
+    wh_sc_put_delivery(s, "ok", "s1", 40, 10);
+    wh_sc_put_delivery(s, "o1", "s2", 50, 200); /* due after the lease below */
+    WH_ASSERT_OK(wh_sc_record(s, "ok", 1, 60, 200, WH_DELIVERY_SUCCEEDED, 0, NULL));
+    lease_one(s, "l1", 100);
+    size_t n = 99;
+    WH_ASSERT_OK(s->fail_unsent(s, "s1", "not sent: disabled", 700, &n));
+    assert_int_equal(n, 3);
+    const char *failed[] = {"p1", "p2", "l1"};
+    for (int i = 0; i < 3; i++) {
+        wh_delivery d;
+        wh_sc_get(s, failed[i], &d);
+        assert_int_equal(d.status, WH_DELIVERY_FAILED);
+        assert_string_equal(d.last_error, "not sent: disabled");
+        assert_int_equal(d.updated_at, 700);
+        assert_int_equal(d.attempts, 0);
+        wh_delivery_clear(&d);
+    }
+    assert_int_equal(wh_sc_status(s, "ok"), WH_DELIVERY_SUCCEEDED);
+    assert_int_equal(wh_sc_status(s, "o1"), WH_DELIVERY_PENDING);
+    /* Only s2's delivery is still due, however late. */
+    sc_got g = {.n = 0};
+    WH_ASSERT_OK(sc_lease(s, 1000000, 1000100, 10, 0, NULL, 0, &g));
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.d[0].id, "o1");
+    sc_got_free(&g);
+    WH_ASSERT_OK(s->fail_unsent(s, "s1", "again", 800, &n));
+    assert_int_equal(n, 0);
+    WH_ASSERT_OK(s->fail_unsent(s, "nosub", "x", 800, NULL));
+    assert_int_equal(s->fail_unsent(s, "s1", NULL, 800, &n), WH_EINVAL);
+}
+
+/* replay_failed (version 3, may provide): only FAILED deliveries created since, due at now. */
+static void test_replay_failed(void **state)
+{
+    wh_store *s = SC_STORE(state);
+    if (s->version < 3 || !s->replay_failed) skip(); /* may provide */
+    wh_sc_put_sub(s, "s1", NULL, 1);
+    const char *ids[] = {"f100", "f200", "ok300", "f400"};
+    for (int i = 0; i < 4; i++)
+        wh_sc_put_delivery(s, ids[i], "s1", 100 * (i + 1), 1);
+    WH_ASSERT_OK(wh_sc_record(s, "f100", 1, 10, 500, WH_DELIVERY_FAILED, 0, NULL));
+    WH_ASSERT_OK(wh_sc_record(s, "f200", 2, 10, 500, WH_DELIVERY_FAILED, 0, NULL));
+    WH_ASSERT_OK(wh_sc_record(s, "ok300", 1, 10, 200, WH_DELIVERY_SUCCEEDED, 0, NULL));
+    WH_ASSERT_OK(wh_sc_record(s, "f400", 1, 10, 500, WH_DELIVERY_FAILED, 0, NULL));
+    size_t n = 0;
+    WH_ASSERT_OK(s->replay_failed(s, "s1", 200, 9000, &n));
+    assert_int_equal(n, 2);
+    assert_int_equal(wh_sc_status(s, "f100"), WH_DELIVERY_FAILED);
+    assert_int_equal(wh_sc_status(s, "ok300"), WH_DELIVERY_SUCCEEDED);
+    wh_delivery d;
+    wh_sc_get(s, "f200", &d);
+    assert_int_equal(d.status, WH_DELIVERY_PENDING);
+    assert_int_equal(d.next_attempt_at, 9000);
+    assert_int_equal(d.attempts, 2);
+    wh_delivery_clear(&d);
+    assert_int_equal(wh_sc_status(s, "f400"), WH_DELIVERY_PENDING);
+    assert_int_equal(s->replay_failed(s, "nosub", 0, 1, &n), WH_ENOTFOUND);
+}
+
 static void test_attempt_list_newest_first_paged(void **state)
 {
     wh_store *s = SC_STORE(state);
@@ -520,6 +591,45 @@ static void test_purge(void **state)
     assert_int_equal(as.a[1].started_at, 700);
     sc_attempts_free(&as);
     WH_ASSERT_OK(s->purge(s, 500, NULL));
+}
+
+/* purge_some: a bounded batch of the oldest finished deliveries, queued ones kept. */
+static void test_purge_some(void **state)
+{
+    wh_store *s = SC_STORE(state);
+    if (!s->purge_some) skip(); /* optional member */
+    wh_sc_put_sub(s, "s1", NULL, 1);
+    const char *old[] = {"f1", "f2", "f3"};
+    for (int i = 0; i < 3; i++) {
+        wh_sc_put_delivery(s, old[i], "s1", 1 + i, 1 + i);
+        WH_ASSERT_OK(
+            wh_sc_record(s, old[i], 1, 100 * (i + 1), 200, WH_DELIVERY_SUCCEEDED, 0, NULL));
+    }
+    wh_sc_put_delivery(s, "queued", "s1", 0, 0);
+    WH_ASSERT_OK(wh_sc_record(s, "queued", 1, 50, 500, WH_DELIVERY_PENDING, 2000, NULL));
+    wh_sc_put_delivery(s, "late", "s1", 4, 4);
+    WH_ASSERT_OK(wh_sc_record(s, "late", 1, 900, 500, WH_DELIVERY_FAILED, 0, NULL));
+    size_t removed = 99;
+    WH_ASSERT_OK(s->purge_some(s, 500, 0, &removed));
+    assert_int_equal(removed, 0);
+    WH_ASSERT_OK(s->purge_some(s, 500, 2, &removed));
+    assert_int_equal(removed, 2);
+    assert_int_equal(wh_sc_status(s, "f1"), -1);
+    assert_int_equal(wh_sc_status(s, "f2"), -1);
+    assert_int_equal(wh_sc_status(s, "f3"), WH_DELIVERY_SUCCEEDED);
+    WH_ASSERT_OK(s->purge_some(s, 500, 10, &removed));
+    assert_int_equal(removed, 1); /* fewer than max: nothing older is left */
+    assert_int_equal(wh_sc_status(s, "f3"), -1);
+    assert_int_equal(wh_sc_status(s, "queued"), WH_DELIVERY_PENDING);
+    assert_int_equal(wh_sc_status(s, "late"), WH_DELIVERY_FAILED);
+    size_t total = 0;
+    sc_attempts as = {0};
+    WH_ASSERT_OK(s->attempt_list(s, NULL, "s1", 0, 1, &total, sc_collect_attempt, &as));
+    assert_int_equal(total, 2); /* the removed deliveries' attempts went with them */
+    assert_int_equal(as.a[0].started_at, 900);
+    assert_int_equal(as.a[1].started_at, 50); /* a queued delivery keeps even old attempts */
+    sc_attempts_free(&as);
+    WH_ASSERT_OK(s->purge_some(s, 500, 10, NULL));
 }
 
 /* ---- concurrent use ---- */
@@ -647,9 +757,12 @@ const struct CMUnitTest sc_record_tests[] = {
     cmocka_unit_test(test_record_files_under_the_delivery_subscription),
     cmocka_unit_test(test_replay_keeps_the_idempotency_key),
     cmocka_unit_test(test_replay_since),
+    cmocka_unit_test(test_fail_unsent),
+    cmocka_unit_test(test_replay_failed),
     cmocka_unit_test(test_attempt_list_newest_first_paged),
     cmocka_unit_test(test_delivery_list_filters_and_paging),
     cmocka_unit_test(test_purge),
+    cmocka_unit_test(test_purge_some),
     cmocka_unit_test(test_concurrent_use),
 };
 const size_t sc_record_tests_count = sizeof(sc_record_tests) / sizeof(sc_record_tests[0]);

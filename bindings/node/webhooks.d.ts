@@ -182,8 +182,25 @@ export interface SqliteOptions {
 }
 
 /** Where webhooks, the delivery queue and the attempt log live (wh_store). */
+/** The options of a memory store. */
+export interface MemoryOptions {
+  /** finished deliveries kept, the oldest dropped first (default 10 000; 0: no cap) */
+  maxFinished?: number;
+  /** event ids remembered for event idempotency, the oldest forgotten first (default 100 000; 0: no cap) */
+  maxEventIds?: number;
+}
+
+/** The options of a PostgreSQL store. */
+export interface PostgresOptions {
+  /** connections for its calls, at most (default 4) */
+  maxConnections?: number;
+  /** create or upgrade the tables on open (default true) */
+  migrate?: boolean;
+}
+
 export class Store {
-  static memory(): Store;
+  static memory(options?: MemoryOptions): Store;
+  static postgres(conninfo: string, options?: PostgresOptions): Store;
   static sqlite(file: string, options?: SqliteOptions): Store;
   readonly closed: boolean;
   close(): void;
@@ -202,6 +219,11 @@ export class Store {
 export interface HubOptions {
   maxInFlight?: number;
   maxInFlightPerSubscription?: number;
+  slowAfterMs?: number;
+  /** finished deliveries are purged after this long (default 30 days; 0: kept forever) */
+  retentionMs?: number;
+  /** an event id is accepted once this long: emitting it again throws ConflictError (default a day; 0: off) */
+  eventIdWindowMs?: number;
   connectTimeoutMs?: number;
   totalTimeoutMs?: number;
   maxResponseBytes?: number;
@@ -255,6 +277,8 @@ export class Hub {
     Page<Attempt>;
   replay(deliveryId: string): void;
   replaySince(webhookId: string, sinceMs?: number): number;
+  /** Send again the failed deliveries of an active webhook made at or after sinceMs. */
+  recover(webhookId: string, sinceMs?: number): number;
   /** One bounded round of delivery work (blocks the event loop while timeoutMs > 0). */
   run(timeoutMs?: number): void;
   /** ms until run() has work (0: now), -1 when nothing is scheduled. */

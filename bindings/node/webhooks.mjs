@@ -139,8 +139,13 @@ const c = {
     'const char **names, const char **values, size_t nheaders, const uint8_t *body, ' +
     'size_t body_len, int64_t now, int64_t tolerance_s)'),
 
-  storeMemoryNew: fn('int wh_store_memory_new(_Out_ void **out)'),
+  storeMemoryNew: fn('int wh_store_memory_new_opts(_Out_ void **out, void *options)'),
+  memoryOptsNew: fn('int wh_memory_options_new(_Out_ void **out)'),
+  memoryOptsFree: fn('void wh_memory_options_free(void *o)'),
   storeSqliteNew: fn('int wh_store_sqlite_new(_Out_ void **out, const char *path, void *options)'),
+  storePostgresNew: fn('int wh_store_postgres_new(_Out_ void **out, const char *conninfo, void *options)'),
+  pgOptsNew: fn('int wh_postgres_options_new(_Out_ void **out)'),
+  pgOptsFree: fn('void wh_postgres_options_free(void *o)'),
   sqliteOptsNew: fn('int wh_sqlite_options_new(_Out_ void **out)'),
   sqliteOptsFree: fn('void wh_sqlite_options_free(void *o)'),
   storeFree: fn('void wh_store_free(void *s)'),
@@ -178,6 +183,7 @@ const c = {
   hubSubRotate: fn('int wh_hub_subscription_rotate_secret(void *hub, const char *id, const char *secret, int64_t overlap_ms, _Out_ void **out)'),
   hubReplay: fn('int wh_hub_replay(void *hub, const char *delivery_id)'),
   hubReplaySince: fn('int wh_hub_replay_since(void *hub, const char *sub_id, int64_t since, _Out_ size_t *count)'),
+  hubRecover: fn('int wh_hub_recover(void *hub, const char *sub_id, int64_t since, _Out_ size_t *count)'),
   hubStore: fn('void *wh_hub_store(void *hub)'),
   hubNow: fn('int64_t wh_hub_now(void *hub)'),
 
@@ -519,15 +525,40 @@ export class Store extends Handle {
     this.#owner = owner;
   }
 
-  static memory() {
+  /** A memory store. Options: maxFinished (finished deliveries kept, the oldest dropped first;
+   *  default 10 000, 0: no cap), maxEventIds (event ids remembered for event idempotency;
+   *  default 100 000, 0: no cap). */
+  static memory(options = {}) {
+    const o = [null];
+    check(c.memoryOptsNew(o));
     const out = [null];
-    check(c.storeMemoryNew(out));
+    try {
+      applyOptions(o[0], MEMORY_SETTERS, options ?? {}, 'memory store');
+      check(c.storeMemoryNew(out, o[0]));
+    } finally {
+      c.memoryOptsFree(o[0]);
+    }
     return new Store(out[0]);
   }
 
   /** Called by a hub that owned this store and freed it with itself. */
   ownerClosed(hub) {
     if (this.#owner === hub) this.release();
+  }
+
+  /** Connect to a PostgreSQL database (any libpq connection string or URI) that several
+   *  processes may share. Options: maxConnections, migrate. */
+  static postgres(conninfo, options = {}) {
+    const o = [null];
+    check(c.pgOptsNew(o));
+    const out = [null];
+    try {
+      applyOptions(o[0], POSTGRES_SETTERS, options ?? {}, 'PostgreSQL store');
+      check(c.storePostgresNew(out, String(conninfo), o[0]));
+    } finally {
+      c.pgOptsFree(o[0]);
+    }
+    return new Store(out[0]);
   }
 
   /** Open or create a SQLite store. Options: busyTimeoutMs, synchronous ("full" or "normal"),
@@ -602,9 +633,20 @@ const SQLITE_SETTERS = {
   maxPageCount: [setter('sqlite_options_set_max_page_count', 'uint32_t'), Number],
   readOnly: [setter('sqlite_options_set_read_only', 'int'), flag],
 };
+const POSTGRES_SETTERS = {
+  maxConnections: [setter('postgres_options_set_max_connections', 'size_t'), Number],
+  migrate: [setter('postgres_options_set_migrate', 'int'), flag],
+};
+const MEMORY_SETTERS = {
+  maxFinished: [setter('memory_options_set_max_finished', 'size_t'), Number],
+  maxEventIds: [setter('memory_options_set_max_event_ids', 'size_t'), Number],
+};
 const HUB_SETTERS = {
   maxInFlight: [setter('hub_options_set_max_in_flight', 'size_t'), Number],
   maxInFlightPerSubscription: [setter('hub_options_set_max_in_flight_per_subscription', 'size_t'), Number],
+  slowAfterMs: [setter('hub_options_set_slow_after_ms', 'uint32_t'), Number],
+  retentionMs: [setter('hub_options_set_retention_ms', 'int64_t'), Number],
+  eventIdWindowMs: [setter('hub_options_set_event_id_window_ms', 'int64_t'), Number],
   connectTimeoutMs: [setter('hub_options_set_connect_timeout_ms', 'uint32_t'), Number],
   totalTimeoutMs: [setter('hub_options_set_total_timeout_ms', 'uint32_t'), Number],
   maxResponseBytes: [setter('hub_options_set_max_response_bytes', 'size_t'), Number],
@@ -787,6 +829,12 @@ export class Hub extends Handle {
   replaySince(webhookId, sinceMs = 0) {
     const n = [0];
     check(c.hubReplaySince(this.ptr, webhookId, sinceMs, n));
+    return Number(n[0]);
+  }
+  /** Send again the failed deliveries of an active webhook made at or after sinceMs. */
+  recover(webhookId, sinceMs = 0) {
+    const n = [0];
+    check(c.hubRecover(this.ptr, webhookId, sinceMs, n));
     return Number(n[0]);
   }
 

@@ -107,8 +107,24 @@ WH_EXTERN int wh_hub_options_set_lease_ms(wh_hub_options *opts, uint32_t ms);
 /* Non-zero: other workers share the store, so leases left by a previous run are not reclaimed
  * when the hub starts (default 0: they are, as after a crash of the only worker). */
 WH_EXTERN int wh_hub_options_set_shared_queue(wh_hub_options *opts, int shared);
+/* Event idempotency: how long the store remembers an event id it accepted (default 24 hours;
+ * 0 turns it off; at most 366 days). An event emitted again with that id meanwhile (wh_hub_emit,
+ * wh_hub_emit_batch, wh_hub_emit_owner, POST /events), through this hub or any other process
+ * sharing the store, creates no delivery: the emit returns WH_ECONFLICT. An event is accepted
+ * even when it matches no subscription. Needs a store that remembers event ids (the built-in
+ * ones do; a store without enqueue_events accepts every event). */
+WH_EXTERN int wh_hub_options_set_event_id_window_ms(wh_hub_options *opts, wh_time_ms ms);
 /* The User-Agent header (default NULL: "libwebhooks/<version>"); no CR, LF or NUL. */
 WH_EXTERN int wh_hub_options_set_user_agent(wh_hub_options *opts, const char *user_agent);
+
+/* ---- housekeeping ---- */
+/* How long finished deliveries (SUCCEEDED or FAILED) and their attempts are kept (default 30
+ * days; 0: forever, the host purges with wh_store_purge). The hub removes older ones itself,
+ * between rounds of wh_hub_run, at most WH_HUB_PURGE_BATCH per round and only while there are
+ * some to remove (otherwise it looks again a minute later), so housekeeping never holds back
+ * delivery. Stores older than version 3 of the port are purged whole, at most once an hour. */
+WH_EXTERN int wh_hub_options_set_retention_ms(wh_hub_options *opts, wh_time_ms ms);
+#define WH_HUB_PURGE_BATCH 256
 
 /* ---- retries and disabling ---- */
 /* The retry policy of subscriptions added without one of their own (no "retry" in their JSON,
@@ -155,13 +171,16 @@ WH_EXTERN void wh_hub_free(wh_hub *hub);
  * stored before this returns. A delivery whose URL, headers or body cannot be rendered (a
  * placeholder the event lacks) is stored as failed with the reason, without holding back the
  * others. *queued (may be NULL) receives the number of deliveries created (failed ones
- * included). ev is borrowed for the call. WH_EINVAL, or the store's error (then nothing was
+ * included). ev is borrowed for the call. WH_EINVAL; WH_ECONFLICT when the store already
+ * accepted an event with this id within the event id window (wh_hub_options_set_event_id_window_ms:
+ * nothing is stored, the first emit's deliveries stand); or the store's error (then nothing was
  * stored).
  */
 WH_EXTERN int wh_hub_emit(wh_hub *hub, const wh_event *ev, size_t *queued);
 /* Emit count events at once: like wh_hub_emit for each, but every delivery of every event is
  * stored in one atomic batch (all or nothing), which a store that syncs to disk does in one
- * transaction. *queued (may be NULL) receives the total number of deliveries created. */
+ * transaction. *queued (may be NULL) receives the total number of deliveries created. One
+ * event id accepted before (or given twice) refuses the whole batch with WH_ECONFLICT. */
 WH_EXTERN int wh_hub_emit_batch(wh_hub *hub, const wh_event *const *events, size_t count,
                                 size_t *queued);
 /* Emit ev to the matching subscriptions whose owner is owner, and no others (a multi-tenant
@@ -169,7 +188,8 @@ WH_EXTERN int wh_hub_emit_batch(wh_hub *hub, const wh_event *const *events, size
  * wh_hub_emit. */
 WH_EXTERN int wh_hub_emit_owner(wh_hub *hub, const wh_event *ev, const char *owner, size_t *queued);
 /* Emit ev to one subscription only, whatever its event filters say (its status must be
- * active): the registration API's "send a test event". WH_ENOTFOUND, WH_ESTATE. */
+ * active): the registration API's "send a test event". WH_ENOTFOUND, WH_ESTATE. Its event id is
+ * not remembered (event idempotency is for wh_hub_emit and its siblings). */
 WH_EXTERN int wh_hub_emit_to(wh_hub *hub, const wh_event *ev, const char *subscription_id);
 
 /*
@@ -183,8 +203,9 @@ WH_EXTERN int wh_hub_timeout_ms(wh_hub *hub);
 /* The next time (hub clock) something is due or a request needs attention, in *at;
  * WH_ENOTFOUND when nothing is scheduled. */
 WH_EXTERN int wh_hub_next_deadline(wh_hub *hub, wh_time_ms *at);
-/* Descriptors for a host's poll loop: the hub's wake-up descriptor (always fds[0]), then the
- * transport's sockets,
+/* Descriptors for a host's poll loop: the hub's wake-up descriptor (always fds[0]), then a
+ * shared store's (PostgreSQL: readable when another process enqueued work), then the transport's
+ * sockets,
  * up to max into fds, *count the number needed. Poll them for at most wh_hub_timeout_ms, then
  * call wh_hub_run(hub, 0). */
 WH_EXTERN int wh_hub_pollfds(wh_hub *hub, wh_pollfd *fds, size_t max, size_t *count);
@@ -215,6 +236,14 @@ WH_EXTERN int wh_hub_replay(wh_hub *hub, const char *delivery_id);
 /* Send again every finished delivery of a subscription created at or after since. */
 WH_EXTERN int wh_hub_replay_since(wh_hub *hub, const char *subscription_id, wh_time_ms since,
                                   size_t *count);
+
+/* Send again the FAILED deliveries of a subscription created at or after since (same
+ * idempotency keys), e.g. those that failed while its endpoint was down or the subscription
+ * disabled: disabling fails a subscription's queued deliveries at once (keeping them, with the
+ * reason), and this brings them back. The subscription must be active (WH_ESTATE otherwise);
+ * WH_ENOTFOUND. *count (may be NULL): how many. */
+WH_EXTERN int wh_hub_recover(wh_hub *hub, const char *subscription_id, wh_time_ms since,
+                             size_t *count);
 
 /* The store the hub uses (borrowed: valid until wh_hub_free), for listings and logs. */
 WH_EXTERN wh_store *wh_hub_store(wh_hub *hub);

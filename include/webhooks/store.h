@@ -13,6 +13,9 @@
  *   are stored as given: protect the file like a key file. A file it creates gets mode 0600.
  *   Several processes may share the file (SQLite's locking, with a busy timeout); within one
  *   process, one wh_store serialises its callers on one connection.
+ * - The PostgreSQL store keeps everything in a PostgreSQL database, which many processes on
+ *   many hosts share as one queue: each delivery is leased by one worker at a time, and
+ *   changes made through one process reach the others at once (docs/scale-out.md).
  *
  * Limits the built-in stores enforce on deliveries (a larger value is refused with
  * WH_ETOOLARGE): WH_STORE_MAX_URL_LEN, WH_STORE_MAX_HEADERS_LEN, WH_STORE_MAX_BODY_LEN. Error
@@ -43,9 +46,26 @@ typedef struct wh_store wh_store;
 WH_EXTERN void wh_store_free(wh_store *store);
 
 /* ---- the memory store ---- */
-/* A new, empty memory store in *out (free with wh_store_free). WH_ENOMEM, WH_EIO (a mutex
- * could not be created). */
+/* A new, empty memory store in *out (free with wh_store_free), with the default options.
+ * WH_ENOMEM, WH_EIO (a mutex could not be created). */
 WH_EXTERN int wh_store_memory_new(wh_store **out);
+
+/* The memory store's options (opaque, one setter per option, like the SQLite store's). */
+typedef struct wh_memory_options wh_memory_options;
+WH_EXTERN int wh_memory_options_new(wh_memory_options **out);
+WH_EXTERN void wh_memory_options_free(wh_memory_options *opts); /* NULL is a no-op */
+/* Finished (SUCCEEDED or FAILED) deliveries kept, with their attempts: past it, the oldest
+ * finished go first. Default 10 000 (about 16 MB with 0.5 KiB events); 0: no cap (the store
+ * then grows until purged: the hub's retention, wh_store_purge). Deliveries still queued are
+ * never dropped. */
+WH_EXTERN int wh_memory_options_set_max_finished(wh_memory_options *opts, size_t n);
+/* Event ids remembered for event idempotency (wh_hub_options_set_event_id_window_ms): past it,
+ * the oldest are forgotten before their window ends, so an event emitted again that late is
+ * accepted again. Default 100 000 (about 10 MB); 0: no cap (every id of one window is kept,
+ * as the SQLite and PostgreSQL stores do). */
+WH_EXTERN int wh_memory_options_set_max_event_ids(wh_memory_options *opts, size_t n);
+/* wh_store_memory_new with options (NULL: the defaults); opts may be freed afterwards. */
+WH_EXTERN int wh_store_memory_new_opts(wh_store **out, const wh_memory_options *opts);
 
 /* ---- the SQLite store ---- */
 /* How the SQLite store syncs each committed transaction to disk. */
@@ -92,6 +112,53 @@ WH_EXTERN int wh_sqlite_options_set_read_only(wh_sqlite_options *opts, int read_
 WH_EXTERN int wh_store_sqlite_new(wh_store **out, const char *path, const wh_sqlite_options *opts);
 /* wh_store_sqlite_new with the default options. */
 WH_EXTERN int wh_store_sqlite_open(wh_store **out, const char *path);
+
+/* ---- the PostgreSQL store ---- */
+/* The PostgreSQL store's options: an opaque object with one setter per option, used like
+ * wh_sqlite_options (create with every option at its default, set what differs, pass to
+ * wh_store_postgres_new, free; it may be freed or reused once the store is open). Setters
+ * return WH_EINVAL for a NULL object or a bad value, leaving the option unchanged. */
+typedef struct wh_postgres_options wh_postgres_options;
+
+WH_EXTERN int wh_postgres_options_new(wh_postgres_options **out);
+WH_EXTERN void wh_postgres_options_free(wh_postgres_options *opts); /* NULL is a no-op */
+/* Connections the store opens for its calls, at most (default 4; 1..64): each call (one
+ * transaction) takes one for its duration, so this many threads of the process use the database
+ * at once, and a call finding them all busy waits for one (up to 30 s, then WH_EBUSY). They are
+ * opened as calls first need them. One more connection only listens for other processes'
+ * changes: a store holds at most n + 1 connections. */
+WH_EXTERN int wh_postgres_options_set_max_connections(wh_postgres_options *opts, size_t n);
+/* Non-zero (default): create the tables, or upgrade them, on open. 0: never change the schema
+ * (for a role without the right to): tables that are missing or older are refused with
+ * WH_EVERSION. */
+WH_EXTERN int wh_postgres_options_set_migrate(wh_postgres_options *opts, int migrate);
+
+/*
+ * Connect to the PostgreSQL database conninfo names and return a store over it in *out (free
+ * with wh_store_free, which closes its connections). conninfo is any libpq connection string:
+ * "host=db.example port=5432 dbname=app user=hooks password=..." or a URI
+ * "postgresql://hooks:PASSWORD@db.example:5432/app" (also "postgres://"); libpq's environment
+ * variables (PGHOST, PGPASSWORD, ...) and ~/.pgpass apply as usual. It is copied; a password in it
+ * never appears in an error message or a log line. opts may be NULL for the defaults; it is read
+ * during the call only.
+ *
+ * The tables (named wh_*) are made in the connection's current schema (the first of its
+ * search_path that exists), and created or upgraded on open under an advisory lock, so that
+ * processes starting together migrate once. Many stores, in many processes on many hosts, may
+ * open the same database: they share one queue (see docs/scale-out.md for what is guaranteed).
+ * Within a process the store is safe to call from several threads.
+ *
+ * Errors (with the server's message in wh_error_last()): WH_EINVAL (NULL or empty conninfo, a
+ * malformed one, no schema to put the tables in), WH_EIO (the server cannot be reached, refuses
+ * the login, or the connection was lost), WH_EVERSION (tables of a newer libwebhooks, or older
+ * ones with migrating turned off), WH_ECORRUPT (a wh_meta table that is not ours), WH_EREADONLY
+ * (the role may not create the tables), WH_EBUSY (another process's migration held its lock for
+ * over 60 s), WH_ENOMEM.
+ */
+WH_EXTERN int wh_store_postgres_new(wh_store **out, const char *conninfo,
+                                    const wh_postgres_options *opts);
+/* wh_store_postgres_new with the default options. */
+WH_EXTERN int wh_store_postgres_open(wh_store **out, const char *conninfo);
 
 /* ---- reading a store's records ---- */
 /*

@@ -13,6 +13,7 @@
 
 #include "webhooks/common.h"
 #include "webhooks/event.h"
+#include "webhooks/filter.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -149,6 +150,17 @@ WH_EXTERN int wh_subscription_set_entity(wh_subscription *sub, const char *entit
 /* source filter (e.g. "MKT"): NULL for none. */
 WH_EXTERN const char *wh_subscription_source(const wh_subscription *sub);
 WH_EXTERN int wh_subscription_set_source(wh_subscription *sub, const char *source);
+
+/*
+ * Payload filter (webhooks/filter.h): a JSON object the event must satisfy once it matched by
+ * type or entity and the list filters. wh_subscription_filter gives it as compact JSON, or NULL
+ * when there is none. wh_subscription_set_filter compiles json (len bytes) now: WH_EINVAL with
+ * one detail per problem, each naming its path ("filter.data.total.$gte: ..."), WH_ETOOLARGE
+ * over WH_FILTER_MAX_LEN, WH_ENOMEM; the subscription is then unchanged. NULL or "null"
+ * removes the filter, and so does an empty object (every event passes it).
+ */
+WH_EXTERN const char *wh_subscription_filter(const wh_subscription *sub);
+WH_EXTERN int wh_subscription_set_filter(wh_subscription *sub, const char *json, size_t len);
 
 /* String lists. Values are validated per list (patterns for WH_LIST_EVENTS). Adding a value
  * already present is a no-op. */
@@ -304,8 +316,8 @@ WH_EXTERN int wh_secret_check_scheme(wh_scheme scheme, const char *secret);
  *     action of that entity. Actions without an entity never match.
  * - Filters, each applied only when set, must all hold: products (at least one of the event's
  *   product ids is listed; an event without products fails), event identifiers (the event's
- *   identifier is listed), source (equal, case-sensitive).
- *
+ *   identifier is listed), source (equal, case-sensitive), and the payload filter
+ *   (webhooks/filter.h). When evaluating the payload filter runs out of memory, the result is 0.
  */
 WH_EXTERN int wh_subscription_matches(const wh_subscription *sub, const wh_event *ev);
 

@@ -211,8 +211,6 @@ int wh_api_catalogue_clear(wh_api *api)
 
 /* ---- loading JSON ---- */
 
-#define NAMES(...) ((const char *const[]){__VA_ARGS__, NULL})
-
 static const char *opt_string(const cJSON *obj, const char *const *names, whi_problems *p,
                               const char *what)
 {

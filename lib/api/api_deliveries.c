@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "api_impl.h"
 #include "record_json.h"
 #include "store_impl.h"
@@ -14,6 +16,7 @@
 #include "error.h"
 #include "buf.h"
 #include "json.h"
+#include "rfc3339.h"
 
 /* Deliveries copied out of a store callback (the store may hold its lock meanwhile, and each
  * delivery's attempts are read after the listing). */
@@ -195,4 +198,43 @@ int whi_api_delivery_retry(api_ctx *c)
     whi_buf_free(&b);
     if (rc == WH_OK && !body) rc = whi_error_oom();
     return rc == WH_OK ? whi_api_reply(c, 202, body, len) : whi_api_fail(c, rc);
+}
+
+/* ---- POST /webhooks/{id}/recover ---- */
+
+/* The optional body {"since": RFC 3339}: deliveries created since then (default: all). */
+static int recover_since(api_ctx *c, wh_time_ms *since)
+{
+    *since = 0;
+    const cJSON *v = c->json ? whi_json_field(c->json, NAMES("since")) : NULL;
+    if (!v || cJSON_IsNull(v)) return WH_OK;
+    int offset;
+    if (!cJSON_IsString(v) || whi_rfc3339_parse(v->valuestring, since, &offset) != WH_OK)
+        return whi_api_error(c, 400, WH_EINVAL, "since must be an RFC 3339 time");
+    return WH_OK;
+}
+
+int whi_api_webhook_recover(api_ctx *c)
+{
+    const char *id = c->segs[1];
+    wh_time_ms since;
+    wh_subscription *sub = NULL;
+    if (recover_since(c, &since) != WH_OK) return WH_EINVAL;
+    pthread_mutex_lock(&c->api->writes);
+    int rc = whi_api_own_webhook(c, id, &sub);
+    size_t n = 0;
+    if (rc == WH_OK && wh_subscription_status(sub) != WH_STATUS_ACTIVE)
+        rc = whi_api_error(c, 409, WH_ESTATE, "webhook %.64s is %s: enable it first", id,
+                           wh_status_name(wh_subscription_status(sub)));
+    else if (rc == WH_OK && (rc = wh_hub_recover(c->api->hub, id, since, &n)) != WH_OK)
+        whi_api_fail(c, rc);
+    pthread_mutex_unlock(&c->api->writes);
+    wh_subscription_free(sub);
+    if (rc != WH_OK) return rc;
+    whi_buf b = WHI_BUF_INIT;
+    whi_buf_printf(&b, "{\"recovered\":%zu}", n);
+    size_t len = 0;
+    char *body = whi_buf_detach(&b, &len);
+    whi_buf_free(&b);
+    return body ? whi_api_reply(c, 202, body, len) : whi_api_fail(c, whi_error_oom());
 }

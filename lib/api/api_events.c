@@ -24,6 +24,13 @@ int whi_api_events_post(api_ctx *c)
     if (rc == WH_OK) rc = whi_api_check_event(c->api, ev);
     size_t queued = 0;
     if (rc == WH_OK) rc = wh_hub_emit_owner(c->api->hub, ev, c->owner, &queued);
+    if (rc == WH_ECONFLICT) { /* a client retrying its POST, maybe through another instance */
+        rc = whi_api_error(c, 409, WH_ECONFLICT,
+                           "an event with id %.64s was already accepted; it is not queued again",
+                           wh_event_id(ev));
+        wh_event_free(ev);
+        return rc;
+    }
     if (rc != WH_OK) {
         wh_event_free(ev);
         return whi_api_fail(c, rc);

@@ -111,6 +111,9 @@ typedef struct api_ctx {
 
 /* api_http.c: the HTTP side of requests and answers */
 const char *whi_api_header(const wh_api_request *req, const char *name);
+/* A NULL-terminated list of JSON member names, for whi_json_field: NAMES("since", "from"). */
+#define NAMES(...) ((const char *const[]){__VA_ARGS__, NULL})
+
 int whi_api_split_path(api_ctx *c, const char *path, size_t len);   /* WH_ENOTFOUND: no route */
 int whi_api_parse_query(api_ctx *c, const char *query, size_t len); /* WH_EINVAL: bad query */
 /* Add the request's already-decoded query parameters (query_names / query_values). */
@@ -166,6 +169,7 @@ int whi_api_load_own(api_ctx *c, const char *id, wh_subscription **out);
 /* api_deliveries.c */
 int whi_api_deliveries_list(api_ctx *c);
 int whi_api_delivery_retry(api_ctx *c);
+int whi_api_webhook_recover(api_ctx *c); /* POST /webhooks/{id}/recover */
 
 /* api_events.c */
 int whi_api_events_post(api_ctx *c);

@@ -20,8 +20,6 @@
 #include "problems.h"
 #include "json.h"
 
-#define NAMES(...) ((const char *const[]){__VA_ARGS__, NULL})
-
 /* Fields a client never sets: the owner comes from the credential, the rest from the server.
  * They are dropped from request bodies (so a GET answer can be sent back as it is). */
 static const char *const OWNER_FIELDS[] = {"ownerId", "userId", "platform_account_id", NULL};

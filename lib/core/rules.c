@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rules.h"
+#include "filter_impl.h"
 #include "event_impl.h"
 #include "subscription_impl.h"
 #include "strvec.h"
@@ -84,5 +85,11 @@ bool whi_sub_listens(const wh_subscription *sub, const wh_event *ev)
 int wh_subscription_matches(const wh_subscription *sub, const wh_event *ev)
 {
     if (!sub || !ev || !ev->type) return 0;
-    return whi_sub_listens(sub, ev) && whi_sub_passes_filters(sub, ev);
+    if (!whi_sub_listens(sub, ev) || !whi_sub_passes_filters(sub, ev)) return 0;
+    if (!sub->filter) return 1;
+    whi_fdoc d = WHI_FDOC_INIT;
+    whi_fdoc_begin(&d, ev);
+    int rc = whi_filter_eval(sub->filter, &d);
+    whi_fdoc_free(&d);
+    return rc == 1;
 }

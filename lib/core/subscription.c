@@ -8,6 +8,7 @@
 
 #include "subscription_impl.h"
 #include "retry.h"
+#include "filter_impl.h"
 #include "validate.h"
 #include "alloc.h"
 #include "error.h"
@@ -107,6 +108,7 @@ void whi_subscription_clear(wh_subscription *sub)
     for (size_t i = 0; i < WHI_SUB_LISTS; i++)
         whi_strvec_clear(&sub->lists[i]);
     whi_kvvec_clear(&sub->headers);
+    wh_filter_free(sub->filter);
     for (size_t i = 0; i < sub->nsecrets; i++)
         free_secret(&sub->secrets[i]);
     whi_free(sub->secrets);
@@ -140,10 +142,12 @@ int whi_subscription_copy(wh_subscription *dst, const wh_subscription *src)
     dst->nsecrets = 0;
     dst->retry = NULL;
     dst->nretry = 0;
-    int rc = dup_field(&dst->id, src->id) | dup_field(&dst->owner, src->owner) |
-             dup_field(&dst->name, src->name) | dup_field(&dst->description, src->description) |
-             dup_field(&dst->url, src->url) | dup_field(&dst->entity, src->entity) |
-             dup_field(&dst->source, src->source) | dup_field(&dst->body, src->body) |
+    dst->filter = NULL;
+    int rc = whi_filter_clone(src->filter, &dst->filter) | dup_field(&dst->id, src->id) |
+             dup_field(&dst->owner, src->owner) | dup_field(&dst->name, src->name) |
+             dup_field(&dst->description, src->description) | dup_field(&dst->url, src->url) |
+             dup_field(&dst->entity, src->entity) | dup_field(&dst->source, src->source) |
+             dup_field(&dst->body, src->body) |
              dup_field(&dst->disabled_reason, src->disabled_reason) |
              dup_field(&dst->metadata, src->metadata);
     for (size_t i = 0; rc == WH_OK && i < WHI_SUB_LISTS; i++)
@@ -329,6 +333,49 @@ int wh_subscription_set_scheme(wh_subscription *sub, wh_scheme s)
         return field_error("signature.scheme", "must be standard, github, stripe, body or none");
     sub->scheme = s;
     return WH_OK;
+}
+
+/* ---- payload filter ---- */
+
+const char *wh_subscription_filter(const wh_subscription *sub)
+{
+    return sub ? wh_filter_json(sub->filter) : NULL;
+}
+
+static bool json_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static bool is_null_text(const char *json, size_t len)
+{
+    while (len && json_ws(json[len - 1]))
+        len--;
+    while (len && json_ws(*json))
+        json++, len--;
+    return len == 4 && memcmp(json, "null", 4) == 0;
+}
+
+int whi_sub_replace_filter(wh_subscription *sub, wh_filter *filter)
+{
+    if (filter && whi_filter_is_empty(filter)) {
+        wh_filter_free(filter);
+        filter = NULL;
+    }
+    wh_filter_free(sub->filter);
+    sub->filter = filter;
+    return WH_OK;
+}
+
+int wh_subscription_set_filter(wh_subscription *sub, const char *json, size_t len)
+{
+    if (!sub) return whi_error(WH_EINVAL, "subscription must not be NULL");
+    wh_filter *f = NULL;
+    if (json && !is_null_text(json, len)) {
+        int rc = wh_filter_new(&f, json, len);
+        if (rc != WH_OK) return rc;
+    }
+    return whi_sub_replace_filter(sub, f);
 }
 
 /* ---- lists ---- */

@@ -28,6 +28,7 @@ struct wh_subscription {
     whi_strvec lists[WHI_SUB_LISTS]; /* indexed by wh_sub_list */
     whi_kvvec headers;               /* names compared case-insensitively */
     char *body;
+    wh_filter *filter; /* the payload filter, compiled (NULL: none) */
     wh_scheme scheme;
     /* Heap arrays sized to their contents: the hub indexes 100 000s of subscriptions. */
     whi_secret *secrets; /* newest first */
@@ -58,6 +59,9 @@ int whi_subscription_init(wh_subscription *sub, bool gen_secret);
 /* Insert a secret (taking ownership of value) at the front or the back of the list. On failure
  * value is freed (and wiped). */
 int whi_sub_insert_secret(wh_subscription *sub, char *value, wh_time_ms expires_at, bool front);
+
+/* Make filter (owned; NULL or always true: none) the subscription's payload filter. */
+int whi_sub_replace_filter(wh_subscription *sub, wh_filter *filter);
 
 /* The Standard Webhooks retry schedule (delays in seconds after the first attempt). */
 extern const uint32_t whi_default_retry[7];

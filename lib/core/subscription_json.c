@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "subscription_impl.h"
+#include "filter_impl.h"
 #include "alloc.h"
 #include "error.h"
 #include "rfc3339.h"
@@ -223,6 +224,27 @@ static void apply_filters(apply_ctx *c, const cJSON *root)
                WH_LIST_IDENTIFIERS, "filters.eventIdentifiers", NULL, false);
     apply_string(c, whi_json_field(src, NAMES("source")), "filters.source",
                  wh_subscription_set_source, true);
+}
+
+/* The payload filter: an object, compiled with its problems reported under "filter". */
+static void apply_payload_filter(apply_ctx *c, const cJSON *item)
+{
+    if (!item) return;
+    if (cJSON_IsNull(item)) {
+        whi_sub_replace_filter(c->sub, NULL);
+        return;
+    }
+    if (!cJSON_IsObject(item)) {
+        whi_problem(&c->problems, "filter must be an object or null");
+        return;
+    }
+    char *text = whi_json_print(item);
+    wh_filter *f = NULL;
+    if (!text || whi_filter_compile(item, text, "filter", &c->problems, &f) != WH_OK)
+        whi_problem(&c->problems, "out of memory");
+    else if (f)
+        whi_sub_replace_filter(c->sub, f);
+    whi_free(text);
 }
 
 /* Seed 003 sends Headers as a string: "Name: value" lines. */
@@ -501,6 +523,7 @@ static void apply_all(apply_ctx *c, const cJSON *root)
                  wh_subscription_set_entity, true);
     apply_list(c, whi_json_field(root, NAMES("actions")), WH_LIST_ACTIONS, "actions", NULL, true);
     apply_filters(c, root);
+    apply_payload_filter(c, whi_json_field(root, NAMES("filter")));
     apply_headers(c, whi_json_field(root, NAMES("headers")));
     apply_string(c, whi_json_field(root, NAMES("body")), "body", wh_subscription_set_body, true);
     apply_list(c, whi_json_field(root, NAMES("includeRelations", "include_relations")),
@@ -654,6 +677,8 @@ static cJSON *build_json(const wh_subscription *sub, unsigned int flags)
     ok &= add(f, "products", string_array(&sub->lists[WH_LIST_PRODUCTS]));
     ok &= add(f, "eventIdentifiers", string_array(&sub->lists[WH_LIST_IDENTIFIERS]));
     ok &= add(f, "source", str_or_null(sub->source));
+    ok &= add(r, "filter",
+              sub->filter ? cJSON_CreateRaw(wh_filter_json(sub->filter)) : cJSON_CreateNull());
     cJSON *h = cJSON_AddObjectToObject(r, "headers");
     ok &= h != NULL;
     for (size_t i = 0; ok && i < sub->headers.n; i++)

@@ -163,6 +163,12 @@ typedef struct draft_set {
     draft *v;
     size_t n, cap;
     bool retried; /* the enqueue was retried after a reload */
+    /* Event idempotency: the emitted events' keys, accepted by the store with the batch (also
+     * those that matched nothing), and when; nevents 0 when off (see event_ids_set). */
+    const char **event_ids;
+    char *owner_keys; /* "<owner>/<event id>" keys, NUL-separated, for an owner's emit */
+    size_t nevents;
+    wh_time_ms now;
 } draft_set;
 
 /* A draft for hs (the lock held); rendered later by drafts_render. */
@@ -224,9 +230,9 @@ static void drafts_drop_unknown(wh_hub *h, draft_set *ds)
  */
 static int drafts_commit(wh_hub *h, draft_set *ds)
 {
-    if (ds->n == 0) return WH_OK;
-    const wh_delivery **batch = whi_calloc(ds->n, sizeof(*batch));
-    if (!batch) return whi_error_oom();
+    if (ds->n == 0 && ds->nevents == 0) return WH_OK;
+    const wh_delivery **batch = ds->n ? whi_calloc(ds->n, sizeof(*batch)) : NULL;
+    if (ds->n && !batch) return whi_error_oom();
     for (size_t i = 0; i < ds->n; i++) {
         /* the array may have moved since draft_init: point into each draft's own storage */
         ds->v[i].d.id = ds->v[i].id;
@@ -235,7 +241,13 @@ static int drafts_commit(wh_hub *h, draft_set *ds)
         if (ds->v[i].d.last_error) ds->v[i].d.last_error = ds->v[i].error;
         batch[i] = &ds->v[i].d;
     }
-    int rc = h->store->enqueue(h->store, batch, ds->n);
+    /* With event idempotency, the events are accepted in the same transaction: an id the store
+     * already holds refuses the whole batch (WH_ECONFLICT), so a repeated event creates
+     * nothing. */
+    int rc = ds->nevents
+                 ? h->store->enqueue_events(h->store, ds->event_ids, ds->nevents, ds->now,
+                                            ds->now + h->opts.event_id_window_ms, batch, ds->n)
+                 : h->store->enqueue(h->store, batch, ds->n);
     whi_free(batch);
     if (rc == WH_ENOTFOUND && !ds->retried) {
         /* A subscription was deleted behind our back (another process sharing the store): the
@@ -267,7 +279,48 @@ static int drafts_finish(wh_hub *h, draft_set *ds, int rc, size_t *queued)
     for (size_t i = 0; i < ds->n; i++)
         draft_free(&ds->v[i]);
     whi_free(ds->v);
+    whi_free(ds->event_ids);
+    whi_free(ds->owner_keys);
     return rc;
+}
+
+/* An owner's keys: "<owner>/<event id>", so that one tenant's ids never collide with, or reveal,
+ * another's (an event id has no '/'). */
+static int owner_keys(draft_set *ds, const wh_event *const *events, size_t count, const char *owner)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < count; i++)
+        total += strlen(owner) + strlen(wh_event_id(events[i])) + 2;
+    if (!(ds->owner_keys = whi_malloc(total))) return whi_error_oom();
+    char *p = ds->owner_keys;
+    for (size_t i = 0; i < count; i++) {
+        ds->event_ids[i] = p;
+        p += sprintf(p, "%s/%s", owner, wh_event_id(events[i])) + 1;
+    }
+    return WH_OK;
+}
+
+static bool remembers_events(const wh_store *s)
+{
+    return s->version >= 5 && s->enqueue_events;
+}
+
+/* Event idempotency on (a window, and a store that remembers ids): list the events' keys. */
+static int event_ids_set(wh_hub *h, draft_set *ds, const wh_event *const *events, size_t count,
+                         const char *owner, wh_time_ms now)
+{
+    if (!h->opts.event_id_window_ms || !remembers_events(h->store) || !count) return WH_OK;
+    if (!(ds->event_ids = whi_calloc(count, sizeof(char *)))) return whi_error_oom();
+    if (owner) {
+        int rc = owner_keys(ds, events, count, owner);
+        if (rc != WH_OK) return rc;
+    } else {
+        for (size_t i = 0; i < count; i++)
+            ds->event_ids[i] = wh_event_id(events[i]);
+    }
+    ds->nevents = count;
+    ds->now = now;
+    return WH_OK;
 }
 
 /* Add a draft for every active subscription ev matches (of owner only, unless NULL). */
@@ -296,6 +349,7 @@ static int emit_events(wh_hub *h, const wh_event *const *events, size_t count, c
     for (size_t i = 0; rc == WH_OK && i < count; i++)
         rc = drafts_match(h, &ds, events[i], owner, now);
     pthread_mutex_unlock(&h->lock);
+    if (rc == WH_OK) rc = event_ids_set(h, &ds, events, count, owner, now);
     return drafts_finish(h, &ds, rc, queued);
 }
 

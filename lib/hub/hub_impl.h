@@ -93,9 +93,13 @@ struct wh_hub {
     } fair;
     hub_done *done_head, *done_tail; /* completions to record, oldest first */
     hub_notice *notices;
-    int wake_fd;          /* eventfd: emit wakes a run waiting in poll */
-    bool run_waiting;     /* a run is (about to be) asleep in poll */
-    bool external_waiter; /* the host polls wake_fd itself (it asked for wh_hub_pollfds) */
+    int wake_fd;           /* eventfd: emit wakes a run waiting in poll */
+    bool run_waiting;      /* a run is (about to be) asleep in poll */
+    bool external_waiter;  /* the host polls wake_fd itself (it asked for wh_hub_pollfds) */
+    struct {               /* retention (hub_housekeeping.c), under the run lock */
+        wh_time_ms at;     /* hub clock time of the next batch */
+        int64_t resume_us; /* monotonic time before which the next batch waits */
+    } housekeep;
 };
 
 /* hub.c */
@@ -122,6 +126,24 @@ void whi_fair_on_start(wh_hub *h, hub_sub *hs, int64_t mono_ms); /* counts hs->i
 void whi_fair_on_done(const wh_hub *h, hub_sub *hs, int64_t started_mono, int64_t mono_ms);
 void whi_fair_round(wh_hub *h); /* once per lease: who is slow now */
 bool whi_fair_may_start(const wh_hub *h, const hub_sub *hs);
+
+/* hub_backlog.c: a stopped subscription's queue (call with the lock held) */
+/* Fail sub_id's unfinished deliveries in one store call, giving why (e.g. "disabled: ...");
+ * false when the store cannot (older than version 3) or failed (logged). */
+bool whi_hub_fail_unsent(wh_hub *h, const char *sub_id, const char *why);
+/* The same for sub when it is no longer active (false, doing nothing, when it is). */
+bool whi_hub_sub_stopped(wh_hub *h, const wh_subscription *sub);
+
+/* hub_housekeeping.c: one retention batch when one is due (wh_hub_run, without the lock);
+ * true when more may be left (the next round should come soon). */
+bool whi_hub_housekeep(wh_hub *h);
+#define WHI_HOUSEKEEP_PAUSE_MS 10 /* the longest wait of a run while old deliveries are left */
+
+/* hub_store_wake.c: another process's changes (a shared store's descriptor), without the lock */
+bool whi_hub_store_notifies(const wh_hub *h);
+int whi_hub_store_fd(wh_hub *h); /* -1: none now (or a store without one) */
+void whi_hub_store_drain(wh_hub *h);
+#define WHI_STORE_RETRY_MS 1000 /* the longest wait while the store has no descriptor */
 
 /* hub_run.c: record what completed, then lease and start what is due */
 int whi_hub_start_due(wh_hub *h);

@@ -30,6 +30,8 @@ int whi_hub_options_init(struct wh_hub_options *o)
     o->retry_after_cap_s = 3600;
     o->disable_after_failures = 20;
     o->disable_after_ms = 5LL * 24 * 3600 * 1000;
+    o->retention_ms = 30LL * 24 * 3600 * 1000;
+    o->event_id_window_ms = 24LL * 3600 * 1000;
     return wh_urlguard_new(&o->guard);
 }
 
@@ -202,6 +204,11 @@ int wh_hub_options_set_shared_queue(wh_hub_options *o, int shared)
     return WH_OK;
 }
 
+int wh_hub_options_set_event_id_window_ms(wh_hub_options *o, wh_time_ms ms)
+{
+    SET_IN_RANGE(o, event_id_window_ms, ms < 0 ? INT64_MAX : ms, 0, 366LL * 24 * 3600 * 1000);
+}
+
 int wh_hub_options_set_user_agent(wh_hub_options *o, const char *user_agent)
 {
     if (!o) return NULL_OPTS_ERROR;
@@ -267,6 +274,13 @@ int wh_hub_options_set_disable_after_failures(wh_hub_options *o, uint32_t n)
 int wh_hub_options_set_disable_after_ms(wh_hub_options *o, wh_time_ms ms)
 {
     SET_IN_RANGE(o, disable_after_ms, ms < 0 ? INT64_MAX : ms, 0, (uint64_t)INT64_MAX - 1);
+}
+
+/* ---- housekeeping ---- */
+
+int wh_hub_options_set_retention_ms(wh_hub_options *o, wh_time_ms ms)
+{
+    SET_IN_RANGE(o, retention_ms, ms, 0, (uint64_t)INT64_MAX - 1);
 }
 
 /* ---- the SSRF guard ---- */

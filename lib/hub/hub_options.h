@@ -36,7 +36,8 @@ struct wh_hub_options {
     size_t max_body_bytes;
     uint32_t lease_ms; /* 0: total_timeout_ms + 30 s */
     bool shared_queue;
-    char *user_agent; /* owned; NULL: "libwebhooks/<version>" */
+    wh_time_ms event_id_window_ms; /* event idempotency: how long an event id is kept (0: off) */
+    char *user_agent;              /* owned; NULL: "libwebhooks/<version>" */
     uint32_t default_retry[WH_MAX_RETRY_STEPS];
     size_t default_retry_count; /* 0: the library's default schedule */
     bool default_retry_off;
@@ -44,7 +45,8 @@ struct wh_hub_options {
     uint32_t retry_after_cap_s;
     uint32_t disable_after_failures;
     wh_time_ms disable_after_ms;
-    wh_urlguard *guard; /* owned: allowed ranges and require_https */
+    wh_time_ms retention_ms; /* 0: keep finished deliveries forever (hub_housekeeping.c) */
+    wh_urlguard *guard;      /* owned: allowed ranges and require_https */
 };
 
 /* Every option at its default (the guard allocated); WH_ENOMEM. */

@@ -187,6 +187,20 @@ static int record_items(wh_hub *h, const wh_attempt **as, const wh_outcome **os,
     return rc;
 }
 
+static bool has_record_and_lease_global(const wh_store *s)
+{
+    return s->version >= 4 && s->record_and_lease_global;
+}
+
+/* The combined call failed: all or nothing, so nothing was kept; apart, each call says what
+ * failed. */
+static void lease_apart(wh_hub *h, const whi_hub_lease *lease)
+{
+    whi_hub_log(h, WH_LOG_WARN, "recording and leasing together failed (%s); apart",
+                wh_error_last()->message);
+    lease->forget(lease->user_data);
+}
+
 /* Record the judged items, and take the lease in the same call when the store can (*leased
  * says whether it did; the lease then succeeded). */
 static int store_items(wh_hub *h, judged *js, size_t n, const whi_hub_lease *lease, bool *leased)
@@ -195,14 +209,16 @@ static int store_items(wh_hub *h, judged *js, size_t n, const whi_hub_lease *lea
     const wh_outcome **os;
     int rc = item_lists(js, n, &as, &os);
     *leased = false;
-    if (rc == WH_OK && lease && has_record_and_lease(h->store)) {
+    if (rc == WH_OK && lease && has_record_and_lease_global(h->store)) {
+        /* A store several workers share: the per-subscription limit holds for all of them. */
+        *leased = h->store->record_and_lease_global(h->store, as, os, n, NULL, lease->req,
+                                                    h->opts.max_in_flight_per_subscription,
+                                                    lease->cb, lease->user_data) == WH_OK;
+        if (!*leased) lease_apart(h, lease);
+    } else if (rc == WH_OK && lease && has_record_and_lease(h->store)) {
         *leased = h->store->record_and_lease(h->store, as, os, n, NULL, lease->req, lease->cb,
                                              lease->user_data) == WH_OK;
-        if (!*leased) { /* all or nothing: nothing was kept; apart, each call says what failed */
-            whi_hub_log(h, WH_LOG_WARN, "recording and leasing together failed (%s); apart",
-                        wh_error_last()->message);
-            lease->forget(lease->user_data);
-        }
+        if (!*leased) lease_apart(h, lease);
     }
     if (rc == WH_OK && !*leased) rc = record_items(h, as, os, n);
     whi_free(as);
@@ -233,8 +249,14 @@ int whi_hub_flush_done_lease(wh_hub *h, const whi_hub_lease *lease)
          * so re-read what the store really holds. */
         whi_hub_log(h, WH_LOG_ERROR, "cannot record %zu attempts: %s", m, wh_error_last()->message);
         whi_hub_reload(h);
-    } else if (disables && before == h->changes) {
-        h->changes = h->store->sub_changes(h->store); /* our disables bumped it */
+    } else if (disables) {
+        if (before == h->changes) h->changes = h->store->sub_changes(h->store); /* ours */
+        /* What the disabled subscriptions still had queued leaves the queue now, in bulk. */
+        for (size_t i = 0; i < m; i++) {
+            hub_sub *hs =
+                js[i].stats.disable ? whi_hub_cache_get(h, js[i].attempt.subscription_id) : NULL;
+            if (hs) whi_hub_sub_stopped(h, hs->sub);
+        }
     }
     whi_free(js);
     while (list) {

@@ -233,12 +233,42 @@ static size_t busy_subs(wh_hub *h, const char **ids, size_t max)
     return n;
 }
 
-static void start_leased(wh_hub *h, const wh_delivery *d, wh_time_ms now)
+/* Subscriptions whose queue this round already failed in bulk (hub_backlog.c). */
+typedef struct stopped_subs {
+    const char *ids[16];
+    size_t n;
+} stopped_subs;
+
+static bool stopped_before(const stopped_subs *st, const char *id)
+{
+    for (size_t i = 0; i < st->n; i++)
+        if (strcmp(st->ids[i], id) == 0) return true;
+    return false;
+}
+
+/* A leased delivery of a subscription that is gone or not active. With a store that can, the
+ * subscription's whole queue fails in one call (this delivery included), once per round;
+ * otherwise this one is failed alone. */
+static void not_active(wh_hub *h, const hub_sub *hs, const wh_delivery *d, wh_time_ms now,
+                       stopped_subs *st)
+{
+    if (!hs) {
+        record_unsent(h, d, "not sent: no such webhook", now);
+        return;
+    }
+    if (stopped_before(st, d->subscription_id)) return;
+    if (whi_hub_sub_stopped(h, hs->sub)) {
+        if (st->n < WHI_ARRAY_LEN(st->ids)) st->ids[st->n++] = hs->sub->id;
+        return;
+    }
+    record_unsent(h, d, "not sent: the webhook is not active", now);
+}
+
+static void start_leased(wh_hub *h, const wh_delivery *d, wh_time_ms now, stopped_subs *st)
 {
     hub_sub *hs = whi_hub_cache_get(h, d->subscription_id);
     if (!hs || hs->sub->status != WH_STATUS_ACTIVE) {
-        record_unsent(
-            h, d, hs ? "not sent: the webhook is not active" : "not sent: no such webhook", now);
+        not_active(h, hs, d, now, st);
         return;
     }
     if (!d->url) {
@@ -302,8 +332,9 @@ int whi_hub_start_due(wh_hub *h)
      * none busy, fewer only means nothing more was due: what becomes due later (an emit, a
      * retry's time) is work for now, and wh_hub_timeout_ms must say 0. */
     h->due_blocked = rc == WH_OK && c.n < free_slots && req.exclude_count > 0;
+    stopped_subs stopped = {{0}, 0};
     for (size_t i = 0; i < c.n; i++) {
-        if (rc == WH_OK) start_leased(h, &c.v[i].d, now);
+        if (rc == WH_OK) start_leased(h, &c.v[i].d, now, &stopped);
         whi_free(c.v[i].strings);
     }
     whi_free(c.v);
@@ -353,11 +384,16 @@ static void drain_wake(wh_hub *h)
     }
 }
 
-/* Wait for the transport's sockets or a wake-up, for at most wait_ms. Without the lock. */
+/* Wait for the transport's sockets, a wake-up or another process's change (the store's
+ * descriptor), for at most wait_ms. Without the lock. */
 static void wait_for_work(wh_hub *h, int wait_ms)
 {
+    int sfd = whi_hub_store_fd(h);
+    if (whi_hub_store_notifies(h) && sfd < 0 && wait_ms > WHI_STORE_RETRY_MS)
+        wait_ms = WHI_STORE_RETRY_MS;
     if (!h->transport->pollfds) {
         h->transport->perform(h->transport, wait_ms, NULL);
+        whi_hub_store_drain(h);
         return;
     }
     wh_pollfd tfds[64];
@@ -365,13 +401,15 @@ static void wait_for_work(wh_hub *h, int wait_ms)
     int tto = -1;
     h->transport->pollfds(h->transport, tfds, 64, &n, &tto);
     if (n > 64) n = 64; /* the rest are served by perform() when the timeout ends */
-    struct pollfd fds[65];
+    struct pollfd fds[66];
     for (size_t i = 0; i < n; i++)
         fds[i] = (struct pollfd){tfds[i].fd, tfds[i].events, 0};
     fds[n] = (struct pollfd){h->wake_fd, POLLIN, 0};
+    fds[n + 1] = (struct pollfd){sfd, POLLIN, 0}; /* a negative fd is ignored by poll */
     if (tto >= 0 && tto < wait_ms) wait_ms = tto;
-    poll(fds, (nfds_t)n + 1, wait_ms);
+    poll(fds, (nfds_t)n + 2, wait_ms);
     drain_wake(h);
+    if (fds[n + 1].revents || sfd < 0) whi_hub_store_drain(h);
 }
 
 int wh_hub_run(wh_hub *h, int timeout_ms)
@@ -381,7 +419,10 @@ int wh_hub_run(wh_hub *h, int timeout_ms)
         return whi_error(WH_EBUSY, "wh_hub_run is already running in another thread");
     /* A host polling the wake-up fd itself calls run(0) when it fires: empty it, or its poll
      * would keep firing. */
-    if (h->external_waiter) drain_wake(h);
+    if (h->external_waiter) {
+        drain_wake(h);
+        whi_hub_store_drain(h);
+    }
     h->transport->perform(h->transport, 0, NULL);
     pthread_mutex_lock(&h->lock);
     int rc = whi_hub_refresh_if_stale(h);
@@ -395,6 +436,7 @@ int wh_hub_run(wh_hub *h, int timeout_ms)
     h->run_waiting = timeout_ms > 0 && wait > 0;
     pthread_mutex_unlock(&h->lock);
     whi_hub_notify_disabled(h);
+    if (whi_hub_housekeep(h) && wait > WHI_HOUSEKEEP_PAUSE_MS) wait = WHI_HOUSEKEEP_PAUSE_MS;
     if (timeout_ms > 0) {
         if (wait > 0) wait_for_work(h, wait);
         h->transport->perform(h->transport, 0, NULL);
@@ -432,6 +474,10 @@ int wh_hub_timeout_ms(wh_hub *h)
     else if (h->inflight)
         tto = 0;
     if (tto >= 0 && (wait < 0 || tto < wait)) wait = tto;
+    /* A shared store that lost its descriptor reconnects in run(): come back for it. */
+    if (whi_hub_store_notifies(h) && whi_hub_store_fd(h) < 0 &&
+        (wait < 0 || wait > WHI_STORE_RETRY_MS))
+        wait = WHI_STORE_RETRY_MS;
     return wait;
 }
 
@@ -443,13 +489,20 @@ int wh_hub_pollfds(wh_hub *h, wh_pollfd *fds, size_t max, size_t *count)
         pthread_mutex_unlock(&h->lock);
     }
     if (!h || (max && !fds)) return whi_error(WH_EINVAL, "hub and fds must not be NULL");
-    /* The wake-up descriptor first, so even a one-entry array gets it. */
-    if (max) fds[0] = (wh_pollfd){h->wake_fd, POLLIN};
+    /* The wake-up descriptor first, so even a one-entry array gets it, then a shared store's
+     * (another process's changes), then the transport's. */
+    size_t k = 0;
+    if (k < max) fds[k] = (wh_pollfd){h->wake_fd, POLLIN};
+    k++;
+    int sfd = whi_hub_store_fd(h);
+    if (sfd >= 0 && k < max) fds[k] = (wh_pollfd){sfd, POLLIN};
+    k += sfd >= 0;
     size_t n = 0;
     int tto;
     if (h->transport->pollfds)
-        h->transport->pollfds(h->transport, max ? fds + 1 : NULL, max ? max - 1 : 0, &n, &tto);
-    if (count) *count = n + 1;
+        h->transport->pollfds(h->transport, max > k ? fds + k : NULL, max > k ? max - k : 0, &n,
+                              &tto);
+    if (count) *count = n + k;
     return WH_OK;
 }
 

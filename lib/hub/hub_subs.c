@@ -3,6 +3,7 @@
  * by the matcher. The store stays the source of truth; every change goes to the store first and
  * to the cache after, and the store's change counter tells when another process changed it.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "hub_impl.h"
@@ -282,7 +283,14 @@ static int commit_replace(wh_hub *h, wh_subscription *next)
         return rc;
     }
     sync_changes(h, before);
-    return whi_hub_cache_put(h, next);
+    const hub_sub *cur = whi_hub_cache_get(h, next->id);
+    bool stops = next->status != WH_STATUS_ACTIVE && (!cur || cur->sub->status == WH_STATUS_ACTIVE);
+    char id[WH_MAX_ID_LEN + 1];
+    snprintf(id, sizeof(id), "%s", next->id);
+    rc = whi_hub_cache_put(h, next);
+    hub_sub *now = whi_hub_cache_get(h, id);
+    if (rc == WH_OK && stops && now) whi_hub_sub_stopped(h, now->sub);
+    return rc;
 }
 
 int wh_hub_subscription_replace(wh_hub *h, const wh_subscription *sub)

@@ -193,8 +193,9 @@ static int filter_number(wh_matcher *m, whi_mfilter *f)
             return whi_error_oom();
         }
     }
-    f->inline_bits =
-        f->nidents || f->has_source || f->has_entity ? 0 : whi_inline_bits(ids, f->nproducts);
+    f->inline_bits = f->nidents || f->has_source || f->has_entity || f->payload
+                         ? 0
+                         : whi_inline_bits(ids, f->nproducts);
     return WH_OK;
 }
 
@@ -323,6 +324,8 @@ void wh_match_result_free(wh_match_result *r)
     if (!r) return;
     whi_free(r->v);
     whi_free(r->tmp);
+    if (r->doc) whi_fdoc_free(r->doc);
+    whi_free(r->doc);
     whi_free(r);
 }
 
@@ -342,12 +345,14 @@ int wh_matcher_match(const wh_matcher *m, const wh_event *ev, wh_match_result *r
     r->n = 0;
     r->nruns = 0;
     r->failed = 0;
+    r->pending = 0;
     if (!ev->type) return whi_error(WH_EINVAL, "event has no type");
     whi_index_collect(m, ev, r);
+    if (!r->failed) whi_result_finish(r);
+    if (!r->failed && r->pending) whi_result_apply_payload(r, ev);
     if (r->failed) {
         r->n = 0;
         return whi_error_oom();
     }
-    whi_result_finish(r);
     return WH_OK;
 }

@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include "hashmap.h"
 #include "rules.h"
+#include "filter_impl.h"
 #include "webhooks/match.h"
 
 typedef struct whi_mentry whi_mentry;
@@ -41,6 +42,9 @@ typedef struct whi_mentry whi_mentry;
  */
 typedef struct whi_mfilter {
     const wh_subscription *sub; /* borrowed: a filtered entry's postings reach it through here */
+    /* The subscription's payload filter, copied at the end of this block, or NULL. Checked in
+     * the result step, once per matched subscription, after the index's own filters. */
+    const wh_filter *payload;
     uint32_t bloom; /* one of WHI_BLOOM_BITS bits per product hash (0: no product filter) */
     bool has_source;
     /* The subscription listens through patterns and an entity at once: it is filed under its
@@ -378,6 +382,10 @@ typedef struct whi_mhit {
 #define WHI_MAX_RUNS 32
 
 struct wh_match_result {
+    /* Hits whose sub is a tagged whi_mfilter pointer (low bit set): their payload filter is yet
+     * to be checked (whi_result_apply_payload). */
+    size_t pending;
+    whi_fdoc *doc; /* the event's JSON view for payload filters, made on first need, reused */
     whi_mhit *v;
     whi_mhit *tmp; /* scratch of the same capacity, for merging the sorted runs */
     size_t n, cap;
@@ -478,6 +486,14 @@ static inline void whi_result_push(wh_match_result *r, uint64_t seq, const wh_su
 }
 /* Sort r by sequence number and drop duplicates. Never allocates. */
 void whi_result_finish(wh_match_result *r);
+/* A hit that still needs its payload filter checked: the filter block, tagged. */
+static inline const void *whi_payload_tag(const whi_mfilter *f)
+{
+    return (const void *)((uintptr_t)f | 1u);
+}
+/* Check the payload filters of the pending hits of ev, dropping those that fail (r->failed on
+ * ENOMEM). The hits keep their order. */
+void whi_result_apply_payload(wh_match_result *r, const wh_event *ev);
 /* The benchmark baseline (and the tests' oracle): test every indexed subscription in turn. */
 int whi_matcher_match_linear(const wh_matcher *m, const wh_event *ev, wh_match_result *r);
 /* Bytes allocated by the matcher's index structures (maps, nodes, lists, entries). */

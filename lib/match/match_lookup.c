@@ -111,7 +111,11 @@ static void take(walk *w, plist l)
             const whi_mfilter *f = ref;
             /* the bloom bits: none of the event's products is listed */
             ok = (!bloom || (bloom & ef->bloom)) && whi_mfilter_passes(f, &w->ef);
-            if (ok) ref = f->sub; /* the block is read only past the bloom bits */
+            /* the block is read only past the bloom bits; a payload filter is checked once the
+             * result is sorted (an entry reached by two lists is checked once) */
+            if (ok) ref = f->payload ? whi_payload_tag(f) : (const void *)f->sub;
+            if (ok && f->payload) prefetch_bytes(f->payload, f->payload->size);
+            r->pending += ok && f->payload;
         }
         /* Written always, counted when it passes: no branch on the outcome. */
         out[k] = (whi_mhit){WHI_TAG_SEQ(tag), ref};

@@ -40,7 +40,7 @@ int whi_mfilter_build(const wh_subscription *sub, whi_mfilter **out)
     const whi_strvec *idents = &sub->lists[WH_LIST_IDENTIFIERS];
     const whi_strvec *actions = &sub->lists[WH_LIST_ACTIONS];
     bool entity = entity_filters(sub);
-    if (products->n == 0 && idents->n == 0 && !sub->source && !entity) return WH_OK;
+    if (products->n == 0 && idents->n == 0 && !sub->source && !entity && !sub->filter) return WH_OK;
     size_t n = products->n + idents->n, text = sub->source ? strlen(sub->source) + 1 : 0;
     for (size_t i = 0; i < products->n; i++)
         text += strlen(products->v[i]) + 1;
@@ -51,9 +51,18 @@ int whi_mfilter_build(const wh_subscription *sub, whi_mfilter **out)
         text += strlen(actions->v[i]) + 1;
     size_t size =
         sizeof(whi_mfilter) + n * sizeof(uint64_t) + products->n * sizeof(uint32_t) + text;
+    /* The payload filter is copied in (it is relocatable), so the block a posting leads to holds
+     * it: one read brings both, where the subscription's own copy would be another cache miss. */
+    size_t payload_at = (size + 7) & ~(size_t)7;
+    if (sub->filter) size = payload_at + sub->filter->size;
     whi_mfilter *f = whi_malloc(size);
     if (!f) return whi_error_oom();
     f->sub = sub;
+    f->payload = NULL;
+    if (sub->filter) {
+        memcpy((char *)f + payload_at, sub->filter, sub->filter->size);
+        f->payload = (const wh_filter *)((char *)f + payload_at);
+    }
     f->size = (uint32_t)size;
     f->nproducts = (uint32_t)products->n;
     f->nidents = (uint32_t)idents->n;
@@ -316,17 +325,51 @@ void whi_result_finish(wh_match_result *r)
     r->n = k;
 }
 
+/* The result's scratch for payload filters, begun for ev (NULL when out of memory). */
+static whi_fdoc *result_doc(wh_match_result *r, const wh_event *ev)
+{
+    if (!r->doc && (r->doc = whi_malloc(sizeof(*r->doc)))) *r->doc = (whi_fdoc)WHI_FDOC_INIT;
+    if (r->doc) whi_fdoc_begin(r->doc, ev);
+    return r->doc;
+}
+
+void whi_result_apply_payload(wh_match_result *r, const wh_event *ev)
+{
+    whi_fdoc *doc = result_doc(r, ev);
+    size_t k = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        uintptr_t ref = (uintptr_t)r->v[i].sub;
+        if (ref & 1u) {
+            const whi_mfilter *f = (const whi_mfilter *)(ref & ~(uintptr_t)1);
+            int rc = doc ? whi_filter_eval(f->payload, doc) : WH_ENOMEM;
+            if (rc < 0) {
+                r->failed = WH_ENOMEM;
+                return;
+            }
+            if (!rc) continue;
+            r->v[i].sub = f->sub;
+        }
+        r->v[k++] = r->v[i];
+    }
+    r->n = k;
+    r->pending = 0;
+}
+
 int whi_matcher_match_linear(const wh_matcher *m, const wh_event *ev, wh_match_result *r)
 {
     if (!m || !ev || !r) return whi_error(WH_EINVAL, "matcher, event and result must not be NULL");
     r->n = 0;
     r->failed = 0;
+    r->pending = 0;
     r->nruns = WHI_MAX_RUNS + 1; /* hits come in id-map order: sort generically */
     for (size_t i = 0; i < m->ids.cap; i++) {
         const whi_mentry *e = m->ids.slots[i].value;
-        if (e && whi_sub_listens(e->sub, ev) && whi_sub_passes_filters(e->sub, ev))
-            whi_result_push(r, e->seq, e->sub);
+        if (!e || !whi_sub_listens(e->sub, ev) || !whi_sub_passes_filters(e->sub, ev)) continue;
+        bool payload = e->filter && e->filter->payload;
+        whi_result_push(r, e->seq, payload ? whi_payload_tag(e->filter) : (const void *)e->sub);
+        r->pending += payload;
     }
+    if (r->pending && !r->failed) whi_result_apply_payload(r, ev);
     if (r->failed) {
         r->n = 0;
         return whi_error_oom();

@@ -229,6 +229,43 @@ int whi_lease_check(const wh_lease_request *req)
     return WH_OK;
 }
 
+int whi_attempt_list_check(const char *delivery_id, const char *sub_id, const void *cb)
+{
+    if (!cb) return whi_error(WH_EINVAL, "callback must not be NULL");
+    if (!delivery_id == !sub_id)
+        return whi_error(WH_EINVAL, "give exactly one of delivery_id and subscription_id");
+    return delivery_id ? whi_store_check_id("delivery id", delivery_id)
+                       : whi_store_check_id("subscription id", sub_id);
+}
+
+int whi_event_ids_check(const char *const *ids, size_t count)
+{
+    if (count && !ids) return whi_error(WH_EINVAL, "event ids must not be NULL");
+    int rc = WH_OK;
+    for (size_t i = 0; rc == WH_OK && i < count; i++) {
+        const char *why = whi_check_label(ids[i], WHI_EVENT_KEY_MAX);
+        if (why) rc = whi_error(WH_EINVAL, "event key %zu %s", i, why);
+    }
+    whi_hmap seen = WHI_HMAP_INIT;
+    for (size_t i = 0; rc == WH_OK && i < count; i++) {
+        size_t len = strlen(ids[i]);
+        if (whi_hmap_get(&seen, ids[i], len))
+            rc = whi_error(WH_ECONFLICT, "event %s is given twice", ids[i]);
+        else if (whi_hmap_put(&seen, ids[i], len, (void *)ids[i]) != WH_OK)
+            rc = whi_error_oom();
+    }
+    whi_hmap_free(&seen);
+    return rc;
+}
+
+int whi_event_conflict(const char *id)
+{
+    return whi_error(WH_ECONFLICT,
+                     "event %s was already accepted (within the event id window): nothing was "
+                     "stored",
+                     id);
+}
+
 int whi_delivery_query_check(const wh_delivery_query *q)
 {
     if (q && (q->status < -1 || q->status > WH_DELIVERY_FAILED))
@@ -288,6 +325,15 @@ int whi_lease_filter_take(whi_lease_filter *f, const char *sub_id, bool *take)
     c->n++;
     *take = true;
     return WH_OK;
+}
+
+size_t whi_lease_filter_room(const whi_lease_filter *f, const char *sub_id)
+{
+    size_t len = strlen(sub_id);
+    if (whi_hmap_get(&f->exclude, sub_id, len)) return 0;
+    if (f->per_sub == 0) return SIZE_MAX;
+    const sub_count *c = whi_hmap_get(&f->counts, sub_id, len);
+    return c ? f->per_sub - c->n : f->per_sub;
 }
 
 void whi_lease_filter_free(whi_lease_filter *f)

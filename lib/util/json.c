@@ -54,7 +54,8 @@ int whi_json_parse_at(const char *text, size_t len, size_t max_len, cJSON **out,
     /* cJSON does not check string contents; reject invalid UTF-8 up front, once. */
     if (!whi_utf8_valid(text, len)) {
         for (size_t i = 0, n; i < len; i += n)
-            if ((n = (unsigned char)text[i] < 0x80 ? 1 : whi_utf8_seq_len(text + i, len - i)) == 0) {
+            if ((n = (unsigned char)text[i] < 0x80 ? 1 : whi_utf8_seq_len(text + i, len - i)) ==
+                0) {
                 *err_at = i;
                 break;
             }

@@ -15,6 +15,7 @@
 #define WHI_RFC3339_MAX 32      /* "2050-11-07T09:11:58.377-03:00" plus NUL, with room */
 wh_time_ms whi_now_ms(void);    /* wall clock, UTC */
 int64_t whi_monotonic_ms(void); /* for durations */
+int64_t whi_monotonic_us(void);
 /* Format ms since epoch shown at offset_minutes east of UTC; 0 gives "Z". Always 3 fraction
  * digits. Returns the length written. */
 size_t whi_rfc3339_format(wh_time_ms ms, int offset_minutes, char out[WHI_RFC3339_MAX]);

@@ -18,17 +18,20 @@
 
 void cmd_serve_usage(FILE *out)
 {
-    fputs("Usage: webhooks serve [--listen 127.0.0.1:8080] [--db webhooks.db | --db :memory:]\n"
+    fputs("Usage: webhooks serve [--listen 127.0.0.1:8080] [--db webhooks.db | :memory: | URI]\n"
           "                      [--api-key KEY:OWNER:SCOPE,SCOPE ...] [--allow-network CIDR ...]\n"
           "                      [--reveal-secrets] [--catalogue FILE] [--quiet]\n"
           "                      [--retry-schedule SECS,SECS,... | none] [--allowed-methods M,M]\n"
+          "                      [--retention DAYS]\n"
           "\n"
           "Run the webhook registration API (its reference: docs/rest-api.md) over HTTP and\n"
           "deliver the events it receives. Runs until SIGINT or SIGTERM.\n"
           "\n"
           "  --listen ADDR:PORT    where the API listens (default 127.0.0.1:8080)\n"
           "  --db PATH             SQLite database (default webhooks.db; created with mode 0600);\n"
-          "                        :memory: keeps everything in memory (lost on exit)\n"
+          "                        :memory: keeps everything in memory (lost on exit);\n"
+          "                        postgresql://USER[:PASSWORD]@HOST:PORT/DBNAME (or postgres://)\n"
+          "                        a PostgreSQL database that several serve processes share\n"
           "  --api-key SPEC        KEY:OWNER:SCOPES, scopes among webhooks:read, webhooks:write,\n"
           "                        events:write (or *); repeat for several keys\n"
           "  --allow-network CIDR  let deliveries reach this otherwise refused range (e.g.\n"
@@ -41,6 +44,9 @@ void cmd_serve_usage(FILE *out)
           "                        schedule: 5,300,1800,7200,18000,36000,36000); none: no retries\n"
           "  --allowed-methods L   the delivery methods a webhook may ask for, among POST, PUT,\n"
           "                        PATCH, GET, DELETE (default all); others are refused with 400\n"
+          "  --retention DAYS      keep finished deliveries and their attempts this long, then\n"
+          "                        purge them (default 30; 0: keep them forever). With\n"
+          "                        --db :memory: at most the newest 10 000 are kept anyway\n"
           "  --quiet               log only warnings and errors\n"
           "  -h, --help            show this help\n"
           "\n"
@@ -59,12 +65,25 @@ typedef struct serve_args {
     bool reveal, quiet;
     const char *catalogue;
     uint32_t retry[WH_MAX_RETRY_STEPS];
-    size_t nretry;    /* 0: the library's default schedule */
-    bool retry_off;   /* --retry-schedule none */
-    unsigned methods; /* WH_API_METHOD_BIT mask; 0: all */
+    size_t nretry;          /* 0: the library's default schedule */
+    bool retry_off;         /* --retry-schedule none */
+    unsigned methods;       /* WH_API_METHOD_BIT mask; 0: all */
+    int64_t retention_days; /* -1: the hub's default */
 } serve_args;
 
-enum { O_LISTEN, O_DB, O_KEY, O_ALLOW, O_REVEAL, O_CATALOGUE, O_QUIET, O_RETRY, O_METHODS, O_HELP };
+enum {
+    O_LISTEN,
+    O_DB,
+    O_KEY,
+    O_ALLOW,
+    O_REVEAL,
+    O_CATALOGUE,
+    O_QUIET,
+    O_RETRY,
+    O_METHODS,
+    O_RETENTION,
+    O_HELP
+};
 static const cli_option OPTIONS[] = {
     [O_LISTEN] = {"listen", true},
     [O_DB] = {"db", true},
@@ -75,6 +94,7 @@ static const cli_option OPTIONS[] = {
     [O_QUIET] = {"quiet", false},
     [O_RETRY] = {"retry-schedule", true},
     [O_METHODS] = {"allowed-methods", true},
+    [O_RETENTION] = {"retention", true},
     [O_HELP] = {"help", false},
 };
 
@@ -135,6 +155,7 @@ static int parse(int argc, char **argv, serve_args *a)
     cli_parser_init(&p, argc, argv);
     int k, rc = cli_parse_listen(cmd, "127.0.0.1:8080", &a->addr);
     a->db = "webhooks.db";
+    a->retention_days = -1;
     while (rc == 0 &&
            (k = cli_next(&p, OPTIONS, sizeof(OPTIONS) / sizeof(OPTIONS[0]), &v)) != CLI_END) {
         if (k == CLI_BAD) return CLI_EXIT_USAGE;
@@ -163,6 +184,8 @@ static int parse(int argc, char **argv, serve_args *a)
             rc = parse_retry(cmd, v, a);
         else if (k == O_METHODS)
             rc = parse_methods(cmd, v, &a->methods);
+        else if (k == O_RETENTION)
+            rc = cli_parse_int(cmd, "--retention", v, 0, 36500, &a->retention_days);
     }
     if (rc == 0 && a->nkeys == 0)
         fprintf(stderr, "webhooks serve: no --api-key given: every request will answer 401\n");
@@ -222,20 +245,33 @@ static void log_line(int level, const char *message, void *ud)
     fprintf(stderr, "webhooks serve: %s: %s\n", names[level & 3], message);
 }
 
+/* A libpq URI: the PostgreSQL store (any other --db is a SQLite file or :memory:). */
+static bool is_postgres(const char *db)
+{
+    return strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0;
+}
+
 static int open_hub(const serve_args *a, wh_hub **hub)
 {
     wh_store *store = NULL;
+    bool shared = is_postgres(a->db);
     int rc = strcmp(a->db, ":memory:") == 0 ? wh_store_memory_new(&store)
+             : shared                       ? wh_store_postgres_open(&store, a->db)
                                             : wh_store_sqlite_open(&store, a->db);
     if (rc != WH_OK) return rc;
     wh_hub_options *o = NULL;
     rc = wh_hub_options_new(&o);
     if (rc == WH_OK) rc = wh_hub_options_set_store(o, store, 1);
+    /* Other serve processes share the queue: a lease left by one of them is theirs until it
+     * expires, not reclaimed at start. */
+    if (rc == WH_OK && shared) rc = wh_hub_options_set_shared_queue(o, 1);
     for (size_t i = 0; rc == WH_OK && i < a->ncidrs; i++)
         rc = wh_hub_options_allow_cidr(o, a->cidrs[i]);
     if (rc == WH_OK && a->nretry)
         rc = wh_hub_options_set_default_retry_schedule(o, a->retry, a->nretry);
     if (rc == WH_OK && a->retry_off) rc = wh_hub_options_set_default_retry_off(o, 1);
+    if (rc == WH_OK && a->retention_days >= 0)
+        rc = wh_hub_options_set_retention_ms(o, (wh_time_ms)a->retention_days * 86400000);
     if (rc == WH_OK)
         rc = wh_hub_options_set_log(o, log_line, a->quiet ? WH_LOG_WARN : WH_LOG_INFO, NULL);
     if (rc == WH_OK) rc = wh_hub_new(hub, o);

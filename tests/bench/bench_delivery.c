@@ -209,10 +209,16 @@ static wh_store *sqlite_store(const char *dir, const char *name, bool normal)
     return st;
 }
 
+/* A memory store keeping every finished delivery (as SQLite does; the count needs them). */
 static double memory_rate(const char *url, int batch)
 {
-    wh_store *st;
-    return wh_store_memory_new(&st) == WH_OK ? hub_rate(url, st, batch) : 0;
+    wh_memory_options *mo;
+    wh_store *st = NULL;
+    if (wh_memory_options_new(&mo) != WH_OK) return 0;
+    int rc = wh_memory_options_set_max_finished(mo, 0);
+    if (rc == WH_OK) rc = wh_store_memory_new_opts(&st, mo);
+    wh_memory_options_free(mo);
+    return rc == WH_OK ? hub_rate(url, st, batch) : 0;
 }
 
 /* One run on a new SQLite file, removed afterwards (the runs would fill /tmp otherwise). */

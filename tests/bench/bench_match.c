@@ -18,6 +18,12 @@
  * baseline. The index must agree with the scan: the same number of matches over the whole linear
  * sample, the same subscriptions in the same order on its first 100 events (the program exits with
  * an error otherwise).
+ *
+ * match_filtered (issue 20): the 100 000 size again, with a third of its subscriptions carrying a
+ * two-clause payload filter ({"data.total":{"$gte":T},"data.currency":C}), against the same
+ * subscriptions without filters, both matching the same events, each with a small JSON payload
+ * (an order: id, total, currency, status, customer). The filtered set is a copy of the unfiltered
+ * one plus the filters, in its own matcher; the two take turns round by round, best round each.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,7 +127,7 @@ static volatile size_t g_sink;
 
 static void touch_event(const wh_event *e)
 {
-    size_t s = strlen(wh_event_type(e));
+    size_t s = strlen(wh_event_type(e)) + strlen(wh_event_data(e));
     if (wh_event_entity(e)) s += strlen(wh_event_entity(e));
     if (wh_event_action(e)) s += strlen(wh_event_action(e));
     for (size_t i = 0; i < wh_event_product_count(e); i++)
@@ -158,6 +164,87 @@ static void indexed_round(setup *st, wh_match_result *r, unsigned count)
     if (st->best_ns == 0 || ns < st->best_ns) st->best_ns = ns;
 }
 
+/* ---- match_filtered ---- */
+
+static const char *const CURRENCIES[] = {"BRL", "USD", "EUR", "GBP"};
+
+/* A copy of sub with a two-clause payload filter on every third. */
+static wh_subscription *filtered_copy(const wh_subscription *sub, unsigned i)
+{
+    wh_subscription *c;
+    must(wh_subscription_clone(&c, sub), "clone");
+    if (i % 3 == 0) {
+        char flt[128];
+        snprintf(flt, sizeof(flt), "{\"data.total\":{\"$gte\":%u},\"data.currency\":\"%s\"}",
+                 rnd(1000), CURRENCIES[rnd(4)]);
+        must(wh_subscription_set_filter(c, flt, strlen(flt)), "set_filter");
+    }
+    return c;
+}
+
+/* A copy of e with an order as its payload. */
+static wh_event *with_payload(const wh_event *e, unsigned i)
+{
+    wh_event *c;
+    must(wh_event_clone(&c, e), "event_clone");
+    char data[256];
+    snprintf(data, sizeof(data),
+             "{\"id\":\"o-%u\",\"total\":%u,\"currency\":\"%s\",\"status\":\"paid\","
+             "\"customer\":{\"id\":\"c%u\",\"country\":\"BR\"}}",
+             i, rnd(1000), CURRENCIES[rnd(4)], rnd(100000));
+    must(wh_event_set_data(c, data, strlen(data)), "set_data");
+    return c;
+}
+
+/* The filtered and the unfiltered 100 000, matching the same payload-carrying events. */
+static void match_filtered(const setup *base)
+{
+    setup plain = *base, filt = *base;
+    must(wh_matcher_new(&filt.m), "matcher_new");
+    filt.subs = malloc(base->n * sizeof(*filt.subs));
+    for (unsigned i = 0; i < base->n; i++) {
+        filt.subs[i] = filtered_copy(base->subs[i], i);
+        must(wh_matcher_add(filt.m, filt.subs[i]), "matcher_add");
+    }
+    for (int i = 0; i < EVENT_POOL; i++)
+        plain.events[i] = filt.events[i] = with_payload(base->events[i], (unsigned)i);
+    plain.best_ns = filt.best_ns = 0;
+    wh_match_result *r;
+    must(wh_match_result_new(&r), "result_new");
+    size_t per_round = INDEXED_EVENTS / ROUNDS;
+    for (int round = 0; round < ROUNDS; round++) {
+        indexed_round(&plain, r, (unsigned)per_round);
+        indexed_round(&filt, r, (unsigned)per_round);
+    }
+    /* The filters do reject: fewer matches per event than without them. */
+    size_t before = 0, after = 0;
+    for (int i = 0; i < EVENT_POOL; i++) {
+        must(wh_matcher_match(plain.m, plain.events[i], r), "match");
+        before += wh_match_result_count(r);
+        must(wh_matcher_match(filt.m, filt.events[i], r), "match");
+        after += wh_match_result_count(r);
+    }
+    char cas[96];
+    snprintf(cas, sizeof(cas), "subs=%u,filtered=1/3", base->n);
+    printf("{\"bench\":\"match_filtered\",\"case\":\"%s\",\"metric\":\"ns_per_event\","
+           "\"value\":%.6g,\"unit\":\"ns\",\"baseline\":\"match_unfiltered\","
+           "\"baseline_value\":%.6g,\"ratio\":%.6g}\n",
+           cas, filt.best_ns, plain.best_ns, filt.best_ns / plain.best_ns);
+    printf("{\"bench\":\"match_filtered\",\"case\":\"%s\",\"metric\":\"matches_per_event\","
+           "\"value\":%.6g,\"unit\":\"subscriptions\",\"baseline\":\"match_unfiltered\","
+           "\"baseline_value\":%.6g,\"ratio\":%.6g}\n",
+           cas, (double)after / EVENT_POOL, (double)before / EVENT_POOL,
+           before ? (double)after / (double)before : 0.0);
+    fflush(stdout);
+    wh_match_result_free(r);
+    for (int i = 0; i < EVENT_POOL; i++)
+        wh_event_free(filt.events[i]);
+    wh_matcher_free(filt.m);
+    for (unsigned i = 0; i < base->n; i++)
+        wh_subscription_free(filt.subs[i]);
+    free(filt.subs);
+}
+
 int main(void)
 {
     /* BENCH_MATCH_ONLY=<n> runs a single size (for profiling). */
@@ -183,6 +270,11 @@ int main(void)
     for (int round = 0; round < ROUNDS; round++)
         for (unsigned i = 0; i < nsizes; i++)
             indexed_round(&st[i], r, per_round ? per_round : 1);
+    /* BENCH_MATCH_FILTERED=1: only the payload-filter comparison (at the largest size). */
+    if (getenv("BENCH_MATCH_FILTERED")) {
+        match_filtered(&st[nsizes - 1]);
+        return 0;
+    }
     if (events) { /* profiling: indexed figures only */
         for (unsigned i = 0; i < nsizes; i++)
             fprintf(stderr, "subs=%u indexed best round: %.1f ns/event\n", st[i].n, st[i].best_ns);
@@ -202,6 +294,7 @@ int main(void)
     if (nsizes == 3)
         emit("subs=100000_vs_1000", "ns_per_event", st[2].best_ns, "ns", "subs=1000",
              st[0].best_ns);
+    if (st[nsizes - 1].n == 100000) match_filtered(&st[nsizes - 1]);
     wh_match_result_free(r);
     wh_match_result_free(lr);
     for (unsigned i = 0; i < nsizes; i++)

@@ -48,13 +48,24 @@ static void die(const char *what)
     exit(1);
 }
 
+/* A memory store keeping every finished delivery, as the SQLite store does. */
+static int memory_store(wh_store **out)
+{
+    wh_memory_options *mo;
+    int rc = wh_memory_options_new(&mo);
+    if (rc == WH_OK) rc = wh_memory_options_set_max_finished(mo, 0);
+    if (rc == WH_OK) rc = wh_store_memory_new_opts(out, mo);
+    wh_memory_options_free(mo);
+    return rc;
+}
+
 /* A fresh store: memory, or SQLite (sync NORMAL when normal) on a new file. */
 static wh_store *new_store(int sqlite, int normal)
 {
     wh_store *s;
     char path[PATH_MAX + 32];
     snprintf(path, sizeof(path), "%s/bench-%d.db", g_dir, g_files++);
-    int rc = !sqlite ? wh_store_memory_new(&s)
+    int rc = !sqlite ? memory_store(&s)
                      : wh_test_sqlite_open(&s, path, normal ? WH_TEST_SQLITE_SYNC_NORMAL : 0);
     if (rc != WH_OK) die("open");
     for (int i = 0; i < SUBS; i++) {

@@ -56,6 +56,23 @@ check "serve exits 0 on SIGINT" "$?" 0
 stop $L2
 check "database file mode" "$(stat -c %a "$work/hooks.db")" 600
 
+# --retention: the three deliveries made 40 days old (past the 30-day default); kept forever
+# with 0, purged with 1.
+python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('UPDATE deliveries SET created_at = created_at - 3456000000, updated_at = updated_at - 3456000000'); c.commit()" "$work/hooks.db"
+WEBHOOK=$(grep -o '"id":"[^"]*"' "$work/body" | head -1 | cut -d'"' -f4)
+deliveries() { api GET "/webhooks/$WEBHOOK/deliveries" >/dev/null; grep -o '"total":[0-9]*' "$work/body"; }
+start serve 0 "$work/serve5" "${serve_args[@]}" --retention 0
+S5=$PID API=$PORT
+sleep 0.5
+check "--retention 0 keeps old deliveries" "$(deliveries)" '"total":3'
+stop $S5
+start serve 0 "$work/serve6" "${serve_args[@]}" --retention 1
+S6=$PID API=$PORT
+for _ in $(seq 100); do [ "$(deliveries)" = '"total":0' ] && break; sleep 0.05; done
+check "--retention 1 purges 40-day-old deliveries" "$(deliveries)" '"total":0'
+stop $S6
+check "--retention -1 is a usage error" "$("$bin" serve --db :memory: --retention -1 2>/dev/null; echo $?)" 2
+
 # A port in use is said in words, with the usage exit status.
 start listen 0 "$work/holder" --secret $S
 HOLDER=$PID

@@ -133,12 +133,23 @@ static void test_http2_64_streams(void **state)
     deliver_all(getenv("WH_NGINX_H2_URL"), "h2", 64);
 }
 
+/* An endpoint that reads each body before answering, as an application does (the sink's /read/
+ * path); nginx logs the request in the same file. */
+static void test_http2_endpoint_reads_body(void **state)
+{
+    (void)state;
+    char url[512];
+    snprintf(url, sizeof(url), "%sread/", getenv("WH_NGINX_H2_URL"));
+    deliver_all(url, "h2", 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_http1_over_tls),
         cmocka_unit_test(test_http2_default_limits),
         cmocka_unit_test(test_http2_64_streams),
+        cmocka_unit_test(test_http2_endpoint_reads_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -174,6 +174,26 @@ static void test_missing_scope_is_403(void **state)
     assert_int_equal(api_call(f, "GET", "/event-types", KEY_ALICE_EVENTS, NULL), 200);
 }
 
+/* A client retrying POST /events (maybe through another instance) gets 409 for an id already
+ * accepted, and nothing is queued twice; another owner's equal id is its own. */
+static void test_event_posted_twice(void **state)
+{
+    api_fixture *f = *state;
+    char id[64];
+    api_create(f, KEY_ALICE, HOOK, id, sizeof(id));
+    const char *ev = "{\"id\":\"evt_retry_1\",\"type\":\"order.created\"}";
+    assert_int_equal(api_call(f, "POST", "/events", KEY_ALICE, ev), 202);
+    assert_int_equal((int)api_num(f, "queued"), 1);
+    assert_int_equal(api_call(f, "POST", "/events", KEY_ALICE, ev), 409);
+    assert_non_null(strstr(api_str(f, "message"), "evt_retry_1"));
+    assert_non_null(strstr(api_str(f, "message"), "already accepted"));
+    assert_int_equal(api_call(f, "POST", "/events", KEY_BOB, ev), 202);
+    char path[128];
+    snprintf(path, sizeof(path), "/webhooks/%s/deliveries", id);
+    assert_int_equal(api_call(f, "GET", path, KEY_ALICE, NULL), 200);
+    assert_int_equal((int)api_num(f, "total"), 1);
+}
+
 typedef struct auth_state {
     int calls;
     int rc;
@@ -354,6 +374,37 @@ static void test_create_shows_secret_once(void **state)
     assert_non_null(strstr(f->last.body, secret));
     assert_int_equal(api_call(f, "GET", "/webhooks", KEY_ALICE, NULL), 200);
     assert_non_null(strstr(f->last.body, secret));
+}
+
+/* A payload filter through the REST API: stored and shown, applied to posted events (a type
+ * mismatch is false, not an error), and a malformed one answers 400 with a detail per problem
+ * naming its path. */
+static void test_payload_filter(void **state)
+{
+    api_fixture *f = *state;
+    assert_int_equal(api_call(f, "POST", "/webhooks", KEY_ALICE,
+                              "{\"url\":\"RECV/f\",\"events\":[\"order.created\"],\"filter\":"
+                              "{\"data.total\":{\"$gte\":100},\"$or\":[{\"data.currency\":\"BRL\"},"
+                              "{\"data.currency\":\"USD\"}]}}"),
+                     201);
+    assert_non_null(cJSON_GetObjectItem(f->json, "filter"));
+    const char *events[][2] = {
+        {"{\"type\":\"order.created\",\"data\":{\"total\":150,\"currency\":\"BRL\"}}", "1"},
+        {"{\"type\":\"order.created\",\"data\":{\"total\":50,\"currency\":\"BRL\"}}", "0"},
+        {"{\"type\":\"order.created\",\"data\":{\"total\":150,\"currency\":\"EUR\"}}", "0"},
+        {"{\"type\":\"order.created\",\"data\":{\"total\":\"150\",\"currency\":\"USD\"}}", "0"},
+        {"{\"type\":\"order.created\",\"data\":{\"currency\":\"USD\"}}", "0"},
+    };
+    for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+        assert_int_equal(api_call(f, "POST", "/events", KEY_ALICE, events[i][0]), 202);
+        assert_int_equal((int)api_num(f, "queued"), atoi(events[i][1]));
+    }
+    assert_int_equal(api_call(f, "POST", "/webhooks", KEY_ALICE,
+                              "{\"url\":\"RECV/f\",\"events\":[\"a.b\"],\"filter\":"
+                              "{\"data.x\":{\"$gtx\":1},\"$or\":5}}"),
+                     400);
+    assert_true(api_has_detail(f, "data.x"));
+    assert_true(api_has_detail(f, "$or"));
 }
 
 static void test_create_validation_details(void **state)
@@ -1120,6 +1171,8 @@ int main(void)
         cmocka_unit_test(test_scope_names),
         cmocka_unit_test_setup_teardown(test_create_shows_secret_once, api_fixture_setup,
                                         api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_payload_filter, api_fixture_setup,
+                                        api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_create_validation_details, api_fixture_setup,
                                         api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_client_ids_and_409, api_fixture_setup,
@@ -1143,6 +1196,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_catalogue_refuses_unknown_types_and_actions,
                                         api_fixture_setup, api_fixture_teardown),
         cmocka_unit_test(test_answers_show_the_hub_default_retry),
+        cmocka_unit_test_setup_teardown(test_event_posted_twice, api_fixture_setup,
+                                        api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_allowed_methods, api_fixture_setup,
                                         api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_options_are_checked, api_fixture_setup,

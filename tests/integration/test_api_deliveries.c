@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api_fixture.h"
 #include "wh_test.h"
@@ -384,6 +385,45 @@ static void test_retry_while_in_flight_is_409(void **state)
     assert_int_equal(after.status, WH_DELIVERY_SUCCEEDED);
 }
 
+/* ---- POST /webhooks/{id}/recover ---- */
+
+static void test_recover_sends_failed_deliveries_again(void **state)
+{
+    api_fixture *f = *state;
+    wh_receiver_rule rule = WH_RECEIVER_RULE_INIT;
+    rule.first_count = 2;
+    rule.first_status = 500;
+    rule.reply.status = 200;
+    wh_receiver_set(f->hub.recv, "/rec", &rule);
+    char id[64], path[160];
+    api_create(f, KEY_ALICE, "{\"url\":\"RECV/rec\",\"events\":[\"a.b\"],\"retry\":false}", id,
+               sizeof(id));
+    snprintf(path, sizeof(path), "/webhooks/%s/recover", id);
+    assert_int_equal(api_call(f, "POST", "/events", KEY_ALICE, "{\"type\":\"a.b\"}"), 202);
+    assert_int_equal(api_call(f, "POST", "/events", KEY_ALICE, "{\"type\":\"a.b\"}"), 202);
+    run_for_requests(f, 2);
+    assert_int_equal(hub_fixture_count(&f->hub, id, WH_DELIVERY_FAILED), 2);
+    /* Bad input, another owner, a disabled webhook. */
+    assert_int_equal(api_call(f, "POST", path, KEY_ALICE, "{\"since\":\"yesterday\"}"), 400);
+    assert_true(api_has_detail(f, "since") || strstr(api_str(f, "message"), "since"));
+    assert_int_equal(api_call(f, "POST", path, KEY_BOB, NULL), 404);
+    assert_int_equal(api_call(f, "POST", path, KEY_ALICE_READ, NULL), 403);
+    char wpath[128];
+    snprintf(wpath, sizeof(wpath), "/webhooks/%s", id);
+    assert_int_equal(api_call(f, "PATCH", wpath, KEY_ALICE, "{\"status\":\"disabled\"}"), 200);
+    assert_int_equal(api_call(f, "POST", path, KEY_ALICE, NULL), 409);
+    assert_int_equal(api_call(f, "PATCH", wpath, KEY_ALICE, "{\"status\":\"active\"}"), 200);
+    /* Nothing created after a future time; then all of them. */
+    assert_int_equal(api_call(f, "POST", path, KEY_ALICE, "{\"since\":\"2999-01-01T00:00:00Z\"}"),
+                     202);
+    assert_int_equal((int)api_num(f, "recovered"), 0);
+    assert_int_equal(api_call(f, "POST", path, KEY_ALICE, "{}"), 202);
+    assert_int_equal((int)api_num(f, "recovered"), 2);
+    run_for_requests(f, 4);
+    assert_int_equal(hub_fixture_count(&f->hub, id, WH_DELIVERY_SUCCEEDED), 2);
+    assert_int_equal(wh_receiver_count_prefix(f->hub.recv, "/rec"), 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +441,8 @@ int main(void)
                                         api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_delivery_log_pages_newest_first, api_fixture_setup,
                                         api_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_recover_sends_failed_deliveries_again,
+                                        api_fixture_setup, api_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_retry_while_in_flight_is_409, api_fixture_setup,
                                         api_fixture_teardown),
     };

@@ -40,6 +40,14 @@ static int w_enqueue(wh_store *s, const wh_delivery *const *batch, size_t n)
     return fails("enqueue") ? g_fail : g_inner->enqueue(s, batch, n);
 }
 
+/* The hub enqueues through enqueue_events (event idempotency): the same failure. */
+static int w_enqueue_events(wh_store *s, const char *const *ids, size_t nids, wh_time_ms now,
+                            wh_time_ms expires_at, const wh_delivery *const *batch, size_t n)
+{
+    return fails("enqueue") ? g_fail
+                            : g_inner->enqueue_events(s, ids, nids, now, expires_at, batch, n);
+}
+
 static int w_delivery_list(wh_store *s, const wh_delivery_query *q, size_t *total,
                            wh_store_delivery_cb cb, void *ud)
 {
@@ -88,6 +96,7 @@ static int setup(void **state)
     w->sub_delete = w_sub_delete;
     w->sub_replace = w_sub_replace;
     w->enqueue = w_enqueue;
+    w->enqueue_events = w_enqueue_events;
     w->delivery_list = w_delivery_list;
     w->replay = w_replay;
     w->free = w_free;

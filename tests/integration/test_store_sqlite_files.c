@@ -120,6 +120,7 @@ static void downgrade_to_v1(const char *p)
                       " deliveries.seq), body = (SELECT body FROM payloads p WHERE p.seq ="
                       " deliveries.seq)");
     wh_sqlite_exec(p, "DROP TABLE payloads");
+    wh_sqlite_exec(p, "DROP INDEX deliveries_due_by_subscription");
     wh_sqlite_exec(p, "CREATE TABLE attempts_v1(seq INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL"
                       " REFERENCES deliveries(id) ON DELETE CASCADE, subscription_id TEXT NOT NULL,"
                       " number INTEGER NOT NULL, started_at INTEGER NOT NULL, duration_ms INTEGER"
@@ -185,6 +186,9 @@ static void test_version_1_file_is_upgraded(void **state)
     assert_int_equal(wh_sqlite_int(p.v, "SELECT count(*) FROM sqlite_master WHERE name IN "
                                         "('deliveries_by_status', 'attempts_by_started')"),
                      0);
+    assert_int_equal(wh_sqlite_int(p.v, "SELECT count(*) FROM sqlite_master WHERE name ="
+                                        " 'deliveries_due_by_subscription'"),
+                     1);
     /* the lease moved to its table: still in flight until 500, then due again */
     wh_delivery d;
     wh_sc_get(s, "d", &d);

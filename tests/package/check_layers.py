@@ -5,7 +5,7 @@
 
 LAYER_OBJECTS_FILE (written by lib/CMakeLists.txt) lists each layer's object files. For every
 object, each symbol it uses but does not define must be defined in its own layer or in a layer
-it may use (below it); a backend (store_memory, store_sqlite, transport_curl) may be reached from
+it may use (below it); a backend (store_memory, store_sqlite, store_postgres, transport_curl) may be reached from
 above only through its public wh_* functions, never through its internals. The include paths of
 lib/CMakeLists.txt already make an upward #include fail to compile; this also catches what they
 cannot see: a declaration copied by hand, or a relative #include "../x/y.h" (refused below).
@@ -23,6 +23,7 @@ ALLOWED = {
     "store": ["core", "util"],
     "store_memory": ["store", "core", "util"],
     "store_sqlite": ["store", "core", "util"],
+    "store_postgres": ["store", "core", "util"],
     "transport": ["core", "util"],
     "transport_curl": ["transport", "core", "util"],
     "hub": ["match", "store", "transport", "core", "util"],
@@ -30,7 +31,7 @@ ALLOWED = {
 }
 # Backends: reached through their vtables; only the hub names one, by its public functions, to
 # make the default memory store and libcurl transport.
-BACKENDS = {"store_memory", "store_sqlite", "transport_curl"}
+BACKENDS = {"store_memory", "store_sqlite", "store_postgres", "transport_curl"}
 # Public headers a layer may include: the util layer knows nothing of webhooks but its error
 # codes and time type.
 UTIL_PUBLIC = {"webhooks/common.h"}

@@ -6,7 +6,10 @@
 #   nginx_sink.sh start-tls DIR   HTTPS with a certificate for 127.0.0.1 made here (its CA in
 #                                 DIR/ca.pem); prints two URLs: HTTP/1.1 only, then HTTP/2.
 #                                 Each logs one line per request to DIR/access-h1.log and
-#                                 DIR/access-h2.log ("METHOD URI STATUS PROTOCOL").
+#                                 DIR/access-h2.log ("METHOD URI STATUS PROTOCOL"). Below
+#                                 /read/ both read the whole body before answering (they pass
+#                                 the request to a third server, plain HTTP on the next port),
+#                                 as an application does; elsewhere they answer at once, unread.
 #   nginx_sink.sh stop DIR        stops it and removes DIR
 #
 # Ports are tried from a random start in 20000-29999, so parallel runs do not collide.
@@ -52,9 +55,12 @@ start_plain() { # port
     "$nginx_bin" -c "$dir/nginx.conf" -p "$dir" 2>/dev/null && echo "http://127.0.0.1:$1/"
 }
 
-start_tls() { # port (h1) and port+1 (h2)
-    local tls="ssl_certificate $dir/cert.pem; ssl_certificate_key $dir/key.pem; location / { return 204; }"
-    write_conf "    server { listen 127.0.0.1:$1 ssl; access_log $dir/access-h1.log line; $tls }
+start_tls() { # port (h1), port+1 (h2) and port+2 (the upstream of /read/)
+    local read="location /read/ { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection \"\"; }"
+    local tls="ssl_certificate $dir/cert.pem; ssl_certificate_key $dir/key.pem; location / { return 204; } $read"
+    write_conf "    upstream up { server 127.0.0.1:$(($1 + 2)); keepalive 16; }
+    server { listen 127.0.0.1:$(($1 + 2)); location / { return 204; } }
+    server { listen 127.0.0.1:$1 ssl; access_log $dir/access-h1.log line; $tls }
     server { listen 127.0.0.1:$(($1 + 1)) ssl http2; access_log $dir/access-h2.log line; $tls }"
     "$nginx_bin" -c "$dir/nginx.conf" -p "$dir" 2>/dev/null &&
         echo "https://127.0.0.1:$1/ https://127.0.0.1:$(($1 + 1))/"
@@ -65,10 +71,10 @@ start | start-tls)
     mkdir -p "$dir"
     [ "$cmd" = start ] || make_cert
     base=$((20000 + RANDOM % 9000))
-    for port in $(seq "$base" 2 $((base + 200))); do
+    for port in $(seq "$base" 3 $((base + 300))); do
         if [ "$cmd" = start ]; then start_plain "$port" && exit 0; else start_tls "$port" && exit 0; fi
     done
-    echo "nginx_sink: nginx could not start on 127.0.0.1 (ports $base-$((base + 200)))" >&2
+    echo "nginx_sink: nginx could not start on 127.0.0.1 (ports $base-$((base + 300)))" >&2
     exit 1
     ;;
 stop)

@@ -41,6 +41,7 @@ size_t wh_recv_request_header_count(const wh_recv_request *req, const char *name
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -512,6 +513,27 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 
 wh_receiver *wh_receiver_start(void)
 {
+    return wh_receiver_start_on(0);
+}
+
+int wh_receiver_closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    if (fd >= 0) close(fd); /* never listened: connecting to it is refused */
+    return port;
+}
+
+wh_receiver *wh_receiver_start_on(int port)
+{
     wh_receiver *r = calloc(1, sizeof(*r));
     if (!r) return NULL;
     pthread_condattr_t ca;
@@ -524,7 +546,7 @@ wh_receiver *wh_receiver_start(void)
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
-    sa.sin_port = 0; /* the kernel picks */
+    sa.sin_port = htons((uint16_t)port); /* 0: the kernel picks */
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC;
     r->daemon = MHD_start_daemon(

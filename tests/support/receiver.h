@@ -122,6 +122,11 @@ static inline unsigned char wh_receiver_body_byte(uint64_t i)
 /* Start on 127.0.0.1 with a kernel-chosen port. Answers 200 with an empty body until told
  * otherwise. NULL (with a line on stderr) when the daemon cannot start. */
 wh_receiver *wh_receiver_start(void);
+/* The same on a given port of 127.0.0.1 (0: kernel-chosen); NULL when it is taken. */
+wh_receiver *wh_receiver_start_on(int port);
+/* A port of 127.0.0.1 nothing listens on (bound once, then closed): connecting is refused,
+ * until something (wh_receiver_start_on) listens there. 0 on failure. */
+int wh_receiver_closed_port(void);
 /* Stop: wakes every delayed or held handler, closes every connection, joins the threads, frees
  * the log. Returns promptly (well under a second) even with silent connections. NULL is fine. */
 void wh_receiver_stop(wh_receiver *r);

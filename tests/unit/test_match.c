@@ -419,6 +419,69 @@ static void test_source_filter_and_all_filters(void **state)
     wh_event_free(e);
 }
 
+#define SET_DATA(e, lit) WH_ASSERT_OK(wh_event_set_data(e, lit, sizeof(lit) - 1))
+
+/* A payload filter is checked after the index's own filters, once per subscription even when
+ * two lists reach it, and a change of filter is an update. */
+static void test_payload_filter(void **state)
+{
+    fixture *f = *state;
+    wh_subscription *both = sub_events("both", "order.created", "order.*");
+    WH_ASSERT_OK(wh_subscription_set_entity(both, "Order"));
+    const char *big = "{\"data.total\":{\"$gte\":100}}";
+    WH_ASSERT_OK(wh_subscription_set_filter(both, big, strlen(big)));
+    keep(f, both);
+    keep(f, sub_events("plain", "order.created", NULL));
+    wh_subscription *prod = sub_events("prod", "order.created", NULL);
+    WH_ASSERT_OK(wh_subscription_list_add(prod, WH_LIST_PRODUCTS, "p1"));
+    const char *brl = "{\"data.currency\":\"BRL\"}";
+    WH_ASSERT_OK(wh_subscription_set_filter(prod, brl, strlen(brl)));
+    keep(f, prod);
+    wh_event *e = ev_entity("order.created", "Order", "create");
+    expect(f->m, e, "plain"); /* no data: both filters fail */
+    SET_DATA(e, "{\"total\":100,\"currency\":\"BRL\"}");
+    expect(f->m, e, "both,plain"); /* prod also needs its product */
+    WH_ASSERT_OK(wh_event_add_product(e, "p1"));
+    expect(f->m, e, "both,plain,prod");
+    SET_DATA(e, "{\"total\":99,\"currency\":\"BRL\"}");
+    expect(f->m, e, "plain,prod");
+    /* a new filter takes effect with an update */
+    const char *small = "{\"data.total\":{\"$lt\":100}}";
+    WH_ASSERT_OK(wh_subscription_set_filter(both, small, strlen(small)));
+    WH_ASSERT_OK(wh_matcher_update(f->m, both));
+    expect(f->m, e, "both,plain,prod");
+    WH_ASSERT_OK(wh_subscription_set_filter(both, NULL, 0));
+    WH_ASSERT_OK(wh_matcher_update(f->m, both));
+    SET_DATA(e, "{}");
+    expect(f->m, e, "both,plain");
+    /* evaluating a payload filter may run out of memory: reported, the result left empty */
+    WH_ASSERT_OK(wh_subscription_set_filter(both, big, strlen(big)));
+    WH_ASSERT_OK(wh_matcher_update(f->m, both));
+    wh_match_result *r;
+    WH_ASSERT_OK(wh_match_result_new(&r));
+    int rc = WH_ENOMEM;
+    for (long n = 0; rc == WH_ENOMEM; n++) {
+        wh_test_alloc_begin(n);
+        rc = wh_matcher_match(f->m, e, r);
+        wh_test_alloc_end();
+        if (rc == WH_ENOMEM) assert_int_equal(wh_match_result_count(r), 0);
+        assert_true(n < 100);
+    }
+    WH_ASSERT_OK(rc);
+    assert_int_equal(wh_match_result_count(r), 1);
+    /* once warm, matching with payload filters allocates nothing */
+    SET_DATA(e, "{\"total\":100,\"currency\":\"BRL\"}");
+    WH_ASSERT_OK(wh_matcher_match(f->m, e, r));
+    wh_test_alloc_begin(-1);
+    for (int i = 0; i < 100; i++)
+        WH_ASSERT_OK(wh_matcher_match(f->m, e, r));
+    wh_test_alloc_end();
+    assert_int_equal(wh_test_allocs, 0);
+    assert_int_equal(wh_match_result_count(r), 3);
+    wh_match_result_free(r);
+    wh_event_free(e);
+}
+
 /* ---- changes and order ---- */
 
 static void test_order_update_and_remove(void **state)
@@ -604,6 +667,14 @@ static void randomize_sub(wh_subscription *s)
     WH_ASSERT_OK(wh_subscription_set_source(s, rnd(6) == 0 ? "CRM" : NULL));
     WH_ASSERT_OK(
         wh_subscription_set_status(s, rnd(8) == 0 ? WH_STATUS_DISABLED : WH_STATUS_ACTIVE));
+    static const char *const FILTERS[] = {
+        "{\"data.total\":{\"$gte\":100}}",
+        "{\"data.currency\":{\"$in\":[\"BRL\",\"USD\"]},\"data.total\":{\"$lt\":500}}",
+        "{\"$or\":[{\"data.vip\":true},{\"attributes.account\":\"shop\"}]}",
+        "{\"$not\":{\"data.currency\":\"EUR\"}}",
+    };
+    const char *flt = rnd(3) == 0 ? FILTERS[rnd(4)] : NULL;
+    WH_ASSERT_OK(wh_subscription_set_filter(s, flt, flt ? strlen(flt) : 0));
 }
 
 static wh_event *random_event(void)
@@ -618,6 +689,12 @@ static wh_event *random_event(void)
         WH_ASSERT_OK(wh_event_add_product(e, PRODUCTS[rnd(4)]));
     if (rnd(3) == 0) WH_ASSERT_OK(wh_event_set_identifier(e, "i1"));
     if (rnd(3) == 0) WH_ASSERT_OK(wh_event_set_source(e, "CRM"));
+    static const char *const DATA[] = {"{\"total\":50,\"currency\":\"BRL\"}",
+                                       "{\"total\":150,\"currency\":\"USD\",\"vip\":true}",
+                                       "{\"total\":900,\"currency\":\"EUR\"}", "[1,2]", "null"};
+    const char *data = DATA[rnd(5)];
+    WH_ASSERT_OK(wh_event_set_data(e, data, strlen(data)));
+    if (rnd(2)) WH_ASSERT_OK(wh_event_set_attribute(e, "account", rnd(2) ? "shop" : "other"));
     return e;
 }
 
@@ -854,6 +931,7 @@ int main(void)
         T(test_product_filter),
         T(test_identifier_filter),
         T(test_source_filter_and_all_filters),
+        T(test_payload_filter),
         T(test_order_update_and_remove),
         T(test_update_swaps_the_borrowed_pointer),
         T(test_errors),

@@ -248,6 +248,83 @@ describe('hub', () => {
     assert.equal(new Set(recv.requests.map((r) => r.headers['webhook-id'])).size, 1);
   });
 
+  test('recover after disabling', async () => {
+    fresh();
+    const subId = add('/back', { retry: { enabled: false } });
+    hub.emit('order.updated', {}); // queued: the hub has not run
+    hub.patch(subId, { status: 'disabled' });
+    const failed = hub.deliveries({ webhookId: subId, status: 'failed' });
+    assert.equal(failed.total, 1); // failed at once, never sent
+    assert.match(failed[0].lastError, /disabled/);
+    assert.throws(() => hub.recover(subId), wh.StateError);
+    hub.patch(subId, { status: 'active' });
+    assert.equal(hub.recover(subId), 1);
+    assert.ok(await hub.runUntil(() => hub.deliveries({ webhookId: subId, status: 'succeeded' }).total === 1));
+  });
+
+  test('payload filter', () => {
+    fresh();
+    const subId = add('/filtered', { filter: { 'data.total': { $gte: 100 } } });
+    assert.deepEqual(hub.get(subId).toObject().filter, { 'data.total': { $gte: 100 } });
+    assert.equal(hub.emit('order.created', { total: 150 }), 1);
+    assert.equal(hub.emit('order.created', { total: 50 }), 0);
+    assert.equal(hub.emit('order.created', { total: '150' }), 0);
+    assert.throws(() => add('/bad', { filter: { 'data.total': { $gtx: 1 } } }),
+      (e) => e instanceof wh.InvalidError && e.details.some((d) => d.includes('data.total')));
+  });
+
+  test('an event id is accepted once', () => {
+    fresh();
+    const hub = new wh.Hub({ allowCidrs: ['127.0.0.0/8'] });
+    try {
+      const subId = hub.add({ url: recv.url('/once'), events: ['order.*'] });
+      assert.equal(hub.emit('order.created', {}, { id: 'evt_once' }), 1);
+      assert.throws(() => hub.emit('order.created', {}, { id: 'evt_once' }),
+        (e) => e instanceof wh.ConflictError && e.message.includes('evt_once'));
+      assert.equal(hub.deliveries({ webhookId: subId }).total, 1);
+    } finally {
+      hub.close();
+    }
+    const store = wh.Store.memory({ maxEventIds: 1 });
+    const off = new wh.Hub(store, { eventIdWindowMs: 0 });
+    try {
+      off.emit('order.created', {}, { id: 'evt_twice' });
+      off.emit('order.created', {}, { id: 'evt_twice' }); // off: accepted again
+    } finally {
+      off.close();
+      store.close();
+    }
+  });
+
+  test('memory cap and retention', async () => {
+    fresh();
+    const store = wh.Store.memory({ maxFinished: 2 });
+    const capped = new wh.Hub(store, { allowCidrs: ['127.0.0.0/8'] });
+    try {
+      const subId = capped.add({ url: recv.url('/cap'), events: ['order.*'] });
+      for (let n = 0; n < 5; n++) capped.emit('order.created', { n });
+      assert.ok(await capped.runUntil(() => recv.requests.length >= 5));
+      assert.ok(await capped.runUntilIdle());
+      assert.equal(capped.deliveries({ webhookId: subId }).total, 2); // the newest two
+    } finally {
+      capped.close();
+      store.close();
+    }
+    assert.throws(() => wh.Store.memory({ maxFinshed: 2 }), wh.InvalidError);
+    let now = 1900000000000;
+    const aging = new wh.Hub({ allowCidrs: ['127.0.0.0/8'], clock: () => now, retentionMs: 3600000,
+      slowAfterMs: 500 });
+    try {
+      const subId = aging.add({ url: recv.url('/old'), events: ['order.*'] });
+      aging.emit('order.created', {});
+      assert.ok(await aging.runUntil(() => aging.deliveries({ webhookId: subId, status: 'succeeded' }).total === 1));
+      now += 2 * 3600000; // two hours later the delivery is past retention
+      assert.ok(await aging.runUntil(() => aging.deliveries({ webhookId: subId }).total === 0));
+    } finally {
+      aging.close();
+    }
+  });
+
   test('emitBatch', async () => {
     fresh();
     add('/batch');
@@ -381,6 +458,51 @@ describe('the example', () => {
   test('examples/embed.mjs prints the secret it generated', async (t) => {
     const printed = await runExample(t);
     if (printed !== undefined) assert.notEqual(printed, SECRET);
+  });
+});
+
+describe('postgres store', () => {
+  // A throw-away server from the wh_pg_server helper (WH_PG_SERVER, set by make test); it stops
+  // the server when its standard input closes.
+  const helper = process.env.WH_PG_SERVER;
+  let pg, uri;
+  before(async () => {
+    if (!helper) return;
+    pg = spawn(helper, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    uri = await new Promise((resolve) => {
+      let text = '';
+      pg.stdout.on('data', (d) => {
+        text += d;
+        if (text.includes('\n')) resolve(text.split('\n')[0].trim());
+      });
+      pg.on('exit', () => resolve('')); // it could not start a server: fail at once
+    });
+  });
+  after(async () => {
+    if (!pg) return;
+    pg.stdin.end();
+    await new Promise((resolve) => pg.on('exit', resolve));
+  });
+
+  test('two hubs share the database', { skip: !helper && 'WH_PG_SERVER is not set' }, async () => {
+    assert.ok(uri, 'the PostgreSQL helper started no server (its reason is on stderr)');
+    const recv = await startReceiver();
+    const s1 = wh.Store.postgres(uri, { maxConnections: 2 });
+    const s2 = wh.Store.postgres(uri);
+    const a = new wh.Hub(s1, { allowCidrs: ['127.0.0.0/8'], sharedQueue: true });
+    const b = new wh.Hub(s2, { allowCidrs: ['127.0.0.0/8'], sharedQueue: true });
+    try {
+      a.add({ url: recv.url('/pg'), events: ['order.*'] });
+      assert.ok(await b.runUntil(() => b.emit('order.created', {}) === 1, { timeoutMs: 5000 }));
+      assert.ok(await b.runUntil(() => recv.requests.length >= 1));
+      assert.throws(() => wh.Store.postgres(uri, { colour: 'blue' }), wh.InvalidError);
+    } finally {
+      a.close();
+      b.close();
+      s1.close();
+      s2.close();
+      await recv.close();
+    }
   });
 });
 

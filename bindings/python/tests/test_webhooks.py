@@ -338,6 +338,20 @@ class TestHub(unittest.TestCase):
         keys = {h["webhook-id"] for _, _, h, _ in self.recv.requests}
         self.assertEqual(len(keys), 1)
 
+    def test_recover_after_disabling(self):
+        sub_id = self.add("/back", retry={"enabled": False})
+        self.hub.emit("order.updated", {})  # queued: the hub has not run
+        self.hub.patch(sub_id, {"status": "disabled"})
+        failed = self.hub.deliveries(sub_id, status="failed")
+        self.assertEqual(failed.total, 1)  # failed at once, never sent
+        self.assertIn("disabled", failed[0]["lastError"])
+        with self.assertRaises(webhooks.StateError):
+            self.hub.recover(sub_id)
+        self.hub.patch(sub_id, {"status": "active"})
+        self.assertEqual(self.hub.recover(sub_id), 1)
+        self.assertTrue(self.hub.run_until(
+            lambda: self.hub.deliveries(sub_id, status="succeeded").total == 1, timeout_ms=10000))
+
     def test_emit_batch(self):
         self.add("/batch")
         events = [webhooks.Event("order.created", {"n": i}) for i in range(3)]
@@ -401,6 +415,91 @@ class TestHub(unittest.TestCase):
         with webhooks.Hub(allow_cidrs=["127.0.0.0/8"], default_retry_schedule=[7, 8, 9]) as hub:
             sub_id = hub.add({"url": self.recv.url("/r"), "events": ["a.b"]})
             self.assertEqual(hub.get(sub_id).to_dict()["retry"]["schedule"], [7, 8, 9])
+
+
+    def test_payload_filter(self):
+        sub_id = self.add("/filtered", filter={"data.total": {"$gte": 100}})
+        self.assertEqual(self.hub.get(sub_id).to_dict()["filter"], {"data.total": {"$gte": 100}})
+        self.assertEqual(self.hub.emit("order.created", {"total": 150}), 1)
+        self.assertEqual(self.hub.emit("order.created", {"total": 50}), 0)
+        self.assertEqual(self.hub.emit("order.created", {"total": "150"}), 0)
+        with self.assertRaises(webhooks.InvalidError) as cm:
+            self.add("/bad", filter={"data.total": {"$gtx": 1}})
+        self.assertTrue(any("data.total" in d for d in cm.exception.details))
+
+    def test_event_accepted_once(self):
+        with webhooks.Hub(allow_cidrs=["127.0.0.0/8"]) as hub:
+            sub_id = hub.add({"url": self.recv.url("/once"), "events": ["order.*"]})
+            self.assertEqual(hub.emit("order.created", {}, id="evt_once"), 1)
+            with self.assertRaises(webhooks.ConflictError) as raised:
+                hub.emit("order.created", {}, id="evt_once")
+            self.assertIn("evt_once", str(raised.exception))
+            self.assertEqual(hub.deliveries(sub_id).total, 1)
+        with webhooks.Store.memory(max_event_ids=1) as store:
+            with webhooks.Hub(store, event_id_window_ms=0) as hub:  # off: accepted again
+                hub.emit("order.created", {}, id="evt_twice")
+                hub.emit("order.created", {}, id="evt_twice")
+
+    def test_memory_cap_and_retention(self):
+        with webhooks.Store.memory(max_finished=2) as store:
+            with webhooks.Hub(store, allow_cidrs=["127.0.0.0/8"]) as hub:
+                sub_id = hub.add({"url": self.recv.url("/cap"), "events": ["order.*"]})
+                for i in range(5):
+                    hub.emit("order.created", {"n": i})
+                self.assertTrue(hub.run_until(lambda: self.recv.count() >= 5, timeout_ms=10000))
+                self.assertTrue(hub.run_until_idle(timeout_ms=10000))
+                self.assertEqual(hub.deliveries(sub_id).total, 2)  # the newest two
+        with self.assertRaises(webhooks.InvalidError):
+            webhooks.Store.memory(max_finshed=2)
+        now = [1900000000000]
+        with webhooks.Hub(allow_cidrs=["127.0.0.0/8"], clock=lambda: now[0],
+                          retention_ms=3600000, slow_after_ms=500) as hub:
+            sub_id = hub.add({"url": self.recv.url("/old"), "events": ["order.*"]})
+            hub.emit("order.created", {})
+            self.assertTrue(hub.run_until(
+                lambda: hub.deliveries(sub_id, status="succeeded").total == 1, timeout_ms=10000))
+            now[0] += 2 * 3600000  # two hours later the delivery is past retention
+            self.assertTrue(hub.run_until(lambda: hub.deliveries(sub_id).total == 0,
+                                          timeout_ms=10000))
+
+
+class TestPostgres(unittest.TestCase):
+    """Against a throw-away server (the wh_pg_server helper make test builds and names in
+    WH_PG_SERVER; it stops the server when its standard input closes)."""
+
+    @classmethod
+    def setUpClass(cls):
+        helper = os.environ.get("WH_PG_SERVER")
+        if not helper:
+            raise unittest.SkipTest("WH_PG_SERVER is not set")
+        cls.pg = subprocess.Popen([helper], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True)
+        cls.uri = cls.pg.stdout.readline().strip()
+        if not cls.uri:  # its reason is on stderr
+            cls.pg.wait(60)
+            raise RuntimeError("the PostgreSQL helper started no server")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pg.stdin.close()
+        cls.pg.wait(60)
+
+    def test_two_hubs_share_the_database(self):
+        recv = Receiver()
+        try:
+            with webhooks.Store.postgres(self.uri, max_connections=2) as s1, \
+                    webhooks.Store.postgres(self.uri) as s2:
+                with webhooks.Hub(s1, allow_cidrs=["127.0.0.0/8"], shared_queue=True) as a, \
+                        webhooks.Hub(s2, allow_cidrs=["127.0.0.0/8"], shared_queue=True) as b:
+                    a.add({"url": recv.url("/pg"), "events": ["order.*"]})
+                    # b learns the webhook from the database; then b delivers what it emits
+                    self.assertTrue(b.run_until(lambda: b.emit("order.created", {}) == 1,
+                                                timeout_ms=5000))
+                    self.assertTrue(b.run_until(lambda: recv.count() >= 1, timeout_ms=10000))
+            with self.assertRaises(webhooks.InvalidError):
+                webhooks.Store.postgres(self.uri, colour="blue")
+        finally:
+            recv.close()
 
 
 class TestSqliteAndApi(unittest.TestCase):

@@ -167,8 +167,21 @@ _headers_free = _fn("wh_headers_free", None, _p)
 _verify = _fn("wh_verify", _i, _i, _c.POINTER(_s), _sz, _c.POINTER(_s), _c.POINTER(_s), _sz,
               _s, _sz, _i64, _i64)
 # store.h
-_store_memory_new = _fn("wh_store_memory_new", _i, _pp)
+_store_memory_new = _fn("wh_store_memory_new_opts", _i, _pp, _p)
+_memory_opts_new = _fn("wh_memory_options_new", _i, _pp)
+_memory_opts_free = _fn("wh_memory_options_free", None, _p)
+_MEMORY_SETTERS = {
+    "max_finished": (_fn("wh_memory_options_set_max_finished", _i, _p, _sz), int),
+    "max_event_ids": (_fn("wh_memory_options_set_max_event_ids", _i, _p, _sz), int),
+}
 _store_sqlite_new = _fn("wh_store_sqlite_new", _i, _pp, _s, _p)
+_store_postgres_new = _fn("wh_store_postgres_new", _i, _pp, _s, _p)
+_pg_opts_new = _fn("wh_postgres_options_new", _i, _pp)
+_pg_opts_free = _fn("wh_postgres_options_free", None, _p)
+_POSTGRES_SETTERS = {
+    "max_connections": (_fn("wh_postgres_options_set_max_connections", _i, _p, _sz), int),
+    "migrate": (_fn("wh_postgres_options_set_migrate", _i, _p, _i), lambda v: 1 if v else 0),
+}
 _sqlite_opts_new = _fn("wh_sqlite_options_new", _i, _pp)
 _sqlite_opts_free = _fn("wh_sqlite_options_free", None, _p)
 _SQLITE_SETTERS = {  # option name -> (setter, how the Python value becomes the C argument)
@@ -207,6 +220,9 @@ def _retry_schedule(delays):
 _HUB_SETTERS = {  # option name -> (setter, how the Python value becomes the C arguments)
     "max_in_flight": _hub_setter("set_max_in_flight", _sz),
     "max_in_flight_per_subscription": _hub_setter("set_max_in_flight_per_subscription", _sz),
+    "slow_after_ms": _hub_setter("set_slow_after_ms", _c.c_uint32),
+    "retention_ms": _hub_setter("set_retention_ms", _i64),
+    "event_id_window_ms": _hub_setter("set_event_id_window_ms", _i64),
     "connect_timeout_ms": _hub_setter("set_connect_timeout_ms", _c.c_uint32),
     "total_timeout_ms": _hub_setter("set_total_timeout_ms", _c.c_uint32),
     "max_response_bytes": _hub_setter("set_max_response_bytes", _sz),
@@ -242,6 +258,7 @@ _hub_sub_delete = _fn("wh_hub_subscription_delete", _i, _p, _s)
 _hub_sub_rotate = _fn("wh_hub_subscription_rotate_secret", _i, _p, _s, _s, _i64, _pp)
 _hub_replay = _fn("wh_hub_replay", _i, _p, _s)
 _hub_replay_since = _fn("wh_hub_replay_since", _i, _p, _s, _i64, _c.POINTER(_sz))
+_hub_recover = _fn("wh_hub_recover", _i, _p, _s, _i64, _c.POINTER(_sz))
 _hub_store = _fn("wh_hub_store", _p, _p)
 _hub_now = _fn("wh_hub_now", _i64, _p)
 # api.h (the registration API)
@@ -671,9 +688,18 @@ class Store(_Handle):
         self._users = set()
 
     @classmethod
-    def memory(cls):
-        out = _p()
-        _check(_store_memory_new(_c.byref(out)))
+    def memory(cls, **options):
+        """A memory store. Options: max_finished (finished deliveries kept, the oldest dropped
+        first; default 10 000, 0: no cap), max_event_ids (event ids remembered for event
+        idempotency; default 100 000, 0: no cap)."""
+        opts = _p()
+        _check(_memory_opts_new(_c.byref(opts)))
+        try:
+            _apply_options(opts, _MEMORY_SETTERS, options, "memory store")
+            out = _p()
+            _check(_store_memory_new(_c.byref(out), opts))
+        finally:
+            _memory_opts_free(opts)
         return cls(out.value)
 
     @classmethod
@@ -688,6 +714,20 @@ class Store(_Handle):
             _check(_store_sqlite_new(_c.byref(out), _enc(os.fspath(path)), opts))
         finally:
             _sqlite_opts_free(opts)
+        return cls(out.value)
+
+    @classmethod
+    def postgres(cls, conninfo, **options):
+        """Connect to a PostgreSQL database (any libpq connection string or URI) that several
+        processes may share. Options: max_connections, migrate."""
+        opts = _p()
+        _check(_pg_opts_new(_c.byref(opts)))
+        try:
+            _apply_options(opts, _POSTGRES_SETTERS, options, "PostgreSQL store")
+            out = _p()
+            _check(_store_postgres_new(_c.byref(out), _enc(conninfo), opts))
+        finally:
+            _pg_opts_free(opts)
         return cls(out.value)
 
     def close(self):
@@ -749,7 +789,9 @@ def _as_subscription(value):
 
 class Hub(_Handle):
     """The delivery engine (wh_hub). Options are the wh_hub_options_set_* setters' names:
-    max_in_flight, max_in_flight_per_subscription, connect_timeout_ms, total_timeout_ms,
+    max_in_flight, max_in_flight_per_subscription, slow_after_ms, retention_ms (finished
+    deliveries kept this long; 0: forever), event_id_window_ms (an event id is accepted once
+    this long: emitting it again raises ConflictError; default a day, 0: off), connect_timeout_ms, total_timeout_ms,
     max_response_bytes, max_body_bytes, retry_after_cap_s, disable_after_failures,
     disable_after_ms, jitter_percent, user_agent, allow_cidrs (a list), require_https,
     lease_ms, shared_queue, default_retry_schedule (a list of seconds), default_retry_off,
@@ -904,6 +946,13 @@ class Hub(_Handle):
         """Send again every finished delivery of a webhook made at or after since_ms."""
         n = _sz()
         _check(_hub_replay_since(self._h, _enc(webhook_id), int(since_ms), _c.byref(n)))
+        return n.value
+
+    def recover(self, webhook_id: str, since_ms: int = 0) -> int:
+        """Send again the failed deliveries of an active webhook made at or after since_ms
+        (e.g. those failed while it was disabled); returns how many."""
+        n = _sz()
+        _check(_hub_recover(self._h, _enc(webhook_id), int(since_ms), _c.byref(n)))
         return n.value
 
     # ---- the loop ----

@@ -66,9 +66,11 @@ typedef struct wh_lease_request {
     size_t exclude_count;
 } wh_lease_request;
 
-/* 1: every member up to record_batch. 2: record_and_lease. The hub reads a member only when the
- * store's version has it, so a store built against an older header keeps working. */
-#define WH_STORE_VERSION 2
+/* 1: every member up to record_batch. 2: record_and_lease. 3: fail_unsent, replay_failed,
+ * purge_some. 4: notify_fd, notify_drain, record_and_lease_global. 5: enqueue_events. The hub reads
+ * a member only when the store's version has it, so a store built against an older header keeps
+ * working. */
+#define WH_STORE_VERSION 5
 
 struct wh_store {
     unsigned int version; /* WH_STORE_VERSION the store was built against */
@@ -176,6 +178,73 @@ struct wh_store {
     int (*record_and_lease)(wh_store *s, const wh_attempt *const *attempts,
                             const wh_outcome *const *outcomes, size_t count, size_t *done,
                             const wh_lease_request *req, wh_store_delivery_cb cb, void *user_data);
+
+    /* ---- version 3 ---- */
+    /* (may provide: NULL means the hub fails them one at a time as it leases them) Take every
+     * unfinished delivery of a subscription (PENDING, or IN_FLIGHT: a request already sent may
+     * still record its outcome) out of the queue in one transaction: status FAILED, last_error
+     * reason, updated_at now, no attempt appended, attempts unchanged. The hub calls it when a
+     * subscription is disabled, so a dead endpoint's backlog leaves the queue at once instead of
+     * one lease and one write per delivery. *count (may be NULL): how many. WH_OK also when
+     * the subscription has none (or does not exist). */
+    int (*fail_unsent)(wh_store *s, const char *subscription_id, const char *reason, wh_time_ms now,
+                       size_t *count);
+    /* (may provide: NULL means the hub lists them and replays one at a time) Make every FAILED
+     * delivery of a subscription created at or after since due at now, as replay does (same
+     * idempotency key, attempts kept). *count (may be NULL): how many. WH_ENOTFOUND when the
+     * subscription does not exist. */
+    int (*replay_failed)(wh_store *s, const char *subscription_id, wh_time_ms since, wh_time_ms now,
+                         size_t *count);
+    /* (may provide: NULL means the hub calls purge, at most once an hour) Delete at most max
+     * SUCCEEDED and FAILED deliveries last updated before older_than, oldest first as far as
+     * the store can tell cheaply, with their attempts, in one short transaction: the hub's
+     * retention calls it between rounds, so it must cost in proportion to max, not to the size
+     * of the store. Attempts of deliveries still queued are kept. *removed (may be NULL): how
+     * many deliveries went; fewer than max means none older is left. */
+    int (*purge_some)(wh_store *s, wh_time_ms older_than, size_t max, size_t *removed);
+
+    /* ---- version 4 ---- */
+    /* (may provide both, or neither) How a store shared by several processes wakes a hub when
+     * another process changed it, so that the hub need not poll. notify_fd: a descriptor that
+     * becomes readable (POLLIN) when another process enqueued a delivery or made one due again,
+     * or changed a subscription; -1 when the store has none at the moment (it lost its
+     * connection: the hub then calls notify_drain at least once a second, which reconnects).
+     * It may change from one call to the next. notify_drain: consume, without blocking, what
+     * made the descriptor readable, so that a poll on it sleeps again (and reconnect when there
+     * is none); WH_OK, or an error the hub logs. A store without them (memory, SQLite) is woken
+     * by its own process only. */
+    int (*notify_fd)(wh_store *s);
+    int (*notify_drain)(wh_store *s);
+    /* (may provide; NULL: the hub calls record_and_lease, and its in-flight limit holds per
+     * hub) As record_and_lease (count may be 0: then a lease only), with one more limit: of each
+     * subscription, at most max_in_flight_per_subscription deliveries IN_FLIGHT with a lease not
+     * yet expired, whoever holds them, those this call takes included (0: no such limit). In a
+     * store several workers share, this is what makes a hub's max_in_flight_per_subscription
+     * hold for all of them together (req->max_per_subscription, as in lease, counts only what
+     * one call takes). */
+    int (*record_and_lease_global)(wh_store *s, const wh_attempt *const *attempts,
+                                   const wh_outcome *const *outcomes, size_t count, size_t *done,
+                                   const wh_lease_request *req,
+                                   size_t max_in_flight_per_subscription, wh_store_delivery_cb cb,
+                                   void *user_data);
+
+    /* ---- version 5 ---- */
+    /* (may provide; NULL: the hub remembers no event ids, so an event emitted twice is
+     * delivered twice) Event idempotency: enqueue batch (count may be 0) as enqueue does and, in
+     * the same transaction, accept the events event_ids[0..event_count) (an event that matched
+     * nothing is here without a delivery in the batch). Each is a key of 1..511 bytes of text
+     * without control characters (else WH_EINVAL): the hub passes the event's id, or
+     * "<owner>/<event id>" for an event emitted on one owner's behalf (event ids have no '/'),
+     * so that tenants never see each other's ids. Each key is remembered until expires_at. If
+     * any of them is still remembered at now (accepted before, and now < its expires_at), or is
+     * given twice, nothing is stored and WH_ECONFLICT is returned, its message naming the key.
+     * An expired key is accepted again. The store forgets expired keys on its own, at a cost in
+     * proportion to what it accepts (the built-in ones: each call sweeps at most as many expired
+     * keys as it adds, plus a few), so it holds about one window's keys; purge also forgets
+     * those expired at or before its older_than. */
+    int (*enqueue_events)(wh_store *s, const char *const *event_ids, size_t event_count,
+                          wh_time_ms now, wh_time_ms expires_at, const wh_delivery *const *batch,
+                          size_t count);
 };
 
 /* A wh_store with its version set and every member NULL, for implementers to fill in:

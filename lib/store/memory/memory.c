@@ -132,6 +132,7 @@ static int mem_sub_delete(wh_store *s, const char *id)
     wh_subscription *sub = whi_hmap_remove(&m->subs, id, strlen(id));
     if (sub) {
         whi_mem_deliveries_drop(m, of_subscription, id);
+        whi_mem_subq_free(m, id);
         wh_subscription_free(sub);
         m->changes++;
     }
@@ -227,17 +228,59 @@ static void mem_free(wh_store *s)
     for (size_t i = 0; i < m->deliveries.cap; i++)
         if (m->deliveries.slots[i].value) whi_mem_delivery_free(m->deliveries.slots[i].value);
     whi_hmap_free(&m->deliveries);
-    whi_free(m->heap);
+    for (size_t i = 0; i < m->subqs.cap; i++) {
+        mem_subq *q = m->subqs.slots[i].value;
+        if (!q) continue;
+        whi_free(q->id);
+        whi_free(q);
+    }
+    whi_hmap_free(&m->subqs);
+    whi_mem_events_free(m);
     pthread_mutex_destroy(&m->mu);
     whi_free(m);
 }
 
+int wh_memory_options_new(wh_memory_options **out)
+{
+    if (!out) return whi_error(WH_EINVAL, "out must not be NULL");
+    if (!(*out = whi_calloc(1, sizeof(**out)))) return whi_error_oom();
+    (*out)->max_finished = WHI_MEM_DEFAULT_MAX_FINISHED;
+    (*out)->max_event_ids = WHI_MEM_DEFAULT_MAX_EVENT_IDS;
+    return WH_OK;
+}
+
+void wh_memory_options_free(wh_memory_options *opts)
+{
+    whi_free(opts);
+}
+
+int wh_memory_options_set_max_finished(wh_memory_options *opts, size_t n)
+{
+    if (!opts) return whi_error(WH_EINVAL, "options must not be NULL");
+    opts->max_finished = n;
+    return WH_OK;
+}
+
+int wh_memory_options_set_max_event_ids(wh_memory_options *opts, size_t n)
+{
+    if (!opts) return whi_error(WH_EINVAL, "options must not be NULL");
+    opts->max_event_ids = n;
+    return WH_OK;
+}
+
 int wh_store_memory_new(wh_store **out)
+{
+    return wh_store_memory_new_opts(out, NULL);
+}
+
+int wh_store_memory_new_opts(wh_store **out, const wh_memory_options *opts)
 {
     if (!out) return whi_error(WH_EINVAL, "out must not be NULL");
     *out = NULL;
     mem_store *m = whi_calloc(1, sizeof(*m));
     if (!m) return whi_error_oom();
+    m->max_finished = opts ? opts->max_finished : WHI_MEM_DEFAULT_MAX_FINISHED;
+    m->max_event_ids = opts ? opts->max_event_ids : WHI_MEM_DEFAULT_MAX_EVENT_IDS;
     if (pthread_mutex_init(&m->mu, NULL) != 0) {
         whi_free(m);
         return whi_error(WH_EIO, "memory store: cannot create a mutex");
@@ -256,6 +299,7 @@ int wh_store_memory_new(wh_store **out)
     m->vt.purge = whi_mem_purge;
     m->vt.free = mem_free;
     whi_mem_queue_fill(&m->vt);
+    whi_mem_events_fill(&m->vt);
     *out = &m->vt;
     return WH_OK;
 }

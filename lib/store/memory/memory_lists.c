@@ -126,20 +126,11 @@ static int collect_attempts(mem_store *m, const char *delivery_id, const char *s
     return rc;
 }
 
-static int check_attempt_list(const char *delivery_id, const char *sub_id, wh_store_attempt_cb cb)
-{
-    if (!cb) return whi_error(WH_EINVAL, "callback must not be NULL");
-    if (!delivery_id == !sub_id)
-        return whi_error(WH_EINVAL, "give exactly one of delivery_id and subscription_id");
-    return delivery_id ? whi_store_check_id("delivery id", delivery_id)
-                       : whi_store_check_id("subscription id", sub_id);
-}
-
 int whi_mem_attempt_list(wh_store *s, const char *delivery_id, const char *sub_id, size_t limit,
                          size_t page, size_t *total, wh_store_attempt_cb cb, void *user_data)
 {
     mem_store *m = mem_of(s);
-    int rc = check_attempt_list(delivery_id, sub_id, cb);
+    int rc = whi_attempt_list_check(delivery_id, sub_id, (const void *)cb);
     if (rc != WH_OK) return rc;
     ptrs p = {NULL, 0, 0};
     whi_mem_lock(m);

@@ -54,6 +54,8 @@ typedef enum sq_stmt_id {
     SQ_DEL_GET,
     SQ_DEL_STATUS,
     SQ_LEASE_SCAN,
+    SQ_LEASE_NEXT_SUB,
+    SQ_LEASE_SUB,
     SQ_LEASE_TAKE,
     SQ_LEASE_EXPIRED,
     SQ_LEASE_READ,
@@ -64,6 +66,9 @@ typedef enum sq_stmt_id {
     SQ_ATT_INSERT,
     SQ_REPLAY,
     SQ_REPLAY_SINCE,
+    SQ_FAIL_UNSENT_LEASES,
+    SQ_FAIL_UNSENT,
+    SQ_REPLAY_FAILED,
     SQ_DEL_COUNT_ALL,
     SQ_DEL_COUNT_SUB,
     SQ_DEL_LIST_ALL,
@@ -74,6 +79,11 @@ typedef enum sq_stmt_id {
     SQ_ATT_LIST_SUB,
     SQ_PURGE_DELIVERIES,
     SQ_PURGE_ATTEMPTS,
+    SQ_PURGE_SOME,
+    SQ_EVENT_GET,
+    SQ_EVENT_PUT,
+    SQ_PURGE_EVENTS,
+    SQ_EVENTS_SWEEP,
     SQ_STMT_COUNT
 } sq_stmt_id;
 
@@ -113,7 +123,7 @@ typedef int (*sq_txn_fn)(sq_store *q, void *ctx);
 int whi_sq_txn(sq_store *q, bool write, sq_txn_fn fn, void *ctx);
 
 /* ---- schema (sqlite_schema.c) ---- */
-#define WHI_SQ_SCHEMA_VERSION 6
+#define WHI_SQ_SCHEMA_VERSION 8
 #define WHI_SQ_APPLICATION_ID 0x57484B53 /* "WHKS": marks the file as ours */
 /* Check the file's schema version and create or upgrade it (not when read-only). */
 int whi_sq_schema_open(sq_store *q);
@@ -154,6 +164,19 @@ typedef struct whi_sq_lease {
 /* Check the request and set l up (whi_sq_lease_free it whatever this returns). */
 int whi_sq_lease_init(whi_sq_lease *l, const wh_lease_request *req, wh_store_delivery_cb cb,
                       void *user_data);
+/* Add a chosen delivery (sqlite_queue.c). */
+int whi_sq_lease_add(whi_sq_lease *c, sqlite3_int64 seq);
+/* One source of due deliveries, stepped in (due time, seq) order (sqlite_queue.c). */
+typedef struct whi_sq_due_src {
+    sqlite3_stmt *st;
+    bool live; /* st is on a row */
+    sqlite3_int64 seq, at;
+} whi_sq_due_src;
+int whi_sq_src_next(sq_store *q, whi_sq_due_src *s);
+/* The rest of a lease whose scan in due order stepped over too many deliveries of subscriptions
+ * that may take no more (sqlite_lease_subs.c): from the sources' current rows on, each other
+ * subscription's first due deliveries through its own index. */
+int whi_sq_lease_by_subscription(sq_store *q, whi_sq_lease *c, whi_sq_due_src src[2]);
 /* Lease inside the caller's write transaction (an sq_txn_fn; ctx is the whi_sq_lease). */
 int whi_sq_lease_step(sq_store *q, void *ctx);
 void whi_sq_lease_free(whi_sq_lease *l);

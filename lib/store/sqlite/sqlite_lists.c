@@ -171,11 +171,7 @@ static int sq_delivery_list(wh_store *s, const wh_delivery_query *q, size_t *tot
 static int sq_attempt_list(wh_store *s, const char *delivery_id, const char *sub_id, size_t limit,
                            size_t page, size_t *total, wh_store_attempt_cb cb, void *user_data)
 {
-    if (!cb) return whi_error(WH_EINVAL, "callback must not be NULL");
-    if (!delivery_id == !sub_id)
-        return whi_error(WH_EINVAL, "give exactly one of delivery_id and subscription_id");
-    int rc = delivery_id ? whi_store_check_id("delivery id", delivery_id)
-                         : whi_store_check_id("subscription id", sub_id);
+    int rc = whi_attempt_list_check(delivery_id, sub_id, (const void *)cb);
     if (rc != WH_OK) return rc;
     list_ctx c = {delivery_id ? delivery_id : sub_id,
                   -1,

@@ -90,9 +90,65 @@ static int sq_enqueue(wh_store *s, const wh_delivery *const *batch, size_t count
     return whi_sq_txn(sq_of(s), true, enqueue_fn, &c);
 }
 
+/* ---- event ids (event idempotency) ---- */
+
+typedef struct events_ctx {
+    const char *const *ids;
+    size_t nids;
+    wh_time_ms now, expires_at;
+    enqueue_ctx batch;
+} events_ctx;
+
+/* Accept one event id: refused while remembered, else remembered until expires_at. */
+static int accept_event(sq_store *q, const char *id, wh_time_ms now, wh_time_ms expires_at)
+{
+    sqlite3_stmt *st = whi_sq_stmt(q, SQ_EVENT_GET);
+    whi_sq_bind_text(st, 1, id);
+    int step = whi_sq_step(q, st, "look up an event id");
+    bool held = step == SQLITE_ROW && sqlite3_column_int64(st, 0) > now;
+    sqlite3_reset(st);
+    if (step < 0) return step;
+    if (held) return whi_event_conflict(id);
+    st = whi_sq_stmt(q, SQ_EVENT_PUT);
+    whi_sq_bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, expires_at);
+    return whi_sq_exec(q, st, "remember an event id");
+}
+
+/* Forget a few expired ids: as many as this call adds, and a few more, so that the table
+ * shrinks back to one window's ids after a burst without a separate purge. */
+static int sweep_events(sq_store *q, const events_ctx *c)
+{
+    sqlite3_stmt *st = whi_sq_stmt(q, SQ_EVENTS_SWEEP);
+    sqlite3_bind_int64(st, 1, c->now);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)c->nids + 16);
+    return whi_sq_exec(q, st, "forget expired event ids");
+}
+
+static int enqueue_events_fn(sq_store *q, void *ctx)
+{
+    events_ctx *c = ctx;
+    int rc = c->nids ? sweep_events(q, c) : WH_OK;
+    for (size_t i = 0; rc == WH_OK && i < c->nids; i++)
+        rc = accept_event(q, c->ids[i], c->now, c->expires_at);
+    return rc == WH_OK ? enqueue_fn(q, &c->batch) : rc;
+}
+
+static int sq_enqueue_events(wh_store *s, const char *const *ids, size_t nids, wh_time_ms now,
+                             wh_time_ms expires_at, const wh_delivery *const *batch, size_t count)
+{
+    int rc = whi_event_ids_check(ids, nids);
+    if (rc == WH_OK && count && !batch) rc = whi_error(WH_EINVAL, "batch must not be NULL");
+    for (size_t i = 0; rc == WH_OK && i < count; i++)
+        rc = whi_delivery_check(batch[i]);
+    if (rc != WH_OK || (nids == 0 && count == 0)) return rc;
+    events_ctx c = {ids, nids, now, expires_at, {batch, count}};
+    return whi_sq_txn(sq_of(s), true, enqueue_events_fn, &c);
+}
+
 /* ---- lease ---- */
 
-static int add_seq(whi_sq_lease *c, sqlite3_int64 seq)
+int whi_sq_lease_add(whi_sq_lease *c, sqlite3_int64 seq)
 {
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 64;
@@ -105,14 +161,7 @@ static int add_seq(whi_sq_lease *c, sqlite3_int64 seq)
     return WH_OK;
 }
 
-/* One source of due deliveries, stepped in (due time, seq) order. */
-typedef struct due_src {
-    sqlite3_stmt *st;
-    bool live; /* st is on a row */
-    sqlite3_int64 seq, at;
-} due_src;
-
-static int src_next(sq_store *q, due_src *s)
+int whi_sq_src_next(sq_store *q, whi_sq_due_src *s)
 {
     int rc = whi_sq_step(q, s->st, "find due deliveries");
     s->live = rc == SQLITE_ROW;
@@ -123,29 +172,41 @@ static int src_next(sq_store *q, due_src *s)
     return rc < 0 ? rc : WH_OK;
 }
 
-static bool src_first(const due_src *a, const due_src *b)
+static bool src_first(const whi_sq_due_src *a, const whi_sq_due_src *b)
 {
     if (!b->live) return true;
     return a->live && (a->at != b->at ? a->at < b->at : a->seq < b->seq);
+}
+
+/* Rows the scan may step over before the lease goes by subscription (see the 6 -> 7 step). */
+static size_t scan_budget(const wh_lease_request *req)
+{
+    return req->max + 16;
 }
 
 /* Merge the pending and the expired-lease sources in due order and choose what the filter
  * allows, up to max: the order one queue keyed on due time gives (the memory store's). */
 static int lease_choose(sq_store *q, whi_sq_lease *c)
 {
-    due_src src[2] = {{whi_sq_stmt(q, SQ_LEASE_SCAN), false, 0, 0},
-                      {whi_sq_stmt(q, SQ_LEASE_EXPIRED), false, 0, 0}};
+    whi_sq_due_src src[2] = {{whi_sq_stmt(q, SQ_LEASE_SCAN), false, 0, 0},
+                             {whi_sq_stmt(q, SQ_LEASE_EXPIRED), false, 0, 0}};
     int rc = WH_OK;
     for (int i = 0; i < 2; i++) {
         sqlite3_bind_int64(src[i].st, 1, c->req->now);
-        if (rc == WH_OK) rc = src_next(q, &src[i]);
+        if (rc == WH_OK) rc = whi_sq_src_next(q, &src[i]);
     }
+    size_t skipped = 0;
     while (rc == WH_OK && c->n < c->req->max && (src[0].live || src[1].live)) {
-        due_src *s = src_first(&src[0], &src[1]) ? &src[0] : &src[1];
+        if (skipped >= scan_budget(c->req)) {
+            rc = whi_sq_lease_by_subscription(q, c, src);
+            break;
+        }
+        whi_sq_due_src *s = src_first(&src[0], &src[1]) ? &src[0] : &src[1];
         bool take;
         rc = whi_lease_filter_take(&c->filter, (const char *)sqlite3_column_text(s->st, 1), &take);
-        if (rc == WH_OK && take) rc = add_seq(c, s->seq);
-        if (rc == WH_OK) rc = src_next(q, s);
+        if (rc == WH_OK && take) rc = whi_sq_lease_add(c, s->seq);
+        skipped += !take;
+        if (rc == WH_OK) rc = whi_sq_src_next(q, s);
     }
     for (int i = 0; i < 2; i++)
         sqlite3_reset(src[i].st);
@@ -278,6 +339,7 @@ static int sq_next_due(wh_store *s, wh_time_ms *at)
 void whi_sq_queue_fill(wh_store *vt)
 {
     vt->enqueue = sq_enqueue;
+    vt->enqueue_events = sq_enqueue_events;
     vt->lease = sq_lease;
     vt->release = sq_release;
     vt->recover = sq_recover;

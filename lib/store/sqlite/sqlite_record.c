@@ -272,6 +272,7 @@ typedef struct replay_ctx {
     const char *id;
     wh_time_ms since, now;
     size_t count;
+    int stmt; /* for a subscription's deliveries: SQ_REPLAY_SINCE or SQ_REPLAY_FAILED */
 } replay_ctx;
 
 static int replay_fn(sq_store *q, void *ctx)
@@ -291,18 +292,19 @@ static int replay_fn(sq_store *q, void *ctx)
 static int sq_replay(wh_store *s, const char *id, wh_time_ms now)
 {
     int rc = whi_store_check_id("delivery id", id);
-    replay_ctx c = {id, 0, now, 0};
+    replay_ctx c = {id, 0, now, 0, SQ_REPLAY};
     return rc == WH_OK ? whi_sq_txn(sq_of(s), true, replay_fn, &c) : rc;
 }
 
-static int replay_since_fn(sq_store *q, void *ctx)
+/* Replays the subscription's deliveries that c->stmt selects (all since a time, or failed). */
+static int replay_sub_fn(sq_store *q, void *ctx)
 {
     replay_ctx *c = ctx;
     bool exists;
     int rc = whi_sq_sub_exists(q, c->id, &exists);
     if (rc == WH_OK && !exists) rc = whi_error(WH_ENOTFOUND, "no subscription with id %s", c->id);
     if (rc != WH_OK) return rc;
-    sqlite3_stmt *st = whi_sq_stmt(q, SQ_REPLAY_SINCE);
+    sqlite3_stmt *st = whi_sq_stmt(q, c->stmt);
     whi_sq_bind_text(st, 1, c->id);
     sqlite3_bind_int64(st, 2, c->since);
     sqlite3_bind_int64(st, 3, c->now);
@@ -311,15 +313,61 @@ static int replay_since_fn(sq_store *q, void *ctx)
     return rc;
 }
 
-static int sq_replay_since(wh_store *s, const char *sub_id, wh_time_ms since, wh_time_ms now,
-                           size_t *count)
+static int replay_sub(wh_store *s, int stmt, const char *sub_id, wh_time_ms since, wh_time_ms now,
+                      size_t *count)
 {
     if (count) *count = 0;
     int rc = whi_store_check_id("subscription id", sub_id);
-    replay_ctx c = {sub_id, since, now, 0};
-    if (rc == WH_OK && (rc = whi_sq_txn(sq_of(s), true, replay_since_fn, &c)) == WH_OK && count)
+    replay_ctx c = {sub_id, since, now, 0, stmt};
+    if (rc == WH_OK && (rc = whi_sq_txn(sq_of(s), true, replay_sub_fn, &c)) == WH_OK && count)
         *count = c.count;
     return rc;
+}
+
+static int sq_replay_since(wh_store *s, const char *sub_id, wh_time_ms since, wh_time_ms now,
+                           size_t *count)
+{
+    return replay_sub(s, SQ_REPLAY_SINCE, sub_id, since, now, count);
+}
+
+typedef struct unsent_ctx {
+    const char *sub_id, *reason;
+    wh_time_ms now;
+    size_t count;
+} unsent_ctx;
+
+static int fail_unsent_fn(sq_store *q, void *ctx)
+{
+    unsent_ctx *c = ctx;
+    sqlite3_stmt *st = whi_sq_stmt(q, SQ_FAIL_UNSENT_LEASES);
+    whi_sq_bind_text(st, 1, c->sub_id);
+    int rc = whi_sq_exec(q, st, "end the leases of a subscription's deliveries");
+    if (rc != WH_OK) return rc;
+    st = whi_sq_stmt(q, SQ_FAIL_UNSENT);
+    whi_sq_bind_text(st, 1, c->sub_id);
+    whi_sq_bind_text(st, 2, c->reason);
+    sqlite3_bind_int64(st, 3, c->now);
+    rc = whi_sq_exec(q, st, "fail a subscription's unsent deliveries");
+    c->count = rc == WH_OK ? (size_t)sqlite3_changes(q->db) : 0;
+    return rc;
+}
+
+static int sq_fail_unsent(wh_store *s, const char *sub_id, const char *reason, wh_time_ms now,
+                          size_t *count)
+{
+    if (count) *count = 0;
+    int rc = whi_store_check_id("subscription id", sub_id);
+    if (rc == WH_OK && !reason) rc = whi_error(WH_EINVAL, "reason must not be NULL");
+    unsent_ctx c = {sub_id, reason, now, 0};
+    if (rc == WH_OK && (rc = whi_sq_txn(sq_of(s), true, fail_unsent_fn, &c)) == WH_OK && count)
+        *count = c.count;
+    return rc;
+}
+
+static int sq_replay_failed(wh_store *s, const char *sub_id, wh_time_ms since, wh_time_ms now,
+                            size_t *count)
+{
+    return replay_sub(s, SQ_REPLAY_FAILED, sub_id, since, now, count);
 }
 
 typedef struct purge_ctx {
@@ -337,13 +385,40 @@ static int purge_fn(sq_store *q, void *ctx)
     if (rc != WH_OK) return rc;
     st = whi_sq_stmt(q, SQ_PURGE_ATTEMPTS);
     sqlite3_bind_int64(st, 1, c->older_than);
-    return whi_sq_exec(q, st, "purge attempts");
+    if ((rc = whi_sq_exec(q, st, "purge attempts")) != WH_OK) return rc;
+    st = whi_sq_stmt(q, SQ_PURGE_EVENTS); /* event ids whose window had ended by then */
+    sqlite3_bind_int64(st, 1, c->older_than);
+    return whi_sq_exec(q, st, "forget event ids");
 }
 
 static int sq_purge(wh_store *s, wh_time_ms older_than, size_t *removed)
 {
     purge_ctx c = {older_than, 0};
     int rc = whi_sq_txn(sq_of(s), true, purge_fn, &c);
+    if (removed) *removed = rc == WH_OK ? c.removed : 0;
+    return rc;
+}
+
+typedef struct purge_some_ctx {
+    wh_time_ms older_than;
+    size_t max, removed;
+} purge_some_ctx;
+
+static int purge_some_fn(sq_store *q, void *ctx)
+{
+    purge_some_ctx *c = ctx;
+    sqlite3_stmt *st = whi_sq_stmt(q, SQ_PURGE_SOME);
+    sqlite3_bind_int64(st, 1, c->older_than);
+    sqlite3_bind_int64(st, 2, c->max > INT64_MAX ? INT64_MAX : (sqlite3_int64)c->max);
+    int rc = whi_sq_exec(q, st, "purge deliveries");
+    c->removed = rc == WH_OK ? (size_t)sqlite3_changes(q->db) : 0;
+    return rc;
+}
+
+static int sq_purge_some(wh_store *s, wh_time_ms older_than, size_t max, size_t *removed)
+{
+    purge_some_ctx c = {older_than, max, 0};
+    int rc = max ? whi_sq_txn(sq_of(s), true, purge_some_fn, &c) : WH_OK;
     if (removed) *removed = rc == WH_OK ? c.removed : 0;
     return rc;
 }
@@ -355,5 +430,8 @@ void whi_sq_record_fill(wh_store *vt)
     vt->record_and_lease = sq_record_and_lease;
     vt->replay = sq_replay;
     vt->replay_since = sq_replay_since;
+    vt->fail_unsent = sq_fail_unsent;
+    vt->replay_failed = sq_replay_failed;
     vt->purge = sq_purge;
+    vt->purge_some = sq_purge_some;
 }
