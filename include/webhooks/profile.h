@@ -3,8 +3,8 @@
  * field names and shapes, envelopes, status codes, error shape, credentials and the delivery
  * defaults it implies) that the registration API (webhooks/api.h) serves on top of the
  * library's one model. A host that already offers a webhook API keeps its contract: it mounts
- * that API's profile (wh_api_mount) and its clients see no change. Several profiles may be
- * mounted at once under their own path prefixes; a webhook created through one is visible
+ * that API's profile (wh_api_mount, webhooks/api.h) and its clients see no change. Several profiles
+ * may be mounted at once under their own path prefixes; a webhook created through one is visible
  * through every other.
  *
  * A profile is a JSON document; its format: docs/profiles.md. The library ships six, by name:
