@@ -42,6 +42,7 @@
 
 #include "webhooks/common.h"
 #include "webhooks/hub.h"
+#include "webhooks/profile.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -175,8 +176,31 @@ WH_EXTERN int wh_api_catalogue_add_relation(wh_api *api, const char *relation);
  * problem leaves the catalogue unchanged.
  */
 WH_EXTERN int wh_api_catalogue_load_json(wh_api *api, const char *json, size_t len);
-/* Forget every type, entity and relation (the checks are off again). */
+/*
+ * Register a product of the host's product catalogue: a JSON object (len bytes, at most 64 KiB)
+ * with an "id", a string or an integer. Profiles that show a webhook's products as objects
+ * (seed 000's, "as": "product-objects") show this object for the id; an id not registered is
+ * shown as {"id": ...}. Registering an id again replaces its object. A catalogue loaded with
+ * wh_api_catalogue_load_json may list them as "products": [{...}, ...]. WH_EINVAL (no id, not
+ * an object), WH_ETOOLARGE, WH_ENOMEM.
+ */
+WH_EXTERN int wh_api_catalogue_add_product(wh_api *api, const char *json, size_t len);
+/* Forget every type, entity, relation and product (the checks are off again). */
 WH_EXTERN int wh_api_catalogue_clear(wh_api *api);
+
+/* ---- profiles: other APIs' contracts served over the same webhooks (webhooks/profile.h) ---- */
+/*
+ * Serve profile under the path prefix ("/" or "/a/b": segments of letters, digits, - _ . ~;
+ * at most 256 bytes, no trailing slash). Requests are routed to the mount with the longest
+ * prefix that their path starts with (whole segments); the profile sees the path below it.
+ * Before the first mount the API serves the native API at "/"; once any profile is mounted it
+ * serves only its mounts (mount the shipped "native" profile to keep the native API too).
+ * Every mount shares the API's keys, catalogue, settings and hub: a webhook created through
+ * one is visible through every other. The API takes its own reference to profile (the caller
+ * still frees its own with wh_profile_free). At most 16 mounts. WH_EINVAL (bad prefix),
+ * WH_ECONFLICT (the prefix is mounted already), WH_ENOMEM.
+ */
+WH_EXTERN int wh_api_mount(wh_api *api, const char *prefix, wh_profile *profile);
 
 /* ---- handling a request ---- */
 

@@ -136,6 +136,9 @@ WH_EXTERN int wh_hub_options_set_default_retry_schedule(wh_hub_options *opts,
                                                         const uint32_t *delays_s, size_t count);
 /* Non-zero: subscriptions without a policy of their own are not retried (default 0). */
 WH_EXTERN int wh_hub_options_set_default_retry_off(wh_hub_options *opts, int off);
+/* Both of the above from a named preset ("standard", "none", "commerce", "cakto": see
+ * wh_subscription_set_retry_preset). WH_EINVAL for an unknown name (the options unchanged). */
+WH_EXTERN int wh_hub_options_set_default_retry_preset(wh_hub_options *opts, const char *name);
 /* Retry delay jitter, +/- percent (default 20; 0..100). */
 WH_EXTERN int wh_hub_options_set_jitter_percent(wh_hub_options *opts, int percent);
 /* Longest Retry-After honoured, in seconds (default 3600). */

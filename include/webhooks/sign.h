@@ -12,6 +12,7 @@
  *   standard  "whsec_" + base64 (the "whsec_" prefix is optional); the key is the decoded bytes.
  *   github    any string; the key is its bytes.
  *   stripe    any string (normally "whsec_..."); the key is the whole string, prefix included.
+ *   body      any string: it is not a key but travels in the body itself (see WH_SCHEME_BODY).
  * Every secret is 1..WH_SIGN_MAX_SECRET_LEN bytes; a bad one gives WH_EINVAL naming its index,
  * never its value.
  */
@@ -45,6 +46,7 @@ typedef struct wh_headers wh_headers;
  *   github    X-Hub-Signature-256: sha256=<hex>  (GitHub has one signature: secrets[0] only)
  *   stripe    Stripe-Signature: t=<timestamp>,v1=<hex>[,v1=<hex2> ...]
  *   none      no header (secrets may be empty)
+ *   body      no header (the delivery engine adds secrets[0] to the JSON body as "secret")
  * msg_id (standard only; ignored by the others): 1..255 bytes without CR, LF or NUL, or NULL
  * for a new "msg_" + random id. timestamp: Unix seconds, 0 for now; negative is WH_EINVAL.
  * nsecrets: 1..WH_SIGN_MAX_SECRETS (0 allowed for none).
@@ -83,7 +85,9 @@ WH_EXTERN void wh_headers_free(wh_headers *headers); /* NULL is a no-op */
  *   WH_ESIG_MISMATCH   no signature matches any secret (wrong secret, or tampered id,
  *                      timestamp or body)
  *   WH_EINVAL          a bad argument (unknown scheme, bad secret, negative tolerance or now)
- * Scheme none has nothing to check: WH_OK.
+ * Scheme none has nothing to check: WH_OK. Scheme body ignores the headers and the time: the
+ * body must be a JSON object whose "secret" string equals one of the secrets (WH_ESIG_MALFORMED,
+ * WH_ESIG_MISSING or WH_ESIG_MISMATCH otherwise); it parses the body, so it allocates.
  */
 WH_EXTERN int wh_verify(wh_scheme scheme, const char *const *secrets, size_t nsecrets,
                         const char *const *header_names, const char *const *header_values,

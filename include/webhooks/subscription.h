@@ -40,7 +40,11 @@ typedef enum wh_scheme {
         0,                /* Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature */
     WH_SCHEME_GITHUB = 1, /* X-Hub-Signature-256 */
     WH_SCHEME_STRIPE = 2, /* Stripe-Signature */
-    WH_SCHEME_NONE = 3    /* no signature headers */
+    WH_SCHEME_NONE = 3,   /* no signature headers */
+    /* No signature header: the newest signing secret travels in the body, as the member "secret"
+     * added first to the JSON object body when each attempt is sent; the receiver compares it
+     * (wh_verify). A body that is not a JSON object cannot be sent this way. */
+    WH_SCHEME_BODY = 4
 } wh_scheme;
 
 /* The string lists a subscription holds. An empty filter list means "no filter". */
@@ -69,6 +73,7 @@ typedef enum wh_sub_list {
 #define WH_SECRET_PREFIX         "whsec_"
 #define WH_SECRET_MIN_BYTES      24
 #define WH_SECRET_MAX_BYTES      64
+#define WH_MAX_SECRET_LEN        255 /* a secret of a scheme other than standard, in bytes */
 
 /* JSON output flags. */
 #define WH_JSON_SECRETS 0x1u /* include secrets (left out by default, as in listings) */
@@ -192,8 +197,10 @@ WH_EXTERN size_t wh_subscription_secret_count(const wh_subscription *sub);
 WH_EXTERN const char *wh_subscription_secret_at(const wh_subscription *sub, size_t i);
 /* Expiry of secret i (ms since epoch), or 0 when it does not expire. */
 WH_EXTERN wh_time_ms wh_subscription_secret_expires_at(const wh_subscription *sub, size_t i);
-/* Add a secret ("whsec_" + base64 of 24..64 bytes) as the newest. expires_at 0: never.
- * Adding one already held only updates its expiry. At most WH_MAX_SECRETS. */
+/* Add a secret as the newest, of the form the subscription's scheme takes (wh_secret_check_scheme:
+ * "whsec_" + base64 of 24..64 bytes for standard, any string for the others). expires_at 0:
+ * never. Adding one already held only updates its expiry. At most WH_MAX_SECRETS. Changing the
+ * scheme later does not check the secrets again: wh_subscription_validate does. */
 WH_EXTERN int wh_subscription_add_secret(wh_subscription *sub, const char *secret,
                                          wh_time_ms expires_at);
 /* Remove every secret. */
@@ -225,10 +232,24 @@ WH_EXTERN uint32_t wh_subscription_retry_delay(const wh_subscription *sub, size_
 WH_EXTERN int wh_subscription_set_retry_schedule(wh_subscription *sub, const uint32_t *delays_s,
                                                  size_t count);
 
-/* Named retry policies: "standard" (the Standard Webhooks schedule, the default: 5 s, 5 min,
- * 30 min, 2 h, 5 h, 10 h, 10 h after the first attempt), "seed003" (3 retries 10 minutes
- * apart), "none" (retries off). Sets the schedule and the enabled flag. WH_EINVAL otherwise. */
+/*
+ * Named retry policies (presets), for a subscription, a hub's default (wh_hub_options) and a
+ * profile's delivery defaults:
+ *   standard  the Standard Webhooks schedule, the default: retries 5 s, 5 min, 30 min, 2 h, 5 h,
+ *             10 h and 10 h after the attempt before
+ *   none      retries off
+ *   commerce  3 retries 10 minutes apart (a commerce platform's "Retry"; also named seed003)
+ *   cakto     4 retries: 1 min, 5 min, 30 min, 2 h
+ * wh_subscription_set_retry_preset sets the schedule and the enabled flag (WH_EINVAL for an
+ * unknown name).
+ */
 WH_EXTERN int wh_subscription_set_retry_preset(wh_subscription *sub, const char *preset);
+/* The i-th preset's name, or NULL past the last (a static string). */
+WH_EXTERN const char *wh_retry_preset_name(size_t i);
+/* The preset called name: *delays_s (static; may be NULL) its count delays in seconds, *enabled
+ * whether it retries at all. Any output pointer may be NULL. WH_EINVAL for an unknown name. */
+WH_EXTERN int wh_retry_preset_get(const char *name, const uint32_t **delays_s, size_t *count,
+                                  int *enabled);
 
 /* ---- timeouts: 0 means the hub's default (connect 10 s, total 30 s) ---- */
 WH_EXTERN uint32_t wh_subscription_connect_timeout_ms(const wh_subscription *sub);
@@ -287,6 +308,10 @@ WH_EXTERN int wh_scheme_parse(const char *name, wh_scheme *out);
 WH_EXTERN int wh_secret_generate(char **out);
 /* Check a secret's form ("whsec_" + base64 of 24..64 bytes). WH_OK or WH_EINVAL with the reason. */
 WH_EXTERN int wh_secret_check(const char *secret);
+/* Check a secret for a scheme: standard as wh_secret_check; github, stripe, body and none take
+ * any string the host or its client chose, 1..WH_MAX_SECRET_LEN bytes of UTF-8 without control
+ * characters. WH_OK or WH_EINVAL with the reason (never the secret itself). */
+WH_EXTERN int wh_secret_check_scheme(wh_scheme scheme, const char *secret);
 
 /* ---- matching ---- */
 /*
@@ -296,7 +321,8 @@ WH_EXTERN int wh_secret_check(const char *secret);
  * The rules:
  * - Only subscriptions whose status is active match; disabled and waiting_config never do.
  * - A subscription listens through its event-type patterns (WH_LIST_EVENTS) and/or through its
- *   entity plus actions. When it has both, an event that matches either way is received.
+ *   entity plus actions. When it has both, an event must match both ways to be received (each
+ *   narrows; nothing widens).
  *   - Patterns are dot-separated and case-sensitive. A segment "*" stands for exactly one
  *     segment ("order.*" matches "order.created", not "order" nor "order.row.created"); a last
  *     segment "**" stands for one or more segments ("order.**" matches "order.created" and

@@ -11,8 +11,8 @@
  * - "\{{" writes a literal "{{" (the backslash is dropped). Every other byte, including other
  *   backslashes and a lone "}}", is copied as it is.
  * - Errors at compile time (WH_EINVAL, with the byte offset in the message): an unterminated
- *   "{{", an empty name, a character not allowed in a name, a name over 64 bytes; in header
- *   mode also CR, LF or NUL in the literal text.
+ *   "{{", an empty name, a character not allowed in a name, a name over 64 bytes, {{data}}
+ *   outside a body; in header mode also CR, LF or NUL in the literal text.
  *
  * Names:
  *   entity, action          the event's entity and action
@@ -20,6 +20,9 @@
  *   event.id, event.type    the event's id and type
  *   timestamp               occurredAt, RFC 3339 in the offset the event was given with
  *   subscription.id         the id passed to the render call
+ *   data                    the event's payload, JSON inserted as it is (null when it has
+ *                           none); only in WH_ESCAPE_JSON and WH_ESCAPE_RAW templates (bodies):
+ *                           elsewhere it is a compile error
  *   account, environment    the event's attributes of those names
  *   anything else           the event's attribute of that name (paymentName, orderRowId, ...)
  * The built-in names above (all but account and environment) always take their value from the
@@ -78,7 +81,7 @@ WH_EXTERN wh_escape wh_template_mode(const wh_template *t);
 WH_EXTERN size_t wh_template_placeholder_count(const wh_template *t);
 WH_EXTERN const char *wh_template_placeholder_at(const wh_template *t, size_t i);
 /* 1 when name is a built-in placeholder (entity, action, id, event.id, event.type, timestamp,
- * subscription.id; not account/environment, which are attributes), else 0. */
+ * subscription.id, data; not account/environment, which are attributes), else 0. */
 WH_EXTERN int wh_template_name_is_builtin(const char *name);
 
 /*

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "api_impl.h"
+#include "profile_impl.h"
 #include "alloc.h"
 #include "error.h"
 #include "buf.h"
@@ -66,6 +67,10 @@ int wh_api_new(wh_api **out, wh_hub *hub)
 void wh_api_free(wh_api *api)
 {
     if (!api) return;
+    for (size_t i = 0; i < api->nmounts; i++) {
+        whi_free(api->mounts[i].prefix);
+        wh_profile_free(api->mounts[i].profile);
+    }
     whi_api_keys_free(api);
     whi_api_catalogue_clear(&api->cat);
     pthread_mutex_destroy(&api->writes);
@@ -249,7 +254,7 @@ static int check_scope(api_ctx *c, unsigned int scope)
     return whi_api_error(c, 403, WH_EFORBIDDEN, "the credential lacks the %s scope", name);
 }
 
-static void dispatch(api_ctx *c)
+void whi_api_dispatch_native(api_ctx *c)
 {
     const wh_api_request *r = c->req;
     if (!r->method || !r->path) {
@@ -284,6 +289,91 @@ static void dispatch(api_ctx *c)
     m->fn(c);
 }
 
+/* ---- mounts ---- */
+
+/* A prefix: "/" or "/seg/seg" of unreserved characters, at most 256 bytes. */
+static bool is_prefix(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 256 || s[0] != '/' || (n > 1 && s[n - 1] == '/')) return false;
+    for (size_t i = 1; i < n; i++) {
+        char ch = s[i];
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == '~' ||
+                  (ch == '/' && s[i - 1] != '/');
+        if (!ok) return false;
+    }
+    return true;
+}
+
+int wh_api_mount(wh_api *api, const char *prefix, wh_profile *profile)
+{
+    if (!api || !profile) return whi_error(WH_EINVAL, "api and profile must not be NULL");
+    if (!is_prefix(prefix))
+        return whi_error(WH_EINVAL, "prefix must be \"/\" or \"/a/b\" (letters, digits, - _ . ~; "
+                                    "no trailing slash; at most 256 bytes)");
+    char *copy = whi_strdup(prefix);
+    if (!copy) return whi_error_oom();
+    int rc = WH_OK;
+    pthread_rwlock_wrlock(&api->cfg);
+    for (size_t i = 0; i < api->nmounts && rc == WH_OK; i++)
+        if (strcmp(api->mounts[i].prefix, prefix) == 0)
+            rc = whi_error(WH_ECONFLICT, "%.256s is mounted already", prefix);
+    if (rc == WH_OK && api->nmounts == WHI_API_MAX_MOUNTS)
+        rc = whi_error(WH_EINVAL, "at most %d mounts", WHI_API_MAX_MOUNTS);
+    if (rc == WH_OK) {
+        whi_profile_ref(profile);
+        api->mounts[api->nmounts++] = (api_mount){copy, strlen(copy), profile};
+    }
+    pthread_rwlock_unlock(&api->cfg);
+    if (rc != WH_OK) whi_free(copy);
+    return rc;
+}
+
+/* The mount with the longest prefix the path starts with, at a segment boundary. */
+static const api_mount *find_mount(const wh_api *api, const wh_api_request *req)
+{
+    const char *path = req->path;
+    size_t plen = req->query ? strlen(path) : strcspn(path, "?");
+    const api_mount *best = NULL;
+    for (size_t i = 0; i < api->nmounts; i++) {
+        const api_mount *m = &api->mounts[i];
+        bool root = m->len == 1;
+        bool hit = root ? plen > 0 && path[0] == '/'
+                        : plen >= m->len && memcmp(path, m->prefix, m->len) == 0 &&
+                              (plen == m->len || path[m->len] == '/' || path[m->len] == '?');
+        if (hit && (!best || m->len > best->len)) best = m;
+    }
+    return best;
+}
+
+static void dispatch_mount(api_ctx *c, const api_mount *m)
+{
+    const char *rest = c->req->path + (m->len == 1 ? 0 : m->len);
+    if (!m->profile->builtin_native) {
+        whi_profile_dispatch(c, m->profile, m->prefix, rest);
+        return;
+    }
+    /* the native API below the prefix: "/v1/webhooks" is "/webhooks" to it */
+    wh_api_request below = *c->req;
+    char *path = NULL;
+    if (rest[0] != '/') { /* the mount point itself, maybe with "?query" */
+        size_t n = strlen(rest);
+        if (!(path = whi_malloc(n + 2))) {
+            whi_api_fail(c, whi_error_oom());
+            return;
+        }
+        path[0] = '/';
+        memcpy(path + 1, rest, n + 1);
+    }
+    below.path = path ? path : rest;
+    const wh_api_request *orig = c->req;
+    c->req = &below;
+    whi_api_dispatch_native(c);
+    c->req = orig;
+    whi_free(path);
+}
+
 /* ---- entry points ---- */
 
 int wh_api_handle(wh_api *api, const wh_api_request *req, wh_api_response *resp)
@@ -305,8 +395,16 @@ int wh_api_handle(wh_api *api, const wh_api_request *req, wh_api_response *resp)
     c.req = req;
     pthread_rwlock_rdlock(&api->cfg);
     c.opts = api->opts;
+    /* Mounts are only ever added, and freed with the API: the one found stays valid. */
+    const api_mount *m = req->path ? find_mount(api, req) : NULL;
+    size_t nmounts = api->nmounts;
     pthread_rwlock_unlock(&api->cfg);
-    dispatch(&c);
+    if (!nmounts)
+        whi_api_dispatch_native(&c);
+    else if (!m)
+        whi_api_error(&c, 404, WH_ENOTFOUND, "no route for %.200s", req->path);
+    else
+        dispatch_mount(&c, m);
     return whi_api_finish(&c, resp);
 }
 

@@ -265,7 +265,8 @@ int whi_api_authenticate(api_ctx *c)
                                         : "missing credential: send Authorization: Bearer <key> "
                                           "or x-api-key: <key>");
     int rc = WH_OK;
-    if (check_key(key)) rc = unauthorized(c, "invalid credential");
+    if (check_key(key) || (c->key_prefix && strncmp(key, c->key_prefix, strlen(c->key_prefix))))
+        rc = unauthorized(c, "invalid credential");
     unsigned char d[32];
     if (rc == WH_OK && (rc = digest(key, d)) != WH_OK) rc = whi_api_fail(c, rc);
     if (rc == WH_OK && !table_lookup(c, d))

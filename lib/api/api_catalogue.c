@@ -39,8 +39,19 @@ static void entity_free(api_entity *e)
     whi_free(e);
 }
 
+static void product_free(api_product *p)
+{
+    if (!p) return;
+    whi_free(p->id);
+    whi_free(p->json);
+    whi_free(p);
+}
+
 void whi_api_catalogue_clear(api_catalogue *cat)
 {
+    for (size_t i = 0; i < cat->nproducts; i++)
+        product_free(cat->products[i]);
+    whi_free(cat->products);
     for (size_t i = 0; i < cat->ntypes; i++)
         type_free(cat->types[i]);
     for (size_t i = 0; i < cat->nentities; i++)
@@ -153,6 +164,63 @@ static int cat_add_relation(api_catalogue *cat, const char *name)
 }
 
 /* A deep copy of src into an empty dst. */
+const api_product *whi_api_product_find(const api_catalogue *cat, const char *id)
+{
+    for (size_t i = 0; i < cat->nproducts; i++)
+        if (strcmp(cat->products[i]->id, id) == 0) return cat->products[i];
+    return NULL;
+}
+
+const api_type *whi_api_type_find(const api_catalogue *cat, const char *name_or_custom_id)
+{
+    const api_type *t =
+        whi_hmap_get(&cat->type_index, name_or_custom_id, strlen(name_or_custom_id));
+    for (size_t i = 0; !t && i < cat->ntypes; i++)
+        if (cat->types[i]->custom_id && strcmp(cat->types[i]->custom_id, name_or_custom_id) == 0)
+            t = cat->types[i];
+    return t;
+}
+
+/* A product: an object with an "id" (a string, or an integer kept as its decimal text), at most
+ * WH_MAX_METADATA_LEN bytes as JSON. Registering an id again replaces its object. */
+static int cat_add_product(api_catalogue *cat, const cJSON *obj)
+{
+    const cJSON *idv = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, "id") : NULL;
+    char num[32];
+    const char *id = cJSON_IsString(idv) ? idv->valuestring : NULL;
+    if (cJSON_IsNumber(idv) && idv->valuedouble >= 0 && idv->valuedouble < 9007199254740992.0 &&
+        idv->valuedouble == (double)(int64_t)idv->valuedouble) {
+        snprintf(num, sizeof(num), "%lld", (long long)idv->valuedouble);
+        id = num;
+    }
+    if (!id || whi_check_label(id, WH_MAX_ID_LEN))
+        return whi_error(WH_EINVAL, "a product is an object with an \"id\" (a string or an "
+                                    "integer, 1..255 bytes)");
+    char *json = whi_json_print(obj);
+    if (!json) return whi_error_oom();
+    if (strlen(json) > WH_MAX_METADATA_LEN) {
+        whi_free(json);
+        return whi_error(WH_ETOOLARGE, "product %.64s: over %d bytes as JSON", id,
+                         WH_MAX_METADATA_LEN);
+    }
+    api_product *p = (api_product *)whi_api_product_find(cat, id);
+    if (p) {
+        whi_free(p->json);
+        p->json = json;
+        return WH_OK;
+    }
+    if (!(p = whi_calloc(1, sizeof(*p))) || !(p->id = whi_strdup(id)) ||
+        grow((void ***)&cat->products, &cat->cap_products, cat->nproducts) != WH_OK) {
+        if (p) whi_free(p->id);
+        whi_free(p);
+        whi_free(json);
+        return whi_error_oom();
+    }
+    p->json = json;
+    cat->products[cat->nproducts++] = p;
+    return WH_OK;
+}
+
 static int cat_copy(api_catalogue *dst, const api_catalogue *src)
 {
     int rc = WH_OK;
@@ -165,6 +233,11 @@ static int cat_copy(api_catalogue *dst, const api_catalogue *src)
                             src->entities[i]->actions.n);
     for (size_t i = 0; rc == WH_OK && i < src->relations.n; i++)
         rc = cat_add_relation(dst, src->relations.v[i]);
+    for (size_t i = 0; rc == WH_OK && i < src->nproducts; i++) {
+        cJSON *obj = cJSON_Parse(src->products[i]->json);
+        rc = obj ? cat_add_product(dst, obj) : whi_error_oom();
+        cJSON_Delete(obj);
+    }
     if (rc != WH_OK) whi_api_catalogue_clear(dst);
     return rc;
 }
@@ -197,6 +270,19 @@ int wh_api_catalogue_add_relation(wh_api *api, const char *relation)
     pthread_rwlock_wrlock(&api->cfg);
     int rc = cat_add_relation(&api->cat, relation);
     pthread_rwlock_unlock(&api->cfg);
+    return rc;
+}
+
+int wh_api_catalogue_add_product(wh_api *api, const char *json, size_t len)
+{
+    if (!api || !json) return whi_error(WH_EINVAL, "api and json must not be NULL");
+    cJSON *obj;
+    int rc = whi_json_parse(json, len, WH_MAX_METADATA_LEN, &obj);
+    if (rc != WH_OK) return rc;
+    pthread_rwlock_wrlock(&api->cfg);
+    rc = cat_add_product(&api->cat, obj);
+    pthread_rwlock_unlock(&api->cfg);
+    cJSON_Delete(obj);
     return rc;
 }
 
@@ -284,6 +370,19 @@ static void load_all(api_catalogue *cat, const cJSON *root, whi_problems *p)
     const cJSON *types = whi_json_field(root, NAMES("eventTypes", "event_types", "types"));
     const cJSON *ents = whi_json_field(root, NAMES("entities"));
     const cJSON *rels = whi_json_field(root, NAMES("relations"));
+    const cJSON *prods = whi_json_field(root, NAMES("products"));
+    if (prods && !cJSON_IsArray(prods)) {
+        whi_problem(p, "products must be an array of objects");
+    } else if (prods) {
+        const cJSON *o;
+        size_t i = 0;
+        cJSON_ArrayForEach(o, prods)
+        {
+            if (cat_add_product(cat, o) != WH_OK)
+                whi_problem(p, "products[%zu]: %s", i, wh_error_last()->message);
+            i++;
+        }
+    }
     if (types && !cJSON_IsArray(types))
         whi_problem(p, "eventTypes must be an array");
     else if (types)

@@ -55,6 +55,12 @@ typedef struct api_entity {
     whi_strvec actions;
 } api_entity;
 
+/* A product of the host's product catalogue: its id and its object, as compact JSON. */
+typedef struct api_product {
+    char *id;
+    char *json;
+} api_product;
+
 typedef struct api_catalogue {
     api_type **types; /* in registration order */
     size_t ntypes, cap_types;
@@ -62,7 +68,18 @@ typedef struct api_catalogue {
     api_entity **entities;
     size_t nentities, cap_entities;
     whi_strvec relations;
+    api_product **products; /* in registration order */
+    size_t nproducts, cap_products;
 } api_catalogue;
+
+/* A profile mounted under a path prefix (wh_api_mount). */
+typedef struct api_mount {
+    char *prefix; /* "/" or "/a/b" (no trailing slash) */
+    size_t len;
+    struct wh_profile *profile; /* one reference held */
+} api_mount;
+
+#define WHI_API_MAX_MOUNTS 16
 
 struct wh_api {
     wh_hub *hub;            /* borrowed */
@@ -72,6 +89,8 @@ struct wh_api {
     api_key *keys;
     size_t nkeys, cap_keys;
     api_catalogue cat;
+    api_mount mounts[WHI_API_MAX_MOUNTS]; /* none: the native API at "/" */
+    size_t nmounts;
 };
 
 /* ---- one request being handled ---- */
@@ -106,7 +125,8 @@ typedef struct api_ctx {
         char value[WHI_API_HDR_VALUE];
     } hdr[WH_API_MAX_RESPONSE_HEADERS];
     size_t nhdr;
-    char log_msg[600]; /* cause of a 500, told to the host's log callback at the end */
+    char log_msg[600];      /* cause of a 500, told to the host's log callback at the end */
+    const char *key_prefix; /* a profile's: credentials must start with it, or NULL */
 } api_ctx;
 
 /* api_http.c: the HTTP side of requests and answers */
@@ -137,6 +157,14 @@ int whi_api_error(api_ctx *c, int status, int code, const char *fmt, ...) WHI_PR
 /* Build the response from the context (headers, body) into resp; frees the context. */
 int whi_api_finish(api_ctx *c, wh_api_response *resp);
 
+/* api.c: the native dispatcher, for the native API and the shipped native profile */
+void whi_api_dispatch_native(api_ctx *c);
+
+/* profile_serve.c: a request to a mounted profile other than the shipped native one; path is
+ * the request's path below the mount's prefix */
+void whi_profile_dispatch(api_ctx *c, const struct wh_profile *p, const char *prefix,
+                          const char *path);
+
 /* api_auth.c */
 /* Find the principal of the request: WH_OK, or the answer (401/500) is set. */
 int whi_api_authenticate(api_ctx *c);
@@ -148,6 +176,10 @@ void whi_api_catalogue_clear(api_catalogue *cat);
 int whi_api_check_webhook(wh_api *api, const wh_subscription *sub, unsigned int allowed);
 /* Check an event's type, entity and action against the catalogue; WH_EINVAL with details. */
 int whi_api_check_event(wh_api *api, const wh_event *ev);
+/* The product with this id, or NULL (under the cfg lock). */
+const api_product *whi_api_product_find(const api_catalogue *cat, const char *id);
+/* The event type registered as name or, failing that, with this custom id, or NULL. */
+const api_type *whi_api_type_find(const api_catalogue *cat, const char *name_or_custom_id);
 /* GET /event-types */
 int whi_api_event_types(api_ctx *c);
 

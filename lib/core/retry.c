@@ -5,7 +5,49 @@
 
 #include "retry.h"
 #include "subscription_impl.h"
+#include "error.h"
 #include "rfc3339.h"
+#include "compiler.h"
+
+/* ---- named policies ---- */
+
+static const uint32_t COMMERCE[] = {600, 600, 600};
+static const uint32_t CAKTO[] = {60, 300, 1800, 7200};
+
+static const whi_retry_preset PRESETS[] = {
+    {"standard", whi_default_retry, WHI_ARRAY_LEN(whi_default_retry), true},
+    {"none", NULL, 0, false},
+    {"commerce", COMMERCE, WHI_ARRAY_LEN(COMMERCE), true},
+    {"cakto", CAKTO, WHI_ARRAY_LEN(CAKTO), true},
+    {"seed003", COMMERCE, WHI_ARRAY_LEN(COMMERCE), true}, /* the first name of "commerce" */
+};
+
+const whi_retry_preset *whi_retry_preset_find(const char *name)
+{
+    for (size_t i = 0; name && i < WHI_ARRAY_LEN(PRESETS); i++)
+        if (strcmp(PRESETS[i].name, name) == 0) return &PRESETS[i];
+    return NULL;
+}
+
+const char *wh_retry_preset_name(size_t i)
+{
+    /* seed003 is listed under its own name, commerce, only */
+    return i + 1 < WHI_ARRAY_LEN(PRESETS) ? PRESETS[i].name : NULL;
+}
+
+int wh_retry_preset_get(const char *name, const uint32_t **delays_s, size_t *count, int *enabled)
+{
+    const whi_retry_preset *p = whi_retry_preset_find(name);
+    if (!p)
+        return whi_error(WH_EINVAL,
+                         "retry preset \"%.64s\" is unknown (known: standard, none, "
+                         "commerce, cakto)",
+                         name ? name : "(null)");
+    if (delays_s) *delays_s = p->delays;
+    if (count) *count = p->count;
+    if (enabled) *enabled = p->enabled;
+    return WH_OK;
+}
 
 int64_t whi_retry_delay_ms(const wh_subscription *sub, uint32_t retry, int jitter_percent,
                            double rnd)

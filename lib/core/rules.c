@@ -64,14 +64,22 @@ bool whi_sub_passes_filters(const wh_subscription *sub, const wh_event *ev)
     return true;
 }
 
-bool whi_sub_listens(const wh_subscription *sub, const wh_event *ev)
+bool whi_sub_entity_matches(const wh_subscription *sub, const wh_event *ev)
 {
-    const whi_strvec *events = &sub->lists[WH_LIST_EVENTS];
-    for (size_t i = 0; i < events->n; i++)
-        if (wh_event_type_matches(events->v[i], ev->type)) return true;
     if (!sub->entity || !ev->entity || strcmp(sub->entity, ev->entity) != 0) return false;
     const whi_strvec *actions = &sub->lists[WH_LIST_ACTIONS];
     return actions->n == 0 || (ev->action && whi_strvec_contains(actions, ev->action));
+}
+
+bool whi_sub_listens(const wh_subscription *sub, const wh_event *ev)
+{
+    const whi_strvec *events = &sub->lists[WH_LIST_EVENTS];
+    if (events->n == 0) return whi_sub_entity_matches(sub, ev);
+    bool typed = false;
+    for (size_t i = 0; i < events->n && !typed; i++)
+        typed = wh_event_type_matches(events->v[i], ev->type);
+    /* Patterns and an entity: both must hold (each narrows, neither widens). */
+    return typed && (!sub->entity || whi_sub_entity_matches(sub, ev));
 }
 
 int wh_subscription_matches(const wh_subscription *sub, const wh_event *ev)

@@ -114,7 +114,7 @@ int whi_sig_mac(mbedtls_md_context_t *ctx, const whi_sig_key *key, const whi_par
 static int check_sign_args(wh_scheme scheme, const char *const *secrets, size_t nsecrets,
                            int64_t timestamp, const void *body, size_t body_len)
 {
-    if ((unsigned)scheme > WH_SCHEME_NONE)
+    if ((unsigned)scheme > WHI_SCHEME_LAST)
         return whi_error(WH_EINVAL, "unknown signature scheme %d", (int)scheme);
     if (!body && body_len)
         return whi_error(WH_EINVAL, "body is NULL but body_len is %zu", body_len);
@@ -183,7 +183,8 @@ int whi_sign_into(whi_signed *out, wh_scheme scheme, const char *const *secrets,
 {
     out->count = 0;
     int rc = check_sign_args(scheme, secrets, nsecrets, timestamp, body, body_len);
-    if (rc != WH_OK || scheme == WH_SCHEME_NONE) return rc;
+    /* The body scheme carries its secret in the body (whi_body_add_secret): no header. */
+    if (rc != WH_OK || scheme == WH_SCHEME_NONE || scheme == WH_SCHEME_BODY) return rc;
     size_t tslen = whi_format_i64(timestamp, out->ts);
     whi_part parts[5];
     size_t nparts = 0, at = 0;

@@ -10,6 +10,7 @@
 #include <mbedtls/md.h>
 
 #include "webhooks/sign.h"
+#include "buf.h"
 
 #define WHI_MAC_LEN         32 /* HMAC-SHA256 */
 #define WHI_MAC_B64_LEN     44 /* base64 of 32 bytes, padded */
@@ -46,6 +47,18 @@ int whi_sign_into(whi_signed *out, wh_scheme scheme, const char *const *secrets,
  */
 int whi_sign_subscription(whi_signed *out, const wh_subscription *sub, const char *msg_id,
                           int64_t ts, const void *body, size_t body_len, wh_time_ms now);
+
+/* ---- the body scheme (sign_body.c) ---- */
+
+/* Append body (len bytes, a JSON object) to out with "secret":<secret> added as its first
+ * member. WH_EINVAL when the body is not an object; WH_ETOOLARGE past out->limit. */
+int whi_body_add_secret(const char *body, size_t len, const char *secret, whi_buf *out);
+/* Whether the body's "secret" member equals one of secrets (constant time): WH_OK,
+ * WH_ESIG_MALFORMED, WH_ESIG_MISSING or WH_ESIG_MISMATCH. */
+int whi_verify_body(const char *const *secrets, size_t nsecrets, const void *body, size_t len);
+
+/* The last scheme (schemes are numbered from 0 without gaps). */
+#define WHI_SCHEME_LAST WH_SCHEME_BODY
 
 /* ---- shared by sign.c and verify.c ---- */
 

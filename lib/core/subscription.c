@@ -1,11 +1,13 @@
 /* wh_subscription: lifecycle, accessors and per-field validation. JSON is in subscription_json.c.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <mbedtls/platform_util.h>
 
 #include "subscription_impl.h"
+#include "retry.h"
 #include "filter_impl.h"
 #include "validate.h"
 #include "alloc.h"
@@ -328,7 +330,7 @@ wh_scheme wh_subscription_scheme(const wh_subscription *sub)
 int wh_subscription_set_scheme(wh_subscription *sub, wh_scheme s)
 {
     if (!sub || !wh_scheme_name(s))
-        return field_error("signature.scheme", "must be standard, github, stripe or none");
+        return field_error("signature.scheme", "must be standard, github, stripe, body or none");
     sub->scheme = s;
     return WH_OK;
 }
@@ -487,6 +489,15 @@ const char *wh_subscription_header_value(const wh_subscription *sub, size_t i)
 
 /* ---- secrets ---- */
 
+int wh_secret_check_scheme(wh_scheme scheme, const char *secret)
+{
+    if (scheme == WH_SCHEME_STANDARD) return wh_secret_check(secret);
+    if (!wh_scheme_name(scheme)) return whi_error(WH_EINVAL, "unknown signature scheme %d", scheme);
+    const char *why = whi_check_label(secret, WH_MAX_SECRET_LEN);
+    if (why) return whi_error(WH_EINVAL, "secret %s", why);
+    return WH_OK;
+}
+
 int wh_secret_check(const char *secret)
 {
     size_t plen = strlen(WH_SECRET_PREFIX);
@@ -545,7 +556,7 @@ wh_time_ms wh_subscription_secret_expires_at(const wh_subscription *sub, size_t 
 int wh_subscription_add_secret(wh_subscription *sub, const char *secret, wh_time_ms expires_at)
 {
     if (!sub) return whi_error(WH_EINVAL, "subscription must not be NULL");
-    int rc = wh_secret_check(secret);
+    int rc = wh_secret_check_scheme(sub->scheme, secret);
     if (rc != WH_OK) return rc;
     for (size_t i = 0; i < sub->nsecrets; i++)
         if (strcmp(sub->secrets[i].value, secret) == 0) {
@@ -609,7 +620,8 @@ int wh_subscription_rotate_secret(wh_subscription *sub, const char *new_secret,
     if (!sub) return whi_error(WH_EINVAL, "subscription must not be NULL");
     if (overlap_ms < 0) return whi_error(WH_EINVAL, "overlap must not be negative");
     char *fresh = NULL;
-    int rc = new_secret ? wh_secret_check(new_secret) : wh_secret_generate(&fresh);
+    int rc =
+        new_secret ? wh_secret_check_scheme(sub->scheme, new_secret) : wh_secret_generate(&fresh);
     if (rc != WH_OK) return rc;
     if (new_secret && !(fresh = whi_strdup(new_secret))) return whi_error_oom();
     char *shown = NULL;
@@ -702,23 +714,16 @@ int wh_subscription_set_retry_schedule(wh_subscription *sub, const uint32_t *del
 
 int wh_subscription_set_retry_preset(wh_subscription *sub, const char *preset)
 {
-    static const uint32_t seed003[] = {600, 600, 600};
     if (!sub || !preset) return whi_error(WH_EINVAL, "subscription and preset must not be NULL");
-    if (strcmp(preset, "standard") == 0) {
-        sub->retry_enabled = true;
-        return wh_subscription_set_retry_schedule(sub, whi_default_retry,
-                                                  WHI_ARRAY_LEN(whi_default_retry));
+    const whi_retry_preset *p = whi_retry_preset_find(preset);
+    if (!p) return field_error("retry.preset", "must be standard, none, commerce or cakto");
+    if (p->count) {
+        int rc = wh_subscription_set_retry_schedule(sub, p->delays, p->count);
+        if (rc != WH_OK) return rc;
     }
-    if (strcmp(preset, "seed003") == 0) {
-        sub->retry_enabled = true;
-        return wh_subscription_set_retry_schedule(sub, seed003, WHI_ARRAY_LEN(seed003));
-    }
-    if (strcmp(preset, "none") == 0) {
-        sub->retry_enabled = false;
-        sub->retry_enabled_set = true;
-        return WH_OK;
-    }
-    return field_error("retry.preset", "must be standard, seed003 or none");
+    sub->retry_enabled = p->enabled;
+    sub->retry_enabled_set = true;
+    return WH_OK;
 }
 
 /* ---- timeouts ---- */
@@ -856,6 +861,12 @@ int wh_subscription_set_stats(wh_subscription *sub, wh_time_ms last_at, int last
 int wh_subscription_validate(const wh_subscription *sub)
 {
     if (!sub) return whi_error(WH_EINVAL, "subscription must not be NULL");
+    /* Secrets of the wrong form for the scheme (a patch changed the scheme alone): checked
+     * first, as the check sets the thread's error. */
+    char bad_secret[160] = "";
+    for (size_t i = 0; i < sub->nsecrets && !bad_secret[0]; i++)
+        if (wh_secret_check_scheme(sub->scheme, sub->secrets[i].value) != WH_OK)
+            snprintf(bad_secret, sizeof(bad_secret), "%s", wh_error_last()->message);
     whi_error_begin();
     bool listens = sub->lists[WH_LIST_EVENTS].n > 0 || sub->entity;
     if (sub->status != WH_STATUS_WAITING_CONFIG) {
@@ -867,6 +878,9 @@ int wh_subscription_validate(const wh_subscription *sub)
         whi_error_detail("actions need an entity");
     if (sub->scheme != WH_SCHEME_NONE && sub->nsecrets == 0)
         whi_error_detail("secrets: at least one is needed to sign (or use scheme none)");
+    if (bad_secret[0])
+        whi_error_detail("secrets: the %s scheme needs another form: %s",
+                         wh_scheme_name(sub->scheme), bad_secret);
     if (whi_error_detail_count()) return whi_error_finish(WH_EINVAL, "invalid subscription");
     return WH_OK;
 }
@@ -875,7 +889,7 @@ int wh_subscription_validate(const wh_subscription *sub)
 
 static const char *const STATUS_NAMES[] = {"active", "disabled", "waiting_config"};
 static const char *const METHOD_NAMES[] = {"POST", "PUT", "PATCH", "GET", "DELETE"};
-static const char *const SCHEME_NAMES[] = {"standard", "github", "stripe", "none"};
+static const char *const SCHEME_NAMES[] = {"standard", "github", "stripe", "none", "body"};
 
 const char *wh_status_name(wh_status s)
 {
@@ -919,7 +933,7 @@ int wh_scheme_parse(const char *name, wh_scheme *out)
 {
     int i = parse_name(name, SCHEME_NAMES, WHI_ARRAY_LEN(SCHEME_NAMES), false);
     if (i < 0 || !out)
-        return field_error("signature.scheme", "must be standard, github, stripe or none");
+        return field_error("signature.scheme", "must be standard, github, stripe, body or none");
     *out = (wh_scheme)i;
     return WH_OK;
 }

@@ -334,7 +334,7 @@ static void add_secret(apply_ctx *c, const cJSON *v, const char *field, bool exp
         whi_problem(&c->problems, "secrets: at most %d per subscription", WH_MAX_SECRETS);
         return;
     }
-    if (wh_secret_check(value->valuestring) != WH_OK) {
+    if (wh_secret_check_scheme(c->sub->scheme, value->valuestring) != WH_OK) {
         whi_problem(&c->problems, "%s: %s", field, wh_error_last()->message);
         return;
     }
@@ -407,7 +407,7 @@ static void apply_retry(apply_ctx *c, const cJSON *item)
     const cJSON *preset = whi_json_field(item, NAMES("preset"));
     if (preset && (!cJSON_IsString(preset) ||
                    wh_subscription_set_retry_preset(c->sub, preset->valuestring) != WH_OK))
-        whi_problem(&c->problems, "retry.preset must be standard, seed003 or none");
+        whi_problem(&c->problems, "retry.preset must be standard, none, commerce or cakto");
     const cJSON *sched = whi_json_field(item, NAMES("schedule"));
     if (sched) apply_retry_schedule(c, sched);
     if (en && cJSON_IsBool(en)) /* an explicit flag wins over the preset's */

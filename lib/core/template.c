@@ -20,6 +20,7 @@ static const struct {
     {"event.type", WHI_T_EVENT_TYPE},
     {"timestamp", WHI_T_TIMESTAMP},
     {"subscription.id", WHI_T_SUBSCRIPTION_ID},
+    {"data", WHI_T_DATA},
 };
 
 static whi_tkind kind_of(const char *name, size_t len)
@@ -140,6 +141,12 @@ static int parse_placeholder(compiler *c, const char *s, size_t len, size_t *i)
             return whi_error(WH_EINVAL,
                              "template: placeholder name at byte %zu is longer than %d bytes",
                              start, WHI_MAX_PLACEHOLDER_NAME);
+        if (kind_of(s + start, nlen) == WHI_T_DATA && c->t->mode != WH_ESCAPE_JSON &&
+            c->t->mode != WH_ESCAPE_RAW)
+            return whi_error(WH_EINVAL,
+                             "template: {{data}} (byte %zu) inserts JSON, which only a body may "
+                             "hold",
+                             open);
         *i = p + 2;
         return add_placeholder(c, s + start, nlen);
     }

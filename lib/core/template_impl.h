@@ -15,6 +15,7 @@ typedef enum whi_tkind {
     WHI_T_EVENT_TYPE,
     WHI_T_TIMESTAMP,
     WHI_T_SUBSCRIPTION_ID,
+    WHI_T_DATA,     /* the event's payload as JSON, inserted as it is (bodies only) */
     WHI_T_ATTRIBUTE /* the event attribute names[name] */
 } whi_tkind;
 

@@ -111,6 +111,10 @@ static int put_placeholder(const wh_template *t, const whi_tpart *p, const wh_ev
     case WHI_T_SUBSCRIPTION_ID:
         v = sub_id, why = "no subscription id was given";
         break;
+    case WHI_T_DATA: /* JSON already: inserted as it is, never escaped (compile allows it in
+                        JSON and raw bodies only) */
+        whi_buf_puts(b, ev->data ? ev->data : "null");
+        return WH_OK;
     default:
         v = whi_kvvec_get(&ev->attrs, part_name(t, p), false);
         why = "the event has no attribute of that name";

@@ -204,7 +204,9 @@ static const range *refused_range(const range *list, size_t n, const uint8_t *a)
     return NULL;
 }
 
-#define ALLOW_HINT "; allow it with an allowed CIDR (wh_urlguard_allow_cidr)"
+/* Said to the tenant whose URL was refused: what the address is, never how the host would allow
+ * it (the host knows: docs/delivery.md). */
+#define ALLOW_HINT ", where this host does not deliver webhooks"
 
 static int judge(const wh_urlguard *g, const whi_ip *ip)
 {

@@ -240,7 +240,7 @@ static int check_verify_args(wh_scheme scheme, const char *const *secrets, size_
                              const char *const *names, const char *const *values, size_t nheaders,
                              const void *body, size_t body_len)
 {
-    if ((unsigned)scheme > WH_SCHEME_NONE)
+    if ((unsigned)scheme > WHI_SCHEME_LAST)
         return whi_error(WH_EINVAL, "unknown signature scheme %d", (int)scheme);
     if (nheaders && (!names || !values))
         return whi_error(WH_EINVAL, "header_names and header_values must not be NULL");
@@ -266,6 +266,7 @@ int wh_verify(wh_scheme scheme, const char *const *secrets, size_t nsecrets,
     int rc = check_verify_args(scheme, secrets, nsecrets, header_names, header_values, nheaders,
                                body, body_len);
     if (rc != WH_OK || scheme == WH_SCHEME_NONE) return rc;
+    if (scheme == WH_SCHEME_BODY) return whi_verify_body(secrets, nsecrets, body, body_len);
     if (now < 0 || tolerance_s < 0)
         return whi_error(WH_EINVAL, "now and tolerance_s must not be negative");
     now = now ? now : whi_now_ms() / 1000;

@@ -236,6 +236,19 @@ int wh_hub_options_set_default_retry_schedule(wh_hub_options *o, const uint32_t 
     return WH_OK;
 }
 
+int wh_hub_options_set_default_retry_preset(wh_hub_options *o, const char *name)
+{
+    if (!o) return NULL_OPTS_ERROR;
+    const uint32_t *delays;
+    size_t n;
+    int enabled;
+    int rc = wh_retry_preset_get(name, &delays, &n, &enabled);
+    if (rc != WH_OK) return whi_error(rc, "hub options: %s", wh_error_last()->message);
+    if (n && (rc = wh_hub_options_set_default_retry_schedule(o, delays, n)) != WH_OK) return rc;
+    o->default_retry_off = !enabled;
+    return WH_OK;
+}
+
 int wh_hub_options_set_default_retry_off(wh_hub_options *o, int off)
 {
     if (!o) return NULL_OPTS_ERROR;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <mbedtls/platform_util.h>
 
 #include "hub_impl.h"
 #include "sign_impl.h"
@@ -161,11 +162,23 @@ static int build_headers(wh_hub *h, const hub_sub *hs, const wh_delivery *d, wh_
     return rc;
 }
 
+/* The body scheme: the stored body with the newest signing secret added as its first member
+ * (at send time, so the stored body holds no secret and a rotation applies to retries). */
+static int body_with_secret(const hub_sub *hs, const wh_delivery *d, wh_time_ms now, whi_buf *out)
+{
+    const char *secret = wh_subscription_signing_secret_at(hs->sub, now, 0);
+    if (!secret) return whi_error(WH_ESTATE, "subscription %s has no secret to send", hs->sub->id);
+    return whi_body_add_secret(d->body, d->body_len, secret, out);
+}
+
 static int send_one(wh_hub *h, hub_sub *hs, const wh_delivery *d, wh_time_ms now)
 {
     request_text rt = {WHI_BUF_INIT, {0}, 0};
+    whi_buf body = WHI_BUF_INIT; /* the body scheme's body */
+    bool in_body = hs->sub->scheme == WH_SCHEME_BODY;
     hub_flight *f = whi_calloc(1, sizeof(*f));
     int rc = f ? build_headers(h, hs, d, now, &rt) : whi_error_oom();
+    if (rc == WH_OK && in_body) rc = body_with_secret(hs, d, now, &body);
     if (rc == WH_OK) {
         f->hub = h;
         f->attempt = d->attempts + 1;
@@ -181,8 +194,8 @@ static int send_one(wh_hub *h, hub_sub *hs, const wh_delivery *d, wh_time_ms now
                            d->url,
                            rt.ptrs,
                            rt.n,
-                           d->body,
-                           d->body_len,
+                           in_body ? body.data : d->body,
+                           in_body ? body.len : d->body_len,
                            s->connect_timeout_ms ? s->connect_timeout_ms
                                                  : h->opts.connect_timeout_ms,
                            s->total_timeout_ms ? s->total_timeout_ms : h->opts.total_timeout_ms,
@@ -191,6 +204,8 @@ static int send_one(wh_hub *h, hub_sub *hs, const wh_delivery *d, wh_time_ms now
     if (rc == WH_OK)
         rc = h->transport->start(h->transport, &req, whi_hub_on_done, f, &f->transport_id);
     whi_buf_free(&rt.lines);
+    if (body.data) mbedtls_platform_zeroize(body.data, body.len); /* it held the secret */
+    whi_buf_free(&body);
     if (rc != WH_OK) {
         whi_hub_flight_free(f);
         return rc;

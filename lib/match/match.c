@@ -126,6 +126,8 @@ static int build_keys(const wh_subscription *sub, keyblob *b)
         else
             key_put(b, WHI_KEY_END, p, n, NULL, 0);
     }
+    /* With patterns too, the entity narrows them: the filter block checks it (match_rules.c). */
+    if (events->n) return WH_OK;
     if (sub->entity && actions->n == 0) key_put(b, WHI_KEY_ENTITY, sub->entity, elen, NULL, 0);
     for (size_t i = 0; sub->entity && i < actions->n; i++)
         key_put(b, WHI_KEY_ENTITY, sub->entity, elen, actions->v[i], strlen(actions->v[i]));
@@ -191,8 +193,9 @@ static int filter_number(wh_matcher *m, whi_mfilter *f)
             return whi_error_oom();
         }
     }
-    f->inline_bits =
-        f->nidents || f->has_source || f->payload ? 0 : whi_inline_bits(ids, f->nproducts);
+    f->inline_bits = f->nidents || f->has_source || f->has_entity || f->payload
+                         ? 0
+                         : whi_inline_bits(ids, f->nproducts);
     return WH_OK;
 }
 

@@ -47,6 +47,10 @@ typedef struct whi_mfilter {
     const wh_filter *payload;
     uint32_t bloom; /* one of WHI_BLOOM_BITS bits per product hash (0: no product filter) */
     bool has_source;
+    /* The subscription listens through patterns and an entity at once: it is filed under its
+     * patterns only, and the entity (with nactions actions) is checked here. */
+    bool has_entity;
+    uint32_t nactions;
     uint32_t nproducts, nidents; /* hashes[0 .. nproducts), then nidents identifier hashes */
     uint32_t size;               /* bytes of the whole block */
     /* The postings' inline form (WHI_TAG_MODE and payload: the products' numbers) when the
@@ -55,7 +59,8 @@ typedef struct whi_mfilter {
     uint64_t source_hash;
     /* hashes[nproducts + nidents], then the products' numbers in the matcher's dictionary
      * (uint32_t, 0 until numbered: whi_mfilter_pids), then the strings NUL-terminated in the
-     * same order, then the source (when has_source). */
+     * same order, then the source (when has_source), then the entity and its actions (when
+     * has_entity). */
     uint64_t hashes[];
 } whi_mfilter;
 

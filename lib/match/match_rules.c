@@ -19,17 +19,36 @@ static uint64_t str_hash(const char *s)
     return whi_hash_bytes(s, strlen(s));
 }
 
+/* Whether sub listens through patterns and an entity at once (the entity is then a filter). */
+static bool entity_filters(const wh_subscription *sub)
+{
+    return sub->entity && sub->lists[WH_LIST_EVENTS].n > 0;
+}
+
+/* Copy s (with its NUL) to *t and advance it. */
+static void put_string(char **t, const char *s)
+{
+    size_t len = strlen(s) + 1;
+    memcpy(*t, s, len);
+    *t += len;
+}
+
 int whi_mfilter_build(const wh_subscription *sub, whi_mfilter **out)
 {
     *out = NULL;
     const whi_strvec *products = &sub->lists[WH_LIST_PRODUCTS];
     const whi_strvec *idents = &sub->lists[WH_LIST_IDENTIFIERS];
-    if (products->n == 0 && idents->n == 0 && !sub->source && !sub->filter) return WH_OK;
+    const whi_strvec *actions = &sub->lists[WH_LIST_ACTIONS];
+    bool entity = entity_filters(sub);
+    if (products->n == 0 && idents->n == 0 && !sub->source && !entity && !sub->filter) return WH_OK;
     size_t n = products->n + idents->n, text = sub->source ? strlen(sub->source) + 1 : 0;
     for (size_t i = 0; i < products->n; i++)
         text += strlen(products->v[i]) + 1;
     for (size_t i = 0; i < idents->n; i++)
         text += strlen(idents->v[i]) + 1;
+    if (entity) text += strlen(sub->entity) + 1;
+    for (size_t i = 0; entity && i < actions->n; i++)
+        text += strlen(actions->v[i]) + 1;
     size_t size =
         sizeof(whi_mfilter) + n * sizeof(uint64_t) + products->n * sizeof(uint32_t) + text;
     /* The payload filter is copied in (it is relocatable), so the block a posting leads to holds
@@ -51,17 +70,20 @@ int whi_mfilter_build(const wh_subscription *sub, whi_mfilter **out)
     f->inline_bits = 0;
     f->has_source = sub->source != NULL;
     f->source_hash = sub->source ? str_hash(sub->source) : 0;
+    f->has_entity = entity;
+    f->nactions = entity ? (uint32_t)actions->n : 0;
     memset(whi_mfilter_pids(f), 0, products->n * sizeof(uint32_t));
     char *t = (char *)(whi_mfilter_pids(f) + products->n);
     for (size_t i = 0; i < n; i++) {
         const char *v = i < products->n ? products->v[i] : idents->v[i - products->n];
-        size_t len = strlen(v);
-        f->hashes[i] = whi_hash_bytes(v, len);
+        f->hashes[i] = str_hash(v);
         if (i < products->n) f->bloom |= WHI_BLOOM_BIT(f->hashes[i]);
-        memcpy(t, v, len + 1);
-        t += len + 1;
+        put_string(&t, v);
     }
-    if (sub->source) memcpy(t, sub->source, strlen(sub->source) + 1);
+    if (sub->source) put_string(&t, sub->source);
+    if (entity) put_string(&t, sub->entity);
+    for (size_t i = 0; i < f->nactions; i++)
+        put_string(&t, actions->v[i]);
     *out = f;
     return WH_OK;
 }
@@ -134,6 +156,18 @@ bool whi_inline_passes(uint64_t tag, const whi_evfilter *ef)
     return false;
 }
 
+/* The event's entity and action are the filter's (entity, then its actions; none: any). */
+static bool entity_passes(const whi_mfilter *f, const whi_evfilter *ef)
+{
+    size_t first = f->nproducts + f->nidents + (f->has_source ? 1 : 0);
+    const wh_event *ev = ef->ev;
+    if (!ev->entity || strcmp(whi_mfilter_string(f, first), ev->entity) != 0) return false;
+    if (f->nactions == 0) return true;
+    for (uint32_t j = 0; ev->action && j < f->nactions; j++)
+        if (strcmp(whi_mfilter_string(f, first + 1 + j), ev->action) == 0) return true;
+    return false;
+}
+
 bool whi_mfilter_passes(const whi_mfilter *f, whi_evfilter *ef)
 {
     if (!ef->ready) whi_evfilter_prepare(ef);
@@ -143,7 +177,7 @@ bool whi_mfilter_passes(const whi_mfilter *f, whi_evfilter *ef)
         !(ef->ev->source && f->source_hash == ef->source &&
           strcmp(whi_mfilter_string(f, f->nproducts + f->nidents), ef->ev->source) == 0))
         return false;
-    return true;
+    return !f->has_entity || entity_passes(f, ef);
 }
 
 /* ---- results ---- */

@@ -39,14 +39,30 @@ static size_t too_deep_at(const char *text, size_t len)
 
 int whi_json_parse(const char *text, size_t len, size_t max_len, cJSON **out)
 {
+    size_t at;
+    return whi_json_parse_at(text, len, max_len, out, &at);
+}
+
+int whi_json_parse_at(const char *text, size_t len, size_t max_len, cJSON **out, size_t *err_at)
+{
     *out = NULL;
+    *err_at = 0;
     if (!text) return whi_error(WH_EINVAL, "JSON: no input");
     if (len > (max_len ? max_len : DEFAULT_MAX_JSON))
         return whi_error(WH_ETOOLARGE, "JSON: %zu bytes is over the limit of %zu", len,
                          max_len ? max_len : DEFAULT_MAX_JSON);
     /* cJSON does not check string contents; reject invalid UTF-8 up front, once. */
-    if (!whi_utf8_valid(text, len)) return whi_error(WH_EINVAL, "JSON: input is not valid UTF-8");
+    if (!whi_utf8_valid(text, len)) {
+        for (size_t i = 0, n; i < len; i += n)
+            if ((n = (unsigned char)text[i] < 0x80 ? 1 : whi_utf8_seq_len(text + i, len - i)) ==
+                0) {
+                *err_at = i;
+                break;
+            }
+        return whi_error(WH_EINVAL, "JSON: input is not valid UTF-8 (byte %zu)", *err_at);
+    }
     size_t deep = too_deep_at(text, len);
+    *err_at = deep;
     if (deep < len)
         return whi_error(WH_EINVAL, "JSON: nesting too deep at byte %zu (limit %d)", deep,
                          WHI_JSON_MAX_DEPTH);
@@ -54,13 +70,15 @@ int whi_json_parse(const char *text, size_t len, size_t max_len, cJSON **out)
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
     if (!root) {
         size_t at = end && end >= text ? (size_t)(end - text) : 0;
+        *err_at = at;
         return whi_error(WH_EINVAL, "JSON: syntax error at byte %zu", at);
     }
     /* Anything but whitespace after the value is an error. */
     for (const char *p = end; p && p < text + len; p++)
         if (!strchr(" \t\r\n", *p)) {
             cJSON_Delete(root);
-            return whi_error(WH_EINVAL, "JSON: unexpected data at byte %zu", (size_t)(p - text));
+            *err_at = (size_t)(p - text);
+            return whi_error(WH_EINVAL, "JSON: unexpected data at byte %zu", *err_at);
         }
     *out = root;
     return WH_OK;

@@ -19,6 +19,10 @@ struct cJSON;
 /* Parse text of len bytes (need not be NUL-terminated); WH_EINVAL with the byte offset of the
  * problem, WH_ETOOLARGE past max_len (0: 16 MiB). */
 int whi_json_parse(const char *text, size_t len, size_t max_len, struct cJSON **out);
+/* The same, with *err_at the byte offset of the problem when it fails (0 when it has none, as
+ * for input that is not UTF-8 or too long). */
+int whi_json_parse_at(const char *text, size_t len, size_t max_len, struct cJSON **out,
+                      size_t *err_at);
 /* Print unformatted into a new string (free with whi_free). */
 char *whi_json_print(const struct cJSON *item);
 /* Validate JSON text and return it minified (free with whi_free). */

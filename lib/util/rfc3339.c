@@ -188,3 +188,15 @@ int whi_rfc3339_parse(const char *s, wh_time_ms *ms, int *offset_minutes)
     if (offset_minutes) *offset_minutes = off;
     return WH_OK;
 }
+
+int whi_local_offset_minutes(wh_time_ms ms)
+{
+    /* localtime_r and gmtime_r of one instant: their difference is the zone's offset then (no
+     * tm_gmtoff, which POSIX does not have). */
+    time_t t = (time_t)(ms / 1000);
+    struct tm lt, gt;
+    if (!localtime_r(&t, &lt) || !gmtime_r(&t, &gt)) return 0;
+    int days =
+        lt.tm_year != gt.tm_year ? (lt.tm_year > gt.tm_year ? 1 : -1) : lt.tm_yday - gt.tm_yday;
+    return days * 1440 + (lt.tm_hour - gt.tm_hour) * 60 + (lt.tm_min - gt.tm_min);
+}

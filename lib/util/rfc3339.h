@@ -22,5 +22,7 @@ size_t whi_rfc3339_format(wh_time_ms ms, int offset_minutes, char out[WHI_RFC333
 /* Parse RFC 3339 (date-time with 'T' or ' ', optional fraction of any length, Z or +hh:mm).
  * Fractions below a millisecond are truncated. WH_EINVAL on anything else. */
 int whi_rfc3339_parse(const char *s, wh_time_ms *ms, int *offset_minutes);
+/* The offset east of UTC, in minutes, of the process's time zone (TZ) at ms. */
+int whi_local_offset_minutes(wh_time_ms ms);
 
 #endif /* WHI_UTIL_RFC3339_H */

@@ -13,46 +13,53 @@
 #include "cli_http.h"
 #include "cli_server.h"
 
-#define MAX_KEYS  32
-#define MAX_CIDRS 32
+#define MAX_KEYS   32
+#define MAX_CIDRS  32
+#define MAX_MOUNTS 16
 
 void cmd_serve_usage(FILE *out)
 {
-    fputs("Usage: webhooks serve [--listen 127.0.0.1:8080] [--db webhooks.db | :memory: | URI]\n"
-          "                      [--api-key KEY:OWNER:SCOPE,SCOPE ...] [--allow-network CIDR ...]\n"
-          "                      [--reveal-secrets] [--catalogue FILE] [--quiet]\n"
-          "                      [--retry-schedule SECS,SECS,... | none] [--allowed-methods M,M]\n"
-          "                      [--retention DAYS]\n"
-          "\n"
-          "Run the webhook registration API (its reference: docs/rest-api.md) over HTTP and\n"
-          "deliver the events it receives. Runs until SIGINT or SIGTERM.\n"
-          "\n"
-          "  --listen ADDR:PORT    where the API listens (default 127.0.0.1:8080)\n"
-          "  --db PATH             SQLite database (default webhooks.db; created with mode 0600);\n"
-          "                        :memory: keeps everything in memory (lost on exit);\n"
-          "                        postgresql://USER[:PASSWORD]@HOST:PORT/DBNAME (or postgres://)\n"
-          "                        a PostgreSQL database that several serve processes share\n"
-          "  --api-key SPEC        KEY:OWNER:SCOPES, scopes among webhooks:read, webhooks:write,\n"
-          "                        events:write (or *); repeat for several keys\n"
-          "  --allow-network CIDR  let deliveries reach this otherwise refused range (e.g.\n"
-          "                        127.0.0.0/8 for local receivers); repeat\n"
-          "  --reveal-secrets      show secrets in every webhook response, not only at creation\n"
-          "  --catalogue FILE      event types, entities and relations to accept (JSON, in the\n"
-          "                        shape GET /event-types answers)\n"
-          "  --retry-schedule L    the delays in seconds before each retry, for webhooks that\n"
-          "                        set none (default the Standard Webhooks\n"
-          "                        schedule: 5,300,1800,7200,18000,36000,36000); none: no retries\n"
-          "  --allowed-methods L   the delivery methods a webhook may ask for, among POST, PUT,\n"
-          "                        PATCH, GET, DELETE (default all); others are refused with 400\n"
-          "  --retention DAYS      keep finished deliveries and their attempts this long, then\n"
-          "                        purge them (default 30; 0: keep them forever). With\n"
-          "                        --db :memory: at most the newest 10 000 are kept anyway\n"
-          "  --quiet               log only warnings and errors\n"
-          "  -h, --help            show this help\n"
-          "\n"
-          "Exit status: 0 stopped by a signal, 2 usage error, or the hub, the database or the\n"
-          "address could not be opened (the message says which).\n",
-          out);
+    fputs(
+        "Usage: webhooks serve [--listen 127.0.0.1:8080] [--db webhooks.db | :memory: | URI]\n"
+        "                      [--api-key KEY:OWNER:SCOPE,SCOPE ...] [--allow-network CIDR ...]\n"
+        "                      [--reveal-secrets] [--catalogue FILE] [--quiet]\n"
+        "                      [--retry-schedule SECS,SECS,... | none] [--allowed-methods M,M]\n"
+        "                      [--retention DAYS] [--mount PREFIX=PROFILE ...]\n"
+        "\n"
+        "Run the webhook registration API (its reference: docs/rest-api.md) over HTTP and\n"
+        "deliver the events it receives. Runs until SIGINT or SIGTERM.\n"
+        "\n"
+        "  --listen ADDR:PORT    where the API listens (default 127.0.0.1:8080)\n"
+        "  --db PATH             SQLite database (default webhooks.db; created with mode 0600);\n"
+        "                        :memory: keeps everything in memory (lost on exit);\n"
+        "                        postgresql://USER[:PASSWORD]@HOST:PORT/DBNAME (or postgres://)\n"
+        "                        a PostgreSQL database that several serve processes share\n"
+        "  --api-key SPEC        KEY:OWNER:SCOPES, scopes among webhooks:read, webhooks:write,\n"
+        "                        events:write (or *); repeat for several keys\n"
+        "  --allow-network CIDR  let deliveries reach this otherwise refused range (e.g.\n"
+        "                        127.0.0.0/8 for local receivers); repeat\n"
+        "  --reveal-secrets      show secrets in every webhook response, not only at creation\n"
+        "  --catalogue FILE      event types, entities and relations to accept (JSON, in the\n"
+        "                        shape GET /event-types answers)\n"
+        "  --retry-schedule L    the delays in seconds before each retry, for webhooks that\n"
+        "                        set none (default the Standard Webhooks\n"
+        "                        schedule: 5,300,1800,7200,18000,36000,36000); none: no retries;\n"
+        "                        or a preset's name: standard, commerce, cakto\n"
+        "  --mount PREFIX=PROFILE  serve an API profile under PREFIX: a shipped one (native,\n"
+        "                        cakto, placaflow, rdstation, commerce, whautochat) or a profile\n"
+        "                        file (docs/profiles.md); repeat to serve several at once\n"
+        "                        (default: --mount /=native)\n"
+        "  --allowed-methods L   the delivery methods a webhook may ask for, among POST, PUT,\n"
+        "                        PATCH, GET, DELETE (default all); others are refused with 400\n"
+        "  --retention DAYS      keep finished deliveries and their attempts this long, then\n"
+        "                        purge them (default 30; 0: keep them forever). With\n"
+        "                        --db :memory: at most the newest 10 000 are kept anyway\n"
+        "  --quiet               log only warnings and errors\n"
+        "  -h, --help            show this help\n"
+        "\n"
+        "Exit status: 0 stopped by a signal, 2 usage error, or the hub, the database or the\n"
+        "address could not be opened (the message says which).\n",
+        out);
 }
 
 typedef struct serve_args {
@@ -65,10 +72,13 @@ typedef struct serve_args {
     bool reveal, quiet;
     const char *catalogue;
     uint32_t retry[WH_MAX_RETRY_STEPS];
-    size_t nretry;          /* 0: the library's default schedule */
-    bool retry_off;         /* --retry-schedule none */
-    unsigned methods;       /* WH_API_METHOD_BIT mask; 0: all */
-    int64_t retention_days; /* -1: the hub's default */
+    size_t nretry;                  /* 0: the library's default schedule */
+    bool retry_off;                 /* --retry-schedule none */
+    unsigned methods;               /* WH_API_METHOD_BIT mask; 0: all */
+    int64_t retention_days;         /* -1: the hub's default */
+    const char *retry_preset;       /* --retry-schedule NAME, or NULL */
+    const char *mounts[MAX_MOUNTS]; /* PREFIX=PROFILE */
+    size_t nmounts;
 } serve_args;
 
 enum {
@@ -82,6 +92,7 @@ enum {
     O_RETRY,
     O_METHODS,
     O_RETENTION,
+    O_MOUNT,
     O_HELP
 };
 static const cli_option OPTIONS[] = {
@@ -95,6 +106,7 @@ static const cli_option OPTIONS[] = {
     [O_RETRY] = {"retry-schedule", true},
     [O_METHODS] = {"allowed-methods", true},
     [O_RETENTION] = {"retention", true},
+    [O_MOUNT] = {"mount", true},
     [O_HELP] = {"help", false},
 };
 
@@ -112,8 +124,19 @@ static bool next_item(const char **p, char *item, size_t cap)
 static int parse_retry(const char *cmd, const char *s, serve_args *a)
 {
     a->nretry = 0;
+    a->retry_preset = NULL;
     a->retry_off = strcmp(s, "none") == 0;
     if (a->retry_off) return 0;
+    if (s[0] < '0' || s[0] > '9') { /* a preset's name */
+        if (wh_retry_preset_get(s, NULL, NULL, NULL) != WH_OK)
+            return cli_usage_error(
+                cmd,
+                "--retry-schedule takes delays in seconds or a preset (standard, "
+                "none, commerce, cakto), not '%s'",
+                s);
+        a->retry_preset = s;
+        return 0;
+    }
     char item[24];
     const char *p = s;
     do {
@@ -186,6 +209,9 @@ static int parse(int argc, char **argv, serve_args *a)
             rc = parse_methods(cmd, v, &a->methods);
         else if (k == O_RETENTION)
             rc = cli_parse_int(cmd, "--retention", v, 0, 36500, &a->retention_days);
+        else if (k == O_MOUNT)
+            a->nmounts < MAX_MOUNTS ? (void)(a->mounts[a->nmounts++] = v)
+                                    : (void)(rc = cli_usage_error(cmd, "too many --mount"));
     }
     if (rc == 0 && a->nkeys == 0)
         fprintf(stderr, "webhooks serve: no --api-key given: every request will answer 401\n");
@@ -270,6 +296,8 @@ static int open_hub(const serve_args *a, wh_hub **hub)
     if (rc == WH_OK && a->nretry)
         rc = wh_hub_options_set_default_retry_schedule(o, a->retry, a->nretry);
     if (rc == WH_OK && a->retry_off) rc = wh_hub_options_set_default_retry_off(o, 1);
+    if (rc == WH_OK && a->retry_preset)
+        rc = wh_hub_options_set_default_retry_preset(o, a->retry_preset);
     if (rc == WH_OK && a->retention_days >= 0)
         rc = wh_hub_options_set_retention_ms(o, (wh_time_ms)a->retention_days * 86400000);
     if (rc == WH_OK)
@@ -316,6 +344,42 @@ static int add_key_spec(wh_api *api, const char *spec)
     return rc;
 }
 
+/* PROFILE of --mount: a shipped profile's name, else a file. */
+static int load_profile(const char *what, wh_profile **out)
+{
+    if (wh_profile_builtin_json(what, NULL)) return wh_profile_builtin(out, what);
+    unsigned char *json;
+    size_t len;
+    if (cli_read_body("serve", what, &json, &len) != 0) {
+        *out = NULL;
+        fprintf(stderr,
+                "webhooks serve: --mount: '%s' is neither a shipped profile (native, "
+                "cakto, placaflow, rdstation, commerce, whautochat) nor a readable file\n",
+                what);
+        return WH_EINVAL;
+    }
+    int rc = wh_profile_load(out, (const char *)json, len);
+    free(json);
+    return rc;
+}
+
+/* --mount PREFIX=PROFILE */
+static int mount_spec(wh_api *api, const char *spec)
+{
+    const char *eq = strchr(spec, '=');
+    if (!eq) {
+        fprintf(stderr, "webhooks serve: --mount wants PREFIX=PROFILE (e.g. /=native)\n");
+        return WH_EINVAL;
+    }
+    char *prefix = strndup(spec, (size_t)(eq - spec));
+    wh_profile *p = NULL;
+    int rc = prefix ? load_profile(eq + 1, &p) : WH_ENOMEM;
+    if (rc == WH_OK) rc = wh_api_mount(api, prefix, p);
+    wh_profile_free(p);
+    free(prefix);
+    return rc;
+}
+
 static int open_api(const serve_args *a, wh_hub *hub, wh_api **api)
 {
     int rc = wh_api_new(api, hub);
@@ -325,6 +389,8 @@ static int open_api(const serve_args *a, wh_hub *hub, wh_api **api)
     for (size_t i = 0; rc == WH_OK && i < a->nkeys; i++)
         rc = add_key_spec(*api, a->keys[i]);
     if (rc == WH_OK && a->catalogue) rc = load_catalogue(*api, a->catalogue);
+    for (size_t i = 0; rc == WH_OK && i < a->nmounts; i++)
+        rc = mount_spec(*api, a->mounts[i]);
     return rc;
 }
 

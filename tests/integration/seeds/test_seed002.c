@@ -32,7 +32,7 @@ static int setup(void **state)
     WH_ASSERT_OK(wh_api_set_allowed_methods(f->api, WH_API_METHOD_BIT(WH_METHOD_POST)));
     const char cat[] = "{\"eventTypes\":[\"WEBHOOK.CONVERTED\",\"WEBHOOK.MARKED_OPPORTUNITY\","
                        "\"crm_deal_created\",\"crm_deal_updated\",\"crm_deal_deleted\"],"
-                       "\"entities\":[{\"name\":\"CONTACT\",\"actions\":[]}],"
+                       "\"entities\":[{\"name\":\"CONTACT\",\"actions\":[]},{\"name\":\"DEAL\"}],"
                        "\"relations\":[\"COMPANY\",\"CONTACT_FUNNEL\"]}";
     WH_ASSERT_OK(wh_api_catalogue_load_json(f->api, cat, sizeof(cat) - 1));
     *state = f;
@@ -45,17 +45,24 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A conversion with the given identifier (NULL: none) and relations (a JSON object text). */
-static size_t conversion(api_fixture *f, const char *type, const char *identifier,
-                         const char *relations, const char *email)
+/* An event about a CONTACT with the given identifier (NULL: none) and relations (a JSON object
+ * text). */
+static size_t contact_event(api_fixture *f, const char *type, const char *entity,
+                            const char *identifier, const char *relations, const char *email)
 {
     char ev[1024], ident[128] = "";
     if (identifier) snprintf(ident, sizeof(ident), "\"identifier\":\"%s\",", identifier);
     snprintf(ev, sizeof(ev),
-             "{\"type\":\"%s\",%s\"source\":\"MKT\",\"relations\":%s,"
+             "{\"type\":\"%s\",\"entity\":\"%s\",%s\"source\":\"MKT\",\"relations\":%s,"
              "\"data\":{\"leads\":[{\"email\":\"%s\",\"name\":\"Lead\"}]}}",
-             type, ident, relations, email);
+             type, entity, ident, relations, email);
     return seed_emit(f, KEY_ALICE, ev);
+}
+
+static size_t conversion(api_fixture *f, const char *type, const char *identifier,
+                         const char *relations, const char *email)
+{
+    return contact_event(f, type, "CONTACT", identifier, relations, email);
 }
 
 /* The stored webhook as GET answers it (text; free with free()). */
@@ -142,6 +149,12 @@ static void test_identifier_filter_and_relations(void **state)
     /* another event type with a listed identifier: not delivered */
     assert_int_equal(
         conversion(f, "WEBHOOK.MARKED_OPPORTUNITY", "form-demo", three, "z@example.com"), 0);
+    /* event type and entity must both hold: the type with another entity, or the entity with
+     * another type, is not delivered */
+    assert_int_equal(contact_event(f, "WEBHOOK.CONVERTED", "DEAL", "form-demo", three, "d@x.io"),
+                     0);
+    assert_int_equal(contact_event(f, "crm_deal_created", "CONTACT", "form-demo", three, "c@x.io"),
+                     0);
     const wh_recv_request *q = seed_expect(f, 1);
     seed_assert_delivery(f, q, "POST", "/rd/conversions", hook.secret);
     cJSON *body = seed_body(q);
