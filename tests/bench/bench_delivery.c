@@ -61,13 +61,6 @@ static double wrk_rate(const char *url)
     return rate;
 }
 
-static size_t discard(char *d, size_t s, size_t n, void *u)
-{
-    (void)d;
-    (void)u;
-    return s * n;
-}
-
 /* The request every baseline sends: the 1 KiB body as JSON, the answer discarded. */
 static void request_setup(CURL *e, const char *url, struct curl_slist *h)
 {
@@ -75,7 +68,7 @@ static void request_setup(CURL *e, const char *url, struct curl_slist *h)
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, g_body);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)BODY_BYTES);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, bench_discard);
 }
 
 static double sequential_rate(const char *url, int n)
@@ -131,13 +124,6 @@ static double multi_rate(const char *url, int n)
     return ok == n ? n / dt : 0;
 }
 
-static int count_one(const wh_delivery *d, void *ud)
-{
-    (void)d;
-    (void)ud;
-    return 1; /* the total is what we want */
-}
-
 /* Emit EVENTS events (one wh_hub_emit each, or wh_hub_emit_batch of `batch` events) and run the
  * hub until every delivery is done; deliveries per second (0 on failure). The store is freed. */
 static double hub_rate(const char *url, wh_store *store, int batch)
@@ -186,10 +172,7 @@ static double hub_rate(const char *url, wh_store *store, int batch)
     double dt = bench_now_s() - t0;
     for (int k = 0; k < batch; k++)
         wh_event_free(evs[k]);
-    wh_delivery_query q = WH_DELIVERY_QUERY_INIT;
-    q.status = WH_DELIVERY_SUCCEEDED;
-    size_t done = 0;
-    wh_store_delivery_list(store, &q, &done, count_one, NULL);
+    size_t done = bench_count(store, WH_DELIVERY_SUCCEEDED);
     wh_hub_free(hub);
     if (done != EVENTS) {
         fprintf(stderr, "bench: only %zu of %d delivered\n", done, EVENTS);

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include <webhooks.h>
 
@@ -24,21 +23,6 @@
 #define SECRET    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 static char g_body[1025];
-
-static double cpu_s(void)
-{
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-static int count_one(const wh_delivery *d, void *ud)
-{
-    (void)d;
-    (void)ud;
-    return 1;
-}
 
 /* CPU microseconds per delivery through a hub (memory store keeping every record), 0 on
  * failure. */
@@ -71,7 +55,7 @@ static double hub_cpu(const char *url)
     wh_subscription_free(sub);
     if (rc == WH_OK) rc = wh_event_new(&ev, "order.created");
     if (rc == WH_OK) rc = wh_event_set_data(ev, g_body, strlen(g_body));
-    double c0 = cpu_s(), t0 = bench_now_s();
+    double c0 = bench_cpu_s(), t0 = bench_now_s();
     for (int i = 0; rc == WH_OK && i < EVENTS; i++) {
         char id[32];
         snprintf(id, sizeof(id), "evt_%d", i);
@@ -83,21 +67,11 @@ static double hub_cpu(const char *url)
     while (rc == WH_OK && (wh_hub_in_flight(hub) || wh_hub_next_deadline(hub, &at) == WH_OK) &&
            bench_now_s() - t0 < 120)
         wh_hub_run(hub, 50);
-    double dc = cpu_s() - c0;
-    wh_delivery_query q = WH_DELIVERY_QUERY_INIT;
-    q.status = WH_DELIVERY_SUCCEEDED;
-    size_t done = 0;
-    wh_store_delivery_list(st, &q, &done, count_one, NULL);
+    double dc = bench_cpu_s() - c0;
+    size_t done = bench_count(st, WH_DELIVERY_SUCCEEDED);
     if (rc == WH_OK) wh_event_free(ev);
     wh_hub_free(hub);
     return done == EVENTS ? dc / EVENTS * 1e6 : 0;
-}
-
-static size_t discard(char *d, size_t s, size_t n, void *u)
-{
-    (void)d;
-    (void)u;
-    return s * n;
 }
 
 /* The headers a hub's delivery carries, signed once. */
@@ -129,14 +103,14 @@ static double bare_cpu(const char *url)
     struct curl_slist *h = hub_like_headers();
     CURL *e[IN_FLIGHT];
     int started = 0, done = 0, ok = 0;
-    double c0 = cpu_s(), t0 = bench_now_s();
+    double c0 = bench_cpu_s(), t0 = bench_now_s();
     for (int i = 0; i < IN_FLIGHT; i++, started++) {
         e[i] = curl_easy_init();
         curl_easy_setopt(e[i], CURLOPT_URL, url);
         curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, h);
         curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, g_body);
         curl_easy_setopt(e[i], CURLOPT_POSTFIELDSIZE, (long)strlen(g_body));
-        curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, discard);
+        curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, bench_discard);
         curl_multi_add_handle(m, e[i]);
     }
     while (done < EVENTS && bench_now_s() - t0 < 60) {
@@ -153,7 +127,7 @@ static double bare_cpu(const char *url)
             }
         if (done < EVENTS) curl_multi_poll(m, NULL, 0, 100, NULL);
     }
-    double dc = cpu_s() - c0;
+    double dc = bench_cpu_s() - c0;
     for (int i = 0; i < IN_FLIGHT; i++) {
         curl_multi_remove_handle(m, e[i]);
         curl_easy_cleanup(e[i]);

@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include <webhooks.h>
 
@@ -41,15 +40,6 @@ static void make_body(void)
     memset(g_body, 'x', 1024);
     memcpy(g_body, "{\"p\":\"", 6);
     memcpy(g_body + 1022, "\"}", 3);
-}
-
-/* CPU seconds this process used so far (user and system). */
-static double cpu_s(void)
-{
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 /* A rate, and the CPU microseconds per request it took. */
@@ -85,7 +75,7 @@ static run hub_run(const char *url, const char *ca)
     wh_subscription_free(sub);
     if (rc == WH_OK) rc = wh_event_new(&ev, "order.created");
     if (rc == WH_OK) rc = wh_event_set_data(ev, g_body, strlen(g_body));
-    double t0 = bench_now_s(), c0 = cpu_s();
+    double t0 = bench_now_s(), c0 = bench_cpu_s();
     for (int i = 0; rc == WH_OK && i < EVENTS; i++) {
         char id[32];
         snprintf(id, sizeof(id), "evt_%d", i);
@@ -97,7 +87,7 @@ static run hub_run(const char *url, const char *ca)
     while (rc == WH_OK && (wh_hub_in_flight(hub) || wh_hub_next_deadline(hub, &at) == WH_OK) &&
            bench_now_s() - t0 < 120)
         wh_hub_run(hub, 50);
-    double dt = bench_now_s() - t0, dc = cpu_s() - c0;
+    double dt = bench_now_s() - t0, dc = bench_cpu_s() - c0;
     size_t first = 0, total = 0;
     wh_delivery_query q = WH_DELIVERY_QUERY_INIT;
     wh_store_delivery_list(wh_hub_store(hub), &q, &total, count_first_try, &first);
@@ -107,13 +97,6 @@ static run hub_run(const char *url, const char *ca)
         fprintf(stderr, "bench: %s: %zu of %d at the first attempt\n", url, first, EVENTS);
     if (first == EVENTS) r = (run){EVENTS / dt, dc / EVENTS * 1e6};
     return r;
-}
-
-static size_t discard(char *d, size_t s, size_t n, void *u)
-{
-    (void)d;
-    (void)u;
-    return s * n;
 }
 
 static CURL *bare_handle(const char *url, const char *ca, struct curl_slist *h)
@@ -127,7 +110,7 @@ static CURL *bare_handle(const char *url, const char *ca, struct curl_slist *h)
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, g_body);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 1024L);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, bench_discard);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     return e;
 }
@@ -143,7 +126,7 @@ static run bare_run(const char *url, const char *ca)
     h = curl_slist_append(h, "Expect:");
     CURL *e[IN_FLIGHT];
     int started = 0, done = 0, ok = 0;
-    double t0 = bench_now_s(), c0 = cpu_s();
+    double t0 = bench_now_s(), c0 = bench_cpu_s();
     for (int i = 0; i < IN_FLIGHT; i++, started++)
         if ((e[i] = bare_handle(url, ca, h))) curl_multi_add_handle(m, e[i]);
     while (done < EVENTS && bench_now_s() - t0 < 60) {
@@ -160,7 +143,7 @@ static run bare_run(const char *url, const char *ca)
             }
         if (done < EVENTS) curl_multi_poll(m, NULL, 0, 100, NULL);
     }
-    double dt = bench_now_s() - t0, dc = cpu_s() - c0;
+    double dt = bench_now_s() - t0, dc = bench_cpu_s() - c0;
     for (int i = 0; i < IN_FLIGHT; i++) {
         curl_multi_remove_handle(m, e[i]);
         curl_easy_cleanup(e[i]);

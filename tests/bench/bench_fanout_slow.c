@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include <webhooks.h>
 
@@ -19,21 +18,6 @@
 #define EVENTS     20000
 #define IN_FLIGHT  1000
 #define LATENCY_MS 200
-
-static double cpu_s(void)
-{
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-static int count_one(const wh_delivery *d, void *ud)
-{
-    (void)d;
-    (void)ud;
-    return 1;
-}
 
 static wh_hub *fanout_hub(const char *url)
 {
@@ -82,16 +66,13 @@ int main(void)
         if (rc == WH_OK) rc = wh_hub_emit(hub, ev, NULL);
         wh_event_free(ev);
     }
-    double t0 = bench_now_s(), c0 = cpu_s();
+    double t0 = bench_now_s(), c0 = bench_cpu_s();
     wh_time_ms at;
     while (rc == WH_OK && (wh_hub_in_flight(hub) || wh_hub_next_deadline(hub, &at) == WH_OK) &&
            bench_now_s() - t0 < 120)
         wh_hub_run(hub, 50);
-    double dt = bench_now_s() - t0, dc = cpu_s() - c0;
-    wh_delivery_query q = WH_DELIVERY_QUERY_INIT;
-    q.status = WH_DELIVERY_SUCCEEDED;
-    size_t done = 0;
-    wh_store_delivery_list(wh_hub_store(hub), &q, &done, count_one, NULL);
+    double dt = bench_now_s() - t0, dc = bench_cpu_s() - c0;
+    size_t done = bench_count(wh_hub_store(hub), WH_DELIVERY_SUCCEEDED);
     wh_hub_free(hub);
     if (done != EVENTS) {
         fprintf(stderr, "bench_fanout_slow: %zu of %d delivered\n", done, EVENTS);

@@ -115,13 +115,6 @@ static size_t run(wh_store *st, wh_receiver *recv, int64_t *lat)
     return n == EVENTS ? n : 0;
 }
 
-static size_t discard(char *d, size_t s, size_t n, void *u)
-{
-    (void)d;
-    (void)u;
-    return s * n;
-}
-
 /* The receiver's own answer time: p50 (ms, fractional) of 500 requests, one at a time. */
 static double answer_ms(wh_receiver *recv)
 {
@@ -130,7 +123,7 @@ static double answer_ms(wh_receiver *recv)
     CURL *e = curl_easy_init();
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, g_body);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, bench_discard);
     double t[500];
     for (int i = 0; i < 500; i++) {
         double s = bench_now_s();

@@ -167,22 +167,6 @@ static int drain(wh_hub *hub)
     return rc;
 }
 
-static int count_one(const wh_delivery *d, void *ud)
-{
-    (void)d;
-    (void)ud;
-    return 1; /* the total is what we want */
-}
-
-static size_t succeeded(wh_store *store)
-{
-    wh_delivery_query q = WH_DELIVERY_QUERY_INIT;
-    q.status = WH_DELIVERY_SUCCEEDED;
-    size_t done = 0;
-    wh_store_delivery_list(store, &q, &done, count_one, NULL);
-    return done;
-}
-
 /* ---- SQLite, one process ---- */
 
 static wh_hub *sqlite_hub(char *path, size_t size)
@@ -221,7 +205,8 @@ static double sqlite_rate(bool deliver)
     int rc = emit_range(hub, 0, g_events, deliver);
     if (rc == WH_OK && deliver) rc = drain(hub);
     double dt = bench_now_s() - t0;
-    size_t done = deliver ? succeeded(wh_hub_store(hub)) : (size_t)g_events;
+    size_t done =
+        deliver ? bench_count(wh_hub_store(hub), WH_DELIVERY_SUCCEEDED) : (size_t)g_events;
     wh_hub_free(hub);
     sqlite_remove(path);
     if (rc != WH_OK || done != (size_t)g_events) {
